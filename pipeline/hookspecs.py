@@ -1,0 +1,51 @@
+"""The hooks a kith plugin can implement, and the two pluggy markers.
+
+Every hook is called with keyword arguments only. Specs may gain arguments over time but
+never lose them, so a plugin written today keeps working. Registry hooks return a list of
+small objects; the core indexes them by ``name`` and refuses duplicates (see
+:mod:`pipeline.registry`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pipeline.contracts import Exporter, Importer
+
+PROJECT = "kith"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- registries: what a plugin adds -------------------------------------------------
+
+
+@hookspec
+def register_importers() -> list[Importer]:
+    """Add importers: readers that turn one kind of file into canonical records.
+
+    Called once per plugin manager, when the core first needs the list of importers
+    (``kith import``, ``kith run``, ``kith plugins``).
+
+    :return: a list of objects satisfying :class:`pipeline.contracts.Importer`
+        (``name``, ``sniff(path, head)``, ``read(path, options)``). An empty list or
+        ``None`` means the plugin adds none. Two importers with the same ``name`` are an
+        error that names both plugins.
+    """
+
+
+@hookspec
+def register_exporters() -> list[Exporter]:
+    """Add exporters: writers that produce report files from the store.
+
+    Called once per plugin manager, when the core first needs the list of exporters
+    (``kith report``, ``kith run``, ``kith export``, ``kith plugins``).
+
+    :return: a list of objects satisfying :class:`pipeline.contracts.Exporter`
+        (``name``, ``write(context)``). An empty list or ``None`` means the plugin adds
+        none. Two exporters with the same ``name`` are an error that names both plugins.
+    """
