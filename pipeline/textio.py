@@ -70,17 +70,43 @@ def detect_encoding(data: bytes) -> str:
         # A multi-byte character cut at the end of a head sample is still UTF-8.
         if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
+    return _legacy_encoding(data)
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """Pick a single-byte code page; Windows-1252 wins ties, since Excel and Outlook write it."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[: 1024 * 1024]).best()
-    if best is not None and best.encoding not in {"utf_8", "ascii"}:
-        return codecs.lookup(best.encoding).name
-    return "cp1252"
+    sample = data[: 1024 * 1024]
+    has_nul = b"\x00" in sample
+    matches = [m for m in from_bytes(sample) if has_nul or not m.encoding.startswith(("utf_16", "utf_32"))]
+    if matches:
+        best = matches[0]
+        for match in matches:
+            if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.05:
+                if match.coherence >= best.coherence - 0.05:
+                    return "cp1252"
+        if best.coherence > 0:
+            return codecs.lookup(best.encoding).name
+    # No language evidence (short text): Western text is mostly ASCII letters with a few
+    # accented ones; text in another script read as cp1252 is mostly accented "letters".
+    try:
+        as_western = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return codecs.lookup(matches[0].encoding).name if matches else "latin-1"
+    letters = [c for c in as_western if c.isalpha()]
+    accented = sum(1 for c in letters if ord(c) > 127)
+    if not matches or accented <= 0.3 * max(len(letters), 1):
+        return "cp1252"
+    return codecs.lookup(matches[0].encoding).name
 
 
 def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     """Decode ``data`` to text; return ``(text, encoding)``. Undecodable bytes are an InputError."""
     encoding = detect_encoding(data)
+    bom = bom_encoding(data)
+    if bom:
+        data = data[len(next(b for b, name in _BOMS if name == bom)) :]
     try:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
