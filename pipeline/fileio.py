@@ -1,0 +1,70 @@
+"""Writing output files atomically, private to the owner.
+
+Every report and export is written to a temporary file in the target's folder and renamed
+into place only when complete, so a crash or an exception never leaves a half-written
+file where the last good one was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+#: Reports and stores hold personal data: owner-only permissions on POSIX.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed; new folders are owner-only."""
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` for writing; rename it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left untouched.
+    ``mode`` is ``"w"`` (text; pass ``encoding``/``newline``) or ``"wb"``.
+    """
+    path = Path(path)
+    ensure_private_dir(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        if "b" not in mode:
+            open_kwargs.setdefault("encoding", "utf-8")
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for libraries that write by file name (openpyxl's ``save``).
+
+    Renamed over ``path`` when the block succeeds; removed on an exception.
+    """
+    path = Path(path)
+    ensure_private_dir(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
