@@ -13,7 +13,13 @@ from rich.table import Table
 from pipeline.batch import RunReport, run_batch
 from pipeline.cli.app import AppState, JsonOption, app, handle_errors, print_json, state
 from pipeline.cli.context import plugin_manager
+from pipeline.errors import KithError
 from pipeline.workspace import find_workspace
+
+
+class RunFailed(KithError):
+    """The batch stopped; the previous reports are untouched."""
+
 
 AsOfOption = Annotated[
     dt.datetime | None,
