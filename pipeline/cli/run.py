@@ -104,6 +104,9 @@ def run_command(
             progress=progress,
             **batch_steps(),
         )
+    except KithError as exc:
+        # Under cron every failure is exit 1; nothing was half-written.
+        raise RunFailed(str(exc)) from None
     finally:
         if progress is not None:
             status.stop()
