@@ -187,6 +187,8 @@ def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardR
         elif name == "ADR":
             address = _address(prop.value)
             if address:
+                if prop.params:  # e.g. 4.0 LABEL="…", GEO=…: kept with the address
+                    address["params"] = {k: v[0] if len(v) == 1 else v for k, v in prop.params.items()}
                 addresses.append((prop.pref, index, address, label or _type_label(prop.types, "ADR")))
         elif name == "BDAY":
             _set_first(row, extra, "birthday", birthday(unescape(prop.value), prop.params), prop, label)
@@ -239,6 +241,9 @@ def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardR
     if addresses:
         addresses.sort(key=lambda item: (item[0], item[1]))
         first = addresses[0]
+        params = first[2].pop("params", None)
+        if params:
+            extra["address_params"] = params
         row.update(first[2])
         if first[3]:
             extra["address_label"] = first[3]
@@ -260,7 +265,10 @@ def _name(row: dict[str, Any], prop: Prop) -> None:
     raw = prop.value
     if "\\" in raw or "," in raw:
         # 3.0 allows several values per component: "Stevenson;John;Philip,Paul;Dr.;Jr.,M.D."
-        parts = [" ".join(v.strip() for v in split_escaped(c, ",") if v.strip()) for c in split_raw(raw, ";")]
+        parts = []
+        for index, component in enumerate(split_raw(raw, ";")):
+            values = [v.strip() for v in split_escaped(component, ",") if v.strip()]
+            parts.append((", " if index == 4 else " ").join(values))
     else:
         parts = [p.strip() for p in raw.split(";")]
     parts += [""] * (5 - len(parts))
@@ -280,14 +288,14 @@ def _name(row: dict[str, Any], prop: Prop) -> None:
             row[key] = value
 
 
-def _address(value: str) -> dict[str, str] | None:
+def _address(value: str) -> dict[str, Any] | None:
     if not value.strip(" ;"):
         return None  # Google's empty "item1.ADR:;;;;;;"
     parts = [p.strip() for p in split_escaped(value, ";")]
     parts += [""] * (7 - len(parts))
     pobox, extended, street, city, region, postal_code, country = parts[:7]
     street_lines = "\n".join(p for p in (street, extended, pobox) if p)
-    address = {
+    address: dict[str, Any] = {
         "street": street_lines,
         "city": city,
         "region": region,

@@ -38,6 +38,7 @@ _QP = ("QUOTED-PRINTABLE", "QP")
 _CHARSET_IN_HEAD = re.compile(rb"CHARSET=([A-Za-z0-9_.:-]+)", re.I)
 _QUOTED_PART = re.compile(r'(?:[^;"]|"[^"]*")+')
 _HEAD_QUOTED = re.compile(r'^((?:[^":]|"[^"]*")*):')
+_FOLD = re.compile(rb"\n[ \t]")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ESCAPED_OR_PLAIN = re.compile(r"(\\.)", re.S)
 _STRIPPED = STRIPPED.decode()
@@ -90,6 +91,13 @@ def decode_lines(data: bytes, fallback: str) -> list[str]:
         return data.decode("utf-8").split("\n")
     except UnicodeDecodeError:
         pass
+    if b"\n " in data or b"\n\t" in data:
+        # Some writers fold in the middle of a multi-byte character: unfold first (line
+        # numbers inside this card may then run short; the card's own line stays right).
+        try:
+            return _FOLD.sub(b"", data).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            pass
     lines = []
     for raw in data.split(b"\n"):
         if raw.isascii():
