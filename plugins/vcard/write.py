@@ -29,7 +29,7 @@ _PRODID = "-//kith//kith vCard export//EN"
 _LINE_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
-_E164ISH = re.compile(r"^\+?[0-9]{3,15}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
 #: TYPE tokens a phone may carry; anything else is a custom label (itemN.X-ABLabel).
 _TEL_TYPES = {"home", "work", "cell", "voice", "fax", "pager", "video", "text", "textphone", "main", "iphone"}
 _TEL_TYPES |= {"msg", "car", "isdn", "bbs", "modem", "pcs"}
@@ -143,9 +143,10 @@ def _contacts(out: list[str], items: _Items, name: str, values: Any, labels: Any
         if index == 0:
             params.append("PREF=1" if v4 else "TYPE=pref")
         text = _escape(value)
-        if name == "TEL" and v4 and _E164ISH.match(value.replace(" ", "")):
+        if name == "TEL" and v4 and _E164.match(value):
+            # 4.0 prefers tel: URIs; only normalized E.164 numbers are written as one.
             params.insert(0, "VALUE=uri")
-            text = "tel:" + value.replace(" ", "")
+            text = "tel:" + value
         head = name + "".join(";" + p for p in params)
         if custom:
             group = items.next()
