@@ -39,7 +39,7 @@ class VCardImporter:
         bom = textio.bom_encoding(head)
         text = head
         if bom and bom != "utf-8-sig":
-            text = head.decode(bom, errors="ignore").encode("utf-8")
+            text = head.decode(bom, errors="ignore").lstrip("\ufeff").encode("utf-8")
         elif bom:
             text = head[3:]
         if text.lstrip()[:11].upper() == b"BEGIN:VCARD":
