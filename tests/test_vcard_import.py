@@ -322,3 +322,17 @@ def test_every_fixture_passes_the_core_boundary_and_normalizes(name):
         assert isinstance(json.loads(extra), dict)
     for reject in result.rejects:
         assert reject.ref and reject.reason
+
+
+def test_sample_inputs_import_cleanly():
+    samples = Path(__file__).parent.parent / "sample_inputs" / "vcard"
+    iphone = rows(samples / "iphone_contacts.vcf")
+    android = rows(samples / "android_contacts.vcf")
+    assert not read(samples / "iphone_contacts.vcf").rejects
+    assert not read(samples / "android_contacts.vcf").rejects
+    assert iphone["Maria Gonzalez"]["tags"] == ["Job search 2024", "UW Alumni"]
+    assert iphone["Ken Watanabe"]["linkedin_url"] == "https://www.linkedin.com/in/kenwatanabe"
+    assert iphone["Cascade Robotics"]["extra"]["kind"] == "org"
+    assert android["Bob Kowalski"]["phones"] == ["+1-206-555-0123", "206-555-0188"]
+    assert "Jürgen Müller" in android and "Ольга Петрова" in android
+    assert len(iphone) + len(android) == 25
