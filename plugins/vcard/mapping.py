@@ -80,7 +80,7 @@ class CardResult:
 
     :param kind: ``person``, ``org`` (both rows), ``group`` (no row: its members get a
         tag) or ``empty`` (a reject).
-    :param keys: the ids other cards use to point at this one (UID, X-ABUID), lower-case.
+    :param keys: the card's UID and X-ABUID as written (see :func:`member_keys`).
     """
 
     kind: str
@@ -221,7 +221,7 @@ def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardR
         else:
             _keep(extra, prop, label)
 
-    keys = [k for k in (_member_key(uid or ""), _member_key((abuid or "").removesuffix(":ABPerson"))) if k]
+    keys = [k for k in (uid, abuid) if k]  # resolved by member_keys() only when a file has groups
     if kind == "group":
         name = row.get("full_name") or " ".join(
             row.get(k) or "" for k in ("given_name", "family_name") if row.get(k)
@@ -331,6 +331,12 @@ def _company(row: dict[str, Any], extra: dict[str, Any]) -> None:
         row["organization"] = full_name
     elif full_name and full_name != row["organization"]:
         extra["fn"] = full_name
+
+
+def member_keys(ids: list[str]) -> list[str]:
+    """The forms group cards use to point at a card with these UID / X-ABUID values."""
+    keys = [_member_key(i.removesuffix(":ABPerson")) for i in ids]
+    return [k for k in keys if k]
 
 
 def _member_key(value: str) -> str:

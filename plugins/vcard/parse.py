@@ -39,6 +39,8 @@ _CHARSET_IN_HEAD = re.compile(rb"CHARSET=([A-Za-z0-9_.:-]+)", re.I)
 _QUOTED_PART = re.compile(r'(?:[^;"]|"[^"]*")+')
 _HEAD_QUOTED = re.compile(r'^((?:[^":]|"[^"]*")*):')
 _FOLD = re.compile(rb"\n[ \t]")
+_UNFOLD_TEXT = re.compile(r"\n[ \t]")
+_QP_ANYWHERE = re.compile("QUOTED-PRINTABLE", re.I)
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ESCAPED_OR_PLAIN = re.compile(r"(\\.)", re.S)
 _STRIPPED = STRIPPED.decode()
@@ -134,8 +136,6 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
     cur_line = 0
     qp = False
     for offset, text in enumerate(lines):
-        if text.endswith("\r"):
-            text = text[:-1]
         if not text or text.isspace():
             if cur is not None:
                 out.append((cur, cur_line))
@@ -158,12 +158,41 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
     return out
 
 
+def _simple_lines(lines: list[str], first_line: int) -> list[tuple[str, int]] | None:
+    """Logical lines of a card without quoted-printable or raw breaks, unfolded in one pass.
+
+    Every line gets the card's first line number (they are only shown for lines that are not
+    properties, and then :func:`parse_card` redoes the card the slow way). None when the card
+    needs :func:`logical_lines`.
+    """
+    text = "\n".join(lines)
+    if _QP_ANYWHERE.search(text):
+        return None
+    out = []
+    for line in _UNFOLD_TEXT.sub("", text).split("\n"):
+        if ":" in line:
+            out.append((line, first_line))
+        elif line.strip():
+            return None
+    return out
+
+
 def parse_card(data: bytes, number: int, first_line: int, fallback: str = "cp1252") -> ParsedCard:
     """Parse one card chunk (``BEGIN:VCARD`` … ``END:VCARD`` bytes) into a :class:`ParsedCard`."""
+    lines = decode_lines(data, fallback)
+    logical = _simple_lines(lines, first_line)
+    if logical is not None:
+        card = _parse_logical(logical, number, first_line, fallback)
+        if not card.unparsed:
+            return card
+    return _parse_logical(logical_lines(lines, first_line), number, first_line, fallback)
+
+
+def _parse_logical(logical: list[tuple[str, int]], number: int, first_line: int, fallback: str) -> ParsedCard:
     card = ParsedCard(number, first_line)
     depth = 0
     agent: list[str] = []
-    for text, line in logical_lines(decode_lines(data, fallback), first_line):
+    for text, line in logical:
         prop = parse_line(text, line, fallback)
         if prop is None:
             card.unparsed.append((line, text))

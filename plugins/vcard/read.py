@@ -19,7 +19,7 @@ from pipeline import textio
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError
 from plugins.vcard import split
-from plugins.vcard.mapping import LIST_FIELDS, TEXT_FIELDS, CardResult, map_card
+from plugins.vcard.mapping import LIST_FIELDS, TEXT_FIELDS, CardResult, map_card, member_keys
 from plugins.vcard.parse import clear_cache, parse_card
 
 #: Below this many cards one process is faster than starting a pool.
@@ -56,7 +56,7 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     warnings: list[str] = []
     rows: list[dict[str, Any]] = []
     groups: list[CardResult] = []
-    by_key: dict[str, dict[str, Any]] = {}
+    keyed: list[tuple[list[str], dict[str, Any]]] = []
     for number, line, result in results:
         ref = f"card {number} (line {line})"
         if isinstance(result, str):
@@ -69,12 +69,18 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
             row = result.row or {}
             row["source_ref"] = ref
             rows.append(row)
-            for key in result.keys:
-                by_key.setdefault(key, row)
+            if result.keys:
+                keyed.append((result.keys, row))
             if "unparsed_lines" in row["extra"]:
                 count = len(row["extra"]["unparsed_lines"])
                 warnings.append(f"{ref}: {count} line(s) were not vCard properties (kept in extra)")
-    group_info = _apply_groups(groups, by_key, warnings)
+    group_info = {}
+    if groups:
+        by_key: dict[str, dict[str, Any]] = {}
+        for ids, row in keyed:
+            for key in member_keys(ids):
+                by_key.setdefault(key, row)
+        group_info = _apply_groups(groups, by_key, warnings)
     _unique_keys(rows, warnings)
     for row in rows:
         if options.tags:
@@ -179,18 +185,19 @@ def _frame(rows: list[dict[str, Any]]):
     a polars Series each) and imploded per row."""
     import polars as pl
 
-    scalars = [name for name in COLUMNS if name not in LIST_FIELDS]
-    data: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in scalars}
-    data["extra"] = [json.dumps(row.get("extra") or {}, ensure_ascii=False) for row in rows]
-    frame = pl.DataFrame(data, schema=dict.fromkeys(scalars, pl.String))
+    for row in rows:
+        row["extra"] = json.dumps(row.get("extra") or {}, ensure_ascii=False)
+    scalars = {name: pl.String for name in COLUMNS if name not in LIST_FIELDS}
+    frame = pl.from_dicts(rows, schema=scalars) if rows else pl.DataFrame(schema=scalars)
     lists = {}
     for name in LIST_FIELDS:
         owners: list[int] = []
         values: list[str] = []
         for index, row in enumerate(rows):
-            cell = row.get(name) or ()
-            owners.extend([index] * len(cell))
-            values.extend(cell)
+            cell = row.get(name)
+            if cell:
+                owners.extend([index] * len(cell))
+                values.extend(cell)
         flat = pl.DataFrame({"row": owners, name: values}, schema={"row": pl.UInt32, name: pl.String})
         lists[name] = (
             pl.DataFrame({"row": pl.arange(0, len(rows), dtype=pl.UInt32, eager=True)})
