@@ -243,6 +243,14 @@ def test_exporter_writes_people_when_there_are_people(tmp_path):
     assert read(paths[0])["full_name"].to_list() == ["Maria Gonzalez"]
 
 
+def test_exporter_refuses_an_unknown_version_with_a_config_error(tmp_path):
+    from pipeline.errors import ConfigError
+
+    store = FakeStore(person_frame(), person_frame())
+    with pytest.raises(ConfigError, match="version must be one of 3.0, 4.0"):
+        VCardExporter().write(context(store, tmp_path, version="2.1"))
+
+
 def test_exporter_falls_back_to_records_before_dedupe(tmp_path):
     records = read(FIXTURES / "google_3.0.vcf")
     store = FakeStore(person_frame().clear(), records)

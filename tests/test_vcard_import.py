@@ -281,10 +281,11 @@ def test_options_tags_channel_and_mapping_overrides():
         "google_3.0.vcf",
         tags=["phone-import"],
         channel="social",
-        mapping={"X-PHONETIC-LAST-NAME": "nickname", "NOTE": "extra"},
+        mapping={"X-PHONETIC-LAST-NAME": "nickname", "NOTE": "extra", "ORG": "tags"},
     )
     liam = people["Liam Murphy"]
-    assert liam["tags"] == ["myContacts", "Starred", "phone-import"]
+    assert liam["tags"] == ["Fjord Data", "myContacts", "Starred", "phone-import"]
+    assert liam["organization"] is None
     assert liam["channel"] == "social"
     assert liam["nickname"] == "MUR-fee"
     aisha = people["Aisha Okafor"]

@@ -63,10 +63,14 @@ class VCardExporter:
 
     def write(self, context: ExportContext) -> list[Path]:
         """Write the store's people (or its records, before dedupe has run) as one .vcf file."""
-        from plugins.vcard.write import write_vcards
+        from pipeline.errors import ConfigError
+        from plugins.vcard.write import VERSIONS, write_vcards
 
-        frame = _people_or_records(context.store)
         version = str(context.options.get("version", "3.0"))
+        if version not in VERSIONS:
+            allowed = ", ".join(VERSIONS)
+            raise ConfigError(f"exporter 'vcard': version must be one of {allowed}, not {version!r}")
+        frame = _people_or_records(context.store)
         filename = str(context.options.get("filename", "contacts.vcf"))
         return [write_vcards(frame, Path(context.out_dir) / filename, version=version)]
 

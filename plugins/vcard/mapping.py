@@ -156,6 +156,13 @@ def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardR
             if target in TEXT_FIELDS:
                 _set_first(row, extra, target, unescape(prop.value).strip(), prop, label)
                 continue
+            if target in LIST_FIELDS:
+                value = unescape(prop.value).strip()
+                if value and target == "tags":
+                    row["tags"].append(value)
+                elif value:
+                    (emails if target == "emails" else phones).append((prop.pref, index, value, label))
+                continue
         if name == "FN":
             _set_first(row, extra, "full_name", unescape(prop.value).strip(), prop, label)
         elif name == "N":
