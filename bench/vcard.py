@@ -136,19 +136,13 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _worker_batch_peak(path: str) -> float:
-    """How much a pool worker's peak memory grows over one batch, from /proc (ru_maxrss of a
-    spawned child still carries the parent's size from before exec)."""
-    from plugins.vcard import split
-    from plugins.vcard.read import POOL_BATCH, parse_batch
+def _worker_batch_peak(chunks: list) -> float:
+    """Peak memory of a pool worker that parsed one batch, from /proc (ru_maxrss of a spawned
+    child still carries the parent's size from before exec)."""
+    from plugins.vcard.read import parse_batch
 
-    data, _ = split.load(Path(path))
-    data, _ = split.strip_payloads(data)
-    chunks = split.split_cards(data).chunks[:POOL_BATCH]
-    del data
-    before = _vm_hwm()
     parse_batch(chunks, "cp1252", {})
-    return _vm_hwm() - before
+    return _vm_hwm()
 
 
 def _vm_hwm() -> float:
@@ -197,9 +191,14 @@ def main() -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from plugins.vcard.read import POOL_BATCH
+
+    data, _ = split.strip_payloads(split.load(args.out)[0])
+    batch = split.split_cards(data).chunks[:POOL_BATCH]
+    del data
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        grown = pool.submit(_worker_batch_peak, str(args.out)).result()
-    print(f"a pool worker's peak grows by ~{grown:.0f} MiB over one batch of cards")
+        peak = pool.submit(_worker_batch_peak, batch).result()
+    print(f"peak RSS of a pool worker after a batch of {len(batch):,} cards: {peak:.0f} MiB")
 
     import vobject
 
