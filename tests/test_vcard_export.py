@@ -189,6 +189,26 @@ def test_output_is_readable_by_vobject(tmp_path):
     assert cards[0].n.value.family == "Gonzalez"
 
 
+def test_labels_still_match_after_the_core_normalized_the_values(tmp_path):
+    """Labels are keyed by the value as written; E.164 phones and lower-cased emails still find them."""
+    labels = {
+        "phone_labels": {"(206) 555-0142": "Alumni line", "206.555.0199": "work,fax"},
+        "email_labels": {"Maria.Gonzalez@Example.com": "Conference"},
+    }
+    frame = person_frame(
+        phones=["+12065550142", "+12065550199"],
+        emails=["maria.gonzalez@example.com"],
+        extra=json.dumps(labels),
+    )
+    text = write_vcards(frame, tmp_path / "n.vcf").read_bytes().decode("utf-8")
+    assert (
+        "item1.EMAIL;TYPE=internet;TYPE=pref:maria.gonzalez@example.com\r\nitem1.X-ABLabel:Conference\r\n"
+        in text
+    )
+    assert "item2.TEL;TYPE=pref:+12065550142\r\nitem2.X-ABLabel:Alumni line\r\n" in text
+    assert "\r\nTEL;TYPE=work,fax:+12065550199\r\n" in text
+
+
 def test_custom_labels_become_itemN_groups(tmp_path):
     frame = read(FIXTURES / "apple_icloud_3.0.vcf")
     text = write_vcards(frame, tmp_path / "labels.vcf").read_bytes().decode("utf-8")

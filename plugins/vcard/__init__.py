@@ -18,7 +18,7 @@ from pipeline.contracts import ExportContext, ImportOptions, ImportResult
 if TYPE_CHECKING:
     import polars as pl
 
-_FOREIGN_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl"}
+_FOREIGN_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl"}
 _VCARD_SUFFIXES = {".vcf", ".vcard"}
 
 
@@ -34,7 +34,7 @@ class VCardImporter:
         from plugins.vcard.split import has_card
 
         suffix = Path(path).suffix.lower()
-        if head.startswith(b"PK\x03\x04") or (suffix in _FOREIGN_SUFFIXES and suffix != ".txt"):
+        if head.startswith(b"PK\x03\x04") or suffix in _FOREIGN_SUFFIXES:
             return 0.0
         bom = textio.bom_encoding(head)
         text = head

@@ -13,7 +13,8 @@ normalizes them.
 - ``email_labels`` / ``phone_labels``: value as written → label (a custom Apple/Samsung
   label, an Apple built-in such as ``mobile``, or the TYPE tokens such as ``work`` or
   ``cell``), which the exporter writes back;
-- ``address_label`` and ``addresses`` (the ADRs after the first, as objects);
+- ``address_label`` and ``address_params`` (e.g. a 4.0 ``LABEL="…"``) of the first ADR, and
+  ``addresses`` (the ADRs after the first, as objects);
 - ``kind``: ``org`` for company cards; ``groups``: the group cards this card belongs to;
 - every other property under its upper-case name: the unescaped value, or an object with
   ``value`` plus ``types``/``params``/``label`` when it had them, or a list of those when
