@@ -15,11 +15,12 @@ where real exporters are sloppy:
   inside values.
 
 The logical-line rules are vobject's (``vobject.base.getLogicalLines`` with
-``allowQP=True``) and the tests check this parser against vobject on every fixture, but
-vobject itself is not called here: it costs ~0.8 ms per card (this module ~0.15 ms), most
-of it building objects we would throw away; its QP decoding raises ``LookupError`` /
-``UnicodeDecodeError`` outside its ``ignoreUnreadable`` net on unknown or wrong charsets;
-and it refuses property names real exporters write (``X-MESSAGING/XMPP-ALL``).
+``allowQP=True``) and the tests check this parser against vobject on the fixtures vobject
+can read, but vobject itself is not called here: it costs ~0.8 ms per card, most of it
+building objects we would throw away (this parser plus the mapping are 4–5x faster, see
+docs/performance.md); its QP decoding raises ``LookupError``/``UnicodeDecodeError``
+outside its ``ignoreUnreadable`` net on unknown or wrong charsets; and it refuses property
+names real exporters write (``X-MESSAGING/XMPP-ALL``).
 """
 
 from __future__ import annotations
