@@ -271,7 +271,11 @@ def json_object(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
         # {"v":<value>} → <value>, escaped exactly as JSON wants it.
         encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
         encoded_value = encoded.str.slice(5).str.head(-1)
-        members.append(pl.when(expr.is_not_null()).then(pl.lit(json.dumps(key, ensure_ascii=False) + ":") + encoded_value))
+        members.append(
+            pl.when(expr.is_not_null()).then(
+                pl.lit(json.dumps(key, ensure_ascii=False) + ":") + encoded_value
+            )
+        )
     body = pl.concat_str(members, separator=",", ignore_nulls=True)
     return pl.when(body != "").then(pl.lit("{") + body + pl.lit("}"))
 
