@@ -225,6 +225,7 @@ def main() -> None:
     parser.add_argument("--phase")
     parser.add_argument("path", nargs="?")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed kith
     if args.phase:
         print(json.dumps(run_phase(args.phase, Path(args.path))))
         return

@@ -233,16 +233,43 @@ def blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Joins values inside one cell while lists are built; never found in contact data.
+_UNIT = "\x1f"
+
+
 def list_of(exprs: list[pl.Expr], *, split: str | None = None) -> pl.Expr:
-    """One list column from several text columns, nulls and empty parts dropped, order kept.
+    """One list column from several text columns, nulls dropped, order kept; null when all are null.
 
     :param split: also split each cell on this separator (Google's ``" ::: "``).
+
+    Built as one joined string split once: much faster over a million rows than
+    ``concat_list`` of single-element lists.
     """
     import polars as pl
 
-    parts = [e.str.split(split) if split else pl.concat_list([e]) for e in exprs]
-    joined = pl.concat_list([p.fill_null(pl.lit([], dtype=pl.List(pl.String))) for p in parts])
-    return joined.list.eval(pl.element().filter(pl.element().str.strip_chars() != ""))
+    if split:
+        exprs = [e.str.replace_all(split, _UNIT, literal=True) for e in exprs]
+    text = exprs[0] if len(exprs) == 1 else pl.concat_str(exprs, separator=_UNIT, ignore_nulls=True)
+    return pl.when(text != "").then(text.str.split(_UNIT))
+
+
+def via_uniques(
+    frame: pl.DataFrame, column: str, fn, *, dtype: pl.DataType | None = None, limit: int = 100_000
+) -> pl.Expr:
+    """``fn(pl.col(column))`` computed once per distinct value and mapped back onto the column.
+
+    For low-cardinality columns (class years, flags, "City, ST") this turns a regex pass
+    over a million rows into one over a few hundred values and a hash lookup. Above
+    ``limit`` distinct values it simply returns ``fn(pl.col(column))``.
+    """
+    import polars as pl
+
+    values = frame.get_column(column).drop_nulls().unique()
+    if values.len() > limit:
+        return fn(pl.col(column))
+    mapped = pl.DataFrame({"v": values}).select(fn(pl.col("v")).alias("m")).get_column("m")
+    dtype = dtype or mapped.dtype
+    return pl.col(column).replace_strict(values, mapped, default=None, return_dtype=dtype)
 
 
 def joined(exprs: list[pl.Expr], separator: str = ", ") -> pl.Expr:
@@ -255,10 +282,13 @@ def joined(exprs: list[pl.Expr], separator: str = ", ") -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
-def json_object(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
+def json_object(pairs: list[tuple[str, pl.Expr]], frame: pl.DataFrame | None = None) -> pl.Expr:
     """A JSON object per row of the non-null ``(key, text expression)`` pairs; null when none.
 
     Values are escaped by polars' own JSON encoder, so any text survives a round trip.
+    Given the ``frame`` the expressions run on, a column in which no value needs escaping
+    (no quote, backslash or control character: nearly always) is quoted by plain
+    concatenation instead, which is several times faster over a million rows.
     """
     import json
 
@@ -268,16 +298,21 @@ def json_object(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
         return pl.lit(None, dtype=pl.String)
     members = []
     for key, expr in pairs:
-        # {"v":<value>} → <value>, escaped exactly as JSON wants it.
-        encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
-        encoded_value = encoded.str.slice(5).str.head(-1)
-        members.append(
-            pl.when(expr.is_not_null()).then(
-                pl.lit(json.dumps(key, ensure_ascii=False) + ":") + encoded_value
-            )
-        )
+        text = expr.cast(pl.String)
+        name = json.dumps(key, ensure_ascii=False)
+        plain = frame is not None and not frame.select(text.str.contains(_NEEDS_ESCAPE).any()).item()
+        if plain:
+            # concat_str is null when the value is null: no when/then needed.
+            members.append(pl.concat_str([pl.lit(name + ':"'), text, pl.lit('"')]))
+        else:
+            # {"v":<value>} → <value>, escaped exactly as JSON wants it.
+            encoded = pl.struct(text.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+            members.append(pl.when(text.is_not_null()).then(pl.lit(name + ":") + encoded))
     body = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return pl.when(body != "").then(pl.lit("{") + body + pl.lit("}"))
+    return pl.when(body != "").then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+
+
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
 def unique_keys(names: list[str]) -> list[str]:

@@ -210,7 +210,7 @@ def build(
     frame = body.select(
         (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
         *(expr.alias(name) for name, expr in out.items()),
-        tabular.json_object(extra).alias("extra"),
+        tabular.json_object(extra, body).alias("extra"),
     )
     return _split_rejects(frame)
 
@@ -220,7 +220,7 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
         pl.col(n).is_not_null()
         for n in ("full_name", "given_name", "family_name", "nickname", "organization")
         if n in frame.columns
-    ] + [pl.col(n).list.len() > 0 for n in ("emails", "phones") if n in frame.columns]
+    ] + [(pl.col(n).list.len() > 0).fill_null(False) for n in ("emails", "phones") if n in frame.columns]
     ok = pl.any_horizontal(list(checks)) if checks else pl.lit(False)
     bad = frame.filter(~ok)["source_ref"].to_list()
     rejects = [Reject(ref, "no name, organization, email or phone in this row") for ref in bad]

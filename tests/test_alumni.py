@@ -64,7 +64,7 @@ def test_flags_become_tags(directory):
     assert by_key(directory.records, "A-10003")["tags"] == ["deceased"]
     assert by_key(directory.records, "A-10004")["tags"] == ["lost"]
     assert by_key(directory.records, "A-10005")["tags"] == ["do-not-contact"]  # Accept Email = No
-    assert by_key(directory.records, "A-10006")["tags"] == []
+    assert by_key(directory.records, "A-10006")["tags"] is None
 
 
 def test_noise_rows_dropped_and_nameless_row_rejected(directory):
@@ -100,7 +100,7 @@ def test_raisers_edge_latin1_semicolon_export():
     assert (jose["given_name"], jose["family_name"], jose["nickname"]) == ("José", "Muñoz", "Pepe")
     assert jose["source_ref"] == "row 4"
     # Raiser's Edge phone slots also hold emails
-    assert jose["emails"] == ["jose.munoz@example.org"] and jose["phones"] == []
+    assert jose["emails"] == ["jose.munoz@example.org"] and jose["phones"] is None
     assert (jose["street"], jose["city"], jose["postal_code"]) == ("12 Rue Saint-Honoré", "Québec", "G1R 4P5")
     zoe = by_key(records, "1188")
     assert zoe["family_name"] == "Brontë-Fähnrich"

@@ -212,6 +212,12 @@ def test_json_object_round_trips_any_text_and_skips_nulls():
 
 
 def test_list_of_splits_and_drops_empties():
-    frame = pl.DataFrame({"a": ["x ::: y", None, ""], "b": ["z", "w", None]})
+    frame = tabular.blank_to_null(pl.DataFrame({"a": ["x ::: y", None, ""], "b": ["z", "w", None]}))
     out = frame.select(tabular.list_of([pl.col("a"), pl.col("b")], split=" ::: ").alias("l"))
-    assert out["l"].to_list() == [["x", "y", "z"], ["w"], []]
+    assert out["l"].to_list() == [["x", "y", "z"], ["w"], None]
+
+
+def test_via_uniques_maps_back_onto_every_row():
+    frame = pl.DataFrame({"y": ["'98", "2009", None, "'98", "x"]})
+    expr = tabular.via_uniques(frame, "y", lambda c: c.str.extract(r"(\d+)", 1))
+    assert frame.select(expr)["y"].to_list() == ["98", "2009", None, "98", None]

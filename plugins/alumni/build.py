@@ -19,7 +19,7 @@ import polars as pl
 
 from pipeline.contracts import ImportOptions, Reject
 from pipeline.headers import EXTRA, HeaderMapping
-from pipeline.tabular import blank_to_null, joined, json_object, list_of, unique_keys
+from pipeline.tabular import blank_to_null, joined, json_object, list_of, unique_keys, via_uniques
 
 #: Explicit "no" in a flag or opt-in column; anything else non-empty in a flag column means yes.
 FALSY = ["no", "n", "false", "f", "0", "none", "-", "0.0"]
@@ -87,24 +87,7 @@ def build_grid(
     body = blank_to_null(body.rename(dict(zip(body.columns, names, strict=True))))
     body = body.with_row_index("_row", offset=first_row)
 
-    # Rows dropped on purpose: blank, a repeated header, a "Total" line.
-    filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names]) if names else pl.lit(0)
-    named = [(f"c{m.index}", m.header.strip()) for m in mapping.columns if m.header.strip()]
-    header_hits = pl.sum_horizontal([(pl.col(c).str.strip_chars() == h).fill_null(False) for c, h in named])
-    repeated = header_hits >= max(2, (len(named) + 1) // 2)
-    total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL).fill_null(False) for c in names]) & (
-        filled <= max(3, len(names) // 3)
-    )
-    flags = body.select(
-        (filled == 0).alias("blank"), repeated.alias("repeated"), (total & ~repeated).alias("total")
-    )
-    keep = ~(flags["blank"] | flags["repeated"] | flags["total"])
-    dropped = {
-        "blank": int(flags["blank"].sum()),
-        "repeated header": int(flags["repeated"].sum()),
-        "total": int(flags["total"].sum()),
-    }
-    body = body.filter(keep)
+    body, dropped = _drop_noise(body, names, mapping)
 
     def cols(target: str) -> list[pl.Expr]:
         return [pl.col(f"c{m.index}") for m in mapping.columns_for(target)]
@@ -128,11 +111,16 @@ def build_grid(
 
     city_region = cols("city_region")
     if city_region:
-        text = city_region[0]
-        parts = text.str.extract_groups(r"^\s*(.*?)\s*,\s*([^,]+?)\s*$")
-        city = pl.coalesce(parts.struct.field("1").replace("", None), text)
+        name = f"c{mapping.columns_for('city_region')[0].index}"
+
+        def part(group: int):
+            return lambda c: c.str.extract(r"^\s*(.*?)\s*,\s*([^,]+?)\s*$", group)
+
+        city = pl.coalesce(
+            via_uniques(body, name, part(1), dtype=pl.String).replace("", None), city_region[0]
+        )
         out["city"] = pl.coalesce(out["city"], city) if "city" in out else city
-        region = parts.struct.field("2")
+        region = via_uniques(body, name, part(2), dtype=pl.String)
         out["region"] = pl.coalesce(out["region"], region) if "region" in out else region
 
     street = cols("street")
@@ -152,22 +140,31 @@ def build_grid(
     to_extra("emails", lambda c: pl.when(~c.str.contains("@", literal=True)).then(c))
     to_extra("phones", lambda c: pl.when(~c.str.contains(r"\d") & ~c.str.contains("@", literal=True)).then(c))
 
-    tag_parts = [c.str.split(";") for c in cols("tags")]
+    # Flags are low-cardinality: decide once per distinct value, then map back.
+    def flag(target: str, test) -> list[pl.Expr]:
+        return [
+            via_uniques(body, f"c{m.index}", test, dtype=pl.Boolean).fill_null(False)
+            for m in mapping.columns_for(target)
+        ]
+
+    tag_parts = [c.str.replace_all(";", "\x1f", literal=True) for c in cols("tags")]
     for tag in ("deceased", "lost", "do-not-contact"):
-        yes = [c.is_not_null() & ~_norm(c).is_in(FALSY) for c in cols(f"tag:{tag}")]
+        yes = flag(f"tag:{tag}", lambda c: ~_norm(c).is_in(FALSY))
         if tag == "do-not-contact":
-            yes += [_norm(c).is_in(FALSY).fill_null(False) for c in cols("opt_in")]
-        yes += [c.str.contains(_STATUS_TAGS[tag]).fill_null(False) for c in cols("status")]
+            yes += flag("opt_in", lambda c: _norm(c).is_in(FALSY))
+        yes += flag("status", lambda c, tag=tag: c.str.contains(_STATUS_TAGS[tag]))
         if yes:
-            tag_parts.append(pl.concat_list([pl.when(pl.any_horizontal(yes)).then(pl.lit(tag))]))
+            tag_parts.append(pl.when(pl.any_horizontal(yes)).then(pl.lit(tag)))
     if tag_parts:
-        out["tags"] = list_of(tag_parts).list.unique(maintain_order=True)
+        out["tags"] = list_of(tag_parts)
     to_extra("status")
 
     years = cols("class_year")
     unparsed = pl.lit(0)
     if years:
-        parsed = class_year(years[0])
+        parsed = via_uniques(
+            body, f"c{mapping.columns_for('class_year')[0].index}", class_year, dtype=pl.String
+        )
         out["class_year"] = parsed
         to_extra("class_year", lambda c: pl.when(parsed.is_null()).then(c))
         unparsed = (parsed.is_null() & years[0].is_not_null()).sum()
@@ -188,17 +185,51 @@ def build_grid(
         ref.alias("source_ref"),
         *(expr.alias(name) for name, expr in out.items()),
         pl.lit(options.channel or "alumni").alias("channel"),
-        json_object(extra_pairs).alias("extra"),
+        json_object(extra_pairs, body).alias("extra"),
         unparsed.alias("_unparsed_years") if years else pl.lit(0).alias("_unparsed_years"),
     )
     unparsed_years = int(frame["_unparsed_years"][0]) if frame.height else 0
     frame = frame.drop("_unparsed_years")
 
     identified = [pl.col(n).is_not_null() for n in _NAME_FIELDS if n in frame.columns]
-    identified += [pl.col(n).list.len() > 0 for n in ("emails", "phones") if n in frame.columns]
+    identified += [
+        (pl.col(n).list.len() > 0).fill_null(False) for n in ("emails", "phones") if n in frame.columns
+    ]
     ok = pl.any_horizontal(identified) if identified else pl.lit(False)
     bad = frame.filter(~ok)["source_ref"].to_list()
     rejects = [Reject(ref, "no name, email or phone in this row") for ref in bad]
     if bad:
         frame = frame.filter(ok)
     return Built(frame, rejects, dropped, unparsed_years)
+
+
+def _drop_noise(body: pl.DataFrame, names: list[str], mapping: HeaderMapping) -> tuple[pl.DataFrame, dict]:
+    """Drop blank rows, repeated header rows and "Total" rows; return the rest and the counts.
+
+    The cheap tests (how many cells are filled, do the first header cells repeat) pick a
+    few candidate rows; only those get the full checks.
+    """
+    filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names]) if names else pl.lit(0)
+    named = [(f"c{m.index}", m.header.strip()) for m in mapping.columns if m.header.strip()]
+    few = max(3, len(names) // 3)
+    looks_like_header = pl.all_horizontal([(pl.col(c) == h).fill_null(False) for c, h in named[:2]])
+    candidates = body.filter((filled <= few) | looks_like_header)
+    hits = pl.sum_horizontal([(pl.col(c).str.strip_chars() == h).fill_null(False) for c, h in named])
+    repeated = hits >= max(2, (len(named) + 1) // 2)
+    total = pl.any_horizontal([pl.col(c).str.contains(_TOTAL).fill_null(False) for c in names]) & (
+        filled <= few
+    )
+    flags = candidates.select(
+        pl.col("_row"),
+        (filled == 0).alias("blank"),
+        repeated.alias("repeated"),
+        (total & ~repeated).alias("total"),
+    ).filter(pl.col("blank") | pl.col("repeated") | pl.col("total"))
+    dropped = {
+        "blank": int(flags["blank"].sum()),
+        "repeated header": int(flags["repeated"].sum()),
+        "total": int(flags["total"].sum()),
+    }
+    if flags.height:
+        body = body.filter(~pl.col("_row").is_in(flags["_row"].implode()))
+    return body, dropped
