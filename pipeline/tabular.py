@@ -343,3 +343,33 @@ def is_workbook(path: Path, head: bytes) -> bool:
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         return False
     return head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
+    """The first text cells of an xlsx/xlsm workbook, read from at most ``limit`` bytes.
+
+    For sniffing without loading a sheet: a workbook's shared strings are stored in order
+    of first appearance, so titles and header names come first; a workbook with inline
+    strings has them in its first worksheet instead. Empty for anything else (an ``.xls``,
+    an ``.ods``, a damaged file): the caller then knows nothing and should say so.
+    """
+    import html
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            part = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None
+            if part is None:
+                sheets = sorted(
+                    n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")
+                )
+                part = sheets[0] if sheets else None
+            if part is None:
+                return []
+            with archive.open(part) as stream:
+                chunk = stream.read(limit).decode("utf-8", errors="ignore")
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+        return []
+    return [html.unescape(text) for text in re.findall(r"<t(?:\s[^>]*)?>([^<]*)</t>", chunk)]

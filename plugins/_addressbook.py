@@ -122,6 +122,7 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
         "encoding": head.encoding,
         "delimiter": head.delimiter,
         "mapping": mapping.as_dict(),
+        "mapping_explained": mapping.explain(),
         "skipped_sheets": {},
         "warnings": [
             f"kith.toml maps column {h!r}, but the file has no such column"

@@ -88,6 +88,7 @@ def test_info_reports_mapping_and_skipped_sheet(directory):
     assert info["mapping"]["Accept Email"] == "opt_in"
     assert info["mapping"]["Spouse Name"] == "extra"
     assert info["encoding"] == "xlsx workbook"
+    assert "Alumni: 'Class Yr' → class_year (exact match of 'Class Yr')" in info["mapping_explained"]
     assert "skipped 1 repeated header row(s)" in info["warnings"]
 
 

@@ -73,3 +73,31 @@ def test_binary_and_empty_files_are_nobodys(tmp_path):
     for path in (blob, empty):
         head = path.read_bytes()
         assert all(importer.sniff(path, head) == 0.0 for importer in IMPORTERS.values())
+
+
+def test_plugins_register_their_importers_through_the_manager():
+    from pipeline.manager import make_plugin_manager
+    from pipeline.registry import importers
+
+    modules = ("plugins.alumni", "plugins.google_csv", "plugins.outlook_csv", "plugins.thunderbird_csv")
+    pm = make_plugin_manager(builtins=modules, entry_points=False, disabled=())
+    assert pm.failed == []
+    found = importers(pm)
+    assert set(found) == {"alumni", "google_csv", "outlook_csv", "thunderbird_csv"}
+    assert all(importer.description for importer in found.values())
+
+
+def test_workbook_sniff_reads_only_the_first_strings(tmp_path):
+    import openpyxl
+
+    from pipeline.tabular import workbook_head_texts
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Quarterly budget"])
+    wb.active.append(["Account", "Amount", "Quarter"])
+    wb.save(tmp_path / "budget.xlsx")
+    path = tmp_path / "budget.xlsx"
+    assert workbook_head_texts(path)[:2] == ["Quarterly budget", "Account"]
+    assert AlumniImporter().sniff(path, path.read_bytes()[:65536]) == 0.0
+    alumni = FIX / "alumni" / "directory.xlsx"
+    assert "Class Yr" in workbook_head_texts(alumni)

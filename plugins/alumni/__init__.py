@@ -74,32 +74,27 @@ class AlumniImporter:
         return read_alumni(path, options)
 
 
-def _score(header: list[str | None], index) -> float:
-    targets = {hit[0] for cell in header if cell and (hit := index.lookup(cell))}
+def _score(header: list[str | None], index, targets: set[str] | None = None) -> float:
+    if targets is None:
+        targets = {hit[0] for cell in header if cell and (hit := index.lookup(cell))}
     alumni = len(targets & ALUMNI_TARGETS)
     return min(0.9, 0.4 + 0.1 * min(len(targets), 3) + 0.1 * alumni)
 
 
 def _sniff_workbook(path: Path) -> float:
-    """Peek at the first rows of each sheet (bounded, never the whole sheet)."""
-    try:
-        import fastexcel
+    """Score a workbook from its first text cells, without loading any sheet."""
+    from plugins.alumni.read import alias_index
 
-        from plugins.alumni.read import alias_index
-
-        reader = fastexcel.read_excel(str(path))
-        index = alias_index()
-        best = 0.0
-        for number in range(min(len(reader.sheet_names), 5)):
-            sheet = reader.load_sheet(number, header_row=None, n_rows=tabular.HEAD_ROWS, dtypes="string")
-            rows = [list(r) for r in sheet.to_polars().iter_rows()]
-            position = find_header_row(rows, index)
-            if position is not None:
-                best = max(best, _score(rows[position], index))
-        return best
-    except Exception:
-        # Unreadable here means unreadable in read() too; a low score lets read say why.
-        return 0.1
+    texts = tabular.workbook_head_texts(path)
+    if not texts:
+        # An .xls/.ods (or a workbook we can't peek into): plausible, let read() decide.
+        return 0.3
+    index = alias_index()
+    # Titles and the header come first; later strings are data.
+    targets = {hit[0] for text in texts[:200] if len(text) <= 80 and (hit := index.lookup(text))}
+    if len(targets) < 2:
+        return 0.0
+    return _score(sorted(targets), index, targets)
 
 
 @hookimpl

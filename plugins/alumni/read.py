@@ -43,7 +43,13 @@ def map_headers(headers: list[object], options: ImportOptions, path: Path) -> He
 
 def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
     """Read the whole directory; see the module docstring for the steps."""
-    info: dict[str, Any] = {"encoding": None, "mapping": {}, "skipped_sheets": {}, "warnings": []}
+    info: dict[str, Any] = {
+        "encoding": None,
+        "mapping": {},
+        "mapping_explained": [],
+        "skipped_sheets": {},
+        "warnings": [],
+    }
     frames: list[pl.DataFrame] = []
     rejects: list[Reject] = []
     dropped = {"blank": 0, "repeated header": 0, "total": 0}
@@ -59,6 +65,8 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
             raise InputError(f"{path}: {where} has no column that maps to a contact field")
         for header, target in mapping.as_dict().items():
             info["mapping"].setdefault(header, target)
+        where = f"{sheet_name}: " if sheet_name is not None else ""
+        info["mapping_explained"] += [where + line for line in mapping.explain()]
         body = grid.slice(header_pos + 1)
         built = build_grid(
             body,
