@@ -42,6 +42,4 @@ class StoreError(KithError):
 
 
 class StrictModeError(KithError):
-    """``--strict`` was given and some records were rejected."""
-
-    exit_code = 3
+    """``--strict`` was given and some records were rejected: the file is not imported."""

@@ -1,0 +1,110 @@
+"""The typer app, its global options and the helpers every command module shares.
+
+Commands parse options, call the core, and print. The core raises
+:class:`pipeline.errors.KithError`; :func:`handle_errors` turns it into one line on
+stderr and the error's exit code (2 bad usage or unreadable input, 1 other failures).
+Long work shows a progress display on a terminal and stays quiet in pipes and cron.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from pipeline import __version__
+from pipeline.errors import KithError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="kith",
+    help="Turn scattered contact lists into follow-through: import, dedupe, and weekly follow-up reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Write records or people to a file (jsonl, csv, ...).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+# Shared option aliases, defined once.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts (stable shape).")]
+OutOption = Annotated[str, typer.Option("--out", "-o", help="File to write, or - for standard output.")]
+
+
+@dataclass
+class AppState:
+    """Global options, stored on the typer context for every command."""
+
+    workspace: Path | None = None
+    plugins_dir: Path | None = None
+    no_plugins: bool = False
+
+
+def handle_errors(func: F) -> F:
+    """Turn KithError into one line on stderr and the right exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KithError as exc:
+            typer.echo(f"kith: error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("kith: interrupted; nothing half-written was kept", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kith {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar="KITH_WORKSPACE",
+            help="Workspace folder (default: nearest kith.toml upward).",
+        ),
+    ] = None,
+    plugins_dir: Annotated[
+        Path | None, typer.Option("--plugins-dir", help="Also load loose .py plugins from this folder.")
+    ] = None,
+    no_plugins: Annotated[
+        bool, typer.Option("--no-plugins", help="Load built-in plugins only (for files from strangers).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = AppState(workspace=workspace, plugins_dir=plugins_dir, no_plugins=no_plugins)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,181 @@
+"""Commands for getting contacts in and out: ``init``, ``import``, ``export records``, ``plugins``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import registry
+from pipeline.cli.app import JsonOption, OutOption, app, export_app, handle_errors, print_json, state
+from pipeline.cli.context import open_session, plugin_manager
+from pipeline.errors import KithError
+from pipeline.exporting import FORMATS, export_frame
+from pipeline.importing import ImportSummary, Progress, import_paths
+from pipeline.workspace import find_workspace, init_workspace
+
+
+@app.command("init")
+@handle_errors
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
+) -> None:
+    """Create a workspace: a commented kith.toml and a reports folder."""
+    workspace, created = init_workspace(directory)
+    if created:
+        typer.echo(f"Created a kith workspace in {workspace.root}")
+        typer.echo(f"  config:  {workspace.config_path}")
+        typer.echo(f"  store:   {workspace.store_path} (made on first import)")
+        typer.echo(f"  reports: {workspace.reports_dir}")
+    else:
+        typer.echo(f"{workspace.root} is already a kith workspace; nothing changed")
+
+
+@contextlib.contextmanager
+def import_progress(enabled: bool) -> Iterator[Progress | None]:
+    """A live progress display on a terminal; nothing at all in pipes and cron."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress as RichProgress
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with RichProgress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def note(path: str, stage: str) -> None:
+            bar.update(task, description=f"{Path(path).name}: {stage}")
+
+        yield note
+
+
+def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
+    console = Console()
+    table = Table(title=None, show_edge=False)
+    for column in ("file", "importer", "status", "records", "rejects", "encoding"):
+        table.add_column(column, justify="right" if column in {"records", "rejects"} else "left")
+    for item in summary.files:
+        table.add_row(
+            item.path,
+            item.importer or "-",
+            item.status,
+            f"{item.records:,}",
+            str(len(item.rejects)),
+            str(item.info.get("encoding") or "-"),
+        )
+    console.print(table)
+    for item in summary.files:
+        if item.error:
+            console.print(f"[bold]{item.path}[/bold]: {item.error}", markup=True, highlight=False)
+        for reject in item.rejects[:20]:
+            console.print(f"  rejected {item.path} {reject.ref}: {reject.reason}", highlight=False)
+        if len(item.rejects) > 20:
+            console.print(f"  … and {len(item.rejects) - 20} more rejects (kith import --json lists all)")
+        if item.warnings:
+            console.print(f"  {len(item.warnings)} values could not be normalized and were kept in extra")
+        if show_mapping and item.info.get("mapping"):
+            console.print(f"  mapping for {item.path}:")
+            for source, target in item.info["mapping"].items():
+                console.print(f"    {source!r:40} → {target}", highlight=False)
+    console.print(f"{summary.records:,} records imported, {summary.rejects:,} rejected.")
+
+
+@app.command("import")
+@handle_errors
+def import_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files (or folders) to import.")],
+    as_name: Annotated[
+        str | None,
+        typer.Option("--as", help="Use this importer instead of detecting one (see `kith plugins`)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail a file that has any rejected record.")
+    ] = False,
+    show_mapping: Annotated[
+        bool, typer.Option("--show-mapping", help="Show which source column became which field.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
+    with open_session(state(ctx)) as session:
+        with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
+            summary = import_paths(
+                session.store,
+                session.pm,
+                paths,
+                options=session.import_options(),
+                as_name=as_name,
+                strict=strict,
+                progress=progress,
+            )
+    if json_out:
+        print_json(summary.to_json())
+    else:
+        print_import_summary(summary, show_mapping)
+    if summary.failed:
+        # 2 when a file could not be read at all, 1 for other failures (strict rejects, plugin errors).
+        raise typer.Exit(max(f.exit_code for f in summary.failed))
+
+
+@export_app.command("records")
+@handle_errors
+def export_records(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")] = "jsonl",
+    out: OutOption = "-",
+) -> None:
+    """Write every imported record in the canonical columns."""
+    with open_session(state(ctx)) as session:
+        frame = session.store.records()
+    where = export_frame(frame, fmt, out)
+    if where != "-":
+        typer.echo(f"Wrote {frame.height:,} records to {where}", err=True)
+
+
+@app.command("plugins")
+@handle_errors
+def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """List installed plugins (built-in, third-party, plugins_dir) and any that failed to load."""
+    app_state = state(ctx)
+    try:
+        workspace = find_workspace(app_state.workspace)
+    except KithError:
+        workspace = None  # plugins can be listed outside a workspace
+    pm = plugin_manager(app_state, workspace)
+    infos = registry.plugin_infos(pm)
+    if json_out:
+        print_json(
+            [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "origin": i.origin,
+                    "hooks": i.hooks,
+                    "provides": i.provides,
+                    "error": i.error,
+                }
+                for i in infos
+            ]
+        )
+        return
+    console = Console()
+    table = Table(show_edge=False)
+    for column in ("plugin", "origin", "provides", "status"):
+        table.add_column(column)
+    for info in infos:
+        status = f"[red]failed: {info.error}[/red]" if info.error else "ok"
+        table.add_row(info.name, info.origin, ", ".join(info.provides) or ", ".join(info.hooks), status)
+    console.print(table)

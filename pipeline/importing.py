@@ -1,0 +1,301 @@
+"""Importing files: pick an importer, read, validate, normalize, give ids, store.
+
+This is the one path every importer's output takes, built-in or third-party:
+
+    importer.read → schema.validate_raw → input defaults (channel, tags) →
+    normalize.normalize_records → record ids → schema.conform → store (one transaction)
+
+A file whose content is already in the store is skipped by its hash; a changed version of
+a file replaces that file's records. One file failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline import registry
+from pipeline.contracts import ImportOptions, ImportResult, Reject
+from pipeline.errors import InputError, KithError, PluginError, SchemaError, StrictModeError, UsageError
+from pipeline.manager import KithPluginManager
+from pipeline.normalize import normalize_records
+from pipeline.schema import conform, validate_raw
+from pipeline.store import RECORD_COLUMNS, Store
+from pipeline.textio import read_head
+
+#: A sniff score below this means "not mine".
+SNIFF_THRESHOLD = 0.3
+
+#: Columns whose normalized text identifies a record when the source gives no id of its own.
+_FINGERPRINT = ("full_name", "given_name", "family_name", "emails", "phones", "organization", "linkedin_url")
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file; the ``--json`` summary is built from these."""
+
+    path: str
+    importer: str | None = None
+    status: str = "failed"  # imported | unchanged | failed
+    records: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    content_hash: str | None = None
+    exit_code: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "importer": self.importer,
+            "status": self.status,
+            "records": self.records,
+            "rejects": [{"ref": r.ref, "reason": r.reason} for r in self.rejects],
+            "error": self.error,
+            "encoding": self.info.get("encoding"),
+            "mapping": self.info.get("mapping"),
+            "warnings": [{"ref": ref, "message": msg} for ref, msg in self.warnings][:1000],
+            "content_hash": self.content_hash,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ImportSummary:
+    """Every file's outcome, with totals."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files if f.status == "imported")
+
+    @property
+    def rejects(self) -> int:
+        return sum(len(f.rejects) for f in self.files if f.status == "imported")
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [f.to_json() for f in self.files], "records": self.records, "rejects": self.rejects}
+
+
+def file_hash(path: Path) -> tuple[str, int]:
+    """SHA-256 of the file's content and its size, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str | None = None) -> str:
+    """The name of the importer for ``path``: ``as_name`` if given, else the best sniff."""
+    importers = registry.importers(pm)
+    if as_name:
+        if as_name not in importers:
+            raise UsageError(f"no importer named {as_name!r}; installed: {', '.join(sorted(importers))}")
+        return as_name
+    scores = []
+    for name, importer in importers.items():
+        try:
+            score = float(importer.sniff(path, head))
+        except Exception:  # a sniff that crashes means "not mine", not a failed import
+            score = 0.0
+        scores.append((score, name))
+    scores.sort(reverse=True)
+    if not scores or scores[0][0] < SNIFF_THRESHOLD:
+        raise InputError(
+            f"{path}: no importer recognises this file; installed importers: "
+            f"{', '.join(sorted(importers)) or 'none'} (use --as NAME to choose one)"
+        )
+    return scores[0][1]
+
+
+def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Series:
+    """Stable ids: the same source record always gets the same id.
+
+    The key is the source's own id (``source_key``) when it has one, else a fingerprint
+    of the normalized identifying fields, so ids survive rows moving in a re-export.
+    Identical rows in one file are told apart by their order of appearance.
+    """
+    parts = []
+    for name in _FINGERPRINT:
+        if name not in frame.columns:
+            continue
+        col = pl.col(name)
+        parts.append(col.list.join(",") if isinstance(frame.schema[name], pl.List) else col)
+    fingerprint = pl.concat_str([p.fill_null("") for p in parts], separator="\x1f") if parts else pl.lit("")
+    if "source_key" in frame.columns:
+        key = (
+            pl.when(pl.col("source_key").is_not_null())
+            .then("k:" + pl.col("source_key"))
+            .otherwise("f:" + fingerprint)
+        )
+    else:
+        key = "f:" + fingerprint
+    keyed = frame.select(key.alias("key")).with_columns(pl.col("key").cum_count().over("key").alias("n"))
+    prefix = f"{importer}\x1f{source_path}\x1f"
+    keys = keyed.select(pl.col("key") + "\x1f" + pl.col("n").cast(pl.String))["key"].to_list()
+    ids = [hashlib.sha1((prefix + k).encode(), usedforsecurity=False).hexdigest()[:20] for k in keys]
+    return pl.Series("record_id", ids, dtype=pl.String)
+
+
+def _apply_input_defaults(frame: pl.DataFrame, options: ImportOptions) -> pl.DataFrame:
+    """Channel and tags from the input's configuration fill what the file didn't say."""
+    exprs = []
+    if options.channel:
+        current = pl.col("channel") if "channel" in frame.columns else pl.lit(None, pl.String)
+        exprs.append(current.fill_null(options.channel).alias("channel"))
+    if options.tags:
+        extra_tags = pl.lit(options.tags, dtype=pl.List(pl.String))
+        if "tags" in frame.columns:
+            current = pl.col("tags")
+            if frame.schema["tags"] == pl.String:
+                current = current.str.split(";")
+            current = current.fill_null(pl.lit([], pl.List(pl.String)))
+            exprs.append(pl.concat_list([current, extra_tags]).alias("tags"))
+        else:
+            exprs.append(extra_tags.alias("tags"))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _merge_warnings_into_info(result: ImportResult, outcome: FileOutcome) -> None:
+    outcome.info = dict(result.info or {})
+    for warning in outcome.info.get("warnings", []) or []:
+        outcome.warnings.append(("file", str(warning)))
+
+
+def import_file(
+    store: Store,
+    pm: KithPluginManager,
+    path: Path,
+    *,
+    options: ImportOptions | None = None,
+    as_name: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> FileOutcome:
+    """Import one file; never raises for a problem with the file itself (it is in the outcome)."""
+    started = time.perf_counter()
+    options = options or ImportOptions()
+    shown = str(path)
+    outcome = FileOutcome(path=shown)
+    note = progress or (lambda _path, _stage: None)
+    try:
+        head = read_head(path)
+        source_path = str(path.resolve())
+        content_hash, size = file_hash(path)
+        outcome.content_hash = content_hash
+        known = store.source_by_path(source_path)
+        if known and known.content_hash == content_hash:
+            outcome.importer, outcome.status = known.importer, "unchanged"
+            outcome.records = known.record_count
+            return outcome
+        elsewhere = store.source_by_hash(content_hash)
+        if elsewhere and not known:
+            outcome.importer, outcome.status, outcome.records = elsewhere.importer, "unchanged", 0
+            outcome.error = f"same content as {elsewhere.path}, already imported"
+            return outcome
+        name = pick_importer(pm, path, head, as_name)
+        outcome.importer = name
+        importer = registry.importers(pm)[name]
+        owner = registry.owner_of(pm, "importer", name)
+        note(shown, f"reading ({name})")
+        try:
+            result = importer.read(path, options)
+        except KithError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"{path}: importer {name!r} (plugin {owner!r}) failed: {exc}") from exc
+        if not isinstance(result, ImportResult):
+            raise SchemaError(f"importer {name!r} returned {type(result).__name__}, expected ImportResult")
+        _merge_warnings_into_info(result, outcome)
+        outcome.rejects = list(result.rejects)
+        for reject in outcome.rejects:
+            if not isinstance(reject, Reject) or not reject.ref or not reject.reason:
+                raise SchemaError(
+                    f"importer {name!r} returned a reject without a place and a reason: {reject}"
+                )
+        raw = validate_raw(result.records, name)
+        if strict and outcome.rejects:
+            raise StrictModeError(
+                f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
+                f"{outcome.rejects[0].reason}); nothing imported because of --strict"
+            )
+        note(shown, "normalizing")
+        raw = _apply_input_defaults(raw, options)
+        normalized = normalize_records(raw, region=options.region)
+        outcome.warnings.extend(normalized.warnings)
+        frame = normalized.frame
+        frame = frame.with_columns(
+            record_ids(frame, source_path, name),
+            pl.lit(name).alias("source"),
+            pl.lit(shown).alias("source_file"),
+        )
+        frame = conform(frame, RECORD_COLUMNS)
+        note(shown, f"storing {frame.height:,} records")
+        store.replace_source(
+            path=source_path,
+            importer=name,
+            content_hash=content_hash,
+            size=size,
+            records=frame,
+            rejects=outcome.rejects,
+            info={k: v for k, v in outcome.info.items() if k != "warnings"},
+        )
+        outcome.status, outcome.records = "imported", frame.height
+    except KithError as exc:
+        outcome.status, outcome.error, outcome.exit_code = "failed", str(exc), exc.exit_code
+    finally:
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, and the files inside named folders (sorted, hidden ones skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith("."))
+        else:
+            found.append(path)
+    return found
+
+
+def import_paths(
+    store: Store,
+    pm: KithPluginManager,
+    paths: Iterable[Path],
+    *,
+    options: ImportOptions | None = None,
+    as_name: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import every file; each file is its own transaction."""
+    summary = ImportSummary()
+    for path in expand_paths(paths):
+        summary.files.append(
+            import_file(store, pm, path, options=options, as_name=as_name, strict=strict, progress=progress)
+        )
+    return summary
+
+
+def summary_json(summary: ImportSummary) -> str:
+    return json.dumps(summary.to_json(), ensure_ascii=False, indent=2, default=str)

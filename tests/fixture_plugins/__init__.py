@@ -1,0 +1,1 @@
+"""Plugins that exist only to test the plugin host: broken, misnamed, clashing, misbehaving."""

@@ -1,0 +1,3 @@
+"""A plugin whose module raises while being imported."""
+
+raise RuntimeError("this plugin is broken on purpose")

@@ -1,0 +1,124 @@
+"""The store: one transaction per import, idempotent re-imports, owner-only files."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import polars as pl
+import pytest
+
+from pipeline.contracts import Reject
+from pipeline.schema import conform
+from pipeline.store import RECORD_COLUMNS, Store
+from pipeline.testing import import_through_core, make_workspace
+from tests.fixture_plugins import misbehaving
+
+TWO_PEOPLE = [("misbehaving", misbehaving)]
+
+
+def _records(n: int, duplicate_at: int | None = None) -> pl.DataFrame:
+    ids = [f"r{i}" for i in range(n)]
+    if duplicate_at is not None:
+        ids[duplicate_at] = ids[0]
+    frame = pl.DataFrame(
+        {
+            "record_id": ids,
+            "source_ref": [f"row {i + 2}" for i in range(n)],
+            "full_name": [f"Person {i}" for i in range(n)],
+            "emails": [[f"p{i}@example.com"] for i in range(n)],
+        }
+    )
+    return conform(frame, RECORD_COLUMNS)
+
+
+def test_failure_halfway_through_a_write_leaves_the_store_as_it_was(tmp_path):
+    with Store(tmp_path / "kith.db") as store:
+        store.replace_source(
+            path="/a.csv", importer="t", content_hash="h1", size=1, records=_records(10), rejects=[], info={}
+        )
+        # 60,000 rows: the first 50,000-row batch is written before the duplicate id fails the second.
+        with pytest.raises(sqlite3.IntegrityError):
+            store.replace_source(
+                path="/a.csv",
+                importer="t",
+                content_hash="h2",
+                size=1,
+                records=_records(60_000, duplicate_at=55_000),
+                rejects=[Reject("row 9", "bad")],
+                info={},
+            )
+        assert store.count("records") == 10
+        assert store.source_by_path("/a.csv").content_hash == "h1"
+        assert store.count("rejects") == 0
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_records_round_trip_with_types(tmp_path):
+    frame = _records(3).with_columns(
+        pl.lit("2024-03-15").str.to_date().alias("connected_on"),
+        pl.lit(2006, pl.Int32).alias("class_year"),
+        pl.lit(["alumni", "2026 search"]).alias("tags"),
+    )
+    with Store(tmp_path / "kith.db") as store:
+        store.replace_source(
+            path="/a", importer="t", content_hash="h", size=1, records=frame, rejects=[], info={}
+        )
+        back = store.records()
+    assert back.schema == frame.schema
+    assert back.to_dicts() == frame.to_dicts()
+
+
+def test_store_file_is_owner_only(tmp_path):
+    Store(tmp_path / "kith.db").close()
+    assert stat.S_IMODE((tmp_path / "kith.db").stat().st_mode) == 0o600
+
+
+def test_reimport_of_the_same_file_is_a_no_op(tmp_path):
+    ws = make_workspace(tmp_path, {"people.txt": "anything"})
+    first = import_through_core(ws, "people.txt", importer="two_people", plugins=TWO_PEOPLE)
+    second = import_through_core(ws, "people.txt", importer="two_people", plugins=TWO_PEOPLE)
+    assert first.outcome.status == "imported" and second.outcome.status == "unchanged"
+    assert second.records.height == 2
+    with Store(ws.store_path) as store:
+        assert store.count("records") == 2 and store.count("sources") == 1
+
+
+def test_changed_file_replaces_its_records_and_keeps_ids(tmp_path):
+    ws = make_workspace(tmp_path, {"people.txt": "version 1"})
+    first = import_through_core(ws, "people.txt", importer="two_people", plugins=TWO_PEOPLE)
+    (tmp_path / "people.txt").write_text("version 2")
+    second = import_through_core(ws, "people.txt", importer="two_people", plugins=TWO_PEOPLE)
+    assert second.outcome.status == "imported"
+    assert sorted(first.records["record_id"]) == sorted(second.records["record_id"])
+    with Store(ws.store_path) as store:
+        assert store.count("records") == 2
+
+
+def test_same_content_under_another_name_is_not_imported_twice(tmp_path):
+    ws = make_workspace(tmp_path, {"a.txt": "same", "copy of a.txt": "same"})
+    import_through_core(ws, "a.txt", importer="two_people", plugins=TWO_PEOPLE)
+    again = import_through_core(ws, "copy of a.txt", importer="two_people", plugins=TWO_PEOPLE)
+    assert again.outcome.status == "unchanged" and "already imported" in again.outcome.error
+    with Store(ws.store_path) as store:
+        assert store.count("records") == 2
+
+
+def test_importer_raising_fails_that_file_with_the_plugin_name_and_stores_nothing(tmp_path):
+    ws = make_workspace(tmp_path, {"x.csv": "a,b\n"})
+    result = import_through_core(ws, "x.csv", importer="exploding", plugins=TWO_PEOPLE)
+    assert result.outcome.status == "failed"
+    assert "importer 'exploding' (plugin 'misbehaving')" in result.outcome.error
+    assert "unexpected token at byte 812" in result.outcome.error
+    with Store(ws.store_path) as store:
+        assert store.count("records") == 0 and store.count("sources") == 0
+
+
+@pytest.mark.parametrize(
+    ("importer", "message"), [("wrong_column", "favourite_colour"), ("wrong_type", "list")]
+)
+def test_wrong_shapes_are_rejected_at_the_boundary(tmp_path, importer, message):
+    ws = make_workspace(tmp_path, {"x.csv": "a,b\n"})
+    result = import_through_core(ws, "x.csv", importer=importer, plugins=TWO_PEOPLE)
+    assert result.outcome.status == "failed"
+    assert message in result.outcome.error and repr(importer) in result.outcome.error
