@@ -28,7 +28,14 @@ ENTRY_POINT_GROUP = "kith"
 
 #: Built-in plugins, by dotted module name. Registered exactly like third-party plugins,
 #: under the last part of the name (``plugins.linkedin`` → ``linkedin``).
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.linkedin", "plugins.vcard")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.linkedin",
+    "plugins.vcard",
+    "plugins.alumni",
+    "plugins.google_csv",
+    "plugins.outlook_csv",
+    "plugins.thunderbird_csv",
+)
 
 
 @dataclass(frozen=True)
