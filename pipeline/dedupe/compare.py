@@ -7,7 +7,8 @@ is disagreement. Everything is polars expressions over the pair frame, except
 Jaro-Winkler, which rapidfuzz computes once per *unique* pair of differing strings.
 
 The hard-evidence flags (``ov_*``) are computed here too: facts that rule a match out
-whatever the weights say.
+whatever the weights say. Spouses and parents share an email, a landline and an address
+but not a given name; two different given names behind one of those are two people.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
 OVERRIDES = {
     "ov_linkedin": "different LinkedIn profiles",
     "ov_suffix": "different generations (Sr./Jr.)",
-    "ov_given": "clearly different given names behind a shared email or phone",
+    "ov_given": "clearly different given names behind a shared email, phone or address",
 }
 
 
@@ -159,7 +160,7 @@ def compare(pf: pl.DataFrame) -> pl.DataFrame:
         (generation_a & generation_b & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
             (pl.col("given") == 6)
-            & ((pl.col("email") == 1) | (pl.col("phone") == 1))
+            & ((pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("street") == 1) | (pl.col("location") == 1))
             & ~swapped.fill_null(False)
         ).alias("ov_given"),
     ).drop("_jw_g", "_jw_f", "_jw_o")

@@ -124,12 +124,7 @@ def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[f
     for c, (col, is_list, level) in EXACT_U.items():
         exact = _exact_agreement(feats, col, is_list)
         if exact is not None:
-            n_pairs, p_agree = exact
-            prior = PRIOR_U[c][level - 1]
-            agree = (p_agree * n_pairs + U_STRENGTH * prior) / (n_pairs + U_STRENGTH)
-            rest = [v for k, v in enumerate(u[c]) if k != level - 1]
-            scale = (1 - agree) / sum(rest)
-            u[c] = [agree if k == level - 1 else v * scale for k, v in enumerate(u[c])]
+            u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
     return u
 
 
@@ -147,6 +142,45 @@ def _exact_agreement(feats: pl.DataFrame, col: str, is_list: bool) -> tuple[floa
     same = counts.select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1) / 2).sum()).item()
     total = present * (present - 1) / 2
     return total, min(same / total, 0.999)
+
+
+def refine(model: dict, feats: pl.DataFrame, labels: pl.Series) -> dict:
+    """Re-count value frequencies over provisional *people* instead of records.
+
+    A rare surname held by one person with three records is still rare: counted per record
+    it would look three times as common, and every true pair sharing it would lose weight.
+    """
+    people = feats.with_columns(labels.alias("_person"))
+    model = dict(model)
+    u = {c: list(v) for c, v in model["u"].items()}
+    for c, (col, is_list, level) in EXACT_U.items():
+        deduped = people.select("_person", col)
+        deduped = (deduped.explode(col) if is_list else deduped).drop_nulls(col).unique()
+        exact = _exact_agreement_counts(deduped, col)
+        if exact is not None:
+            u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
+    model["u"] = u
+    tf, floors = term_frequencies(people.unique(["_person", "g", "f", "org"]).select("i", "g", "f", "org"))
+    model["tf"], model["tf_floor"] = tf, floors
+    return model
+
+
+def _exact_agreement_counts(values: pl.DataFrame, col: str) -> tuple[float, float] | None:
+    present = values["_person"].n_unique()
+    if present < 2:
+        return None
+    counts = values.group_by(col).len()
+    same = counts.select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1) / 2).sum()).item()
+    total = present * (present - 1) / 2
+    return total, min(same / total, 0.999)
+
+
+def _with_exact(u: list[float], exact: tuple[float, float], prior: float, level: int) -> list[float]:
+    n_pairs, p_agree = exact
+    agree = (p_agree * n_pairs + U_STRENGTH * prior) / (n_pairs + U_STRENGTH)
+    rest = [v for k, v in enumerate(u) if k != level - 1]
+    scale = (1 - agree) / sum(rest)
+    return [agree if k == level - 1 else v * scale for k, v in enumerate(u)]
 
 
 def term_frequencies(feats: pl.DataFrame) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -199,6 +233,10 @@ def estimate_m(levels: pl.DataFrame, u: dict[str, list[float]]) -> tuple[dict[st
     prior = {c: list(v) for c, v in PRIOR_M.items()}
     estimates: dict[str, list[tuple[list[float], float]]] = {c: [] for c in COMPARISONS}
     trained: dict[str, int] = {}
+    # Pairs that hard evidence already rules out (households, namesakes with different profiles)
+    # would otherwise teach EM that a shared landline makes "different given names" look like a match.
+    known_apart = pl.any_horizontal([pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given") if f in levels.columns])
+    levels = levels.filter(~known_apart)
     for name, selector, fixed in PASSES:
         chosen = levels.filter(selector)
         trained[name] = chosen.height

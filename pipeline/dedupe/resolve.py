@@ -24,7 +24,7 @@ from pipeline.dedupe.cluster import cluster, components
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, pair_frame
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.ids import assign_person_ids
-from pipeline.dedupe.model import comparison_weights, fit, prior_weight
+from pipeline.dedupe.model import comparison_weights, estimate_lambda, fit, match_weight, prior_weight, refine
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
 
@@ -175,6 +175,15 @@ def resolve(
     lap("compare")
     if model is None:
         model = fit(feats, levels, seed=settings.seed)
+        # Second look: count value frequencies over provisional people, not records.
+        first = _scored(levels, model)
+        provisional = components(n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j"))
+        model = refine(model, feats, provisional)
+        strong = first.filter(pl.col("probability") >= settings.auto_merge).height
+        model["lambda"] = estimate_lambda(
+            match_weight(levels, model), n, max(strong, 1) / max(n * (n - 1) / 2, 1.0)
+        )
+        del first
     lap("model")
     scored = _scored(levels, model)
     del levels
