@@ -130,9 +130,11 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
     family = _Zipf(FAMILY_TOP + synth, 1.0, 3.0, rng)
     male = _Zipf(GIVEN_M, 1.0, 2.0, rng)
     female = _Zipf(GIVEN_F, 1.0, 2.0, rng)
-    orgs_all = [f"{a} {b}" for a in ORG_WORDS for b in ORG_KIND]
+    orgs_all = [f"{a} {b}" for a in ORG_WORDS for b in ORG_KIND] + [
+        f"{a} {c} {b}" for a in ORG_WORDS for b in ORG_KIND for c in CITIES[:8]
+    ]
     rng.shuffle(orgs_all)
-    orgs = _Zipf(orgs_all, 1.1, 5.0, rng)
+    orgs = _Zipf(orgs_all, 0.9, 30.0, rng)
     postal = _Zipf([f"{rng.randrange(10000, 99999):05d}" for _ in range(20_000)], 0.6, 10.0, rng)
     people: list[dict] = []
     used_email: set[str] = set()
@@ -167,7 +169,7 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
             "female": is_f,
             "suffix": None,
             "org": org,
-            "old_org": orgs.draw() if rng.random() < 0.3 else None,
+            "old_org": orgs.draw() if rng.random() < 0.2 else None,
             "title": rng.choice(["Engineer", "Manager", "Director", "Analyst", "Designer", "Consultant", "VP"]),
             "mobile": phone(),
             "landline": household["landline"] if household else (phone() if rng.random() < 0.4 else None),
@@ -267,7 +269,9 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
             r["emails"].append(p["household_email"])
         if p["work"] and maybe(0.2):
             r["emails"].append(p["work"])
-        r["organization"] = org_text if maybe(0.35) else None
+        r["organization"] = org_text if maybe(0.5) else None
+        if maybe(0.15):  # iOS social profiles
+            r["linkedin_url"] = f"https://linkedin.com/in/{p['slug']}/"
         if maybe(0.2):
             b = p["birthday"]
             r["birthday"] = b.isoformat() if maybe(0.6) else f"--{b.month:02d}-{b.day:02d}"
@@ -285,7 +289,9 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
             r["phones"].append(p["switchboard"])
         if p["landline"] and maybe(0.2):
             r["phones"].append(p["landline"])
-        r["organization"] = org_text if maybe(0.8 if work_first else 0.4) else None
+        r["organization"] = org_text if maybe(0.8 if work_first else 0.5) else None
+        if not work_first and maybe(0.15):  # Google's "Website" field
+            r["linkedin_url"] = f"http://www.linkedin.com/in/{p['slug']}"
         r["title"] = p["title"] if work_first and maybe(0.6) else None
         if maybe(0.1):
             r["birthday"] = p["birthday"].isoformat()

@@ -29,8 +29,14 @@ class Rule:
     one_side: pl.Expr | None = None
 
 
-def default_rules(strong_cap: int = 60, name_cap: int = 400, fuzzy_cap: int = 60) -> list[Rule]:
-    """The rule set; order matters only for the ``rule`` label a pair is reported under."""
+def default_rules(strong_cap: int = 60, name_cap: int = 25, fuzzy_cap: int = 12) -> list[Rule]:
+    """The rule set; order matters only for the ``rule`` label a pair is reported under.
+
+    Caps follow from the model: a name shared by more than ``name_cap`` records can never
+    merge two records on its own (its term-frequency weight is too low), so such pairs
+    need a second shared value — and the two-key rules (family + employer, given + postal
+    code, …) find exactly those.
+    """
     first4 = pl.col("f").str.slice(0, 4)
     last4 = pl.col("f").str.slice(-4)
     return [
@@ -39,17 +45,18 @@ def default_rules(strong_cap: int = 60, name_cap: int = 400, fuzzy_cap: int = 60
         Rule("phone", ("phones",), strong_cap),
         Rule("name", ("g_keys", "f"), name_cap),
         Rule("name_phonetic", ("g_keys", "f_sk"), name_cap),
-        Rule("initial_family", ("g_init", "f"), fuzzy_cap * 4, one_side=pl.col("g_is_init")),
-        Rule("family_org", ("f", "org"), fuzzy_cap),
-        Rule("given_org", ("g_keys", "org"), fuzzy_cap),
-        Rule("family_postal", ("f", "postal"), fuzzy_cap),
-        Rule("family_class_year", ("f", "cyear"), fuzzy_cap),
-        Rule("given_birthday", ("g_keys", "bday"), fuzzy_cap),
-        Rule("postal_birth_year", ("postal", "byear"), fuzzy_cap),
+        Rule("initial_family", ("g_init", "f"), name_cap, one_side=pl.col("g_is_init")),
+        Rule("family_org", ("f", "org"), name_cap),
+        Rule("given_org", ("g_keys", "org"), name_cap),
+        Rule("family_postal", ("f", "postal"), name_cap),
+        Rule("given_postal", ("g_keys", "postal"), name_cap),
+        Rule("family_class_year", ("f", "cyear"), name_cap),
+        Rule("given_class_year", ("g_keys", "cyear"), fuzzy_cap),
+        Rule("given_birthday", ("g_keys", "bday"), name_cap),
+        Rule("postal_birth_year", ("postal", "byear"), name_cap),
         Rule("family_initial", ("f", "g_init"), fuzzy_cap),
         Rule("given_family_prefix", ("g", first4.alias("f4")), fuzzy_cap),
         Rule("given_family_suffix", ("g", last4.alias("fl4")), fuzzy_cap),
-        Rule("family_given_prefix", ("f", pl.col("g").str.slice(0, 2).alias("g2")), fuzzy_cap),
     ]
 
 

@@ -7,6 +7,7 @@ prior, the hard-evidence overrides that fired, and the final probability.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
@@ -65,6 +66,8 @@ def _frame(records: list[dict]) -> pl.DataFrame:
             value = r.get(name)
             if dtype == pl.List(pl.String) and isinstance(value, str):
                 value = [value]
+            elif dtype == pl.Date and isinstance(value, str):
+                value = dt.date.fromisoformat(value[:10])
             row[name] = value
         rows.append(row)
     return pl.DataFrame(rows, schema=CANONICAL, strict=False)

@@ -67,14 +67,19 @@ def _nicknamer():  # pragma: no cover - trivial
 
 
 def nickname_keys(names: pl.Series) -> pl.Series:
-    """Per folded given name, the set of names it may stand for: itself plus its canonical forms.
+    """Per folded given name, the names it may stand for: itself plus its longer canonical forms.
 
-    Two given names are nickname-equivalent when their key sets meet (Bob and Rob meet at
-    Robert). Run once per unique name.
+    Two given names are nickname-equivalent when their key sets meet: Bob and Rob meet at
+    Robert, Bill and William at William. Only forms at least as long as the name itself
+    count (a nickname points to the formal name, not to other nicknames), which keeps a
+    common formal name such as "john" to a single key. Run once per unique name.
     """
     namer = _nicknamer()
     uniques = names.drop_nulls().unique()
-    keys = [sorted({n} | {c for c in namer.canonicals_of(n) if c.isalpha()}) for n in uniques.to_list()]
+    keys = [
+        sorted({n} | {c for c in namer.canonicals_of(n) if c.isalpha() and len(c) >= len(n)})
+        for n in uniques.to_list()
+    ]
     table = pl.DataFrame({"n": uniques, "k": pl.Series(keys, dtype=pl.List(pl.String))})
     return (
         pl.DataFrame({"n": names}).join(table, on="n", how="left", maintain_order="left")["k"].alias("g_keys")
@@ -127,16 +132,20 @@ def _parsed_names(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_features(records: pl.DataFrame) -> pl.DataFrame:
-    """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
-    base = pl.concat(
-        [records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
-         _parsed_names(records)],
-        how="horizontal",
-    )  # fmt: skip
-    feats = base.select(
-        "rid",
-        "source",
+NAME_INPUTS = ("full_name", "given_name", "middle_name", "family_name", "suffix", "given_key")
+
+
+def _per_unique(records: pl.DataFrame, inputs: list[str], derive) -> pl.DataFrame:
+    """``derive`` (a frame → frame function) run once per unique combination of ``inputs``, mapped back."""
+    source = records.select(inputs)
+    uniq = source.unique()
+    derived = derive(uniq)
+    return source.join(derived, on=inputs, how="left", nulls_equal=True, maintain_order="left").drop(inputs)
+
+
+def _name_features(uniq: pl.DataFrame) -> pl.DataFrame:
+    names = pl.concat([uniq, _parsed_names(uniq)], how="horizontal")
+    feats = names.with_columns(
         # First given token only: "Mary Ann" and "Mary" are the same person far more often than not.
         fold(pl.col("given_raw").str.strip_chars().str.split(" ").list.first()).alias("g"),
         fold(pl.col("middle_raw")).str.slice(0, 1).alias("m_init"),
@@ -145,28 +154,61 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         .replace({"junior": "jr", "senior": "sr", "2nd": "ii", "3rd": "iii"})
         .replace("", None)
         .alias("sfx"),
+    ).with_columns(
+        pl.col("g").str.slice(0, 1).alias("g_init"),
+        (pl.col("g").str.len_chars() == 1).alias("g_is_init"),
+        skeleton(pl.col("f")).alias("f_sk"),
+        skeleton(pl.col("g")).alias("g_sk"),
     )
+    full_given = feats["g"].filter(~feats["g_is_init"].fill_null(True)).unique()
+    table = pl.DataFrame({"g": full_given}).with_columns(nickname_keys(full_given))
+    feats = feats.join(table, on="g", how="left", maintain_order="left")
+    if "given_key" in uniq.columns:
+        extra = fold(pl.col("given_key").cast(pl.String))
+        feats = feats.with_columns(
+            pl.concat_list(pl.col("g_keys"), extra).list.drop_nulls().list.unique().list.sort().alias("g_keys")
+        )
+    return feats.drop("given_raw", "middle_raw", "family_raw", "sfx_raw")
+
+
+def _one(records: pl.DataFrame, column: str, expr, dtype: pl.DataType = pl.String) -> pl.DataFrame:
+    if column not in records.columns:
+        return pl.DataFrame({column: pl.Series([None] * records.height, dtype=dtype)}).select(expr(pl.col(column)))
+    return _per_unique(records.select(pl.col(column).cast(dtype, strict=False)), [column], lambda u: u.with_columns(
+        expr(pl.col(column)).alias(f"_{column}")))  # fmt: skip
+
+
+def build_features(records: pl.DataFrame) -> pl.DataFrame:
+    """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns).
+
+    String work runs once per unique value (or unique name tuple) and is joined back: a
+    million records hold far fewer distinct names, employers and streets.
+    """
+    name_inputs = [c for c in NAME_INPUTS if c in records.columns]
+    if not name_inputs:
+        records = records.with_columns(pl.lit(None, dtype=pl.String).alias("full_name"))
+        name_inputs = ["full_name"]
+    names = _per_unique(records.select(pl.col(name_inputs).cast(pl.String)), name_inputs, _name_features)
+    postal = (
+        lambda c: c.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").str.slice(0, 5).replace("", None)
+    )  # fmt: skip
     feats = pl.concat(
         [
-            feats,
+            records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
+            names,
             records.select(
                 _email_list(records).alias("emails"),
                 _col(records, "phones", pl.List(pl.String))
                 .list.eval(pl.element().str.replace_all(r"[^\d+]", "").filter(pl.element().str.len_chars() > 3))
                 .alias("phones"),
-                _col(records, "linkedin_url")
-                .str.to_lowercase()
-                .str.extract(r"linkedin\.com/in/([^/?#]+)", 1)
-                .alias("slug"),
-                _org_key(_col(records, "organization")).alias("org"),
-                _col(records, "postal_code")
-                .str.to_uppercase()
-                .str.replace_all(r"[^0-9A-Z]", "")
-                .str.slice(0, 5)
-                .replace("", None)
-                .alias("postal"),
-                fold(_col(records, "city")).alias("city"),
-                _street_key(_col(records, "street")).alias("street"),
+            ),
+            _one(records, "linkedin_url", lambda c: c.str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#]+)", 1))
+            .rename(lambda _: "slug"),
+            _one(records, "organization", _org_key).rename(lambda _: "org"),
+            _one(records, "postal_code", postal).rename(lambda _: "postal"),
+            _one(records, "city", fold).rename(lambda _: "city"),
+            _one(records, "street", _street_key).rename(lambda _: "street"),
+            records.select(
                 _col(records, "birthday").str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).alias("bday"),
                 _col(records, "birthday").str.extract(r"(\d{2}-\d{2})$", 1).alias("bmd"),
                 _col(records, "class_year", pl.Int32).alias("cyear"),
@@ -174,21 +216,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         ],
         how="horizontal",
     )
-    feats = feats.with_columns(
-        pl.col("g").str.slice(0, 1).alias("g_init"),
-        (pl.col("g").str.len_chars() == 1).alias("g_is_init"),
-        skeleton(pl.col("f")).alias("f_sk"),
-        skeleton(pl.col("g")).alias("g_sk"),
-        pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"),
-    )
-    full_given = feats["g"].filter(~feats["g_is_init"].fill_null(True)).unique()
-    table = pl.DataFrame({"g": full_given}).with_columns(nickname_keys(full_given))
-    feats = feats.join(table, on="g", how="left", maintain_order="left")
-    if "given_key" in records.columns:
-        extra = fold(pl.lit(records["given_key"].cast(pl.String)))
-        feats = feats.with_columns(
-            pl.concat_list(pl.col("g_keys"), extra).list.drop_nulls().list.unique().list.sort().alias("g_keys")
-        )
+    feats = feats.with_columns(pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"))
     return feats.with_row_index("i")
 
 

@@ -60,6 +60,7 @@ M_STRENGTH = 50.0
 U_STRENGTH = 1000.0
 U_SAMPLE = 300_000
 EM_ITERATIONS = 30
+TF_STRENGTH = 100.0
 
 #: comparison → (feature column, level that gets a per-value u).
 TF_COLUMNS = {"given": ("g", 1), "family": ("f", 1), "organization": ("org", 1)}
@@ -160,7 +161,7 @@ def refine(model: dict, feats: pl.DataFrame, labels: pl.Series) -> dict:
         if exact is not None:
             u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
     model["u"] = u
-    tf, floors = term_frequencies(people.unique(["_person", "g", "f", "org"]).select("i", "g", "f", "org"))
+    tf, floors = term_frequencies(people.unique(["_person", "g", "f", "org"]).select("i", "g", "f", "org"), u)
     model["tf"], model["tf_floor"] = tf, floors
     return model
 
@@ -183,16 +184,22 @@ def _with_exact(u: list[float], exact: tuple[float, float], prior: float, level:
     return [agree if k == level - 1 else v * scale for k, v in enumerate(u)]
 
 
-def term_frequencies(feats: pl.DataFrame) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """Per TF comparison: value → share of records with it (values seen twice or more); and the floor."""
+def term_frequencies(feats: pl.DataFrame, u: dict[str, list[float]]) -> tuple[dict, dict]:
+    """Per TF comparison: value → P(another record has it), for values seen twice or more; and the floor.
+
+    Smoothed towards the comparison's average u (``TF_STRENGTH`` pseudo-records), so a
+    ten-record address book does not conclude that "Acme" is shared by everyone.
+    """
     tables: dict[str, dict[str, float]] = {}
     floors: dict[str, float] = {}
-    for c, (col, _level) in TF_COLUMNS.items():
+    for c, (col, level) in TF_COLUMNS.items():
         present = feats[col].drop_nulls()
-        total = max(present.len(), 1)
+        total = max(present.len() - 1, 0) + TF_STRENGTH
+        base = TF_STRENGTH * u[c][level - 1]
         counts = present.value_counts().filter(pl.col("count") >= 2)
-        tables[c] = dict(zip(counts[col].to_list(), (counts["count"] / total).to_list(), strict=True))
-        floors[c] = 1.0 / total
+        freqs = ((counts["count"] - 1 + base) / total).to_list()
+        tables[c] = dict(zip(counts[col].to_list(), freqs, strict=True))
+        floors[c] = base / total
     return tables, floors
 
 
@@ -314,7 +321,7 @@ def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> d
     """Estimate the whole model from records (their features) and scored candidate pairs."""
     u = estimate_u(feats, seed=seed)
     m, trained = estimate_m(levels, u)
-    tf, floors = term_frequencies(feats)
+    tf, floors = term_frequencies(feats, u)
     model = {
         "version": 1,
         "levels": {c: list(v) for c, v in COMPARISONS.items()},

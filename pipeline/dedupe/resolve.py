@@ -47,6 +47,9 @@ class DedupeSettings:
     conflict_bits: float = 9.0
     #: Components up to this size get every unscored pair checked by the chain guard.
     chain_check_size: int = 60
+    #: Whether agreeing names alone (nothing else in common) may merge without asking. A name is
+    #: not an identifier: by default such pairs go to review however rare the name.
+    merge_on_name_alone: bool = False
     #: Seed of the random pairs the u probabilities are estimated from.
     seed: int = 20240611
 
@@ -197,9 +200,11 @@ def resolve(
     lap("score")
 
     # --- clustering with the chain guard ---------------------------------------------------
+    corroborated = pl.lit(True) if settings.merge_on_name_alone else _corroborated()
     accepted = scored.filter(
         (pl.col("decision") == "same")
-        | (pl.col("decision").is_null() & pl.col("override").is_null() & (pl.col("probability") >= settings.auto_merge))
+        | (pl.col("decision").is_null() & pl.col("override").is_null() & (pl.col("probability") >= settings.auto_merge)
+           & corroborated)
     ).select(
         "i", "j", pl.when(pl.col("decision") == "same").then(DECISION_PRIORITY).otherwise(pl.col("weight")).alias("priority")
     )  # fmt: skip
@@ -249,6 +254,13 @@ def resolve(
     return DedupeResult(assignments, people, review, out_pairs, model, stats)
 
 
+def _corroborated() -> pl.Expr:
+    """Some field other than the name agrees (level 1, or 2 where that still means agreement)."""
+    agree = [pl.col(c) == 1 for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
+    agree += [pl.col("organization") == 2, pl.col("location") == 2, pl.col("birthday") == 2]
+    return pl.any_horizontal(agree)
+
+
 def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
     """Pairs inside tentative clusters of 3+ records that were never compared: the chain guard's input."""
     labels = components(n, edges)
@@ -285,12 +297,15 @@ def _public_pairs(scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series
 
 
 def _review(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
-    """Uncertain pairs between two different people, the best pair per two people, most likely first."""
+    """Uncertain pairs between two different people, the best pair per two people, most likely first.
+
+    Uncertain: at or above ``auto_reject`` yet not merged — below ``auto_merge``, or likely but
+    resting on the name alone, or held apart by the chain guard.
+    """
     middle = pairs.filter(
         pl.col("decision").is_null()
         & pl.col("override").is_null()
         & (pl.col("probability") >= settings.auto_reject)
-        & (pl.col("probability") < settings.auto_merge)
         & (pl.col("person_a") != pl.col("person_b"))
     )
     reasons = pl.concat_list(
