@@ -50,28 +50,81 @@ GIVEN_F = (
     "Lena Mia Sofia Valentina Camila Olga Natalia Svetlana Tatiana Ekaterina Irina Anastasia Chloe Zoe"
 ).split()
 NICKNAMES = {
-    "robert": ["Bob", "Rob", "Robby", "Bobby"], "william": ["Bill", "Will", "Billy"], "james": ["Jim", "Jimmy"],
-    "john": ["Johnny", "Jack"], "michael": ["Mike", "Mikey"], "richard": ["Rick", "Dick", "Rich"],
-    "joseph": ["Joe", "Joey"], "thomas": ["Tom", "Tommy"], "charles": ["Charlie", "Chuck"],
-    "christopher": ["Chris"], "daniel": ["Dan", "Danny"], "matthew": ["Matt"], "anthony": ["Tony"],
-    "donald": ["Don"], "steven": ["Steve"], "andrew": ["Andy", "Drew"], "joshua": ["Josh"],
-    "kenneth": ["Ken", "Kenny"], "edward": ["Ed", "Ted", "Eddie"], "jeffrey": ["Jeff"], "timothy": ["Tim"],
-    "ronald": ["Ron"], "nicholas": ["Nick"], "jonathan": ["Jon"], "stephen": ["Steve"], "benjamin": ["Ben"],
-    "samuel": ["Sam"], "gregory": ["Greg"], "alexander": ["Alex"], "patrick": ["Pat"], "lawrence": ["Larry"],
-    "gerald": ["Jerry"], "peter": ["Pete"], "zachary": ["Zach"], "elizabeth": ["Liz", "Beth", "Betsy"],
-    "patricia": ["Pat", "Patty"], "jennifer": ["Jen", "Jenny"], "margaret": ["Peggy", "Maggie", "Meg"],
-    "susan": ["Sue", "Susie"], "jessica": ["Jess"], "kimberly": ["Kim"], "deborah": ["Debbie", "Deb"],
-    "rebecca": ["Becky"], "katherine": ["Kate", "Kathy", "Katie"], "catherine": ["Cathy", "Cate"],
-    "christine": ["Chris"], "cynthia": ["Cindy"], "victoria": ["Vicky", "Tori"], "samantha": ["Sam"],
-    "abigail": ["Abby"], "amanda": ["Mandy"], "kathleen": ["Kathy"], "pamela": ["Pam"], "judith": ["Judy"],
-    "alexandra": ["Alex"], "dorothy": ["Dot"], "theresa": ["Terry"], "aleksandr": ["Sasha"],
-}  # fmt: skip
+    "robert": ["Bob", "Rob", "Robby", "Bobby"],
+    "william": ["Bill", "Will", "Billy"],
+    "james": ["Jim", "Jimmy"],
+    "john": ["Johnny", "Jack"],
+    "michael": ["Mike", "Mikey"],
+    "richard": ["Rick", "Dick", "Rich"],
+    "joseph": ["Joe", "Joey"],
+    "thomas": ["Tom", "Tommy"],
+    "charles": ["Charlie", "Chuck"],
+    "christopher": ["Chris"],
+    "daniel": ["Dan", "Danny"],
+    "matthew": ["Matt"],
+    "anthony": ["Tony"],
+    "donald": ["Don"],
+    "steven": ["Steve"],
+    "andrew": ["Andy", "Drew"],
+    "joshua": ["Josh"],
+    "kenneth": ["Ken", "Kenny"],
+    "edward": ["Ed", "Ted", "Eddie"],
+    "jeffrey": ["Jeff"],
+    "timothy": ["Tim"],
+    "ronald": ["Ron"],
+    "nicholas": ["Nick"],
+    "jonathan": ["Jon"],
+    "stephen": ["Steve"],
+    "benjamin": ["Ben"],
+    "samuel": ["Sam"],
+    "gregory": ["Greg"],
+    "alexander": ["Alex"],
+    "patrick": ["Pat"],
+    "lawrence": ["Larry"],
+    "gerald": ["Jerry"],
+    "peter": ["Pete"],
+    "zachary": ["Zach"],
+    "elizabeth": ["Liz", "Beth", "Betsy"],
+    "patricia": ["Pat", "Patty"],
+    "jennifer": ["Jen", "Jenny"],
+    "margaret": ["Peggy", "Maggie", "Meg"],
+    "susan": ["Sue", "Susie"],
+    "jessica": ["Jess"],
+    "kimberly": ["Kim"],
+    "deborah": ["Debbie", "Deb"],
+    "rebecca": ["Becky"],
+    "katherine": ["Kate", "Kathy", "Katie"],
+    "catherine": ["Cathy", "Cate"],
+    "christine": ["Chris"],
+    "cynthia": ["Cindy"],
+    "victoria": ["Vicky", "Tori"],
+    "samantha": ["Sam"],
+    "abigail": ["Abby"],
+    "amanda": ["Mandy"],
+    "kathleen": ["Kathy"],
+    "pamela": ["Pam"],
+    "judith": ["Judy"],
+    "alexandra": ["Alex"],
+    "dorothy": ["Dot"],
+    "theresa": ["Terry"],
+    "aleksandr": ["Sasha"],
+}
 TRANSLIT = {
-    "Aleksandr": ["Alexander", "Alexandr"], "Sergei": ["Sergey"], "Dmitri": ["Dmitry", "Dmitriy"],
-    "Yuri": ["Yury", "Iurii"], "Mikhail": ["Michail"], "Andrei": ["Andrey"], "Nikolai": ["Nikolay"],
-    "Jurgen": ["Juergen", "Jürgen"], "Olga": ["Olha"], "Natalia": ["Natalya"], "Tatiana": ["Tatyana"],
-    "Ekaterina": ["Yekaterina"], "Zoe": ["Zoë"], "Jose": ["José"],
-}  # fmt: skip
+    "Aleksandr": ["Alexander", "Alexandr"],
+    "Sergei": ["Sergey"],
+    "Dmitri": ["Dmitry", "Dmitriy"],
+    "Yuri": ["Yury", "Iurii"],
+    "Mikhail": ["Michail"],
+    "Andrei": ["Andrey"],
+    "Nikolai": ["Nikolay"],
+    "Jurgen": ["Juergen", "Jürgen"],
+    "Olga": ["Olha"],
+    "Natalia": ["Natalya"],
+    "Tatiana": ["Tatyana"],
+    "Ekaterina": ["Yekaterina"],
+    "Zoe": ["Zoë"],
+    "Jose": ["José"],
+}
 FAMILY_TOP = (
     "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
     "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
@@ -86,7 +139,8 @@ ORG_WORDS = "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Cyb
 ORG_KIND = "Labs Systems Group Partners Health Bank Consulting Analytics Software Logistics Energy Media Foods Capital Robotics Studio".split()  # noqa: E501
 LEGAL = ["", "", "", " Inc", " Inc.", " LLC", " Ltd", " Corp"]
 CITIES = "Seattle Portland Boston Chicago Austin Denver Atlanta Phoenix Madison Oakland Berkeley Raleigh Durham Pittsburgh Cleveland Columbus Richmond Tucson Omaha Boise".split()  # noqa: E501
-STREETS = "Main Oak Pine Maple Cedar Elm Washington Lake Hill Park View Sunset Lincoln Jackson Church Spring".split()
+STREETS = "Main Oak Pine Maple Cedar Elm Washington Lake Hill Park View Sunset Lincoln Jackson Church Spring"
+STREETS = STREETS.split()
 ST_KIND = [("Street", "St"), ("Avenue", "Ave"), ("Road", "Rd"), ("Drive", "Dr"), ("Lane", "Ln")]
 SCHOOLS = [f"{c} State University" for c in CITIES] + [f"University of {c}" for c in CITIES[:10]]
 SOURCES = ("linkedin", "vcard", "google_csv", "outlook_csv", "alumni")
@@ -125,7 +179,9 @@ def _typo(word: str, rng: random.Random) -> str:
 
 
 def _people(n_people: int, rng: random.Random) -> list[dict]:
-    synth = sorted({rng.choice(SYL_A).capitalize() + rng.choice(SYL_A) + rng.choice(SYL_B) for _ in range(120_000)})
+    synth = sorted(
+        {rng.choice(SYL_A).capitalize() + rng.choice(SYL_A) + rng.choice(SYL_B) for _ in range(120_000)}
+    )
     rng.shuffle(synth)
     family = _Zipf(FAMILY_TOP + synth, 1.0, 3.0, rng)
     male = _Zipf(GIVEN_M, 1.0, 2.0, rng)
@@ -170,7 +226,9 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
             "suffix": None,
             "org": org,
             "old_org": orgs.draw() if rng.random() < 0.2 else None,
-            "title": rng.choice(["Engineer", "Manager", "Director", "Analyst", "Designer", "Consultant", "VP"]),
+            "title": rng.choice(
+                ["Engineer", "Manager", "Director", "Analyst", "Designer", "Consultant", "VP"]
+            ),
             "mobile": phone(),
             "landline": household["landline"] if household else (phone() if rng.random() < 0.4 else None),
             "personal": None,
@@ -210,7 +268,12 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
         elif r < 0.2 and len(people) < n_people:  # father and son with the same name
             p["suffix"] = "Sr."
             p["female"] = False
-            hh = {"landline": p["landline"] or phone(), "postal": p["postal"], "city": p["city"], "street": p["street"]}
+            hh = {
+                "landline": p["landline"] or phone(),
+                "postal": p["postal"],
+                "city": p["city"],
+                "street": p["street"],
+            }
             p["landline"] = hh["landline"]
             s = new_person(given=p["given"], fam=p["family"], female_=False, household=hh)
             s["suffix"] = "Jr."
@@ -220,7 +283,9 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
 def _name_variant(p: dict, source: str, rng: random.Random) -> tuple[str, str]:
     g = p["given"]
     low = g.lower()
-    nick_rate = {"vcard": 0.35, "google_csv": 0.2, "outlook_csv": 0.15, "linkedin": 0.1, "alumni": 0.05}[source]
+    nick_rate = {"vcard": 0.35, "google_csv": 0.2, "outlook_csv": 0.15, "linkedin": 0.1, "alumni": 0.05}[
+        source
+    ]
     if low in NICKNAMES and rng.random() < nick_rate:
         g = rng.choice(NICKNAMES[low])
     elif g in TRANSLIT and rng.random() < 0.5:
@@ -353,7 +418,10 @@ def generate(n_records: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
     columns["record_id"] = [f"r{n:07d}" for n in range(len(order))]
     columns["source_ref"] = [f"row {n + 2}" for n in range(len(order))]
     columns["source_file"] = [f"{rows[i]['source']}.export" for i in order]
-    frame = conform(pl.DataFrame(columns, schema_overrides={c: t for c, t in CANONICAL.items() if c in columns},
-                                 strict=False))  # fmt: skip
+    frame = conform(
+        pl.DataFrame(
+            columns, schema_overrides={c: t for c, t in CANONICAL.items() if c in columns}, strict=False
+        )
+    )
     truth_frame = pl.DataFrame({"record_id": columns["record_id"], "true_person": [truth[i] for i in order]})
     return frame, truth_frame

@@ -73,8 +73,13 @@ def blocking_recall(truth, pairs) -> dict:
     )
     labels = components(truth.height, cand.select("i", "j"))
     closed = ids.with_columns(labels.alias("label"))
-    reach = closed.group_by("true_person", "label").len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum())
-    return {"blocking_recall": cand.height / t if t else 1.0, "blocking_recall_transitive": reach.item() / t if t else 1.0}
+    reach = (
+        closed.group_by("true_person", "label").len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum())
+    )
+    return {
+        "blocking_recall": cand.height / t if t else 1.0,
+        "blocking_recall_transitive": reach.item() / t if t else 1.0,
+    }
 
 
 # --- methods (each runs in a child process) ---------------------------------------------------
@@ -179,8 +184,14 @@ def worker(method: str, n: int) -> None:
     labels, pairs, extra = METHODS[method](records)
     seconds = time.perf_counter() - start
     peak = _rss_mib()
-    out = {"method": method, "records": n, "seconds": round(seconds, 2), "peak_rss_mib": round(peak),
-           "rss_before_mib": round(base), "people": labels["label"].n_unique()}  # fmt: skip
+    out = {
+        "method": method,
+        "records": n,
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": round(peak),
+        "rss_before_mib": round(base),
+        "people": labels["label"].n_unique(),
+    }
     out.update(pair_metrics(truth, labels.with_columns(pl.col("label").cast(pl.String))))
     if pairs is not None:
         out.update(blocking_recall(truth, pairs))
@@ -202,7 +213,9 @@ def generate(n: int) -> None:
 
 def _child(args: list[str]) -> str:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=False
+    )
     if done.returncode:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"child {args} failed")
@@ -210,7 +223,9 @@ def _child(args: list[str]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--methods", nargs="+", default=["naive", "kith", "splink"], choices=list(METHODS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -222,7 +237,9 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.n)
         return
-    header = f"{'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} {'block_r':>8} {'block_rT':>8} "
+    header = (
+        f"{'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} {'block_r':>8} {'block_rT':>8} "
+    )
     header += f"{'people':>8} {'sec':>7} {'×floor':>7} {'peak MiB':>9}"
     print(header)
     for n in args.sizes:
@@ -243,8 +260,13 @@ def main() -> None:
                 flush=True,
             )
             if "stats" in res:
-                print("          timings:", res["stats"]["timings"], "candidates:", res["stats"]["candidate_pairs"],
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    "          timings:",
+                    res["stats"]["timings"],
+                    "candidates:",
+                    res["stats"]["candidate_pairs"],
+                    file=sys.stderr,
+                )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ def records(*rows: dict) -> pl.DataFrame:
         if isinstance(row.get("connected_on"), str):
             row["connected_on"] = dt.date.fromisoformat(row["connected_on"])
         full.append(row)
-    frame = pl.DataFrame(full, schema_overrides={k: v for k, v in CANONICAL.items() if k in full[0]}, strict=False)
+    frame = pl.DataFrame(
+        full, schema_overrides={k: v for k, v in CANONICAL.items() if k in full[0]}, strict=False
+    )
     return conform(frame)
 
 

@@ -31,11 +31,7 @@ def components(n: int, edges: pl.DataFrame) -> pl.Series:
         ]
     )
     while True:
-        via = (
-            both.with_columns(labels.gather(both["dst"]).alias("l"))
-            .group_by("src")
-            .agg(pl.col("l").min())
-        )
+        via = both.with_columns(labels.gather(both["dst"]).alias("l")).group_by("src").agg(pl.col("l").min())
         current = labels.gather(via["src"])
         better = pl.select(pl.min_horizontal(pl.lit(current), pl.lit(via["l"]))).to_series()
         new = labels.clone().scatter(via["src"], better)
@@ -73,7 +69,9 @@ def constrained(
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
-        small, large = (groups[ra], groups[rb]) if len(groups[ra]) <= len(groups[rb]) else (groups[rb], groups[ra])
+        small, large = (
+            (groups[ra], groups[rb]) if len(groups[ra]) <= len(groups[rb]) else (groups[rb], groups[ra])
+        )
         if any(blocked[x] & large for x in small if x in blocked):
             continue
         parent[rb] = ra
@@ -115,8 +113,10 @@ def cluster(
     )
     new_labels = labels.clone()
     by_comp_nodes = bad_nodes.group_by("c").agg("i")
-    by_comp_edges = {c: list(zip(i, j, strict=True)) for c, i, j in comp_edges.group_by("c", maintain_order=True)
-                     .agg("i", "j").iter_rows()}  # fmt: skip
+    by_comp_edges = {
+        c: list(zip(i, j, strict=True))
+        for c, i, j in comp_edges.group_by("c", maintain_order=True).agg("i", "j").iter_rows()
+    }
     by_comp_cannot: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for c, i, j in conflicts.select("ci", "i", "j").iter_rows():
         by_comp_cannot[c].add((i, j))

@@ -32,9 +32,26 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
 
 #: Which feature values a pair needs from each side.
 SIDE_COLUMNS = (
-    "g", "g_keys", "g_init", "g_is_init", "g_sk", "m_init", "f", "f_sk", "sfx", "emails", "phones",
-    "slug", "org", "postal", "city", "street", "bday", "bmd", "cyear",
-)  # fmt: skip
+    "g",
+    "g_keys",
+    "g_init",
+    "g_is_init",
+    "g_sk",
+    "m_init",
+    "f",
+    "f_sk",
+    "sfx",
+    "emails",
+    "phones",
+    "slug",
+    "org",
+    "postal",
+    "city",
+    "street",
+    "bday",
+    "bmd",
+    "cyear",
+)
 
 #: Suffixes that name a generation; two different ones are two people.
 GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
@@ -82,9 +99,9 @@ def _eq(col: str) -> pl.Expr:
 
 
 def _lists_both(col: str) -> pl.Expr:
-    return (pl.col(f"{col}_a").list.len() > 0).fill_null(False) & (pl.col(f"{col}_b").list.len() > 0).fill_null(
-        False
-    )
+    return (pl.col(f"{col}_a").list.len() > 0).fill_null(False) & (
+        pl.col(f"{col}_b").list.len() > 0
+    ).fill_null(False)
 
 
 def _lists_meet(col: str) -> pl.Expr:
@@ -100,10 +117,24 @@ def _levels(*cases: tuple[pl.Expr, int], present: pl.Expr, last: int) -> pl.Expr
 
 def compare(pf: pl.DataFrame) -> pl.DataFrame:
     """Add a level column per comparison (``given`` … ``middle_initial``) and the ``ov_*`` flags."""
+    # Jaro-Winkler only where the cheaper levels above it did not already decide.
+    need = pf.select(
+        (~_eq("g") & ~_lists_meet("g_keys").fill_null(False) & ~_eq("g_sk")).fill_null(False).alias("g"),
+        (~_eq("f") & ~_eq("f_sk")).fill_null(False).alias("f"),
+        (~_eq("org")).fill_null(False).alias("org"),
+    )
+
+    def masked(col: str) -> tuple[pl.Series, pl.Series]:
+        keep = need[col]
+        return (
+            pl.select(pl.when(pl.lit(keep)).then(pl.lit(pf[f"{col}_a"]))).to_series(),
+            pl.select(pl.when(pl.lit(keep)).then(pl.lit(pf[f"{col}_b"]))).to_series(),
+        )
+
     pf = pf.with_columns(
-        jaro_winkler(pf["g_a"], pf["g_b"]).alias("_jw_g"),
-        jaro_winkler(pf["f_a"], pf["f_b"]).alias("_jw_f"),
-        jaro_winkler(pf["org_a"], pf["org_b"]).alias("_jw_o"),
+        jaro_winkler(*masked("g")).alias("_jw_g"),
+        jaro_winkler(*masked("f")).alias("_jw_f"),
+        jaro_winkler(*masked("org")).alias("_jw_o"),
     )
     one_initial = pl.col("g_is_init_a") | pl.col("g_is_init_b")
     full_names = ~one_initial
@@ -148,19 +179,36 @@ def compare(pf: pl.DataFrame) -> pl.DataFrame:
             last=3,
         ).alias("birthday"),
         _levels(
-            (_eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), present=_both("cyear"), last=3
+            (_eq("cyear"), 1),
+            ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2),
+            present=_both("cyear"),
+            last=3,
         ).alias("class_year"),
         _levels((_eq("m_init"), 1), present=_both("m_init"), last=2).alias("middle_initial"),
     )
     swapped = (pl.col("g_a") == pl.col("f_b")) & (pl.col("f_a") == pl.col("g_b"))
     generation_a = pl.col("sfx_a").is_in(GENERATIONS)
     generation_b = pl.col("sfx_b").is_in(GENERATIONS)
-    return pf.with_columns(
+    keep = [c for c in ("i", "j", "rule") if c in pf.columns]
+    # Only what scoring needs survives: the side columns (lists included) are most of the memory.
+    return pf.select(
+        *keep,
+        *COMPARISONS,
+        "g_a",
+        "f_a",
+        "org_a",
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
-        (generation_a & generation_b & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
+        (generation_a & generation_b & (pl.col("sfx_a") != pl.col("sfx_b")))
+        .fill_null(False)
+        .alias("ov_suffix"),
         (
             (pl.col("given") == 6)
-            & ((pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("street") == 1) | (pl.col("location") == 1))
+            & (
+                (pl.col("email") == 1)
+                | (pl.col("phone") == 1)
+                | (pl.col("street") == 1)
+                | (pl.col("location") == 1)
+            )
             & ~swapped.fill_null(False)
         ).alias("ov_given"),
-    ).drop("_jw_g", "_jw_f", "_jw_o")
+    )

@@ -46,7 +46,10 @@ class Explanation:
 
     def to_text(self) -> str:
         """The human-readable form ``kith why`` prints."""
-        lines = [f"{self.record_a}  vs  {self.record_b}", f"  {'prior (1 in N pairs)':<24}{self.prior_weight:+8.2f}"]
+        lines = [
+            f"{self.record_a}  vs  {self.record_b}",
+            f"  {'prior (1 in N pairs)':<24}{self.prior_weight:+8.2f}",
+        ]
         for c in self.comparisons:
             shown = "no data" if c.level == "null" else c.level
             lines.append(f"  {c.name:<14}{shown:<10}{c.weight:+8.2f}")

@@ -26,10 +26,25 @@ _LEGAL = r"\s+(?:inc|llc|ltd|gmbh|corp|corporation|co|plc|ag|sa|bv|nv|limited|co
 #: Spelling variants that transliteration and typing habits produce (Müller/Mueller,
 #: Aleksandr/Alexander, Sergei/Sergey): collapsed in the *skeleton*, never in the folded name.
 _SKELETON_RULES = [
-    ("ue", "u"), ("oe", "o"), ("ae", "a"), ("ks", "x"), ("ph", "f"), ("kh", "h"), ("ck", "k"),
-    ("th", "t"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("zh", "j"), ("w", "v"), ("y", "i"),
-    ("ii", "i"), ("c", "k"), ("q", "k"), ("z", "s"),
-]  # fmt: skip
+    ("ue", "u"),
+    ("oe", "o"),
+    ("ae", "a"),
+    ("ks", "x"),
+    ("ph", "f"),
+    ("kh", "h"),
+    ("ck", "k"),
+    ("th", "t"),
+    ("sch", "sh"),
+    ("tch", "ch"),
+    ("dzh", "j"),
+    ("zh", "j"),
+    ("w", "v"),
+    ("y", "i"),
+    ("ii", "i"),
+    ("c", "k"),
+    ("q", "k"),
+    ("z", "s"),
+]
 
 
 def fold(expr: pl.Expr) -> pl.Expr:
@@ -94,11 +109,7 @@ def _col(records: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl
 
 def _parsed_names(records: pl.DataFrame) -> pl.DataFrame:
     """Given, middle, family and suffix, from the name parts or else from ``full_name``."""
-    full = (
-        _col(records, "full_name")
-        .str.strip_chars()
-        .str.replace(_PREFIXES, "")
-    )
+    full = _col(records, "full_name").str.strip_chars().str.replace(_PREFIXES, "")
     comma = full.str.contains(",")
     # "Smith, John Q." is family-first unless the comma only introduces a suffix ("John Smith, Jr.").
     suffix_comma = full.str.contains(r"(?i),\s*" + _SUFFIX_WORDS + r"(?:\s|,|$)")
@@ -166,16 +177,25 @@ def _name_features(uniq: pl.DataFrame) -> pl.DataFrame:
     if "given_key" in uniq.columns:
         extra = fold(pl.col("given_key").cast(pl.String))
         feats = feats.with_columns(
-            pl.concat_list(pl.col("g_keys"), extra).list.drop_nulls().list.unique().list.sort().alias("g_keys")
+            pl.concat_list(pl.col("g_keys"), extra)
+            .list.drop_nulls()
+            .list.unique()
+            .list.sort()
+            .alias("g_keys")
         )
     return feats.drop("given_raw", "middle_raw", "family_raw", "sfx_raw")
 
 
 def _one(records: pl.DataFrame, column: str, expr, dtype: pl.DataType = pl.String) -> pl.DataFrame:
     if column not in records.columns:
-        return pl.DataFrame({column: pl.Series([None] * records.height, dtype=dtype)}).select(expr(pl.col(column)))
-    return _per_unique(records.select(pl.col(column).cast(dtype, strict=False)), [column], lambda u: u.with_columns(
-        expr(pl.col(column)).alias(f"_{column}")))  # fmt: skip
+        return pl.DataFrame({column: pl.Series([None] * records.height, dtype=dtype)}).select(
+            expr(pl.col(column))
+        )
+    return _per_unique(
+        records.select(pl.col(column).cast(dtype, strict=False)),
+        [column],
+        lambda u: u.with_columns(expr(pl.col(column)).alias(f"_{column}")),
+    )
 
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
@@ -189,9 +209,10 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         records = records.with_columns(pl.lit(None, dtype=pl.String).alias("full_name"))
         name_inputs = ["full_name"]
     names = _per_unique(records.select(pl.col(name_inputs).cast(pl.String)), name_inputs, _name_features)
-    postal = (
-        lambda c: c.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").str.slice(0, 5).replace("", None)
-    )  # fmt: skip
+
+    def postal(c):
+        return c.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").str.slice(0, 5).replace("", None)
+
     feats = pl.concat(
         [
             records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
@@ -199,11 +220,16 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
             records.select(
                 _email_list(records).alias("emails"),
                 _col(records, "phones", pl.List(pl.String))
-                .list.eval(pl.element().str.replace_all(r"[^\d+]", "").filter(pl.element().str.len_chars() > 3))
+                .list.eval(
+                    pl.element().str.replace_all(r"[^\d+]", "").filter(pl.element().str.len_chars() > 3)
+                )
                 .alias("phones"),
             ),
-            _one(records, "linkedin_url", lambda c: c.str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#]+)", 1))
-            .rename(lambda _: "slug"),
+            _one(
+                records,
+                "linkedin_url",
+                lambda c: c.str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#]+)", 1),
+            ).rename(lambda _: "slug"),
             _one(records, "organization", _org_key).rename(lambda _: "org"),
             _one(records, "postal_code", postal).rename(lambda _: "postal"),
             _one(records, "city", fold).rename(lambda _: "city"),
@@ -221,12 +247,15 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def _email_list(records: pl.DataFrame) -> pl.Expr:
-    emails = _col(records, "emails", pl.List(pl.String)).list.eval(pl.element().str.to_lowercase().str.strip_chars())
+    emails = _col(records, "emails", pl.List(pl.String)).list.eval(
+        pl.element().str.to_lowercase().str.strip_chars()
+    )
     # Gmail ignores dots and +tags and treats googlemail.com as gmail.com; no other provider does.
     return emails.list.eval(
         pl.when(pl.element().str.contains(r"@(?:gmail|googlemail)\.com$"))
         .then(
-            pl.element().str.extract(r"^([^@+]*)", 1).str.replace_all(".", "", literal=True) + pl.lit("@gmail.com")
+            pl.element().str.extract(r"^([^@+]*)", 1).str.replace_all(".", "", literal=True)
+            + pl.lit("@gmail.com")
         )
         .otherwise(pl.element())
     )

@@ -44,10 +44,13 @@ def assign_person_ids(record_ids: pl.Series, labels: pl.Series, previous: pl.Dat
         # Greedy by overlap, vectorized in rounds: a row that comes first for both its cluster and
         # its previous id is exactly what the sequential greedy would pick.
         while overlap.height:
-            first = overlap.filter(pl.col("label").is_first_distinct() & pl.col("person_id").is_first_distinct())
+            first = overlap.filter(
+                pl.col("label").is_first_distinct() & pl.col("person_id").is_first_distinct()
+            )
             picks.append(first.select("label", "person_id"))
             overlap = overlap.filter(
-                ~pl.col("label").is_in(first["label"].implode()) & ~pl.col("person_id").is_in(first["person_id"].implode())
+                ~pl.col("label").is_in(first["label"].implode())
+                & ~pl.col("person_id").is_in(first["person_id"].implode())
             )
         if picks:
             chosen = pl.concat(picks)

@@ -58,7 +58,7 @@ PRIOR_U: dict[str, tuple[float, ...]] = {
 }
 M_STRENGTH = 50.0
 U_STRENGTH = 1000.0
-U_SAMPLE = 300_000
+U_SAMPLE = 100_000
 EM_ITERATIONS = 30
 TF_STRENGTH = 100.0
 
@@ -79,10 +79,13 @@ EXACT_U = {
 }
 #: The two training passes: (pair filter, comparisons that selected the pairs and stay fixed).
 PASSES = (
-    ("contact", (pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1),
-     ("email", "phone", "linkedin")),
+    (
+        "contact",
+        (pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1),
+        ("email", "phone", "linkedin"),
+    ),
     ("name", pl.col("given").is_in([1, 2]) & (pl.col("family") == 1), ("given", "family")),
-)  # fmt: skip
+)
 
 
 def _normalise(values: list[float]) -> list[float]:
@@ -121,7 +124,9 @@ def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[f
     u: dict[str, list[float]] = {}
     for c, prior in PRIOR_U.items():
         total = sum(counts[c])
-        u[c] = [(cnt + U_STRENGTH * p) / (total + U_STRENGTH) for cnt, p in zip(counts[c], prior, strict=True)]
+        u[c] = [
+            (cnt + U_STRENGTH * p) / (total + U_STRENGTH) for cnt, p in zip(counts[c], prior, strict=True)
+        ]
     for c, (col, is_list, level) in EXACT_U.items():
         exact = _exact_agreement(feats, col, is_list)
         if exact is not None:
@@ -235,14 +240,18 @@ def _em_pass(patterns: pl.DataFrame, m: dict, u: dict, comps: tuple[str, ...]) -
     return m, expected
 
 
-def estimate_m(levels: pl.DataFrame, u: dict[str, list[float]]) -> tuple[dict[str, list[float]], dict[str, int]]:
+def estimate_m(
+    levels: pl.DataFrame, u: dict[str, list[float]]
+) -> tuple[dict[str, list[float]], dict[str, int]]:
     """m per comparison level by EM, each comparison trained where it did not select the pairs."""
     prior = {c: list(v) for c, v in PRIOR_M.items()}
     estimates: dict[str, list[tuple[list[float], float]]] = {c: [] for c in COMPARISONS}
     trained: dict[str, int] = {}
     # Pairs that hard evidence already rules out (households, namesakes with different profiles)
     # would otherwise teach EM that a shared landline makes "different given names" look like a match.
-    known_apart = pl.any_horizontal([pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given") if f in levels.columns])
+    known_apart = pl.any_horizontal(
+        [pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given") if f in levels.columns]
+    )
     levels = levels.filter(~known_apart)
     for name, selector, fixed in PASSES:
         chosen = levels.filter(selector)
@@ -309,7 +318,9 @@ def estimate_lambda(weights: pl.Series, n_records: int, start: float) -> float:
     lam = min(max(start, 1.0 / total), 0.5)
     for _ in range(50):
         logit = math.log2(lam / (1 - lam))
-        expected = pl.select((1.0 / (1.0 + 2.0 ** (-(pl.lit(weights) + logit)))).sum()).item() if len(weights) else 0
+        expected = (
+            pl.select((1.0 / (1.0 + 2.0 ** (-(pl.lit(weights) + logit)))).sum()).item() if len(weights) else 0
+        )
         new = min(max(expected / total, 1.0 / total), 0.5)
         if abs(math.log(new) - math.log(lam)) < 1e-4:
             return new

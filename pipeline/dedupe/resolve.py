@@ -47,9 +47,10 @@ class DedupeSettings:
     conflict_bits: float = 9.0
     #: Components up to this size get every unscored pair checked by the chain guard.
     chain_check_size: int = 60
-    #: Whether agreeing names alone (nothing else in common) may merge without asking. A name is
-    #: not an identifier: by default such pairs go to review however rare the name.
-    merge_on_name_alone: bool = False
+    #: Whether agreeing names may merge without asking when nothing else agrees *and* something
+    #: disagrees (another employer, another phone). A name is not an identifier: by default such
+    #: pairs go to review however likely the model finds them.
+    merge_on_name_against_evidence: bool = False
     #: Seed of the random pairs the u probabilities are estimated from.
     seed: int = 20240611
 
@@ -85,8 +86,13 @@ def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.Dat
 def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
     weights = comparison_weights(levels, model)
     wcols = weights.columns
-    out = pl.concat([levels.select("i", "j", *(c for c in levels.columns if c in ("rule",)), *COMPARISONS,
-                                   *OVERRIDES), weights], how="horizontal")  # fmt: skip
+    out = pl.concat(
+        [
+            levels.select("i", "j", *(c for c in levels.columns if c in ("rule",)), *COMPARISONS, *OVERRIDES),
+            weights,
+        ],
+        how="horizontal",
+    )
     override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
     total = pl.sum_horizontal(wcols) + prior_weight(model)
     return out.with_columns(
@@ -94,9 +100,11 @@ def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
         pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
         override.alias("override"),
     ).with_columns(
-        pl.when(pl.col("override").is_not_null()).then(0.0).otherwise(1.0 / (1.0 + 2.0 ** (-total)))
+        pl.when(pl.col("override").is_not_null())
+        .then(0.0)
+        .otherwise(1.0 / (1.0 + 2.0 ** (-total)))
         .alias("probability")
-    )  # fmt: skip
+    )
 
 
 def resolve(
@@ -136,17 +144,23 @@ def resolve(
     dec = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "decision": pl.String})
     if decisions is not None and decisions.height:
         dec = (
-            _index(records, decisions.select(pl.col("record_a", "record_b").cast(pl.String), "decision"),
-                   "record_a", "record_b")
+            _index(
+                records,
+                decisions.select(pl.col("record_a", "record_b").cast(pl.String), "decision"),
+                "record_a",
+                "record_b",
+            )
             .select(pl.col("i", "j").cast(pl.UInt32), "decision")
             .unique(["i", "j"], keep="last", maintain_order=True)
-        )  # fmt: skip
+        )
     if previous is not None and previous.height:
         prev = (
             records.select(pl.col("record_id").cast(pl.String))
             .with_row_index("i")
             .join(
-                previous.select(pl.col("record_id", "person_id").cast(pl.String)).unique("record_id", keep="first"),
+                previous.select(pl.col("record_id", "person_id").cast(pl.String)).unique(
+                    "record_id", keep="first"
+                ),
                 on="record_id",
                 how="left",
                 maintain_order="left",
@@ -155,7 +169,11 @@ def resolve(
         pid = prev["person_id"]
         apart = dec.filter(pl.col("decision") == "different")
         dirty = pl.Series(
-            [a for a, b in zip(pid.gather(apart["i"]), pid.gather(apart["j"]), strict=True) if a is not None and a == b],
+            [
+                a
+                for a, b in zip(pid.gather(apart["i"]), pid.gather(apart["j"]), strict=True)
+                if a is not None and a == b
+            ],
             dtype=pl.String,
         )
         unsettled = prev.filter(pl.col("person_id").is_null() | pl.col("person_id").is_in(dirty.implode()))
@@ -170,7 +188,9 @@ def resolve(
     rules = default_rules()
     pairs, per_rule = candidate_pairs(feats, rules, active)
     extra_code = len(rules)
-    extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(pl.lit(extra_code, dtype=pl.UInt8).alias("rule"))
+    extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(
+        pl.lit(extra_code, dtype=pl.UInt8).alias("rule")
+    )
     pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
     lap("blocking")
 
@@ -180,7 +200,9 @@ def resolve(
         model = fit(feats, levels, seed=settings.seed)
         # Second look: count value frequencies over provisional people, not records.
         first = _scored(levels, model)
-        provisional = components(n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j"))
+        provisional = components(
+            n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j")
+        )
         model = refine(model, feats, provisional)
         strong = first.filter(pl.col("probability") >= settings.auto_merge).height
         model["lambda"] = estimate_lambda(
@@ -193,21 +215,33 @@ def resolve(
 
     # --- decisions win ----------------------------------------------------------------------
     scored = scored.join(dec, on=["i", "j"], how="left").with_columns(
-        pl.when(pl.col("decision") == "same").then(1.0)
-        .when(pl.col("decision") == "different").then(0.0)
-        .otherwise(pl.col("probability")).alias("probability")
-    )  # fmt: skip
+        pl.when(pl.col("decision") == "same")
+        .then(1.0)
+        .when(pl.col("decision") == "different")
+        .then(0.0)
+        .otherwise(pl.col("probability"))
+        .alias("probability")
+    )
     lap("score")
 
     # --- clustering with the chain guard ---------------------------------------------------
-    corroborated = pl.lit(True) if settings.merge_on_name_alone else _corroborated()
+    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated()
     accepted = scored.filter(
         (pl.col("decision") == "same")
-        | (pl.col("decision").is_null() & pl.col("override").is_null() & (pl.col("probability") >= settings.auto_merge)
-           & corroborated)
+        | (
+            pl.col("decision").is_null()
+            & pl.col("override").is_null()
+            & (pl.col("probability") >= settings.auto_merge)
+            & corroborated
+        )
     ).select(
-        "i", "j", pl.when(pl.col("decision") == "same").then(DECISION_PRIORITY).otherwise(pl.col("weight")).alias("priority")
-    )  # fmt: skip
+        "i",
+        "j",
+        pl.when(pl.col("decision") == "same")
+        .then(DECISION_PRIORITY)
+        .otherwise(pl.col("weight"))
+        .alias("priority"),
+    )
     edge_parts = [accepted]
     if prev is not None:
         settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(active))
@@ -215,18 +249,29 @@ def resolve(
         edge_parts.append(
             settled.join(hub, on="person_id")
             .filter(pl.col("i") != pl.col("hub"))
-            .select(pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority"))
+            .select(
+                pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority")
+            )
         )
     edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
     cannot = scored.filter(
         (pl.col("decision") == "different")
-        | (pl.col("decision").is_null() & (pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)))
-    ).select("i", "j")  # fmt: skip
+        | (
+            pl.col("decision").is_null()
+            & (pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits))
+        )
+    ).select("i", "j")
     checked = _chain_pairs(n, edges, scored, settings)
     if checked.height:
         extra_scored = score_pairs(feats, checked, model)
-        cannot = pl.concat([cannot, extra_scored.filter(
-            pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)).select("i", "j")])  # fmt: skip
+        cannot = pl.concat(
+            [
+                cannot,
+                extra_scored.filter(
+                    pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
+                ).select("i", "j"),
+            ]
+        )
     labels = cluster(n, edges, cannot)
     lap("cluster")
 
@@ -255,10 +300,12 @@ def resolve(
 
 
 def _corroborated() -> pl.Expr:
-    """Some field other than the name agrees (level 1, or 2 where that still means agreement)."""
-    agree = [pl.col(c) == 1 for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
+    """Something besides the name agrees, or nothing besides the name disagrees."""
+    others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
+    agree = [pl.col(c) == 1 for c in others]
     agree += [pl.col("organization") == 2, pl.col("location") == 2, pl.col("birthday") == 2]
-    return pl.any_horizontal(agree)
+    silent = [pl.col(c) == 0 for c in others]
+    return pl.any_horizontal(agree) | pl.all_horizontal(silent)
 
 
 def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
@@ -275,7 +322,9 @@ def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: De
     return allp.join(scored.select("i", "j"), on=["i", "j"], how="anti")
 
 
-def _public_pairs(scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]) -> pl.DataFrame:
+def _public_pairs(
+    scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
+) -> pl.DataFrame:
     rid = records["record_id"].cast(pl.String)
     level_names = [
         pl.col(c).replace_strict(list(range(len(lv) + 1)), ["null", *lv], return_dtype=pl.String).alias(c)
@@ -318,7 +367,8 @@ def _review(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
     ).list.drop_nulls()
     return (
         middle.with_columns(
-            pl.min_horizontal("person_a", "person_b").alias("_pa"), pl.max_horizontal("person_a", "person_b").alias("_pb")
+            pl.min_horizontal("person_a", "person_b").alias("_pa"),
+            pl.max_horizontal("person_a", "person_b").alias("_pb"),
         )
         .sort(["probability", "record_a", "record_b"], descending=[True, False, False])
         .unique(["_pa", "_pb"], keep="first", maintain_order=True)

@@ -29,9 +29,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 SINGLE = ("nickname", "linkedin_url", "birthday", "connected_on", "channel")
 PERSON_FIELDS = (
-    *GROUPS["name"], "nickname", *GROUPS["work"], *GROUPS["address"], "linkedin_url",
-    *GROUPS["education"], "birthday", "connected_on", "channel", "notes",
-)  # fmt: skip
+    *GROUPS["name"],
+    "nickname",
+    *GROUPS["work"],
+    *GROUPS["address"],
+    "linkedin_url",
+    *GROUPS["education"],
+    "birthday",
+    "connected_on",
+    "channel",
+    "notes",
+)
 RECENCY = ("updated_at", "imported_at", "connected_on")
 SCORED = (*PERSON_FIELDS, "emails", "phones")
 
@@ -63,11 +71,12 @@ def rank_records(records: pl.DataFrame, priority: list[str]) -> pl.DataFrame:
 def _json_pairs(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
     parts = [
         pl.when(rid.is_not_null()).then(
-            pl.lit(f'"{field}":"') + rid.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+            pl.lit(f'"{field}":"')
+            + rid.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
             + pl.lit('"')
         )
         for field, rid in pairs
-    ]  # fmt: skip
+    ]
     return pl.lit("{") + pl.concat_list(parts).list.drop_nulls().list.join(",") + pl.lit("}")
 
 
@@ -95,7 +104,9 @@ def merge_people(records: pl.DataFrame, person: pl.Series, priority: list[str]) 
             # A full date beats a year-less one whatever the rank: it is strictly more information.
             full = pl.col(c).str.contains(r"^\d{4}")
             value = pl.coalesce(pl.col(c).filter(full).first(), pl.col(c).filter(have).first())
-            rid = pl.coalesce(pl.col("record_id").filter(full).first(), pl.col("record_id").filter(have).first())
+            rid = pl.coalesce(
+                pl.col("record_id").filter(full).first(), pl.col("record_id").filter(have).first()
+            )
         else:
             value = pl.col(c).filter(have).first()
             rid = pl.col("record_id").filter(have).first()
@@ -103,7 +114,12 @@ def merge_people(records: pl.DataFrame, person: pl.Series, priority: list[str]) 
         prov.append((c, pl.col(f"_p_{c}")))
     if "notes" in ranked.columns:
         aggs += [
-            pl.col("notes").drop_nulls().unique(maintain_order=True).str.join("\n\n").replace("", None).alias("notes"),
+            pl.col("notes")
+            .drop_nulls()
+            .unique(maintain_order=True)
+            .str.join("\n\n")
+            .replace("", None)
+            .alias("notes"),
             pl.col("record_id").filter(pl.col("notes").is_not_null()).first().alias("_p_notes"),
         ]
         prov.append(("notes", pl.col("_p_notes")))
