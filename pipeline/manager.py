@@ -28,7 +28,12 @@ ENTRY_POINT_GROUP = "kith"
 
 #: Built-in plugins, by dotted module name. Registered exactly like third-party plugins,
 #: under the last part of the name (``plugins.linkedin`` → ``linkedin``).
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.linkedin",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.linkedin",
+    "plugins.journal_import",
+    "plugins.followup_rules",
+    "plugins.followups_export",
+)
 
 
 @dataclass(frozen=True)
