@@ -36,6 +36,19 @@ def _environment(dirs: tuple[Path, ...]):
     )
 
 
+def render_text(name: str, context: dict[str, Any], dirs: Sequence[Path] = ()) -> str:
+    """Render a snippet template (no Subject line), e.g. a P.S. added to other drafts."""
+    import jinja2
+
+    env = _environment(tuple(Path(d) for d in dirs))
+    try:
+        return env.get_template(name).render(**context).strip()
+    except jinja2.TemplateNotFound:
+        raise ConfigError(f"follow-up template {name!r} not found") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"follow-up template {name}: {exc}") from None
+
+
 def render_draft(name: str, context: dict[str, Any], dirs: Sequence[Path] = ()) -> Draft:
     """Render template ``name`` into a :class:`Draft`; ConfigError naming the template on any problem."""
     import jinja2
