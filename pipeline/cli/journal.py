@@ -179,20 +179,25 @@ def journal_command(
         )
         return
     table = Table(show_edge=False)
-    for column in ("#", "date", "kind", "person", "via", "to", "channel", "note", "source"):
-        table.add_column(column)
+    for column in ("#", "date", "kind", "person"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("with")
+    table.add_column("channel", no_wrap=True)
+    table.add_column("note", ratio=1, min_width=20)
     for row in journal.iter_rows(named=True):
-        source = row["source"] if row["source"] == "cli" else Path(row["source"]).name
+        related = ", ".join(
+            part
+            for part in (f"via {row['via']}" if row["via"] else "", f"to {row['to']}" if row["to"] else "")
+            if part
+        )
         table.add_row(
             str(row["entry_id"]),
             row["date"].isoformat(),
             row["kind"],
             row["person"] or "(removed)",
-            row["via"] or "",
-            row["to"] or "",
+            related,
             row["channel"] or "",
             row["note"] or "",
-            source,
         )
     console = Console()
     console.print(table)

@@ -14,13 +14,8 @@ WHAT = {
     "meeting": "meeting with me",
     "info_interview": "the informational interview",
 }
-#: The same, as a noun phrase for "your … on Tuesday".
-EVENT = {
-    "met": "our conversation",
-    "call": "our call",
-    "meeting": "our meeting",
-    "info_interview": "our interview",
-}
+#: The kinds as words for a task's reason.
+LABEL = {"met": "met", "call": "call", "meeting": "meeting", "info_interview": "informational interview"}
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
 

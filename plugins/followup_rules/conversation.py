@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pipeline.followups import RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import EVENT, WHAT, by_person, helpers, past, referrer_of, short, when
+from plugins.followup_rules.common import LABEL, WHAT, by_person, helpers, past, referrer_of, short, when
 
 #: Kinds that keep a contact warm (a referral counts for the person who made it).
 WARM_KINDS = (*CONTACT_KINDS, "email", "follow_up", "thank_you", "referral", "outcome_report")
@@ -36,7 +36,7 @@ class ThankYouRule:
                 continue
             last = pending[-1]
             name = ctx.name_of(person_id)
-            happened = " and ".join(f"{EVENT[e.kind]} on {short(e.date)}" for e in pending)
+            happened = " and ".join(f"{LABEL[e.kind]} on {short(e.date)}" for e in pending)
             referred_by = referrer_of(ctx, person_id, last.date)
             yield ctx.task(
                 key=str(last.entry_id),
@@ -45,7 +45,7 @@ class ThankYouRule:
                 overdue_after=last.date + ctx.days("overdue_after_days"),
                 action=f"Send {name} a thank-you and follow-up note",
                 entries=[e.entry_id for e in pending],
-                why=f"{happened[0].upper()}{happened[1:]} with {name}; no thank-you or follow-up since",
+                why=f"{name}: {happened}, and no thank-you or follow-up logged since",
                 what=WHAT[last.kind],
                 when=when(last.date),
                 referred_by=ctx.name_of(referred_by) if referred_by else "",

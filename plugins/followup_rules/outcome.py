@@ -23,11 +23,14 @@ CONVERSATION_THANKS = (
 
 
 def thanks_lines(ctx: RuleContext, person_id: str, entries: list[Entry]) -> list[str]:
-    lines = []
+    lines, referred = [], set()
     for e in entries:
         if e.kind == "referral" and e.person_id == person_id and e.to_person_id:
+            referred.add(e.to_person_id)
             lines.append(f"Thanks again for referring me to {ctx.name_of(e.to_person_id).split()[0]}.")
-        elif e.via_person_id == person_id:
+    for e in entries:
+        if e.via_person_id == person_id and e.person_id not in referred:
+            referred.add(e.person_id)
             lines.append(f"Thanks again for introducing me to {ctx.name_of(e.person_id).split()[0]}.")
     kinds = {e.kind for e in entries if e.person_id == person_id}
     lines += [text for kind, text in CONVERSATION_THANKS if kind in kinds][:1]

@@ -1,8 +1,10 @@
 """Rule 3: people who sell their time — keep it under 15 minutes or offer a paid consultation.
 
-This rule adds no tasks of its own: its ``refine`` step attaches the reminder to every
-task for such a person (title or tags naming an owner, consultant, coach, attorney, …),
-and appends the P.S. (template ``paid_time_note.txt``) to drafts that ask for time.
+This rule adds no tasks of its own: its ``refine`` step attaches the reminder to the
+follow-up, reach-out, preparation and check-in tasks for such a person (title or tags
+naming an owner, consultant, coach, attorney, …; not to outcome reports or thanks to a
+referrer) and appends the P.S. (template ``paid_time_note.txt``) to drafts that ask for
+time (``asks_for_time``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class PaidTimeRule:
             "advisor",
             "sells time",
         ],
+        "applies_to": ["thank_you", "referral:reach_out", "referral:thank_met", "prepare", "check_in"],
         "asks_for_time": ["referral:reach_out", "prepare", "check_in"],
         "template": "paid_time_note.txt",
     }
@@ -55,11 +58,12 @@ class PaidTimeRule:
     def refine(self, tasks: list[Task], ctx: RuleContext) -> list[Task]:
         note = None
         for task in tasks:
-            if not self.sells_time(ctx, task.person_id):
+            applies = task.key.startswith(tuple(ctx.config["applies_to"]))
+            if not applies or not self.sells_time(ctx, task.person_id):
                 continue
             task.notes.append(f"{task.person_name} sells their time: {REMINDER}")
             task.action = f"{task.action} ({REMINDER})"
-            if any(task.key.startswith(prefix) for prefix in ctx.config["asks_for_time"]):
+            if task.key.startswith(tuple(ctx.config["asks_for_time"])):
                 if note is None:
                     context = {"owner": ctx.owner, "as_of": ctx.as_of}
                     note = render_text(ctx.config["template"], context, ctx.shared.settings.template_dirs)

@@ -10,6 +10,7 @@ rule 1's task; this rule does it only when ``thank_you`` is turned off.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from pipeline.journal import CONTACT_KINDS
 from plugins.followup_rules.common import short, thanked_since, when
 
 MEETING_KINDS = ("meeting", "call", "info_interview")
+ONE_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class ReferralRule:
                 yield ctx.task(
                     key=f"thank_referrer:{ref_id}",
                     person_id=link.referrer,
-                    due=ctx.as_of if ahead else meeting.date + ctx.days("reach_out_days") / 2,
+                    due=ctx.as_of if ahead else meeting.date + ONE_DAY,
                     action=f"Thank {referrer} for referring you to {referred}",
                     entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
                     why=(
@@ -108,7 +110,7 @@ class ReferralRule:
                     yield ctx.task(
                         key=f"thank_met:{meeting.entry_id}",
                         person_id=link.referred,
-                        due=meeting.date + ctx.days("reach_out_days") / 2,
+                        due=meeting.date + ONE_DAY,
                         action=f"Thank {referred} for meeting with you",
                         entries=[meeting.entry_id],
                         why=f"You met {referred} on {short(meeting.date)} ({referrer}'s referral)",

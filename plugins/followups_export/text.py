@@ -21,7 +21,9 @@ from pipeline.followups import Task
 from pipeline.journal.match import name_key
 from pipeline.safety import neutralise_formula, single_line
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>()#|!~{}])")
+# What Markdown would turn into markup inside a line: emphasis, code, links, HTML (an
+# underscore only at a word edge, so "thank_you" stays readable).
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<>]|(?<!\w)_|_(?!\w)")
 _EMAIL_OK = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -30,7 +32,7 @@ def inert(text: str) -> str:
 
 
 def md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", inert(text))
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), inert(text))
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -76,18 +78,25 @@ def write_ics(path: Path, tasks: list[Task], as_of: dt.date) -> Path:
 
     cal = vobject.iCalendar()
     cal.add("prodid").value = "-//kith//follow-ups//EN"
-    stamp = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=dt.UTC)
+    from vobject.icalendar import utc
+
+    # DTSTAMP from as_of, not the clock: the same week re-run writes the same file.
+    stamp = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=utc)
     for task in tasks:
         todo = cal.add("vtodo")
         todo.add("uid").value = re.sub(r"[^A-Za-z0-9_.:-]+", "-", task.key) + "@kith"
         todo.add("dtstamp").value = stamp
         todo.add("due").value = task.due
         todo.add("summary").value = inert(task.action)
-        body = (
-            f"{task.why}\n\n"
-            + "\n".join(task.notes)
-            + f"\n\nSubject: {task.draft.subject}\n\n{task.draft.body}"
-        )
+        parts = [
+            str(task.why),
+            *task.notes,
+            "",
+            f"Subject: {task.draft.subject}",
+            "",
+            task.draft.body.rstrip(),
+        ]
+        body = "\n".join(parts)
         todo.add("description").value = "\n".join(str(neutralise_formula(line)) for line in body.splitlines())
         todo.add("status").value = "NEEDS-ACTION"
         todo.add("categories").value = [task.rule]
@@ -120,7 +129,9 @@ def write_eml(folder: Path, task: Task, owner_name: str | None, owner_email: str
     message["Subject"] = inert(task.draft.subject)
     message["X-Unsent"] = "1"  # Outlook and others open it as a draft to edit and send
     message["X-Kith-Task"] = inert(task.key)
-    message.set_content(task.draft.body)
+    # 8bit keeps the .eml readable as text; quoted-printable only for lines SMTP would refuse.
+    long_lines = any(len(line.encode()) > 900 for line in task.draft.body.splitlines())
+    message.set_content(task.draft.body, cte="quoted-printable" if long_lines else "8bit")
     path = folder / draft_name(task)
     with atomic_write(path, "wb") as handle:
         handle.write(message.as_bytes())

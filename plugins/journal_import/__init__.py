@@ -24,7 +24,14 @@ from pipeline import hookimpl
 from pipeline.contracts import ImportOptions, ImportResult
 from pipeline.errors import InputError
 from pipeline.textio import decode_bytes
-from plugins.journal_import.rows import HEADER_SEARCH_ROWS, MAX_SNIFF_XLSX, header_map, read_rows, rows_of
+from plugins.journal_import.rows import (
+    EXCEL_SUFFIXES,
+    HEADER_SEARCH_ROWS,
+    MAX_SNIFF_XLSX,
+    header_map,
+    read_rows,
+    rows_of,
+)
 
 NAME = "journal"
 RECORD_SCHEMA = dict.fromkeys(("source_ref", "source_key", "full_name", "emails", "channel"), pl.String)
@@ -39,7 +46,7 @@ class JournalImporter:
     def sniff(self, path: Path, head: bytes) -> float:
         try:
             if head.startswith(b"PK\x03\x04"):
-                if path.stat().st_size > MAX_SNIFF_XLSX:
+                if path.suffix.lower() not in EXCEL_SUFFIXES or path.stat().st_size > MAX_SNIFF_XLSX:
                     return 0.0
                 rows_of(path)  # raises when no sheet has a journal header
                 return 0.9

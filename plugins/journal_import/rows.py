@@ -31,6 +31,7 @@ from pipeline.textio import decode_bytes
 NAME = "journal"
 HEADER_SEARCH_ROWS = 20
 MAX_SNIFF_XLSX = 8 * 1024 * 1024
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
 HEADERS: dict[str, str] = {
     **dict.fromkeys(["date", "when", "day", "datum"], "date"),
@@ -97,7 +98,7 @@ def header_map(cells: list[str | None]) -> dict[int, str] | None:
 
 def rows_of(path: Path) -> tuple[list[list[str | None]], str, str]:
     """All rows as text, the place prefix (``Sheet1!`` or ``row ``) and the encoding."""
-    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
+    if path.suffix.lower() in EXCEL_SUFFIXES:
         import fastexcel
 
         try:
