@@ -24,6 +24,7 @@ from pipeline.errors import UsageError
 from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
 from pipeline.journal.contacts import add_manual_contact
 from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index
+from pipeline.journal.sync import matchable_people
 from pipeline.people import load_people
 from pipeline.schema import CHANNELS
 
@@ -44,7 +45,7 @@ class PersonResolver:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.index = people_index(load_people(session.store))
+        self.index = people_index(matchable_people(session.store))
 
     def find(self, query: str, role: str) -> Candidate | None:
         match = find_person(None, query, index=self.index)
@@ -72,7 +73,7 @@ class PersonResolver:
             f"{role}: nobody in the store matches {query!r}; created a new contact "
             f"{(name or email)!r} (source manual:journal)"
         )
-        self.index = people_index(load_people(self.session.store))
+        self.index = people_index(matchable_people(self.session.store))
         return record_id
 
     def _choose(self, query: str, role: str, candidates: list[Candidate]) -> Candidate:

@@ -16,7 +16,9 @@ re-imports — and deletes entries whose file or row is gone.
 Anchors: each person the sheet mentions has a record of its own in the journal's source.
 When that person's email or name (nickname-aware, no fuzzy guessing) matches exactly one
 person from *other* sources, the entry is anchored to that person's record instead, so
-"Maria Gonzalez" in the journal is the Maria from LinkedIn before dedupe has run.
+"Maria Gonzalez" in the journal is the Maria from LinkedIn before dedupe has run. Those
+re-anchored journal records are listed in ``journal_alias`` so that name lookups
+(:func:`matchable_people`) don't offer them as a second "Maria Gonzalez".
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from pipeline.people import load_people
 from pipeline.store import Store
 
 META_KEY = "journal_sync"
+ALIAS_DDL = """
+CREATE TABLE IF NOT EXISTS journal_alias (record_id TEXT PRIMARY KEY, anchor TEXT NOT NULL);
+"""
 
 
 def _fingerprint(store: Store) -> str:
@@ -54,13 +59,14 @@ def _journal_sources(store: Store) -> list[tuple[int, str, dict]]:
     return found
 
 
-def _anchors(store: Store, source_id: int, index: pl.DataFrame) -> dict[str, str]:
-    """source_ref of each person record in the journal's source → anchor record id."""
+def _anchors(store: Store, source_id: int, index: pl.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """source_ref of each person record in the journal's source → (anchor record id, own record id)."""
     own = store.records("WHERE source_id = ?", (source_id,)).select(
         "record_id", "source_ref", "full_name", "emails"
     )
     others = index.filter(~pl.col("record_id").is_in(own["record_id"].implode()))
     anchors: dict[str, str] = {}
+    records = dict(zip(own["source_ref"].to_list(), own["record_id"].to_list(), strict=True))
     for row in own.iter_rows(named=True):
         anchor = row["record_id"]
         queries = [f"<{e}>" for e in row["emails"] or []] + ([row["full_name"]] if row["full_name"] else [])
@@ -70,12 +76,13 @@ def _anchors(store: Store, source_id: int, index: pl.DataFrame) -> dict[str, str
                 anchor = match.person.record_id
                 break
         anchors[row["source_ref"]] = anchor
-    return anchors
+    return anchors, records
 
 
 def sync_imported(store: Store, *, force: bool = False) -> None:
     """Bring journal rows in line with the imported journal files (cheap when nothing changed)."""
     ensure_journal_tables(store)
+    store.ensure_tables(ALIAS_DDL)
     fingerprint = _fingerprint(store)
     if not force and store.get_meta(META_KEY) == fingerprint:
         return
@@ -83,8 +90,10 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
     index = people_index(load_people(store)) if sources else None
     rows = []
     outcomes = []
+    aliases: dict[str, str] = {}
     for source_id, path, info in sources:
-        anchors = _anchors(store, source_id, index)
+        anchors, own = _anchors(store, source_id, index)
+        aliases.update({own[ref]: anchor for ref, anchor in anchors.items() if own[ref] != anchor})
         for entry in info.get("journal") or []:
             person = anchors.get(entry.get("person"))
             if not person or entry.get("kind") not in KINDS or not entry.get("date"):
@@ -125,9 +134,23 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
             "place = excluded.place",
             [(*r, now) for r in rows],
         )
+        conn.execute("DELETE FROM journal_alias")
+        conn.executemany("INSERT INTO journal_alias(record_id, anchor) VALUES (?, ?)", list(aliases.items()))
         conn.execute("DELETE FROM journal_outcome WHERE source != 'cli'")
         conn.executemany(
             "INSERT INTO journal_outcome(source, text, date, created_at) VALUES (?, ?, ?, ?)",
             [(*o, now) for o in outcomes],
         )
         store.set_meta(META_KEY, fingerprint, conn)
+
+
+def matchable_people(store: Store) -> pl.DataFrame:
+    """People for matching a name typed by the user: without the journal's own records of people
+    that the sync anchored to an existing contact (they would make every such name ambiguous)."""
+    sync_imported(store)
+    people = load_people(store)
+    aliased = [row[0] for row in store.conn.execute("SELECT record_id FROM journal_alias")]
+    if not aliased:
+        return people
+    only_aliases = pl.col("record_ids").list.eval(pl.element().is_in(aliased)).list.all()
+    return people.filter(~only_aliases)
