@@ -28,9 +28,10 @@ class ThankYouRule:
                 if e.kind in THANKS_KINDS:
                     pending = []
                 elif e.kind in CONTACT_KINDS:
-                    pending.append(e)
-                    if ctx.is_done(str(e.entry_id)):
+                    # A ticked-done task counts as the thank-you for what it covered.
+                    if pending and ctx.is_done(str(pending[-1].entry_id)):
                         pending = []
+                    pending.append(e)
             pending = [e for e in pending if e.date >= oldest]
             if not pending:
                 continue
