@@ -154,6 +154,7 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
     out = JournalRows()
     people, entries, rejects, warnings = out.people, out.entries, out.rejects, out.warnings
     seen: dict[str, int] = {}
+    key_of: dict[str, str] = {}
     out.mapping = {str(header[i]): f"journal.{field}" for i, field in columns.items()}
     out.mapping.update(dict.fromkeys(unknown.values(), "journal.note"))
 
@@ -171,6 +172,7 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
                 "emails": email,
                 "channel": channel,
             }
+        key_of[people[key]["source_ref"]] = key
         return people[key]["source_ref"]
 
     for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
@@ -233,7 +235,9 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
         note = cells.get("note")
         if extras:
             note = "\n".join(filter(None, [note, *(f"{k}: {v}" for k, v in extras.items())]))
-        fingerprint = "\x1f".join(str(x) for x in (date, what, person, via, to, cells.get("note")))
+        # By people's names, not places: an entry keeps its key (and id) when rows move.
+        who = [key_of.get(ref) for ref in (person, via, to)]
+        fingerprint = "\x1f".join(str(x) for x in (date, what, *who, cells.get("note")))
         digest = hashlib.sha1(fingerprint.encode(), usedforsecurity=False).hexdigest()[:16]
         seen[digest] = seen.get(digest, 0) + 1
         entries.append(
