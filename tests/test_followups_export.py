@@ -81,14 +81,20 @@ def test_markdown_ics_and_drafts(world):
     cal = vobject.readOne((out / "followups.ics").read_text(encoding="utf-8"))
     (todo,) = cal.vtodo_list
     assert todo.due.value == D(2026, 11, 25) and todo.summary.value.startswith("Send Maria Gonzalez")
-    assert todo.uid.value.startswith("thank_you:") and "Thank you for taking the time" in todo.description.value
+    assert (
+        todo.uid.value.startswith("thank_you:") and "Thank you for taking the time" in todo.description.value
+    )
     (draft,) = [p for p in paths if p.suffix == ".eml"]
     message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
     assert str(message["To"]) == "Maria Gonzalez <maria.gonzalez@example.com>"
     assert str(message["From"]) == "Jordan Rivera <jordan.rivera@example.com>"
     assert message["Subject"] == "Thank you for taking the time to talk with me"
     assert message["X-Unsent"] == "1"
-    assert message.get_content().replace("\r\n", "\n").startswith("Hi Maria,\n\nThank you for taking the time to talk with me on")
+    assert (
+        message.get_content()
+        .replace("\r\n", "\n")
+        .startswith("Hi Maria,\n\nThank you for taking the time to talk with me on")
+    )
 
 
 def test_done_ticked_in_last_weeks_xlsx_is_read_back(world):
@@ -140,7 +146,9 @@ def test_formula_and_header_injection_come_out_inert(world):
     assert not any(line.split(":", 1)[-1].startswith(("=", "+", "@")) for line in ics.splitlines())
     assert not any(line.startswith("Bcc") for line in ics.splitlines())
     # eml: the display name is inert and the CR/LF can't add a header.
-    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths if p.suffix == ".eml"]
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths if p.suffix == ".eml"
+    ]
     by_addr = {m["To"].addresses[0].addr_spec: m for m in messages}
     assert by_addr["evil@example.org"]["To"].addresses[0].display_name == "'" + EVIL
     eve = by_addr["eve@example.com"]

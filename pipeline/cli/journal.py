@@ -86,8 +86,11 @@ class PersonResolver:
         typer.echo(f"{role} {query!r} matches several people:")
         for n, c in enumerate(candidates, 1):
             typer.echo(f"  {n}) {c.label()}")
-        choice = typer.prompt("Which one", type=typer.IntRange(1, len(candidates)))
-        return candidates[choice - 1]
+        while True:
+            choice = typer.prompt(f"Which one (1-{len(candidates)})", type=int)
+            if 1 <= choice <= len(candidates):
+                return candidates[choice - 1]
+            typer.echo(f"Please answer a number from 1 to {len(candidates)}.")
 
 
 @app.command("log")

@@ -63,7 +63,8 @@ class PrepareRule:
     def tasks(self, ctx: RuleContext) -> Iterator[Task]:
         horizon = ctx.as_of + ctx.days("lookahead_days")
         for e in ctx.entries:
-            if e.kind not in CONTACT_KINDS or e.kind == "met" or not ctx.as_of <= e.date <= horizon:
+            # From tomorrow on: a meeting dated today has started or is hours away.
+            if e.kind not in CONTACT_KINDS or e.kind == "met" or not ctx.as_of < e.date <= horizon:
                 continue
             name = ctx.name_of(e.person_id)
             label = {"call": "call", "info_interview": "informational interview"}.get(e.kind, "meeting")
@@ -77,7 +78,7 @@ class PrepareRule:
                     "not advice; a request for referrals at the end is fine"
                 ),
                 entries=[e.entry_id],
-                why=f"A {label} with {name} is logged for {short(e.date)}",
+                why=f"{'An' if label[0] in 'aeiou' else 'A'} {label} with {name} is set for {short(e.date)}",
                 what={"meeting": "our meeting", "call": "our call"}.get(e.kind, "our conversation"),
                 when=when(e.date),
                 note=e.note or "",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipeline.followups import Entry, RuleContext, Task
-from pipeline.journal import CONTACT_KINDS
+from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
 from plugins.followup_rules.common import short, thanked_since, when
 
 MEETING_KINDS = ("meeting", "call", "info_interview")
@@ -44,6 +44,17 @@ def _links(ctx: RuleContext) -> list[Link]:
     for link in links:
         first.setdefault((link.referrer, link.referred), link)
     return list(first.values())
+
+
+def _thanked_after(ctx: RuleContext, person_id: str, entry: Entry) -> bool:
+    """A thank-you/follow-up to ``person_id`` logged after ``entry`` (same day: logged later)."""
+    return any(
+        e.person_id == person_id
+        and e.kind in THANKS_KINDS
+        and (entry.date, entry.entry_id) < (e.date, e.entry_id)
+        and e.date <= ctx.as_of
+        for e in ctx.entries
+    )
 
 
 class ReferralRule:
@@ -87,7 +98,7 @@ class ReferralRule:
                 continue
             ahead = meeting.date > ctx.as_of
             meeting_when = when(meeting.date)
-            if not thanked_since(ctx.entries, link.referrer, start, ctx.as_of):
+            if not _thanked_after(ctx, link.referrer, link.entry):
                 yield ctx.task(
                     key=f"thank_referrer:{ref_id}",
                     person_id=link.referrer,
