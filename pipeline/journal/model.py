@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.errors import UsageError
-from pipeline.people import person_of_records
+from pipeline.people import has_people_table, identity_person_id, person_of_records
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
 
@@ -215,13 +215,35 @@ def raw_journal(store: Store) -> pl.DataFrame:
     )
 
 
+def _person_of_anchors(store: Store, raw: pl.DataFrame) -> pl.DataFrame:
+    """``record_id → person_id`` for the anchors in ``raw``.
+
+    Before dedupe a record is its own person (:func:`pipeline.people.identity_person_id`),
+    so only the anchors still in the store are looked up instead of reading every record.
+    """
+    if has_people_table(store):
+        return person_of_records(store).unique("record_id", keep="first")
+    anchors = pl.concat([raw["record_id"], raw["via_record_id"], raw["to_record_id"]]).drop_nulls().unique()
+    found: list[str] = []
+    values = anchors.to_list()
+    for start in range(0, len(values), 900):  # SQLite's bound-parameter limit
+        chunk = values[start : start + 900]
+        marks = ", ".join("?" * len(chunk))
+        found += [
+            r[0]
+            for r in store.conn.execute(f"SELECT record_id FROM records WHERE record_id IN ({marks})", chunk)
+        ]
+    frame = pl.DataFrame({"record_id": found}, schema={"record_id": pl.String})
+    return frame.with_columns(identity_person_id(pl.col("record_id")).alias("person_id"))
+
+
 def load_journal(store: Store) -> pl.DataFrame:
     """Every entry with :data:`JOURNAL_COLUMNS`, people resolved to today's person ids.
 
     An anchor whose record is gone (its file was removed from the store) resolves to null.
     """
     raw = raw_journal(store)
-    mapping = person_of_records(store).unique("record_id", keep="first")
+    mapping = _person_of_anchors(store, raw)
     for anchor, target in (
         ("record_id", "person_id"),
         ("via_record_id", "via_person_id"),

@@ -16,16 +16,12 @@ from pathlib import Path
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext
 from pipeline.followups import FollowupSettings, compute_tasks, mark_done
+from pipeline.reporting import iso_week
 from plugins.followups_export.text import draft_name, write_eml, write_ics, write_markdown
 from plugins.followups_export.xlsx import read_done, write_xlsx
 
 NAME = "followups"
 WEEK_FOLDER = re.compile(r"^\d{4}-W\d{2}$")
-
-
-def iso_week(day) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def previous_checklists(context: ExportContext) -> list[Path]:
