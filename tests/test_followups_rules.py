@@ -327,3 +327,30 @@ def test_a_third_party_rule_plugs_in_and_a_name_clash_is_loud(tmp_path):
     with pytest.raises(PluginError, match="two followup rules are named 'thank_you'"):
         clash.tasks(D(2026, 11, 26))
     clash.store.close()
+
+
+def test_the_sample_story_gives_this_weeks_checklist(tmp_path):
+    samples = Path(__file__).parent.parent / "sample_inputs"
+    ws = make_workspace(tmp_path / "ws", config=CONFIG)
+    pm = plugin_manager()
+    import_through_core(ws, samples / "linkedin" / "Connections.csv", pm=pm)
+    import_through_core(ws, samples / "journal" / "journal.xlsx", pm=pm)
+    with Store(ws.store_path) as store:
+        tasks = compute_tasks(store, pm, D(2026, 11, 26), FollowupSettings.from_workspace(ws))
+    got = sorted((t.rule, t.person_name, t.overdue) for t in tasks)
+    helpers = ["Dana Whitfield", "Elizabeth Harper", "Ken Watanabe", "Maria Gonzalez", "Priya Raman"]
+    assert got == sorted(
+        [
+            ("thank_you", "Priya Raman", True),
+            ("thank_you", "Robert Kowalski", True),
+            ("thank_you", "Dana Whitfield", True),
+            ("referral", "Maria Gonzalez", True),
+            ("check_in", "Jonathan O'Neil", True),
+            ("prepare", "Robert Kowalski", False),
+            *[("outcome_report", name, False) for name in [*helpers, "Robert Kowalski"]],
+        ]
+    )
+    dana = next(t for t in tasks if t.rule == "thank_you" and t.person_name == "Dana Whitfield")
+    assert "15 minutes" in dana.action
+    maria = next(t for t in tasks if t.rule == "outcome_report" and t.person_name == "Maria Gonzalez")
+    assert "after talking to six people, I accepted a job with Contoso as project manager" in maria.draft.body
