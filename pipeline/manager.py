@@ -30,6 +30,11 @@ ENTRY_POINT_GROUP = "kith"
 #: under the last part of the name (``plugins.linkedin`` → ``linkedin``).
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.linkedin",
+    "plugins.vcard",
+    "plugins.alumni",
+    "plugins.google_csv",
+    "plugins.outlook_csv",
+    "plugins.thunderbird_csv",
     "plugins.journal_import",
     "plugins.followup_rules",
     "plugins.followups_export",

@@ -6,10 +6,7 @@ decorates the one :data:`app` from :mod:`pipeline.cli.app`. The core never impor
 
 from __future__ import annotations
 
-from pipeline.cli import (
-    imports,  # noqa: F401  (registers its commands on app)
-    journal,  # noqa: F401  (registers its commands on app)
-)
+from pipeline.cli import imports, journal, run  # noqa: F401  (registers their commands on app)
 from pipeline.cli.app import app
 
 

@@ -221,11 +221,11 @@ def report_command(
     json_out: JsonOption = False,
 ) -> None:
     """Write reports now (the follow-up checklist and any other exporters) into this week's folder."""
-    from pipeline.reporting import default_exporters, iso_week, run_reports
+    from pipeline.reporting import iso_week, run_reports
 
     day = parse_date(as_of, what="--as-of")
     with open_session(state(ctx)) as session:
-        names = list(exporters or default_exporters(session.pm, session.workspace))
+        names = list(exporters or [])
         target = out or session.workspace.reports_dir / iso_week(day)
         paths = run_reports(session.store, session.pm, session.workspace, names, day, target)
     if json_out:

@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 from pipeline import hookimpl
+from pipeline.batch import iso_week
 from pipeline.contracts import ExportContext
 from pipeline.followups import FollowupSettings, compute_tasks, mark_done
-from pipeline.reporting import iso_week
 from plugins.followups_export.text import draft_name, write_eml, write_ics, write_markdown
 from plugins.followups_export.xlsx import read_done, write_xlsx
 
