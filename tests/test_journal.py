@@ -246,3 +246,13 @@ def test_journal_importer_does_not_claim_other_files(pm, tmp_path):
     assert pick_importer(pm, linkedin, read_head(linkedin)) == "linkedin"
     ours = FIXTURES / "journal" / "journal.csv"
     assert pick_importer(pm, ours, read_head(ours)) == "journal"
+
+
+def test_one_human_in_several_records_is_one_match_unless_profiles_differ(linked):
+    """Before dedupe, the LinkedIn Ken and a phone-book Ken are one person; two LinkedIn profiles are two."""
+    _, _, store = linked
+    add_manual_contact(store, name="Ken Watanabe", email="ken.watanabe@example.com")
+    match = find_person(load_people(store), "Ken Watanabe")
+    assert (match.status, match.how) == ("one", "name, same person in 2 records")
+    assert match.person.email == "ken.watanabe@example.com"  # the record with the most to go on
+    assert find_person(load_people(store), "Emma Park").status == "many"

@@ -50,7 +50,7 @@ class PersonResolver:
     def find(self, query: str, role: str) -> Candidate | None:
         match = find_person(None, query, index=self.index)
         if match.status == "one":
-            if match.how in {"fuzzy", "nickname", "words"}:
+            if match.how != "name" and match.how != "email":
                 typer.echo(f"{role}: {query!r} is {match.person.label()} (matched by {match.how})")
             return match.person
         if match.status == "many":

@@ -11,6 +11,10 @@ journal-spreadsheet sync. Stages, first hit wins:
 4. every word of the query is a word of the name (``Ken``, ``Pat Lee`` for "Pat Lee, MBA");
 5. fuzzy (rapidfuzz ``token_sort_ratio`` ≥ :data:`FUZZY_CUTOFF`) for typos.
 
+Several records hit by stages 1–3 whose LinkedIn profiles don't differ are taken as one
+person (before dedupe, one human is a record per source); two "Emma Park"s with different
+profiles stay ambiguous.
+
 Stages 1–4 are vectorized polars filters over all people; only the few same-family-name
 rows go through Python for nicknames, and fuzzy runs in rapidfuzz's C loop.
 """
@@ -25,6 +29,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 FUZZY_CUTOFF = 88
+#: Stages whose several hits may be one person in several records (see :func:`_result`).
+SAME_PERSON_STAGES = ("email", "name", "nickname")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _NAME_AND_EMAIL = re.compile(r"^(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$", re.DOTALL)
 
@@ -136,6 +142,7 @@ def people_index(people: pl.DataFrame) -> pl.DataFrame:
         pl.col("emails").fill_null(pl.lit([], pl.List(pl.String))),
         "organization",
         "title",
+        pl.col("linkedin_url").str.to_lowercase().str.strip_chars_end("/").alias("linkedin"),
         key.alias("key"),
         given.alias("given"),
         family.alias("family"),
@@ -160,6 +167,14 @@ def _candidates(frame: pl.DataFrame) -> list[Candidate]:
 def _result(query: str, how: str, frame: pl.DataFrame) -> Match | None:
     if frame.height == 0:
         return None
+    if frame.height > 1 and how in SAME_PERSON_STAGES and frame["linkedin"].drop_nulls().n_unique() <= 1:
+        # Before dedupe one human is often several records (LinkedIn, phone, alumni list) that
+        # share a name; unless their LinkedIn profiles differ, take them as one person and anchor
+        # to the record with the most to go on. Dedupe then merges them under that anchor.
+        ranked = frame.with_columns(
+            (pl.col("emails").list.len() > 0).alias("_email"), pl.col("linkedin").is_not_null().alias("_li")
+        ).sort(["_email", "_li"], descending=True, maintain_order=True)
+        return Match(query, "one", f"{how}, same person in {frame.height} records", _candidates(ranked[:1]))
     return Match(query, "one" if frame.height == 1 else "many", how, _candidates(frame))
 
 

@@ -72,7 +72,7 @@ def _anchors(store: Store, source_id: int, index: pl.DataFrame) -> tuple[dict[st
         queries = [f"<{e}>" for e in row["emails"] or []] + ([row["full_name"]] if row["full_name"] else [])
         for query in queries:
             match = find_person(None, query, index=others, fuzzy=False)
-            if match.status == "one" and match.how in {"email", "name", "nickname"}:
+            if match.status == "one" and match.how.split(",")[0] in {"email", "name", "nickname"}:
                 anchor = match.person.record_id
                 break
         anchors[row["source_ref"]] = anchor
