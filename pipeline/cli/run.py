@@ -118,5 +118,10 @@ def run_command(
 
 
 def batch_steps() -> dict:
-    """The optional stages of the batch that later modules provide (dedupe, task counting)."""
-    return {}
+    """The stages of the batch that later modules provide: resolving people, counting follow-ups."""
+    from pipeline.followups import FollowupSettings, compute_tasks
+
+    def count_tasks(store, pm, workspace, as_of) -> int:
+        return len(compute_tasks(store, pm, as_of, FollowupSettings.from_workspace(workspace)))
+
+    return {"count_tasks": count_tasks}
