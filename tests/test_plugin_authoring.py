@@ -177,9 +177,12 @@ def test_no_plugins_and_disable_plugins_leave_an_installed_plugin_out(
     trusted = runner.invoke(app, ["-w", str(ws.root), "import", members, "--json"])
     assert json.loads(trusted.stdout)["files"][0]["importer"] == "meetup"
 
+    (ws.root / "members.csv").write_bytes(sample + b"Ana Reyes,ana.reyes@example.com,,,,,\n")  # new content
     monkeypatch.setenv("KITH_DISABLE_PLUGINS", "meetup")
+    disabled = runner.invoke(app, ["-w", str(ws.root), "import", members, "--json"])
+    assert "no importer recognises" in json.loads(disabled.stdout)["files"][0]["error"]
     listed = runner.invoke(app, ["-w", str(ws.root), "plugins", "--json"])
-    assert "meetup" not in {info["name"] for info in json.loads(listed.stdout)}
+    assert all("importer:meetup" not in info["provides"] for info in json.loads(listed.stdout))
 
 
 # --- the docs' loose-file example ---------------------------------------------------

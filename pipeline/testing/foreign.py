@@ -133,7 +133,8 @@ def assert_sniff_declines_foreign_files(
 ) -> dict[Path, float]:
     """``importer.sniff`` scores every other format's file below the detection threshold.
 
-    :param own: formats that are the importer's own (see :func:`foreign_files`), skipped.
+    :param own: formats that are the importer's own (see :func:`foreign_files`), skipped;
+        the importer's name always counts as one.
     :param extra: more files it must not claim (e.g. a near miss of your own format).
     :return: every file's score, for further asserts.
 
@@ -142,6 +143,7 @@ def assert_sniff_declines_foreign_files(
     """
     scores: dict[Path, float] = {}
     claimed = []
+    own = {importer.name, *own}
     with tempfile.TemporaryDirectory(prefix="kith-foreign-") as scratch:
         files = [*foreign_files(Path(scratch), own), *(("extra", Path(p)) for p in extra)]
         for fmt, path in files:
