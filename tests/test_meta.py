@@ -17,10 +17,11 @@ import polars as pl
 import pytest
 
 import pipeline
-from pipeline import hookspecs
+from pipeline import hookspecs, registry
 from pipeline.manager import BUILTIN_PLUGINS, make_plugin_manager
 from pipeline.scaffold import HOOKS_BEGIN, HOOKS_END, hook_reference, hook_specs
 from pipeline.schema import CANONICAL
+from pipeline.testing import assert_sniff_declines_foreign_files, get_importer
 
 ROOT = Path(pipeline.__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
@@ -123,6 +124,23 @@ def test_hooks_are_called_only_from_the_registry():
                 if re.search(r"\bpm\.hook\b|\.hook\.\w+\(", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert not offenders, f"hook calls outside pipeline/registry.py: {offenders}"
+
+
+def _builtin_importers():
+    pm = make_plugin_manager(entry_points=False, disabled=())
+    found = registry.importers(pm)
+    return sorted(name for name in found if registry.owner_of(pm, "importer", name) in BUILTINS)
+
+
+@pytest.mark.parametrize("name", _builtin_importers())
+def test_every_builtin_importer_declines_other_formats_files(name):
+    """Its sniff scores below the threshold on every file of another format, and never raises.
+
+    An importer's own formats are its name and the part before ``_`` (``google_csv`` owns
+    ``google``), as the folders of sample_inputs/ are named.
+    """
+    importer = get_importer(name)
+    assert_sniff_declines_foreign_files(importer, own={name, name.split("_")[0]})
 
 
 _DOC_TYPES = {"text": pl.String, "list of text": pl.List(pl.String), "integer": pl.Int32, "date": pl.Date}

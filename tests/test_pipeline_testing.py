@@ -22,7 +22,6 @@ from pipeline.testing import (
     check_importer,
     export_through_core,
     foreign_files,
-    get_importer,
     installed_sample_inputs,
     make_workspace,
     plugin_manager,
@@ -184,14 +183,6 @@ def test_detection_losing_to_another_importer_is_caught(tmp_path, samples):
         assert_detected_as(
             samples / "linkedin" / "Connections.csv", "names", plugins=[("t", Plugin(Importer()))]
         )
-
-
-def test_linkedin_passes_the_same_checks_as_any_plugin(tmp_path, samples):
-    ws = make_workspace(tmp_path / "ws")
-    result = check_importer(ws, samples / "linkedin" / "Connections.csv", "linkedin")
-    assert result.records.height == 50 and [r.ref for r in result.outcome.rejects] == ["row 38"]
-    scores = assert_sniff_declines_foreign_files(get_importer("linkedin"))
-    assert set(scores.values()) == {0.0}
 
 
 # --- exporters -------------------------------------------------------------------------
