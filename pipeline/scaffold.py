@@ -117,7 +117,6 @@ def scaffold_plugin(name: str, kind: str = "importer", directory: Path = Path(".
         "cls": names.cls,
         "kind": kind,
         "hook": hook,
-        "kith_version": __version__,
     }
     scaffold = Scaffold(root, names, kind)
     for template in sorted(p for p in source.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIX)):
