@@ -171,16 +171,17 @@ def test_no_plugins_and_disable_plugins_leave_an_installed_plugin_out(
     ws = make_workspace(tmp_path / "ws", {"members.csv": sample})
     members = str(ws.root / "members.csv")
 
+    # Without plugins the file is not the meetup importer's (a generic built-in may take it).
     safe = runner.invoke(app, ["-w", str(ws.root), "--no-plugins", "import", members, "--json"])
-    assert safe.exit_code == 2
-    assert "no importer recognises" in json.loads(safe.stdout)["files"][0]["error"]
+    assert json.loads(safe.stdout)["files"][0]["importer"] != "meetup"
+    (ws.root / "members.csv").write_bytes(sample + b"Bo Lindqvist,bo.lindqvist@example.com,,,,,\n")
     trusted = runner.invoke(app, ["-w", str(ws.root), "import", members, "--json"])
     assert json.loads(trusted.stdout)["files"][0]["importer"] == "meetup"
 
-    (ws.root / "members.csv").write_bytes(sample + b"Ana Reyes,ana.reyes@example.com,,,,,\n")  # new content
+    (ws.root / "members.csv").write_bytes(sample + b"Ana Reyes,ana.reyes@example.com,,,,,\n")
     monkeypatch.setenv("KITH_DISABLE_PLUGINS", "meetup")
     disabled = runner.invoke(app, ["-w", str(ws.root), "import", members, "--json"])
-    assert "no importer recognises" in json.loads(disabled.stdout)["files"][0]["error"]
+    assert json.loads(disabled.stdout)["files"][0]["importer"] != "meetup"
     listed = runner.invoke(app, ["-w", str(ws.root), "plugins", "--json"])
     assert all("importer:meetup" not in info["provides"] for info in json.loads(listed.stdout))
 
