@@ -7,7 +7,6 @@ is held to the same rules without touching this file.
 
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
 import re
@@ -18,10 +17,12 @@ import pytest
 
 import pipeline
 from pipeline import hookspecs, registry
+from pipeline.importing import pick_importer
 from pipeline.manager import BUILTIN_PLUGINS, make_plugin_manager
 from pipeline.scaffold import HOOKS_BEGIN, HOOKS_END, hook_reference, hook_specs
 from pipeline.schema import CANONICAL
-from pipeline.testing import assert_sniff_declines_foreign_files, get_importer
+from pipeline.testing import foreign_files, installed_sample_inputs
+from pipeline.textio import read_head
 
 ROOT = Path(pipeline.__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
@@ -67,26 +68,20 @@ def test_docs_hook_reference_is_generated_from_hookspecs():
 
 
 @functools.cache
-def _test_functions() -> dict[str, str]:
-    """Every test function's source under tests/, except this file's, by qualified name."""
-    found = {}
-    for path in sorted((ROOT / "tests").rglob("test_*.py")):
-        if path.name == Path(__file__).name:
-            continue
-        source = path.read_text(encoding="utf-8")
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                found[f"{path.name}::{node.name}"] = ast.get_source_segment(source, node) or ""
-    return found
+def _test_modules() -> dict[str, str]:
+    """The source of every test module under tests/ except this one, by name."""
+    return {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        if path.name != Path(__file__).name
+    }
 
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_hook_has_a_test(name):
-    """A test named after the hook (datasette's ``test_hook_<name>``), or one that mentions it."""
-    tests = _test_functions()
-    named = [t for t in tests if f"test_hook_{name}" in t]
-    mentioning = [t for t, source in tests.items() if name in source]
-    assert named or mentioning, f"no test exercises the {name} hook; add test_hook_{name}"
+    """A test module exercises the hook: datasette's ``test_hook_<name>``, or a test plugin with it."""
+    modules = [module for module, source in _test_modules().items() if name in source]
+    assert modules, f"no test exercises the {name} hook; add test_hook_{name}"
 
 
 @pytest.mark.parametrize("short", sorted(BUILTINS))
@@ -126,21 +121,37 @@ def test_hooks_are_called_only_from_the_registry():
     assert not offenders, f"hook calls outside pipeline/registry.py: {offenders}"
 
 
-def _builtin_importers():
-    pm = make_plugin_manager(entry_points=False, disabled=())
-    found = registry.importers(pm)
-    return sorted(name for name in found if registry.owner_of(pm, "importer", name) in BUILTINS)
+def _sample_cases() -> list[tuple[Path, str]]:
+    """``(file, importer)`` for each file in a sample_inputs/ folder named after a built-in importer.
 
-
-@pytest.mark.parametrize("name", _builtin_importers())
-def test_every_builtin_importer_declines_other_formats_files(name):
-    """Its sniff scores below the threshold on every file of another format, and never raises.
-
-    An importer's own formats are its name and the part before ``_`` (``google_csv`` owns
-    ``google``), as the folders of sample_inputs/ are named.
+    A folder belongs to the importer of the same name, or whose name's part before ``_``
+    it is (``google`` → ``google_csv``).
     """
-    importer = get_importer(name)
-    assert_sniff_declines_foreign_files(importer, own={name, name.split("_")[0]})
+    samples = installed_sample_inputs()
+    if samples is None:
+        return []
+    importers = registry.importers(make_plugin_manager(entry_points=False, disabled=()))
+    cases = []
+    for path in sorted(p for p in samples.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        parts = path.relative_to(samples).parts
+        owner = next((n for n in importers if len(parts) > 1 and parts[0] in (n, n.split("_")[0])), None)
+        if owner:
+            cases.append((path, owner))
+    return cases
+
+
+@pytest.mark.parametrize(("path", "owner"), _sample_cases(), ids=lambda v: getattr(v, "name", v))
+def test_every_sample_input_is_detected_as_its_own_format(builtin_pm, path, owner):
+    assert pick_importer(builtin_pm, path, read_head(path)) == owner
+
+
+def test_every_builtin_sniff_answers_every_file_without_raising(builtin_pm, tmp_path):
+    """A score in [0, 1] for every file of every format, binary and empty ones too."""
+    files = foreign_files(tmp_path)
+    for name, importer in registry.importers(builtin_pm).items():
+        for fmt, path in files:
+            score = importer.sniff(path, read_head(path))
+            assert isinstance(score, int | float) and 0.0 <= score <= 1.0, (name, fmt, path.name, score)
 
 
 _DOC_TYPES = {"text": pl.String, "list of text": pl.List(pl.String), "integer": pl.Int32, "date": pl.Date}
