@@ -10,9 +10,10 @@ what is wrong, so they work under pytest, unittest or a bare script.
     import kith_meetup
 
     def test_meetup(tmp_path):
-        ws = make_workspace(tmp_path, {"members.csv": "Name,Email,...\\n..."})
+        members = "Name,Email\\nAmara Okafor,amara.okafor@example.com\\n"
+        ws = make_workspace(tmp_path, {"members.csv": members})
         result = check_importer(ws, "members.csv", "meetup", plugins=[("meetup", kith_meetup)])
-        assert result.records["emails"].to_list() == [["ada@example.com"]]
+        assert result.records["emails"].to_list() == [["amara.okafor@example.com"]]
 
 :func:`check_importer` runs every check below; each is also usable alone:
 :func:`read_raw` (the importer's own output against the contract), :func:`assert_conforms`,
