@@ -127,7 +127,7 @@ def encode_for_sql(frame: pl.DataFrame) -> pl.DataFrame:
             exprs.append(
                 pl.when(pl.col(name).is_null())
                 .then(None)
-                .otherwise(wrapped.str.slice(5, wrapped.str.len_bytes() - 6))
+                .otherwise(wrapped.str.slice(5, wrapped.str.len_chars() - 6))
                 .alias(name)
             )
         elif dtype == pl.Date:
