@@ -62,7 +62,8 @@ def import_progress(enabled: bool) -> Iterator[Progress | None]:
 
 
 def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
-    console = Console()
+    # soft_wrap: messages stay on one line (greppable) whatever the terminal width.
+    console = Console(soft_wrap=True)
     table = Table(title=None, show_edge=False)
     for column in ("file", "importer", "status", "records", "rejects", "encoding"):
         justify = "right" if column in {"records", "rejects"} else "left"
