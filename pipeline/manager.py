@@ -28,7 +28,7 @@ ENTRY_POINT_GROUP = "kith"
 
 #: Built-in plugins, by dotted module name. Registered exactly like third-party plugins,
 #: under the last part of the name (``plugins.linkedin`` → ``linkedin``).
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.linkedin",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.linkedin", "plugins.outcome_report", "plugins.contacts_export")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ decorates the one :data:`app` from :mod:`pipeline.cli.app`. The core never impor
 
 from __future__ import annotations
 
-from pipeline.cli import imports  # noqa: F401  (registers its commands on app)
+from pipeline.cli import (
+    exports,  # noqa: F401  (registers its commands on app)
+    imports,  # noqa: F401  (registers its commands on app)
+)
 from pipeline.cli.app import app
 
 

@@ -1,0 +1,436 @@
+"""The outcome report's numbers, computed from people, the journal and the outcome (no I/O).
+
+:func:`build_outcome_report` is pure: the exporter loads the frames and calls it, and
+tests call it with frames they build. The journal is what the user logged by hand
+(hundreds of entries, not millions), so its entries are walked in Python; the people
+frame can be a whole alumni directory and is only touched with polars (a filter to the
+people the journal names, and one group-by for the per-channel contact counts).
+
+How the journal is read
+-----------------------
+- **Conversations** are ``met``, ``call``, ``meeting`` and ``info_interview`` entries.
+- **A referral** is a ``referral`` entry: its ``person_id`` is the referrer and its
+  ``to_person_id`` the person you were referred to. A ``referral`` entry without
+  ``to_person_id`` but with ``via_person_id`` is read the other way round ("referred to
+  this person via that one"): the via person referred you to the entry's person.
+- **An introduction**: any other entry with ``via_person_id`` (``kith log meeting Ken
+  --via Maria``) also means the via person led you to the entry's person.
+  Referrals and introductions together are the edges of the referral chains; the
+  "Referrals" count is the number of distinct (referrer, referred) pairs.
+- **People talked to** are those with a conversation, plus every referrer (a referral
+  needs a conversation, even when only the referral was logged).
+- **Helpers** are the people talked to, plus anyone in the chain to the outcome.
+- **The outcome's organization** is found by matching the organizations of the people
+  in the journal against the outcome text ("accepted a job with Contoso" matches Ken at
+  "Contoso Ltd"); that person ends the chain to the outcome, walked back through the
+  earliest referral into each person.
+- Everything is "as of" a day: entries after it and an outcome dated after it are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from pipeline.schema import CHANNELS
+from plugins.outcome_report import wording
+
+CONVERSATION_KINDS = ("met", "call", "meeting", "info_interview")
+#: Kinds that are not contact with the person (a private note).
+NOT_CONTACT = ("note",)
+NOT_RECORDED = "not recorded"
+MAX_WEEKS = 520
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who the report is for: signs the drafts (``owner_name``/``owner_email`` in kith.toml)."""
+
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class Helper:
+    person_id: str
+    name: str
+    first_name: str
+    email: str | None
+    organization: str | None
+    channel: str
+    first_contact: dt.date | None
+    how_met: str
+    introduced_by: list[str]
+    referred_to: list[str]
+    conversations: int
+    meetings: int
+    last_contact: dt.date | None
+    in_outcome_chain: bool
+    report_sent: bool
+    thanks: str
+    draft: str | None = None  # file name, set by the writer
+
+
+@dataclass
+class Chain:
+    names: list[str]
+    text: str
+    started_with: str
+    channel: str
+    first_date: dt.date | None
+    leads_to_outcome: bool
+
+
+@dataclass
+class ChannelRow:
+    channel: str
+    contacts: int
+    talked_to: int
+    conversations: int
+    referrals: int
+    started_outcome_chain: bool
+
+
+@dataclass
+class WeekRow:
+    week: str
+    week_start: dt.date
+    conversations: int
+    meetings: int
+    info_interviews: int
+    referrals: int
+
+
+@dataclass
+class Summary:
+    as_of: dt.date
+    outcome: str | None
+    outcome_date: dt.date | None
+    organization: str | None
+    started: dt.date | None
+    last_conversation: dt.date | None
+    people_talked_to: int
+    conversations: int
+    meetings: int
+    info_interviews: int
+    referrals: int
+    helpers: int
+    reports_sent: int
+    outcome_chain: str | None
+    outcome_channel: str | None
+    sentence: str | None
+
+
+@dataclass
+class OutcomeReport:
+    summary: Summary
+    helpers: list[Helper] = field(default_factory=list)
+    chains: list[Chain] = field(default_factory=list)
+    channels: list[ChannelRow] = field(default_factory=list)
+    weeks: list[WeekRow] = field(default_factory=list)
+    owner: Owner = field(default_factory=Owner)
+
+    @property
+    def is_progress(self) -> bool:
+        """True before an outcome exists: a progress report, no closing sentence."""
+        return self.summary.outcome is None
+
+
+def _person_table(people: pl.DataFrame, ids: set[str]) -> dict[str, dict[str, Any]]:
+    wanted = people.filter(pl.col("person_id").is_in(sorted(ids)))
+    return {row["person_id"]: row for row in wanted.iter_rows(named=True)}
+
+
+def display_name(row: dict[str, Any] | None, person_id: str) -> str:
+    if not row:
+        return f"(unknown person {person_id})"
+    parts = [row.get("given_name"), row.get("family_name")]
+    for candidate in (row.get("full_name"), " ".join(p for p in parts if p), *(row.get("emails") or [])):
+        if candidate and candidate.strip():
+            return " ".join(candidate.split())
+    return person_id
+
+
+def first_name(row: dict[str, Any] | None, name: str) -> str:
+    if row and row.get("given_name"):
+        return row["given_name"].strip()
+    if row and row.get("nickname"):
+        return row["nickname"].strip()
+    return name.split(" ", 1)[0] if not name.startswith("(") else "there"
+
+
+def _edges(entries: list[dict[str, Any]]) -> list[tuple[str, str, dt.date | None]]:
+    """(referrer, referred, date), first occurrence of each pair, in journal order."""
+    seen: dict[tuple[str, str], dt.date | None] = {}
+    for e in entries:
+        pair = None
+        if e["kind"] == "referral" and e["to_person_id"]:
+            referrer = e["person_id"] or e["via_person_id"]
+            if referrer:
+                pair = (referrer, e["to_person_id"])
+        elif e["via_person_id"] and e["person_id"]:
+            pair = (e["via_person_id"], e["person_id"])
+        if pair and pair[0] != pair[1] and pair not in seen:
+            seen[pair] = e["date"]
+    return [(a, b, d) for (a, b), d in seen.items()]
+
+
+def _paths(edges: list[tuple[str, str, dt.date | None]]) -> list[list[str]]:
+    """Every maximal referral path, roots first; cycles are cut where they close."""
+    children: dict[str, list[str]] = {}
+    referred = set()
+    for a, b, _ in edges:
+        children.setdefault(a, []).append(b)
+        referred.add(b)
+    order = list(dict.fromkeys(a for a, _, _ in edges))
+    starts = [a for a in order if a not in referred]
+    paths: list[list[str]] = []
+    covered: set[str] = set()
+
+    def walk(path: list[str]) -> None:
+        nexts = [c for c in children.get(path[-1], []) if c not in path]
+        if not nexts:
+            paths.append(path)
+            covered.update(path)
+            return
+        for child in nexts:
+            walk([*path, child])
+
+    for start in starts:
+        walk([start])
+    for a in order:  # a component that is one cycle has no root: start at its first referrer
+        if a not in covered:
+            walk([a])
+    return paths
+
+
+def _chain_back(target: str, edges: list[tuple[str, str, dt.date | None]]) -> list[str]:
+    first_in: dict[str, str] = {}
+    for a, b, _ in edges:  # journal order: the earliest referral into each person wins
+        first_in.setdefault(b, a)
+    chain = [target]
+    while chain[0] in first_in and first_in[chain[0]] not in chain:
+        chain.insert(0, first_in[chain[0]])
+    return chain
+
+
+def build_outcome_report(
+    people: pl.DataFrame,
+    journal: pl.DataFrame,
+    outcome: Any,
+    as_of: dt.date,
+    owner: Owner | None = None,
+) -> OutcomeReport:
+    """Everything the outcome (or, before one exists, progress) report shows.
+
+    :param people: :data:`pipeline.people.PEOPLE_COLUMNS` frame.
+    :param journal: ``load_journal`` frame (entry_id, date, kind, person_id, via_person_id,
+        to_person_id, channel, note, source).
+    :param outcome: an object with ``text`` and ``date``, or None.
+    """
+    owner = owner or Owner()
+    journal = journal.filter(pl.col("date").is_null() | (pl.col("date") <= as_of))
+    entries = journal.sort(["date", "entry_id"], nulls_last=True).to_dicts()
+    if outcome is not None and outcome.date is not None and outcome.date > as_of:
+        outcome = None
+    ids = {e[k] for e in entries for k in ("person_id", "via_person_id", "to_person_id") if e[k]}
+    rows = _person_table(people, ids)
+    names = {pid: display_name(rows.get(pid), pid) for pid in ids}
+
+    edges = _edges(entries)
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        if e["person_id"]:
+            by_person.setdefault(e["person_id"], []).append(e)
+
+    def talks(pid: str) -> list[dict[str, Any]]:
+        return [e for e in by_person.get(pid, []) if e["kind"] in CONVERSATION_KINDS]
+
+    def channel_of(pid: str) -> str:
+        for e in by_person.get(pid, []):
+            if e["channel"]:
+                return e["channel"]
+        row = rows.get(pid)
+        return (row or {}).get("channel") or NOT_RECORDED
+
+    referrers = list(dict.fromkeys(a for a, _, _ in edges))
+    talked = list(
+        dict.fromkeys(
+            [e["person_id"] for e in entries if e["kind"] in CONVERSATION_KINDS and e["person_id"]]
+            + referrers
+        )
+    )
+
+    # The outcome's organization and the person there who ends the chain.
+    organization, target = None, None
+    if outcome is not None:
+        candidates = []
+        for pid in dict.fromkeys([*talked, *ids]):
+            org = (rows.get(pid) or {}).get("organization")
+            span = wording.find_organization(outcome.text, org) if org else None
+            if span:
+                last = max((e["date"] for e in talks(pid) if e["date"]), default=dt.date.min)
+                candidates.append((pid in {b for _, b, _ in edges}, last, pid, span))
+        if candidates:
+            _, _, target, organization = max(candidates, key=lambda c: (c[0], c[1]))
+        else:
+            organization = wording.organization_from_text(outcome.text)
+    outcome_chain = _chain_back(target, edges) if target else []
+    in_chain = set(outcome_chain)
+
+    helper_ids = list(dict.fromkeys([*talked, *outcome_chain]))
+    helpers = []
+    for pid in helper_ids:
+        own = by_person.get(pid, [])
+        conv = talks(pid)
+        contact = [e for e in own if e["kind"] not in NOT_CONTACT]
+        met = next((e for e in own if e["kind"] == "met"), conv[0] if conv else (own[0] if own else None))
+        referred = [b for a, b, _ in edges if a == pid]
+        kinds = {e["kind"] for e in conv}
+        kind = next((k for k in ("info_interview", "meeting", "call", "met") if k in kinds), None)
+        last_conv = max((e["date"] for e in conv if e["date"]), default=None)
+        helpers.append(
+            Helper(
+                person_id=pid,
+                name=names.get(pid, pid),
+                first_name=first_name(rows.get(pid), names.get(pid, pid)),
+                email=((rows.get(pid) or {}).get("emails") or [None])[0],
+                organization=(rows.get(pid) or {}).get("organization"),
+                channel=channel_of(pid),
+                first_contact=min((e["date"] for e in contact if e["date"]), default=None),
+                how_met=(met["note"] or met["kind"].replace("_", " ")) if met else "",
+                introduced_by=[names[a] for a, b, _ in edges if b == pid],
+                referred_to=[names[b] for b in referred],
+                conversations=len(conv),
+                meetings=sum(e["kind"] in ("meeting", "info_interview") for e in conv),
+                last_contact=max((e["date"] for e in contact if e["date"]), default=None),
+                in_outcome_chain=pid in in_chain,
+                report_sent=any(e["kind"] == "outcome_report" for e in own),
+                thanks=wording.thanks_message(
+                    conversation_kind=kind,
+                    last_conversation=last_conv,
+                    referred_to=[first_name(rows.get(b), names[b]) for b in referred],
+                    talked_to_referred=bool(referred) and all(talks(b) for b in referred),
+                    led_to_outcome=outcome is not None and any(b in in_chain for b in referred),
+                    is_outcome_contact=outcome is not None and pid == target,
+                    organization=organization,
+                    today=as_of,
+                ),
+            )
+        )
+    helpers.sort(key=lambda h: (h.first_contact or dt.date.max, h.name))
+
+    # Referral chains: the one to the outcome first, then every other maximal path.
+    chains = []
+    label = organization or (outcome.text if outcome is not None else None)
+    paths = _paths(edges)
+    if outcome_chain:
+        paths = [outcome_chain] + [p for p in paths if p != outcome_chain]
+    for path in paths:
+        is_outcome = bool(outcome_chain) and path is paths[0] and path == outcome_chain
+        chain_names = [names.get(p, p) for p in path]
+        text = " → ".join(chain_names + ([label] if is_outcome and label else []))
+        dates = [d for a, b, d in edges if a in path and b in path and d]
+        first_dates = [e["date"] for e in by_person.get(path[0], []) if e["date"]]
+        chains.append(
+            Chain(
+                names=chain_names,
+                text=text,
+                started_with=chain_names[0],
+                channel=channel_of(path[0]),
+                first_date=min(dates + first_dates, default=None),
+                leads_to_outcome=bool(in_chain) and target in path,
+            )
+        )
+    outcome_channel = channel_of(outcome_chain[0]) if outcome_chain else None
+
+    channels = _channel_rows(
+        people, entries, helper_ids, talked, referrers, edges, channel_of, outcome_channel
+    )
+    end = outcome.date if outcome is not None and outcome.date else as_of
+    weeks = _week_rows(entries, end)
+    conv_entries = [e for e in entries if e["kind"] in CONVERSATION_KINDS]
+    summary = Summary(
+        as_of=as_of,
+        outcome=outcome.text if outcome is not None else None,
+        outcome_date=outcome.date if outcome is not None else None,
+        organization=organization,
+        started=min((e["date"] for e in entries if e["date"]), default=None),
+        last_conversation=max((e["date"] for e in conv_entries if e["date"]), default=None),
+        people_talked_to=len(talked),
+        conversations=len(conv_entries),
+        meetings=sum(e["kind"] == "meeting" for e in conv_entries),
+        info_interviews=sum(e["kind"] == "info_interview" for e in conv_entries),
+        referrals=len(edges),
+        helpers=len(helpers),
+        reports_sent=sum(h.report_sent for h in helpers),
+        outcome_chain=chains[0].text if outcome_chain else None,
+        outcome_channel=outcome_channel,
+        sentence=wording.closing_sentence(len(talked), outcome.text) if outcome is not None else None,
+    )
+    return OutcomeReport(summary, helpers, chains, channels, weeks, owner)
+
+
+def _channel_rows(people, entries, helper_ids, talked, referrers, edges, channel_of, outcome_channel):
+    contacts = dict(people.group_by(pl.col("channel").fill_null(NOT_RECORDED)).len().iter_rows())
+    count = {"talked": {}, "conv": {}, "ref": {}}
+    for pid in talked:
+        count["talked"][channel_of(pid)] = count["talked"].get(channel_of(pid), 0) + 1
+    for e in entries:
+        if e["kind"] in CONVERSATION_KINDS and e["person_id"]:
+            ch = e["channel"] or channel_of(e["person_id"])
+            count["conv"][ch] = count["conv"].get(ch, 0) + 1
+    for a, _, _ in edges:
+        count["ref"][channel_of(a)] = count["ref"].get(channel_of(a), 0) + 1
+    seen = set(contacts) | {c for table in count.values() for c in table}
+    order = [*CHANNELS, *sorted(seen - set(CHANNELS) - {NOT_RECORDED}), NOT_RECORDED]
+    rows = []
+    for ch in order:
+        if ch not in CHANNELS and ch not in seen:
+            continue
+        rows.append(
+            ChannelRow(
+                channel=ch,
+                contacts=int(contacts.get(ch, 0)),
+                talked_to=count["talked"].get(ch, 0),
+                conversations=count["conv"].get(ch, 0),
+                referrals=count["ref"].get(ch, 0),
+                started_outcome_chain=ch == outcome_channel,
+            )
+        )
+    return rows
+
+
+def _week_rows(entries: list[dict[str, Any]], end: dt.date) -> list[WeekRow]:
+    dated = [e for e in entries if e["date"] and e["kind"] in (*CONVERSATION_KINDS, "referral")]
+    if not dated:
+        return []
+    first = min(e["date"] for e in dated)
+    last = max(end, max(e["date"] for e in dated))
+    monday = first - dt.timedelta(days=first.weekday())
+    last_monday = last - dt.timedelta(days=last.weekday())
+    monday = max(monday, last_monday - dt.timedelta(weeks=MAX_WEEKS))
+    counts: dict[dt.date, dict[str, int]] = {}
+    for e in dated:
+        week = e["date"] - dt.timedelta(days=e["date"].weekday())
+        bucket = counts.setdefault(week, {})
+        bucket[e["kind"]] = bucket.get(e["kind"], 0) + 1
+    rows = []
+    while monday <= last_monday:
+        c = counts.get(monday, {})
+        year, week, _ = monday.isocalendar()
+        rows.append(
+            WeekRow(
+                week=f"{year}-W{week:02d}",
+                week_start=monday,
+                conversations=sum(c.get(k, 0) for k in CONVERSATION_KINDS),
+                meetings=c.get("meeting", 0),
+                info_interviews=c.get("info_interview", 0),
+                referrals=c.get("referral", 0),
+            )
+        )
+        monday += dt.timedelta(weeks=1)
+    return rows
