@@ -90,10 +90,10 @@ def safe_value(ws: WriteOnlyWorksheet, value: Any) -> Any:
 
 def styled_cell(ws: WriteOnlyWorksheet, value: Any, **style: Any):
     """A cell with a style (``number_format``, ``font``, ``alignment`` …), safe like :func:`safe_value`."""
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
 
     value = safe_value(ws, value)
-    if not isinstance(value, WriteOnlyCell):
+    if not isinstance(value, Cell):
         value = WriteOnlyCell(ws, value=value)
     for name, setting in style.items():
         setattr(value, name, setting)

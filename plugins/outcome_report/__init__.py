@@ -30,11 +30,6 @@ class OutcomeReportExporter:
     description = "outcome-report.xlsx (helpers, referral chains, channels, activity) and .eml drafts"
 
     def write(self, context: ExportContext) -> list[Path]:
-        # The journal is read lazily: it is the one stage this exporter depends on.
-        from pipeline.journal import load_journal, load_outcome
-        from pipeline.people import load_people
-        from plugins.outcome_report.model import Owner, build_outcome_report
-
         options = context.options
         filename = str(options.get("filename", DEFAULT_FILENAME))
         if Path(filename).name != filename or not filename.endswith(".xlsx"):
@@ -44,6 +39,11 @@ class OutcomeReportExporter:
         drafts = options.get("drafts", True)
         if not isinstance(drafts, bool):
             raise ConfigError(f"exporter {NAME!r}: 'drafts' must be true or false, got {drafts!r}")
+        # The journal is read lazily: it is the one stage this exporter depends on.
+        from pipeline.journal import load_journal, load_outcome
+        from pipeline.people import load_people
+        from plugins.outcome_report.model import Owner, build_outcome_report
+
         config = getattr(context.workspace, "config", None)
         owner = Owner(getattr(config, "owner_name", None), getattr(config, "owner_email", None))
         report = build_outcome_report(

@@ -72,7 +72,11 @@ def draft_message(report: OutcomeReport, helper: Helper, env) -> EmailMessage | 
             message["From"] = sender
     message["Subject"] = single_line(env.get_template("outcome_subject.txt").render(values))
     message["X-Unsent"] = "1"
-    message.set_content(env.get_template("outcome_message.txt").render(values))
+    body = env.get_template("outcome_message.txt").render(values)
+    try:
+        message.set_content(body, cte="8bit")  # readable in any text editor before sending
+    except ValueError:  # a line past SMTP's 998-byte limit: let the library pick an encoding
+        message.set_content(body)
     return message
 
 

@@ -42,6 +42,12 @@ CONVERSATION_KINDS = ("met", "call", "meeting", "info_interview")
 #: Kinds that are not contact with the person (a private note).
 NOT_CONTACT = ("note",)
 NOT_RECORDED = "not recorded"
+KIND_LABELS = {
+    "met": "Met",
+    "call": "Phone call",
+    "meeting": "Meeting",
+    "info_interview": "Informational interview",
+}
 MAX_WEEKS = 520
 
 
@@ -301,7 +307,7 @@ def build_outcome_report(
                 organization=(rows.get(pid) or {}).get("organization"),
                 channel=channel_of(pid),
                 first_contact=min((e["date"] for e in contact if e["date"]), default=None),
-                how_met=(met["note"] or met["kind"].replace("_", " ")) if met else "",
+                how_met=(met["note"] or KIND_LABELS.get(met["kind"], met["kind"])) if met else "",
                 introduced_by=[names[a] for a, b, _ in edges if b == pid],
                 referred_to=[names[b] for b in referred],
                 conversations=len(conv),
@@ -342,7 +348,7 @@ def build_outcome_report(
                 started_with=chain_names[0],
                 channel=channel_of(path[0]),
                 first_date=min(dates + first_dates, default=None),
-                leads_to_outcome=bool(in_chain) and target in path,
+                leads_to_outcome=is_outcome,
             )
         )
     outcome_channel = channel_of(outcome_chain[0]) if outcome_chain else None

@@ -120,27 +120,26 @@ def thanks_message(
 ) -> str:
     """The lines naming how someone helped ("Thanks again for referring me to Ken. …")."""
     target = organization or "where I landed"
-    sentences = []
     conversation = (
         conversation_thanks(conversation_kind, last_conversation, today) if conversation_kind else ""
     )
-    if referred_to:
-        referral = f"thanks again for referring me to {join_names(referred_to)}"
-        if conversation:
-            sentences.append(f"{conversation}, and {referral}.")
-        else:
-            sentences.append(referral[0].upper() + referral[1:] + ".")
-        if led_to_outcome:
-            sentences.append(f"That introduction is what led me to {target}.")
-        elif talked_to_referred:
-            sentences.append(f"Talking with {join_names(referred_to)} was very helpful.")
-    elif conversation:
-        if is_outcome_contact:
-            sentences.append(f"{conversation}; that conversation is what led me to {target}.")
-        else:
-            sentences.append(f"{conversation}. Your advice was a real help.")
-    elif is_outcome_contact:
-        sentences.append(f"Thank you for your help; it is what led me to {target}.")
+    referral = f"thanks again for referring me to {join_names(referred_to)}" if referred_to else ""
+    sentences = []
+    if conversation and referral and not is_outcome_contact:
+        sentences.append(f"{conversation}, and {referral}.")
     else:
-        sentences.append("Thank you for your help along the way.")
-    return " ".join(sentences)
+        if conversation and is_outcome_contact:
+            sentences.append(f"{conversation}; that conversation is what led me to {target}.")
+        elif conversation:
+            sentences.append(
+                f"{conversation}." if referral else f"{conversation}. Your advice was a real help."
+            )
+        elif is_outcome_contact:
+            sentences.append(f"Thank you for your help; it is what led me to {target}.")
+        if referral:
+            sentences.append(referral[0].upper() + referral[1:] + ".")
+    if referral and led_to_outcome:
+        sentences.append(f"That introduction is what led me to {target}.")
+    elif referral and talked_to_referred:
+        sentences.append(f"Talking with {join_names(referred_to)} was very helpful.")
+    return " ".join(sentences) or "Thank you for your help along the way."

@@ -127,6 +127,12 @@ def _chains(wb, report: OutcomeReport) -> None:
     xlsx.write_table(wb, "Referral chains", CHAIN_HEADER, rows)
 
 
+def _show_axes(chart) -> None:
+    # openpyxl 3.1 leaves <c:delete> out, and current Excel then hides both axes.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+
+
 def _channels(wb, report: OutcomeReport) -> None:
     from openpyxl.chart import BarChart, Reference
 
@@ -149,6 +155,7 @@ def _channels(wb, report: OutcomeReport) -> None:
         chart.title = "Which channels paid off"
         chart.y_axis.title = "Count"
         chart.height, chart.width = 8, 16
+        _show_axes(chart)
         end = len(rows) + 1
         for col in (3, 5, 6):  # talked to, conversations, referrals (contacts would dwarf them)
             chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=end), titles_from_data=True)
@@ -170,6 +177,7 @@ def _activity(wb, report: OutcomeReport) -> None:
         chart.title = "Conversations per week"
         chart.y_axis.title = "Conversations"
         chart.height, chart.width = 8, 18
+        _show_axes(chart)
         end = len(rows) + 1
         chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=end), titles_from_data=True)
         chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=end), titles_from_data=True)
