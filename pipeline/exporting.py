@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -31,7 +32,7 @@ import polars as pl
 
 from pipeline.errors import UsageError
 from pipeline.fileio import atomic_path, atomic_write
-from pipeline.safety import neutralise_formula
+from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula, neutralise_formula
 
 FORMATS = ("csv", "xlsx", "vcf", "jsonl", "google-csv")
 LIST_SEPARATOR = "; "
@@ -58,7 +59,7 @@ GOOGLE_HEAD = [
     "Photo",
     "Labels",
 ]
-_ADDRESS_PARTS = ["Street", "City", "PO Box", "Region", "Postal Code", "Country", "Extended Address"]
+_YEARLESS = re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 
 
 def _jsonl_lines(frame: pl.DataFrame):
@@ -84,19 +85,46 @@ def _csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def write_csv_rows(frame: pl.DataFrame, out: IO[str]) -> None:
-    """``frame`` (lists already joined) as CSV, every text cell passed through the formula guard."""
+def _phone_like(part: str) -> bool:
+    # safety exempts a phone number from the formula guard; ask it about the "+"-prefixed form.
+    return not looks_like_formula("+" + part.removeprefix("+"))
+
+
+def guard_joined(value: str) -> str:
+    """The formula guard for a joined list cell: ``+12065550142; +442079460958`` stays usable.
+
+    Left alone only when every part is a phone number; anything else that starts like a
+    formula is neutralised as a whole.
+    """
+    if value[:1] in FORMULA_TRIGGERS and all(_phone_like(p) for p in value.split(LIST_SEPARATOR)):
+        return value
+    return neutralise_formula(value)  # type: ignore[return-value]
+
+
+def guard_birthday(value: str) -> str:
+    """Google's year-less birthday ``--04-15`` is data (at worst Excel does arithmetic on it, never
+    calls a function), so it is kept as Google writes it; anything else gets the usual guard."""
+    return value if _YEARLESS.fullmatch(value) else neutralise_formula(value)  # type: ignore[return-value]
+
+
+def write_csv_rows(
+    frame: pl.DataFrame, out: IO[str], joined: frozenset[str] = frozenset(), guards: dict | None = None
+) -> None:
+    """``frame`` (lists already joined; their names in ``joined``) as CSV, every text cell guarded.
+
+    :param guards: column name → guard function replacing the default for that column.
+    """
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise_formula(c) for c in frame.columns])
+    special = guards or {}
+    guards = [
+        special.get(name, guard_joined if name in joined else neutralise_formula) for name in frame.columns
+    ]
     for batch in frame.iter_slices(50_000):
         writer.writerows(
-            ["" if v is None else neutralise_formula(v) for v in row] for row in batch.iter_rows()
+            ["" if v is None else guard(v) for guard, v in zip(guards, row, strict=True)]
+            for row in batch.iter_rows()
         )
-
-
-def _clean_label(expr: pl.Expr) -> pl.Expr:
-    # Google splits a cell on " ::: "; a value must not contain the separator.
-    return expr.str.replace_all(":::", ":", literal=True)
 
 
 def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -112,9 +140,15 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
     names_missing = col("given_name").is_null() & col("family_name").is_null()
     tags = col("tags", pl.List(pl.String))
-    labels = pl.concat_list(
-        pl.lit(GOOGLE_MY_CONTACTS), _clean_label(tags.list.eval(pl.element().str.strip_chars()))
-    ).list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "")))
+    # Google splits a cell on " ::: ", so a label must not contain it.
+    own = tags.list.eval(
+        pl.element().str.strip_chars().str.replace_all(":::", ":", literal=True).filter(pl.element() != "")
+    ).list.join(GOOGLE_SEPARATOR)
+    labels = (
+        pl.when(own.is_null() | (own == ""))
+        .then(pl.lit(GOOGLE_MY_CONTACTS))
+        .otherwise(pl.lit(GOOGLE_MY_CONTACTS + GOOGLE_SEPARATOR) + own)
+    )
     exprs: list[pl.Expr] = [
         # A record with only a full name keeps it whole rather than guessing where to split.
         pl.when(names_missing).then(col("full_name")).otherwise(col("given_name")).alias("First Name"),
@@ -131,7 +165,7 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
         col("birthday").alias("Birthday"),
         col("notes").alias("Notes"),
         pl.lit(None, pl.String).alias("Photo"),
-        labels.list.join(GOOGLE_SEPARATOR).alias("Labels"),
+        labels.alias("Labels"),
     ]
     for field, group in (("emails", "E-mail"), ("phones", "Phone")):
         values = col(field, pl.List(pl.String))
@@ -169,9 +203,10 @@ def write_frame(frame: pl.DataFrame, fmt: str, out: IO[str]) -> None:
     if fmt == "jsonl":
         out.writelines(_jsonl_lines(frame))
     elif fmt == "csv":
-        write_csv_rows(_csv_frame(frame), out)
+        lists = frozenset(n for n, d in frame.schema.items() if isinstance(d, pl.List))
+        write_csv_rows(_csv_frame(frame), out, lists)
     elif fmt == "google-csv":
-        write_csv_rows(google_contacts_frame(frame), out)
+        write_csv_rows(google_contacts_frame(frame), out, guards={"Birthday": guard_birthday})
     else:
         raise UsageError(f"unknown text format {fmt!r}; choose one of jsonl, csv, google-csv")
 

@@ -14,6 +14,7 @@ Options (kith.toml ``[[exporters]]``): ``drafts = false`` skips the ``.eml`` fil
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pipeline import hookimpl
@@ -23,6 +24,8 @@ from pipeline.errors import ConfigError
 NAME = "outcome_report"
 DEFAULT_FILENAME = "outcome-report.xlsx"
 DRAFTS_FOLDER = "drafts"
+
+log = logging.getLogger("kith.outcome_report")
 
 
 class OutcomeReportExporter:
@@ -39,23 +42,32 @@ class OutcomeReportExporter:
         drafts = options.get("drafts", True)
         if not isinstance(drafts, bool):
             raise ConfigError(f"exporter {NAME!r}: 'drafts' must be true or false, got {drafts!r}")
-        # The journal is read lazily: it is the one stage this exporter depends on.
-        from pipeline.journal import load_journal, load_outcome
         from pipeline.people import load_people
         from plugins.outcome_report.model import Owner, build_outcome_report
 
         config = getattr(context.workspace, "config", None)
         owner = Owner(getattr(config, "owner_name", None), getattr(config, "owner_email", None))
-        report = build_outcome_report(
-            load_people(context.store),
-            load_journal(context.store),
-            load_outcome(context.store),
-            context.as_of,
-            owner,
-        )
+        journal, outcome = read_journal(context.store)
+        report = build_outcome_report(load_people(context.store), journal, outcome, context.as_of, owner)
         root = getattr(context.workspace, "root", None)
         template_dirs = [Path(root) / "templates"] if root else []
         return write_report(report, Path(context.out_dir), filename, drafts, template_dirs)
+
+
+def read_journal(store):
+    """The journal frame and the outcome; an empty journal (with a warning) if kith has no journal yet.
+
+    Imported lazily: a kith without the journal stage still runs its other reports, and
+    this one then says "nothing logged yet" instead of failing the whole batch.
+    """
+    try:
+        from pipeline.journal import load_journal, load_outcome
+    except ImportError as exc:
+        from plugins.outcome_report.model import empty_journal
+
+        log.warning("outcome_report: no journal available (%s); writing an empty progress report", exc)
+        return empty_journal(), None
+    return load_journal(store), load_outcome(store)
 
 
 def write_report(

@@ -49,6 +49,22 @@ KIND_LABELS = {
     "info_interview": "Informational interview",
 }
 MAX_WEEKS = 520
+#: The journal frame's columns (``pipeline.journal.load_journal``).
+JOURNAL_COLUMNS: dict[str, pl.DataType] = {
+    "entry_id": pl.Int64,
+    "date": pl.Date,
+    "kind": pl.String,
+    "person_id": pl.String,
+    "via_person_id": pl.String,
+    "to_person_id": pl.String,
+    "channel": pl.String,
+    "note": pl.String,
+    "source": pl.String,
+}
+
+
+def empty_journal() -> pl.DataFrame:
+    return pl.DataFrame(schema=JOURNAL_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -238,6 +254,8 @@ def build_outcome_report(
     :param outcome: an object with ``text`` and ``date``, or None.
     """
     owner = owner or Owner()
+    missing = [pl.lit(None, t).alias(c) for c, t in JOURNAL_COLUMNS.items() if c not in journal.columns]
+    journal = journal.with_columns(missing) if missing else journal
     journal = journal.filter(pl.col("date").is_null() | (pl.col("date") <= as_of))
     entries = journal.sort(["date", "entry_id"], nulls_last=True).to_dicts()
     if outcome is not None and outcome.date is not None and outcome.date > as_of:
