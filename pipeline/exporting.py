@@ -31,7 +31,7 @@ from typing import IO
 import polars as pl
 
 from pipeline.errors import UsageError
-from pipeline.fileio import atomic_path, atomic_write
+from pipeline.fileio import atomic_write
 from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula, neutralise_formula
 
 FORMATS = ("csv", "xlsx", "vcf", "jsonl", "google-csv")
@@ -223,19 +223,18 @@ def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str = "Contacts") -> Path
 def vcard_writer():
     """The vCard plugin's ``write_vcards(frame, path, version)``, or a UsageError saying why not."""
     try:
-        from plugins.vcard import write_vcards
+        from plugins.vcard.write import write_vcards
     except ImportError as exc:
         raise UsageError(
-            f"vcf export needs the vCard plugin (plugins.vcard.write_vcards), which is not available: {exc}"
+            "vcf export needs the vCard plugin (plugins.vcard.write.write_vcards), "
+            f"which is not available: {exc}"
         ) from None
     return write_vcards
 
 
 def write_vcf(frame: pl.DataFrame, path: Path, version: str = "3.0") -> Path:
-    """``frame`` as vCards at ``path``, written to a temporary name and renamed into place."""
-    write_vcards = vcard_writer()
-    with atomic_path(Path(path)) as tmp:
-        write_vcards(frame, tmp, version=version)
+    """``frame`` as vCards at ``path`` (the vCard writer writes atomically itself)."""
+    vcard_writer()(frame, Path(path), version=version)
     return Path(path)
 
 

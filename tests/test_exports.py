@@ -204,20 +204,21 @@ def test_vcf_uses_the_vcard_plugin(tmp_path, monkeypatch):
     calls = []
 
     def write_vcards(frame, path, version="3.0"):
-        calls.append((frame.height, version, Path(path).parent))
+        calls.append((frame.height, version, Path(path)))
         Path(path).write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\n", encoding="utf-8")
 
-    monkeypatch.setitem(sys.modules, "plugins.vcard", types.SimpleNamespace(write_vcards=write_vcards))
+    monkeypatch.setitem(sys.modules, "plugins.vcard.write", types.SimpleNamespace(write_vcards=write_vcards))
     path = tmp_path / "people.vcf"
     exporting.export_frame(people_frame(), "vcf", path)
-    assert calls == [(3, "3.0", tmp_path)]  # written beside the target, then renamed into place
+    assert calls == [(3, "3.0", path)]
     assert path.read_text(encoding="utf-8").startswith("BEGIN:VCARD")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_vcf_without_the_vcard_plugin_says_so(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "plugins.vcard", None)  # as if not installed
-    with pytest.raises(UsageError, match=r"vcf export needs the vCard plugin \(plugins.vcard.write_vcards\)"):
+    monkeypatch.setitem(sys.modules, "plugins.vcard.write", None)  # as if not installed
+    with pytest.raises(
+        UsageError, match=r"vcf export needs the vCard plugin \(plugins.vcard.write.write_vcards\)"
+    ):
         exporting.export_frame(people_frame(), "vcf", tmp_path / "x.vcf")
     assert not (tmp_path / "x.vcf").exists()
 
@@ -276,12 +277,12 @@ def test_cli_export_records_keeps_jsonl_default_and_gains_xlsx(runner, imported)
 
 
 def test_contacts_exporter_writes_every_format(imported, pm, tmp_path, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "plugins.vcard", None)
+    monkeypatch.setitem(sys.modules, "plugins.vcard.write", None)
     exporter = registry.exporters(pm)["contacts"]
     with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
         written = exporter.write(ExportContext(store, tmp_path / "out", dt.date(2026, 3, 9)))
     assert [p.name for p in written] == ["contacts.csv", "contacts.xlsx", "contacts-google.csv"]
-    assert "skipping contacts.vcf" in caplog.text and "plugins.vcard" in caplog.text
+    assert "skipping contacts.vcf" in caplog.text and "plugins.vcard.write" in caplog.text
     assert load_workbook(written[1])["Contacts"].max_row == 51
     with written[2].open(encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 50
@@ -300,3 +301,41 @@ def test_contacts_exporter_options(imported, pm, tmp_path):
         context.options = {"basename": "../escape"}
         with pytest.raises(ConfigError, match="plain file name"):
             exporter.write(context)
+
+
+def test_vcf_round_trips_through_the_vcard_plugin(tmp_path):
+    from pipeline.contracts import ImportOptions
+    from plugins.vcard.read import read_vcards
+
+    path = tmp_path / "people.vcf"
+    exporting.export_frame(people_frame(), "vcf", path)
+    text = path.read_text(encoding="utf-8")
+    assert text.count("BEGIN:VCARD") == 3 and "VERSION:3.0" in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    back = read_vcards(path, ImportOptions()).records
+    jose = back.row(0, named=True)
+    assert jose["full_name"] == "José Núñez" and jose["organization"] == "Fabrikam Inc."
+    assert jose["emails"] == ["jose.nunez@example.com", "jnunez@example.org"]
+    assert jose["phones"] == ["+12065550142", "+442079460958"]
+    assert back["full_name"].to_list() == ["José Núñez", "Ken Watanabe", "Prince"]
+
+
+def test_cli_export_people_vcf(runner, imported, tmp_path):
+    out = tmp_path / "people.vcf"
+    result = runner.invoke(app, ["-w", str(imported.root), "export", "people", "-f", "vcf", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_bytes().decode("utf-8")
+    assert text.count("BEGIN:VCARD") == 50 and "FN:Maria Gonzalez\r\n" in text
+
+
+def test_contacts_exporter_includes_vcf_when_the_vcard_plugin_is_there(imported, pm, tmp_path):
+    exporter = registry.exporters(pm)["contacts"]
+    with Store(imported.store_path) as store:
+        written = exporter.write(ExportContext(store, tmp_path, dt.date(2026, 3, 9)))
+    assert [p.name for p in written] == [
+        "contacts.csv",
+        "contacts.xlsx",
+        "contacts.vcf",
+        "contacts-google.csv",
+    ]
+    assert written[2].read_bytes().count(b"BEGIN:VCARD") == 50

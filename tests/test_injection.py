@@ -13,7 +13,6 @@ import datetime as dt
 import email
 import email.policy
 import re
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,18 +189,20 @@ def test_eml_and_outcome_workbook_are_inert(tmp_path):
     assert evil.get_content_type() == "text/plain"
 
 
-def test_vcf_passes_the_names_through_the_vcard_writer(tmp_path, monkeypatch):
-    seen = {}
+def test_vcf_keeps_names_as_text_and_crlf_cannot_add_properties(tmp_path):
+    from pipeline.contracts import ImportOptions
+    from plugins.vcard.read import read_vcards
 
-    def write_vcards(frame, path, version="3.0"):
-        seen["names"] = frame["full_name"].to_list()
-        Path(path).write_text("", encoding="utf-8")
-
-    monkeypatch.setitem(sys.modules, "plugins.vcard", type(sys)("plugins.vcard"))
-    sys.modules["plugins.vcard"].write_vcards = write_vcards
-    exporting.export_frame(evil_people(), "vcf", tmp_path / "x.vcf")
-    # vCard is not a spreadsheet: the text goes in as the user gave it (escaping is the vCard writer's job).
-    assert seen["names"][0] == EVIL
+    path = tmp_path / "people.vcf"
+    exporting.export_frame(evil_people(), "vcf", path)
+    text = path.read_bytes().decode("utf-8")
+    assert text.count("BEGIN:VCARD") == 2
+    lines = text.split("\r\n")
+    assert not any(line.startswith("Bcc") for line in lines)  # the CR/LF in Eve's name was escaped
+    back = read_vcards(path, ImportOptions()).records
+    # vCard is not a spreadsheet: the name is plain text, exactly as given, never a link.
+    assert back["full_name"].to_list()[0] == EVIL
+    assert back["phones"].to_list()[0] == PHONES
 
 
 @pytest.fixture
@@ -218,14 +219,17 @@ def evil_workspace(workspace):
     return workspace
 
 
-@pytest.mark.parametrize("fmt", ["csv", "google-csv", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "google-csv", "xlsx", "vcf"])
 def test_imported_evil_contact_exports_inert_through_the_cli(runner, evil_workspace, tmp_path, fmt):
     out = tmp_path / f"people.{fmt}"
     result = runner.invoke(
         app, ["-w", str(evil_workspace.root), "export", "people", "-f", fmt, "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    if fmt == "xlsx":
+    if fmt == "vcf":
+        text = out.read_bytes().decode("utf-8")
+        assert text.count("BEGIN:VCARD") == 2 and "TITLE:+cmd|' /C calc'!A0\r\n" in text
+    elif fmt == "xlsx":
         _no_formulas(out)
         values = [c.value for row in load_workbook(out).active.iter_rows() for c in row]
         assert EVIL + " Smith" in values and "+cmd|' /C calc'!A0" in values
