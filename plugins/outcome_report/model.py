@@ -35,20 +35,17 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.schema import CHANNELS
-from plugins.outcome_report import wording
+from plugins.outcome_report import referrals, tallies, wording
+from plugins.outcome_report.tallies import CONVERSATION_KINDS, NOT_RECORDED, ChannelRow, WeekRow
 
-CONVERSATION_KINDS = ("met", "call", "meeting", "info_interview")
 #: Kinds that are not contact with the person (a private note).
 NOT_CONTACT = ("note",)
-NOT_RECORDED = "not recorded"
 KIND_LABELS = {
     "met": "Met",
     "call": "Phone call",
     "meeting": "Meeting",
     "info_interview": "Informational interview",
 }
-MAX_WEEKS = 520
 #: The journal frame's columns (``pipeline.journal.load_journal``).
 JOURNAL_COLUMNS: dict[str, pl.DataType] = {
     "entry_id": pl.Int64,
@@ -104,26 +101,6 @@ class Chain:
     channel: str
     first_date: dt.date | None
     leads_to_outcome: bool
-
-
-@dataclass
-class ChannelRow:
-    channel: str
-    contacts: int
-    talked_to: int
-    conversations: int
-    referrals: int
-    started_outcome_chain: bool
-
-
-@dataclass
-class WeekRow:
-    week: str
-    week_start: dt.date
-    conversations: int
-    meetings: int
-    info_interviews: int
-    referrals: int
 
 
 @dataclass
@@ -184,61 +161,6 @@ def first_name(row: dict[str, Any] | None, name: str) -> str:
     return name.split(" ", 1)[0] if not name.startswith("(") else "there"
 
 
-def _edges(entries: list[dict[str, Any]]) -> list[tuple[str, str, dt.date | None]]:
-    """(referrer, referred, date), first occurrence of each pair, in journal order."""
-    seen: dict[tuple[str, str], dt.date | None] = {}
-    for e in entries:
-        pair = None
-        if e["kind"] == "referral" and e["to_person_id"]:
-            referrer = e["person_id"] or e["via_person_id"]
-            if referrer:
-                pair = (referrer, e["to_person_id"])
-        elif e["via_person_id"] and e["person_id"]:
-            pair = (e["via_person_id"], e["person_id"])
-        if pair and pair[0] != pair[1] and pair not in seen:
-            seen[pair] = e["date"]
-    return [(a, b, d) for (a, b), d in seen.items()]
-
-
-def _paths(edges: list[tuple[str, str, dt.date | None]]) -> list[list[str]]:
-    """Every maximal referral path, roots first; cycles are cut where they close."""
-    children: dict[str, list[str]] = {}
-    referred = set()
-    for a, b, _ in edges:
-        children.setdefault(a, []).append(b)
-        referred.add(b)
-    order = list(dict.fromkeys(a for a, _, _ in edges))
-    starts = [a for a in order if a not in referred]
-    paths: list[list[str]] = []
-    covered: set[str] = set()
-
-    def walk(path: list[str]) -> None:
-        nexts = [c for c in children.get(path[-1], []) if c not in path]
-        if not nexts:
-            paths.append(path)
-            covered.update(path)
-            return
-        for child in nexts:
-            walk([*path, child])
-
-    for start in starts:
-        walk([start])
-    for a in order:  # a component that is one cycle has no root: start at its first referrer
-        if a not in covered:
-            walk([a])
-    return paths
-
-
-def _chain_back(target: str, edges: list[tuple[str, str, dt.date | None]]) -> list[str]:
-    first_in: dict[str, str] = {}
-    for a, b, _ in edges:  # journal order: the earliest referral into each person wins
-        first_in.setdefault(b, a)
-    chain = [target]
-    while chain[0] in first_in and first_in[chain[0]] not in chain:
-        chain.insert(0, first_in[chain[0]])
-    return chain
-
-
 def build_outcome_report(
     people: pl.DataFrame,
     journal: pl.DataFrame,
@@ -264,7 +186,7 @@ def build_outcome_report(
     rows = _person_table(people, ids)
     names = {pid: display_name(rows.get(pid), pid) for pid in ids}
 
-    edges = _edges(entries)
+    edges = referrals.edges_from(entries)
     by_person: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         if e["person_id"]:
@@ -302,7 +224,7 @@ def build_outcome_report(
             _, _, target, organization = max(candidates, key=lambda c: (c[0], c[1]))
         else:
             organization = wording.organization_from_text(outcome.text)
-    outcome_chain = _chain_back(target, edges) if target else []
+    outcome_chain = referrals.chain_back(target, edges) if target else []
     in_chain = set(outcome_chain)
 
     helper_ids = list(dict.fromkeys([*talked, *outcome_chain]))
@@ -350,7 +272,7 @@ def build_outcome_report(
     # Referral chains: the one to the outcome first, then every other maximal path.
     chains = []
     label = organization or (outcome.text if outcome is not None else None)
-    paths = _paths(edges)
+    paths = referrals.maximal_paths(edges)
     if outcome_chain:
         paths = [outcome_chain] + [p for p in paths if p != outcome_chain]
     for path in paths:
@@ -371,11 +293,9 @@ def build_outcome_report(
         )
     outcome_channel = channel_of(outcome_chain[0]) if outcome_chain else None
 
-    channels = _channel_rows(
-        people, entries, helper_ids, talked, referrers, edges, channel_of, outcome_channel
-    )
+    channels = tallies.channel_rows(people, entries, talked, edges, channel_of, outcome_channel)
     end = outcome.date if outcome is not None and outcome.date else as_of
-    weeks = _week_rows(entries, end)
+    weeks = tallies.week_rows(entries, end)
     conv_entries = [e for e in entries if e["kind"] in CONVERSATION_KINDS]
     summary = Summary(
         as_of=as_of,
@@ -396,65 +316,3 @@ def build_outcome_report(
         sentence=wording.closing_sentence(len(talked), outcome.text) if outcome is not None else None,
     )
     return OutcomeReport(summary, helpers, chains, channels, weeks, owner)
-
-
-def _channel_rows(people, entries, helper_ids, talked, referrers, edges, channel_of, outcome_channel):
-    contacts = dict(people.group_by(pl.col("channel").fill_null(NOT_RECORDED)).len().iter_rows())
-    count = {"talked": {}, "conv": {}, "ref": {}}
-    for pid in talked:
-        count["talked"][channel_of(pid)] = count["talked"].get(channel_of(pid), 0) + 1
-    for e in entries:
-        if e["kind"] in CONVERSATION_KINDS and e["person_id"]:
-            ch = e["channel"] or channel_of(e["person_id"])
-            count["conv"][ch] = count["conv"].get(ch, 0) + 1
-    for a, _, _ in edges:
-        count["ref"][channel_of(a)] = count["ref"].get(channel_of(a), 0) + 1
-    seen = set(contacts) | {c for table in count.values() for c in table}
-    order = [*CHANNELS, *sorted(seen - set(CHANNELS) - {NOT_RECORDED}), NOT_RECORDED]
-    rows = []
-    for ch in order:
-        if ch not in CHANNELS and ch not in seen:
-            continue
-        rows.append(
-            ChannelRow(
-                channel=ch,
-                contacts=int(contacts.get(ch, 0)),
-                talked_to=count["talked"].get(ch, 0),
-                conversations=count["conv"].get(ch, 0),
-                referrals=count["ref"].get(ch, 0),
-                started_outcome_chain=ch == outcome_channel,
-            )
-        )
-    return rows
-
-
-def _week_rows(entries: list[dict[str, Any]], end: dt.date) -> list[WeekRow]:
-    dated = [e for e in entries if e["date"] and e["kind"] in (*CONVERSATION_KINDS, "referral")]
-    if not dated:
-        return []
-    first = min(e["date"] for e in dated)
-    last = max(end, max(e["date"] for e in dated))
-    monday = first - dt.timedelta(days=first.weekday())
-    last_monday = last - dt.timedelta(days=last.weekday())
-    monday = max(monday, last_monday - dt.timedelta(weeks=MAX_WEEKS))
-    counts: dict[dt.date, dict[str, int]] = {}
-    for e in dated:
-        week = e["date"] - dt.timedelta(days=e["date"].weekday())
-        bucket = counts.setdefault(week, {})
-        bucket[e["kind"]] = bucket.get(e["kind"], 0) + 1
-    rows = []
-    while monday <= last_monday:
-        c = counts.get(monday, {})
-        year, week, _ = monday.isocalendar()
-        rows.append(
-            WeekRow(
-                week=f"{year}-W{week:02d}",
-                week_start=monday,
-                conversations=sum(c.get(k, 0) for k in CONVERSATION_KINDS),
-                meetings=c.get("meeting", 0),
-                info_interviews=c.get("info_interview", 0),
-                referrals=c.get("referral", 0),
-            )
-        )
-        monday += dt.timedelta(weeks=1)
-    return rows
