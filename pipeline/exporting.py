@@ -19,7 +19,6 @@ Files are written atomically; ``-`` writes to standard output.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -32,7 +31,7 @@ import polars as pl
 
 from pipeline.errors import UsageError
 from pipeline.fileio import atomic_write
-from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula, neutralise_formula
+from pipeline.safety import _PHONE_LIKE, FORMULA_TRIGGERS, looks_like_formula, neutralise_formula
 
 FORMATS = ("csv", "xlsx", "vcf", "jsonl", "google-csv")
 LIST_SEPARATOR = "; "
@@ -59,7 +58,10 @@ GOOGLE_HEAD = [
     "Photo",
     "Labels",
 ]
-_YEARLESS = re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+YEARLESS = r"^--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+TRIGGER_PATTERN = "^[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
+#: safety's phone exemption, for polars (the same regular expression, run in Rust).
+PHONE_PATTERN = _PHONE_LIKE.pattern
 
 
 def _jsonl_lines(frame: pl.DataFrame):
@@ -75,56 +77,42 @@ def _jsonl_lines(frame: pl.DataFrame):
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-def _csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
+def guarded(text: pl.Expr, exempt: pl.Expr | None = None) -> pl.Expr:
+    """The formula guard of :func:`pipeline.safety.neutralise_formula` as a polars expression.
+
+    Text that starts with ``= + - @``, tab or CR gets a ``'`` in front, unless it is a phone
+    number (``+12065550142`` stays usable) or ``exempt`` is true for the row.
+    """
+    risky = text.str.contains(TRIGGER_PATTERN) & ~text.str.contains(PHONE_PATTERN)
+    if exempt is not None:
+        risky = risky & ~exempt
+    return pl.when(risky).then(pl.lit("'") + text).otherwise(text)
+
+
+def csv_ready(frame: pl.DataFrame, exempt: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+    """Every cell as safe CSV text, vectorized: lists joined with ``"; "``, dates ISO, text guarded.
+
+    A joined list cell is left alone when every item is a phone number
+    (``+12065550142; +442079460958``); otherwise it is guarded as a whole.
+    """
+    exempt = exempt or {}
     exprs = []
     for name, dtype in frame.schema.items():
+        col = pl.col(name)
         if isinstance(dtype, pl.List):
-            exprs.append(pl.col(name).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR).alias(name))
+            items = col.cast(pl.List(pl.String))
+            all_phones = items.list.eval(pl.element().str.contains(PHONE_PATTERN)).list.all()
+            exprs.append(guarded(items.list.join(LIST_SEPARATOR), all_phones).alias(name))
         elif dtype == pl.Date:
-            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d").alias(name))
-    return frame.with_columns(exprs) if exprs else frame
+            exprs.append(col.dt.to_string("%Y-%m-%d").alias(name))
+        elif dtype == pl.String:
+            exprs.append(guarded(col, exempt.get(name)).alias(name))
+    ready = frame.with_columns(exprs) if exprs else frame
+    return ready.rename({c: str(neutralise_formula(c)) for c in ready.columns if looks_like_formula(c)})
 
 
-def _phone_like(part: str) -> bool:
-    # safety exempts a phone number from the formula guard; ask it about the "+"-prefixed form.
-    return not looks_like_formula("+" + part.removeprefix("+"))
-
-
-def guard_joined(value: str) -> str:
-    """The formula guard for a joined list cell: ``+12065550142; +442079460958`` stays usable.
-
-    Left alone only when every part is a phone number; anything else that starts like a
-    formula is neutralised as a whole.
-    """
-    if value[:1] in FORMULA_TRIGGERS and all(_phone_like(p) for p in value.split(LIST_SEPARATOR)):
-        return value
-    return neutralise_formula(value)  # type: ignore[return-value]
-
-
-def guard_birthday(value: str) -> str:
-    """Google's year-less birthday ``--04-15`` is data (at worst Excel does arithmetic on it, never
-    calls a function), so it is kept as Google writes it; anything else gets the usual guard."""
-    return value if _YEARLESS.fullmatch(value) else neutralise_formula(value)  # type: ignore[return-value]
-
-
-def write_csv_rows(
-    frame: pl.DataFrame, out: IO[str], joined: frozenset[str] = frozenset(), guards: dict | None = None
-) -> None:
-    """``frame`` (lists already joined; their names in ``joined``) as CSV, every text cell guarded.
-
-    :param guards: column name → guard function replacing the default for that column.
-    """
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise_formula(c) for c in frame.columns])
-    special = guards or {}
-    guards = [
-        special.get(name, guard_joined if name in joined else neutralise_formula) for name in frame.columns
-    ]
-    for batch in frame.iter_slices(50_000):
-        writer.writerows(
-            ["" if v is None else guard(v) for guard, v in zip(guards, row, strict=True)]
-            for row in batch.iter_rows()
-        )
+def _write_csv(frame: pl.DataFrame, out: IO[bytes], bom: bool) -> None:
+    frame.write_csv(out, include_bom=bom, line_terminator="\r\n", quote_style="necessary")
 
 
 def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -198,15 +186,22 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+def _csv_of(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    if fmt == "google-csv":
+        # Google's year-less birthday ``--04-15`` is data: at worst Excel does arithmetic on it,
+        # it never calls a function. Keep it as Google writes it.
+        return csv_ready(
+            google_contacts_frame(frame), {"Birthday": pl.col("Birthday").str.contains(YEARLESS)}
+        )
+    return csv_ready(frame)
+
+
 def write_frame(frame: pl.DataFrame, fmt: str, out: IO[str]) -> None:
     """Write ``frame`` as a text format (``jsonl``, ``csv``, ``google-csv``) to an open text stream."""
     if fmt == "jsonl":
         out.writelines(_jsonl_lines(frame))
-    elif fmt == "csv":
-        lists = frozenset(n for n, d in frame.schema.items() if isinstance(d, pl.List))
-        write_csv_rows(_csv_frame(frame), out, lists)
-    elif fmt == "google-csv":
-        write_csv_rows(google_contacts_frame(frame), out, guards={"Birthday": guard_birthday})
+    elif fmt in ("csv", "google-csv"):
+        out.write(_csv_of(frame, fmt).write_csv(None, line_terminator="\r\n", quote_style="necessary"))
     else:
         raise UsageError(f"unknown text format {fmt!r}; choose one of jsonl, csv, google-csv")
 
@@ -215,6 +210,11 @@ def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str = "Contacts") -> Path
     """``frame`` as a one-sheet workbook at ``path`` (atomic)."""
     from pipeline import xlsx
 
+    if frame.height > xlsx.MAX_ROWS - 1:
+        raise UsageError(
+            f"{path}: {frame.height:,} rows do not fit in an Excel sheet (at most {xlsx.MAX_ROWS - 1:,} "
+            "below the header); export csv instead"
+        )
     wb = xlsx.new_workbook()
     xlsx.write_frame_sheet(wb, sheet, frame)
     return xlsx.save_workbook(wb, path)
@@ -238,7 +238,7 @@ def write_vcf(frame: pl.DataFrame, path: Path, version: str = "3.0") -> Path:
     return Path(path)
 
 
-TEXT_ENCODINGS = {"csv": "utf-8-sig", "jsonl": "utf-8", "google-csv": "utf-8"}
+TEXT_FORMATS = ("csv", "jsonl", "google-csv")
 
 
 def export_frame(frame: pl.DataFrame, fmt: str, out: str | Path, *, sheet: str = "Contacts") -> str:
@@ -246,7 +246,7 @@ def export_frame(frame: pl.DataFrame, fmt: str, out: str | Path, *, sheet: str =
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if str(out) == "-":
-        if fmt in TEXT_ENCODINGS:
+        if fmt in TEXT_FORMATS:
             write_frame(frame, fmt, sys.stdout)
             sys.stdout.flush()
         else:
@@ -257,9 +257,12 @@ def export_frame(frame: pl.DataFrame, fmt: str, out: str | Path, *, sheet: str =
         write_xlsx(frame, path, sheet)
     elif fmt == "vcf":
         write_vcf(frame, path)
-    else:
-        with atomic_write(path, "w", encoding=TEXT_ENCODINGS[fmt], newline="") as handle:
+    elif fmt == "jsonl":
+        with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
             write_frame(frame, fmt, handle)
+    else:
+        with atomic_write(path, "wb") as handle:
+            _write_csv(_csv_of(frame, fmt), handle, bom=fmt == "csv")
     return str(path)
 
 

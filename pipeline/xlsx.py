@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_CELL_CHARS = 32_767
+MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 MIN_WIDTH = 6.0
 MAX_WIDTH = 60.0
 #: Rows looked at to size columns; a million-row sheet needs no more to pick a width.

@@ -145,6 +145,13 @@ def test_xlsx_cells_excel_accepts(tmp_path):
     assert len(ws["A3"].value) == xlsx.MAX_CELL_CHARS
 
 
+def test_xlsx_refuses_more_rows_than_excel_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
+    with pytest.raises(UsageError, match="3 rows do not fit in an Excel sheet .* export csv instead"):
+        exporting.export_frame(people_frame(), "xlsx", tmp_path / "big.xlsx")
+    assert not (tmp_path / "big.xlsx").exists()
+
+
 def test_failed_write_keeps_the_last_good_file(tmp_path, monkeypatch):
     path = tmp_path / "people.xlsx"
     exporting.export_frame(people_frame(), "xlsx", path)

@@ -87,10 +87,22 @@ def test_csv_neutralises_every_trigger_and_keeps_phones(tmp_path):
 
 
 def test_joined_cell_with_one_bad_part_is_neutralised():
-    assert exporting.guard_joined("+12065550142; +442079460958") == "+12065550142; +442079460958"
-    assert exporting.guard_joined("+12065550142; =cmd()") == "'+12065550142; =cmd()"
-    assert exporting.guard_joined("+12065550142; HYPERLINK(1)") == "'+12065550142; HYPERLINK(1)"
-    assert exporting.guard_joined("-2+3") == "'-2+3"
+    frame = pl.DataFrame(
+        {
+            "phones": [
+                ["+12065550142", "+442079460958"],
+                ["+12065550142", "=cmd()"],
+                ["+12065550142", "HYPERLINK(1)"],
+            ]
+        }
+    )
+    assert exporting.csv_ready(frame)["phones"].to_list() == [
+        "+12065550142; +442079460958",
+        "'+12065550142; =cmd()",
+        "'+12065550142; HYPERLINK(1)",
+    ]
+    text = pl.DataFrame({"t": ["-2+3", "+1 (206) 555-0142", "@x", "plain", None]})
+    assert exporting.csv_ready(text)["t"].to_list() == ["'-2+3", "+1 (206) 555-0142", "'@x", "plain", None]
 
 
 def test_google_csv_is_inert(tmp_path):
