@@ -169,7 +169,8 @@ def _apply_input_defaults(frame: pl.DataFrame, options: ImportOptions) -> pl.Dat
             if frame.schema["tags"] == pl.String:
                 current = current.str.split(";")
             current = current.fill_null(pl.lit([], pl.List(pl.String)))
-            exprs.append(pl.concat_list([current, extra_tags]).alias("tags"))
+            merged = pl.concat_list([current, extra_tags]).list.unique(maintain_order=True)
+            exprs.append(merged.alias("tags"))
         else:
             exprs.append(extra_tags.alias("tags"))
     return frame.with_columns(exprs) if exprs else frame

@@ -28,7 +28,19 @@ ENTRY_POINT_GROUP = "kith"
 
 #: Built-in plugins, by dotted module name. Registered exactly like third-party plugins,
 #: under the last part of the name (``plugins.linkedin`` → ``linkedin``).
-BUILTIN_PLUGINS: tuple[str, ...] = ("plugins.linkedin", "plugins.outcome_report", "plugins.contacts_export")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.linkedin",
+    "plugins.vcard",
+    "plugins.alumni",
+    "plugins.google_csv",
+    "plugins.outlook_csv",
+    "plugins.thunderbird_csv",
+    "plugins.journal_import",
+    "plugins.followup_rules",
+    "plugins.followups_export",
+    "plugins.outcome_report",
+    "plugins.contacts_export",
+)
 
 
 @dataclass(frozen=True)

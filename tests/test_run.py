@@ -149,12 +149,14 @@ def test_failing_exporter_leaves_previous_reports(tmp_path, fixtures):
     from pipeline.workspace import find_workspace
 
     workspace = find_workspace(root)
-    good_pm = plugin_manager([("goodplugin", GoodPlugin())])
+    only_linkedin = ("plugins.linkedin",)
+    good_pm = plugin_manager([("goodplugin", GoodPlugin())], builtins=only_linkedin)
     run_batch(workspace, good_pm, as_of=dt.date(2026, 11, 26))
     week = root / "reports" / "2026-W48"
     assert (week / "good.txt").read_text() == "as of 2026-11-26"
 
-    bad_pm = plugin_manager([("goodplugin", GoodPlugin()), ("badplugin", BadPlugin())])
+    both = [("goodplugin", GoodPlugin()), ("badplugin", BadPlugin())]
+    bad_pm = plugin_manager(both, builtins=only_linkedin)
     with pytest.raises(Exception, match=r"exporter 'bad' \(plugin 'badplugin'\) failed: disk full"):
         run_batch(workspace, bad_pm, as_of=dt.date(2026, 11, 26))
     assert sorted(p.name for p in week.iterdir()) == ["good.txt", "run.json"]

@@ -276,17 +276,14 @@ def test_duplicate_uids_get_distinct_source_keys(tmp_path):
     assert any("repeats" in w for w in result.info["warnings"])
 
 
-def test_options_tags_channel_and_mapping_overrides():
+def test_options_mapping_overrides():
     people = rows(
         "google_3.0.vcf",
-        tags=["phone-import"],
-        channel="social",
         mapping={"X-PHONETIC-LAST-NAME": "nickname", "NOTE": "extra", "ORG": "tags"},
     )
     liam = people["Liam Murphy"]
-    assert liam["tags"] == ["Fjord Data", "myContacts", "Starred", "phone-import"]
+    assert liam["tags"] == ["Fjord Data", "myContacts", "Starred"]
     assert liam["organization"] is None
-    assert liam["channel"] == "social"
     assert liam["nickname"] == "MUR-fee"
     aisha = people["Aisha Okafor"]
     assert aisha["notes"] is None and aisha["extra"]["NOTE"].startswith("Contatti: ")
@@ -337,3 +334,15 @@ def test_sample_inputs_import_cleanly():
     assert android["Bob Kowalski"]["phones"] == ["+1-206-555-0123", "206-555-0188"]
     assert "Jürgen Müller" in android and "Ольга Петрова" in android
     assert len(iphone) + len(android) == 25
+
+
+def test_input_tags_and_channel_are_applied_once_by_the_core(tmp_path):
+    from pipeline.contracts import ImportOptions
+    from pipeline.testing import import_through_core, make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    options = ImportOptions(tags=["phone-import", "Starred"], channel="social")
+    result = import_through_core(ws, FIXTURES / "google_3.0.vcf", options=options)
+    liam = next(r for r in result.records.iter_rows(named=True) if r["full_name"] == "Liam Murphy")
+    assert liam["tags"].count("Starred") == 1 and "phone-import" in liam["tags"]
+    assert liam["channel"] == "social"

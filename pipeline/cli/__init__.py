@@ -9,6 +9,7 @@ from __future__ import annotations
 from pipeline.cli import (
     exports,  # noqa: F401  (registers its commands on app)
     imports,  # noqa: F401  (registers its commands on app)
+    journal,  # noqa: F401  (registers its commands on app)
     run,  # noqa: F401  (registers its commands on app)
 )
 from pipeline.cli.app import app

@@ -30,7 +30,6 @@ POOL_MIN_CARDS = 5000
 POOL_BATCH = 2500
 COLUMNS = ("source_ref", "source_key", *TEXT_FIELDS, *LIST_FIELDS, "extra")
 _REF, _KEY, _TAGS, _EXTRA = 0, 1, COLUMNS.index("tags"), COLUMNS.index("extra")
-_CHANNEL = COLUMNS.index("channel")
 _EMPTY = "card has no name, email, phone or any other detail"
 
 # A parsed card travels as (number, line, kind, payload):
@@ -85,10 +84,6 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
                 warnings.append(f"{ref}: {unparsed} line(s) were not vCard properties (kept in extra)")
     group_info = _apply_groups(groups, keyed, warnings) if groups else {}
     _unique_keys(rows, warnings)
-    if options.tags or options.channel:
-        for values in rows:
-            values[_TAGS] = list(dict.fromkeys([*values[_TAGS], *options.tags]))
-            values[_CHANNEL] = values[_CHANNEL] or options.channel
     rejects.sort(key=_reject_order)
     info: dict[str, Any] = {"encoding": encoding, "cards": len(cards.chunks), "workers": workers}
     if stripped:

@@ -1,0 +1,350 @@
+"""The Fellegi–Sunter model: m/u per comparison level, estimated from the data without labels.
+
+Fourth step of :func:`pipeline.dedupe.resolve`. For every comparison level ``l``:
+
+* ``u_l`` = P(level l | two *different* people): from a seeded random sample of record
+  pairs (nearly all non-matches), with the "exact" and "shared" levels counted
+  analytically from value frequencies, which a sample would miss. Exact name and
+  organization agreement is further adjusted per value (term frequency): sharing "Smith"
+  says less than sharing "Kowalczyk".
+* ``m_l`` = P(level l | the same person): by expectation–maximisation over the candidate
+  pairs, in two passes so that no comparison is trained on pairs selected by itself — name
+  levels on pairs that share an email, phone or profile; contact and context levels on
+  pairs that share a name (the way Splink trains per blocking rule). Training on same-name
+  pairs for name weights would teach "same name", not "same person".
+* ``lambda`` = P(two random records are the same person): the fixed point of "expected
+  matches among the candidates / all pairs".
+
+Each estimate is the posterior mean under a Dirichlet prior (:data:`PRIOR_M`,
+:data:`PRIOR_U`): on a ten-record address book the priors speak, on a million records the
+data does. The fitted model is a plain JSON-serializable dict (stored, and read back by
+:mod:`.explain`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from pipeline.dedupe.compare import COMPARISONS
+
+#: Prior beliefs, level by level (same order as COMPARISONS), from what contact data looks like.
+PRIOR_M: dict[str, tuple[float, ...]] = {
+    "given": (0.76, 0.1, 0.05, 0.04, 0.02, 0.03),
+    "family": (0.88, 0.04, 0.03, 0.02, 0.03),
+    "email": (0.6, 0.4),
+    "phone": (0.6, 0.4),
+    "linkedin": (0.98, 0.02),
+    "organization": (0.6, 0.15, 0.25),
+    "location": (0.6, 0.2, 0.2),
+    "street": (0.8, 0.2),
+    "birthday": (0.85, 0.1, 0.05),
+    "class_year": (0.85, 0.1, 0.05),
+    "middle_initial": (0.9, 0.1),
+}
+PRIOR_U: dict[str, tuple[float, ...]] = {
+    "given": (0.01, 0.003, 0.003, 0.003, 0.03, 0.951),
+    "family": (0.001, 0.0005, 0.001, 0.01, 0.9875),
+    "email": (1e-5, 1 - 1e-5),
+    "phone": (1e-5, 1 - 1e-5),
+    "linkedin": (1e-6, 1 - 1e-6),
+    "organization": (0.005, 0.005, 0.99),
+    "location": (0.001, 0.02, 0.979),
+    "street": (1e-4, 1 - 1e-4),
+    "birthday": (1e-4, 0.003, 0.9969),
+    "class_year": (0.03, 0.06, 0.91),
+    "middle_initial": (0.07, 0.93),
+}
+M_STRENGTH = 50.0
+U_STRENGTH = 1000.0
+U_SAMPLE = 100_000
+EM_ITERATIONS = 30
+TF_STRENGTH = 100.0
+
+#: comparison → (feature column, level that gets a per-value u).
+TF_COLUMNS = {"given": ("g", 1), "family": ("f", 1), "organization": ("org", 1)}
+#: comparison → (feature column, is a list, "agree" level) counted analytically for u.
+EXACT_U = {
+    "given": ("g", False, 1),
+    "family": ("f", False, 1),
+    "email": ("emails", True, 1),
+    "phone": ("phones", True, 1),
+    "linkedin": ("slug", False, 1),
+    "organization": ("org", False, 1),
+    "street": ("street", False, 1),
+    "birthday": ("bday", False, 1),
+    "class_year": ("cyear", False, 1),
+    "middle_initial": ("m_init", False, 1),
+}
+#: The two training passes: (pair filter, comparisons that selected the pairs and stay fixed).
+PASSES = (
+    (
+        "contact",
+        (pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1),
+        ("email", "phone", "linkedin"),
+    ),
+    ("name", pl.col("given").is_in([1, 2]) & (pl.col("family") == 1), ("given", "family")),
+)
+
+
+def _normalise(values: list[float]) -> list[float]:
+    total = sum(values)
+    return [v / total for v in values]
+
+
+def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[float]]:
+    """u per comparison level: a random-pair sample, with exact agreement counted from frequencies."""
+    from pipeline.dedupe.compare import compare, pair_frame
+
+    n = feats.height
+    counts: dict[str, list[float]] = {c: [0.0] * len(levels) for c, levels in COMPARISONS.items()}
+    if n >= 2:
+        if n * (n - 1) // 2 <= U_SAMPLE:
+            idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
+            pairs = (
+                pl.DataFrame({"i": idx})
+                .join(pl.DataFrame({"j": idx}), how="cross")
+                .filter(pl.col("i") < pl.col("j"))
+            )
+        else:
+            idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
+            a = idx.sample(U_SAMPLE, with_replacement=True, seed=seed)
+            b = idx.sample(U_SAMPLE, with_replacement=True, seed=seed + 1)
+            pairs = (
+                pl.DataFrame({"a": a, "b": b})
+                .filter(pl.col("a") != pl.col("b"))
+                .select(pl.min_horizontal("a", "b").alias("i"), pl.max_horizontal("a", "b").alias("j"))
+            )
+        levels = compare(pair_frame(feats, pairs))
+        for c in COMPARISONS:
+            for code, cnt in levels.group_by(c).len().iter_rows():
+                if code:
+                    counts[c][code - 1] += cnt
+    u: dict[str, list[float]] = {}
+    for c, prior in PRIOR_U.items():
+        total = sum(counts[c])
+        u[c] = [
+            (cnt + U_STRENGTH * p) / (total + U_STRENGTH) for cnt, p in zip(counts[c], prior, strict=True)
+        ]
+    for c, (col, is_list, level) in EXACT_U.items():
+        exact = _exact_agreement(feats, col, is_list)
+        if exact is not None:
+            u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
+    return u
+
+
+def _exact_agreement(feats: pl.DataFrame, col: str, is_list: bool) -> tuple[float, float] | None:
+    """(pairs with both values present, share of them that agree exactly), from value counts."""
+    values = feats.select(pl.col("i"), pl.col(col))
+    if is_list:
+        present = values.filter(pl.col(col).list.len() > 0).height
+        values = values.explode(col)
+    else:
+        present = values.filter(pl.col(col).is_not_null()).height
+    if present < 2:
+        return None
+    counts = values.drop_nulls(col).unique().group_by(col).len()
+    same = counts.select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1) / 2).sum()).item()
+    total = present * (present - 1) / 2
+    return total, min(same / total, 0.999)
+
+
+def refine(model: dict, feats: pl.DataFrame, labels: pl.Series) -> dict:
+    """Re-count value frequencies over provisional *people* instead of records.
+
+    A rare surname held by one person with three records is still rare: counted per record
+    it would look three times as common, and every true pair sharing it would lose weight.
+    """
+    people = feats.with_columns(labels.alias("_person"))
+    model = dict(model)
+    u = {c: list(v) for c, v in model["u"].items()}
+    for c, (col, is_list, level) in EXACT_U.items():
+        deduped = people.select("_person", col)
+        deduped = (deduped.explode(col) if is_list else deduped).drop_nulls(col).unique()
+        exact = _exact_agreement_counts(deduped, col)
+        if exact is not None:
+            u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
+    model["u"] = u
+    tf, floors = term_frequencies(people.unique(["_person", "g", "f", "org"]).select("i", "g", "f", "org"), u)
+    model["tf"], model["tf_floor"] = tf, floors
+    return model
+
+
+def _exact_agreement_counts(values: pl.DataFrame, col: str) -> tuple[float, float] | None:
+    present = values["_person"].n_unique()
+    if present < 2:
+        return None
+    counts = values.group_by(col).len()
+    same = counts.select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1) / 2).sum()).item()
+    total = present * (present - 1) / 2
+    return total, min(same / total, 0.999)
+
+
+def _with_exact(u: list[float], exact: tuple[float, float], prior: float, level: int) -> list[float]:
+    n_pairs, p_agree = exact
+    agree = (p_agree * n_pairs + U_STRENGTH * prior) / (n_pairs + U_STRENGTH)
+    rest = [v for k, v in enumerate(u) if k != level - 1]
+    scale = (1 - agree) / sum(rest)
+    return [agree if k == level - 1 else v * scale for k, v in enumerate(u)]
+
+
+def term_frequencies(feats: pl.DataFrame, u: dict[str, list[float]]) -> tuple[dict, dict]:
+    """Per TF comparison: value → P(another record has it), for values seen twice or more; and the floor.
+
+    Smoothed towards the comparison's average u (``TF_STRENGTH`` pseudo-records), so a
+    ten-record address book does not conclude that "Acme" is shared by everyone.
+    """
+    tables: dict[str, dict[str, float]] = {}
+    floors: dict[str, float] = {}
+    for c, (col, level) in TF_COLUMNS.items():
+        present = feats[col].drop_nulls()
+        total = max(present.len() - 1, 0) + TF_STRENGTH
+        base = TF_STRENGTH * u[c][level - 1]
+        counts = present.value_counts().filter(pl.col("count") >= 2)
+        freqs = ((counts["count"] - 1 + base) / total).to_list()
+        tables[c] = dict(zip(counts[col].to_list(), freqs, strict=True))
+        floors[c] = base / total
+    return tables, floors
+
+
+def _weights(m: dict[str, list[float]], u: dict[str, list[float]], comps: tuple[str, ...]) -> pl.Expr:
+    return pl.sum_horizontal([_level_weights(m, u, c) for c in comps])
+
+
+def _em_pass(patterns: pl.DataFrame, m: dict, u: dict, comps: tuple[str, ...]) -> tuple[dict, float]:
+    """EM over unique level patterns (with their counts) for the comparisons in ``comps``."""
+    m = {c: list(v) for c, v in m.items()}
+    lam = 0.5
+    expected = 0.0
+    for _ in range(EM_ITERATIONS):
+        logit = math.log2(lam / (1 - lam))
+        post = patterns.select(
+            pl.col("count"),
+            *comps,
+            (1.0 / (1.0 + (2.0 ** (-(_weights(m, u, comps) + logit))))).alias("p"),
+        ).with_columns((pl.col("p") * pl.col("count")).alias("pc"))
+        expected = post["pc"].sum()
+        new_lam = min(max(expected / post["count"].sum(), 1e-6), 1 - 1e-6)
+        for c in comps:
+            sums = dict(post.group_by(c).agg(pl.col("pc").sum()).iter_rows())
+            present = sum(v for k, v in sums.items() if k)
+            m[c] = [
+                (sums.get(k + 1, 0.0) + M_STRENGTH * PRIOR_M[c][k]) / (present + M_STRENGTH)
+                for k in range(len(PRIOR_M[c]))
+            ]
+        if abs(new_lam - lam) < 1e-6:
+            lam = new_lam
+            break
+        lam = new_lam
+    return m, expected
+
+
+def estimate_m(
+    levels: pl.DataFrame, u: dict[str, list[float]]
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """m per comparison level by EM, each comparison trained where it did not select the pairs."""
+    prior = {c: list(v) for c, v in PRIOR_M.items()}
+    estimates: dict[str, list[tuple[list[float], float]]] = {c: [] for c in COMPARISONS}
+    trained: dict[str, int] = {}
+    # Pairs that hard evidence already rules out (households, namesakes with different profiles)
+    # would otherwise teach EM that a shared landline makes "different given names" look like a match.
+    known_apart = pl.any_horizontal(
+        [pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given") if f in levels.columns]
+    )
+    levels = levels.filter(~known_apart)
+    for name, selector, fixed in PASSES:
+        chosen = levels.filter(selector)
+        trained[name] = chosen.height
+        if chosen.is_empty():
+            continue
+        comps = tuple(c for c in COMPARISONS if c not in fixed)
+        patterns = chosen.group_by(*comps).len("count")
+        m, expected = _em_pass(patterns, prior, u, comps)
+        for c in comps:
+            estimates[c].append((m[c], expected))
+    out: dict[str, list[float]] = {}
+    for c in COMPARISONS:
+        if not estimates[c]:
+            out[c] = prior[c]
+            continue
+        weight = sum(e for _, e in estimates[c]) or 1.0
+        mixed = [sum(mv[k] * e for mv, e in estimates[c]) / weight for k in range(len(prior[c]))]
+        out[c] = _normalise(mixed) if sum(mixed) else prior[c]
+    return out, trained
+
+
+def _level_weights(m: dict, u: dict, c: str) -> pl.Expr:
+    codes = list(range(len(m[c]) + 1))
+    w = [0.0] + [math.log2(mi / ui) for mi, ui in zip(m[c], u[c], strict=True)]
+    return pl.col(c).replace_strict(codes, w, return_dtype=pl.Float64)
+
+
+def comparison_weights(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
+    """Per comparison, the log2 Bayes factor of each pair's level (``w_<comparison>``).
+
+    Exact agreement on a name or organization is weighted by how rare the shared value is
+    (term frequency), so "Smith" counts for less than "Kowalczyk".
+    """
+    m, u = model["m"], model["u"]
+    exprs = []
+    for c in COMPARISONS:
+        expr = _level_weights(m, u, c)
+        if c in TF_COLUMNS:
+            col, level = TF_COLUMNS[c]
+            table = model["tf"][c]
+            freq = pl.col(f"{col}_a").replace_strict(
+                list(table), list(table.values()), default=model["tf_floor"][c], return_dtype=pl.Float64
+            )
+            expr = pl.when(pl.col(c) == level).then((m[c][level - 1] / freq).log(2)).otherwise(expr)
+        exprs.append(expr.alias(f"w_{c}"))
+    return levels.select(exprs)
+
+
+def match_weight(levels: pl.DataFrame, model: dict) -> pl.Series:
+    """Sum of the per-comparison log2 Bayes factors, without the prior."""
+    return comparison_weights(levels, model).select(pl.sum_horizontal(pl.all()).alias("weight"))["weight"]
+
+
+def prior_weight(model: dict) -> float:
+    """log2 of the prior odds that two records are the same person."""
+    lam = model["lambda"]
+    return math.log2(lam / (1 - lam))
+
+
+def estimate_lambda(weights: pl.Series, n_records: int, start: float) -> float:
+    """Fixed point of λ = E[matches among candidates] / all pairs (non-candidates count as non-matches)."""
+    total = max(n_records * (n_records - 1) / 2, 1.0)
+    lam = min(max(start, 1.0 / total), 0.5)
+    for _ in range(50):
+        logit = math.log2(lam / (1 - lam))
+        expected = (
+            pl.select((1.0 / (1.0 + 2.0 ** (-(pl.lit(weights) + logit)))).sum()).item() if len(weights) else 0
+        )
+        new = min(max(expected / total, 1.0 / total), 0.5)
+        if abs(math.log(new) - math.log(lam)) < 1e-4:
+            return new
+        lam = new
+    return lam
+
+
+def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> dict:
+    """Estimate the whole model from records (their features) and scored candidate pairs."""
+    u = estimate_u(feats, seed=seed)
+    m, trained = estimate_m(levels, u)
+    tf, floors = term_frequencies(feats, u)
+    model = {
+        "version": 1,
+        "levels": {c: list(v) for c, v in COMPARISONS.items()},
+        "m": m,
+        "u": u,
+        "tf": tf,
+        "tf_floor": floors,
+        "lambda": 0.5,
+        "records": feats.height,
+        "trained_pairs": trained,
+    }
+    strong = levels.filter((pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1)).height
+    total = max(feats.height * (feats.height - 1) / 2, 1.0)
+    model["lambda"] = estimate_lambda(match_weight(levels, model), feats.height, strong / total)
+    return model

@@ -1,0 +1,376 @@
+"""resolve(): canonical records → people. The orchestration of the dedupe engine.
+
+Flow: :mod:`.features` → :mod:`.blocking` → :mod:`.compare` → :mod:`.model` (fit, or reuse a
+stored model) → score and hard-evidence overrides → user decisions → :mod:`.cluster` (with
+the weak-chain guard) → :mod:`.ids` → :mod:`.survivorship`. Pure functions over polars
+frames: no store, no CLI, no printing.
+
+Incremental runs: records listed in ``previous`` are *settled*. Their pairs are not
+compared again; they stay with their previous person unless a new record links two people,
+or a user decision says otherwise. A settled person touched by a "different" decision is
+re-examined from scratch. To have a changed record re-examined, leave it out of
+``previous``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names
+from pipeline.dedupe.cluster import cluster, components
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, pair_frame
+from pipeline.dedupe.features import build_features
+from pipeline.dedupe.ids import assign_person_ids
+from pipeline.dedupe.model import comparison_weights, estimate_lambda, fit, match_weight, prior_weight, refine
+from pipeline.dedupe.survivorship import merge_people
+from pipeline.errors import UsageError
+
+DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
+DECISION_PRIORITY = 1e9
+SETTLED_PRIORITY = 1e6
+
+
+@dataclass(frozen=True)
+class DedupeSettings:
+    """How sure is sure. Defaults need no tuning; ``kith.toml`` may override them."""
+
+    #: Pairs at or above this match probability merge without asking.
+    auto_merge: float = 0.9
+    #: Pairs below this are treated as different people and never shown for review.
+    auto_reject: float = 0.3
+    #: Survivorship: values from earlier sources win (see :mod:`.survivorship`).
+    source_priority: tuple[str, ...] = DEFAULT_SOURCE_PRIORITY
+    #: Evidence against (sum of negative log2 Bayes factors) at which two records cannot share a person.
+    conflict_bits: float = 9.0
+    #: Components up to this size get every unscored pair checked by the chain guard.
+    chain_check_size: int = 60
+    #: Whether agreeing names may merge without asking when nothing else agrees *and* something
+    #: disagrees (another employer, another phone). A name is not an identifier: by default such
+    #: pairs go to review however likely the model finds them.
+    merge_on_name_against_evidence: bool = False
+    #: Seed of the random pairs the u probabilities are estimated from.
+    seed: int = 20240611
+
+
+@dataclass
+class DedupeResult:
+    """What :func:`resolve` returns (see DESIGN.md "People")."""
+
+    assignments: pl.DataFrame
+    people: pl.DataFrame
+    review: pl.DataFrame
+    pairs: pl.DataFrame
+    model: dict
+    stats: dict = field(default_factory=dict)
+
+
+def _index(records: pl.DataFrame, frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
+    ids = records.select(pl.col("record_id").cast(pl.String)).with_row_index("idx")
+    out = frame.join(ids.rename({"record_id": a, "idx": "ia"}), on=a).join(
+        ids.rename({"record_id": b, "idx": "ib"}), on=b
+    )
+    return out.filter(pl.col("ia") != pl.col("ib")).with_columns(
+        pl.min_horizontal("ia", "ib").alias("i"), pl.max_horizontal("ia", "ib").alias("j")
+    )
+
+
+def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.DataFrame:
+    """Compare and score ``pairs`` (i, j, …): levels, ``w_*``, weight, probability, override, against."""
+    levels = compare(pair_frame(feats, pairs))
+    return _scored(levels, model)
+
+
+def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
+    weights = comparison_weights(levels, model)
+    wcols = weights.columns
+    out = pl.concat(
+        [
+            levels.select("i", "j", *(c for c in levels.columns if c in ("rule",)), *COMPARISONS, *OVERRIDES),
+            weights,
+        ],
+        how="horizontal",
+    )
+    override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
+    total = pl.sum_horizontal(wcols) + prior_weight(model)
+    return out.with_columns(
+        pl.sum_horizontal(wcols).alias("weight"),
+        pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
+        override.alias("override"),
+    ).with_columns(
+        pl.when(pl.col("override").is_not_null())
+        .then(0.0)
+        .otherwise(1.0 / (1.0 + 2.0 ** (-total)))
+        .alias("probability")
+    )
+
+
+def resolve(
+    records: pl.DataFrame,
+    *,
+    previous: pl.DataFrame | None = None,
+    decisions: pl.DataFrame | None = None,
+    settings: DedupeSettings | None = None,
+    model: dict | None = None,
+) -> DedupeResult:
+    """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
+
+    ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
+    decision ("same" / "different"); they always win. ``model``: a model from an earlier
+    run to reuse instead of fitting a new one.
+    """
+    settings = settings or DedupeSettings()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    n = records.height
+    if records["record_id"].n_unique() != n:
+        raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
+    feats = build_features(records)
+    lap("features")
+
+    # --- settled records (incremental) and user decisions ------------------------------------
+    prev = None
+    active = None
+    dirty_pairs = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
+    dec = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32, "decision": pl.String})
+    if decisions is not None and decisions.height:
+        dec = (
+            _index(
+                records,
+                decisions.select(pl.col("record_a", "record_b").cast(pl.String), "decision"),
+                "record_a",
+                "record_b",
+            )
+            .select(pl.col("i", "j").cast(pl.UInt32), "decision")
+            .unique(["i", "j"], keep="last", maintain_order=True)
+        )
+    if previous is not None and previous.height:
+        prev = (
+            records.select(pl.col("record_id").cast(pl.String))
+            .with_row_index("i")
+            .join(
+                previous.select(pl.col("record_id", "person_id").cast(pl.String)).unique(
+                    "record_id", keep="first"
+                ),
+                on="record_id",
+                how="left",
+                maintain_order="left",
+            )
+        )
+        pid = prev["person_id"]
+        apart = dec.filter(pl.col("decision") == "different")
+        dirty = pl.Series(
+            [
+                a
+                for a, b in zip(pid.gather(apart["i"]), pid.gather(apart["j"]), strict=True)
+                if a is not None and a == b
+            ],
+            dtype=pl.String,
+        )
+        unsettled = prev.filter(pl.col("person_id").is_null() | pl.col("person_id").is_in(dirty.implode()))
+        active = prev["i"].is_in(unsettled["i"].implode())
+        in_dirty = prev.filter(pl.col("person_id").is_in(dirty.implode())).select("i", "person_id")
+        dirty_pairs = (
+            in_dirty.join(in_dirty, on="person_id", suffix="_b")
+            .filter(pl.col("i") < pl.col("i_b"))
+            .select(pl.col("i").cast(pl.UInt32), pl.col("i_b").cast(pl.UInt32).alias("j"))
+        )
+
+    rules = default_rules()
+    pairs, per_rule = candidate_pairs(feats, rules, active)
+    extra_code = len(rules)
+    extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(
+        pl.lit(extra_code, dtype=pl.UInt8).alias("rule")
+    )
+    pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
+    lap("blocking")
+
+    levels = compare(pair_frame(feats, pairs))
+    lap("compare")
+    if model is None:
+        model = fit(feats, levels, seed=settings.seed)
+        # Second look: count value frequencies over provisional people, not records.
+        first = _scored(levels, model)
+        provisional = components(
+            n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j")
+        )
+        model = refine(model, feats, provisional)
+        strong = first.filter(pl.col("probability") >= settings.auto_merge).height
+        model["lambda"] = estimate_lambda(
+            match_weight(levels, model), n, max(strong, 1) / max(n * (n - 1) / 2, 1.0)
+        )
+        del first
+    lap("model")
+    scored = _scored(levels, model)
+    del levels
+
+    # --- decisions win ----------------------------------------------------------------------
+    scored = scored.join(dec, on=["i", "j"], how="left").with_columns(
+        pl.when(pl.col("decision") == "same")
+        .then(1.0)
+        .when(pl.col("decision") == "different")
+        .then(0.0)
+        .otherwise(pl.col("probability"))
+        .alias("probability")
+    )
+    lap("score")
+
+    # --- clustering with the chain guard ---------------------------------------------------
+    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated()
+    accepted = scored.filter(
+        (pl.col("decision") == "same")
+        | (
+            pl.col("decision").is_null()
+            & pl.col("override").is_null()
+            & (pl.col("probability") >= settings.auto_merge)
+            & corroborated
+        )
+    ).select(
+        "i",
+        "j",
+        pl.when(pl.col("decision") == "same")
+        .then(DECISION_PRIORITY)
+        .otherwise(pl.col("weight"))
+        .alias("priority"),
+    )
+    edge_parts = [accepted]
+    if prev is not None:
+        settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(active))
+        hub = settled.group_by("person_id").agg(pl.col("i").min().alias("hub"))
+        edge_parts.append(
+            settled.join(hub, on="person_id")
+            .filter(pl.col("i") != pl.col("hub"))
+            .select(
+                pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority")
+            )
+        )
+    edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
+    cannot = scored.filter(
+        (pl.col("decision") == "different")
+        | (
+            pl.col("decision").is_null()
+            & (pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits))
+        )
+    ).select("i", "j")
+    checked = _chain_pairs(n, edges, scored, settings)
+    if checked.height:
+        extra_scored = score_pairs(feats, checked, model)
+        cannot = pl.concat(
+            [
+                cannot,
+                extra_scored.filter(
+                    pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
+                ).select("i", "j"),
+            ]
+        )
+    labels = cluster(n, edges, cannot)
+    lap("cluster")
+
+    person = assign_person_ids(records["record_id"].cast(pl.String), labels, previous)
+    assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
+    lap("ids")
+    people = merge_people(records, person, list(settings.source_priority))
+    lap("survivorship")
+
+    names = [*rule_names(rules), "decision_or_recheck"]
+    out_pairs = _public_pairs(scored, records, person, names)
+    review = _review(out_pairs, settings)
+    lap("review")
+    stats = {
+        "records": n,
+        "people": people.height,
+        "candidate_pairs": pairs.height,
+        "pairs_by_rule": per_rule,
+        "auto_merged_pairs": accepted.height,
+        "review_pairs": review.height,
+        "chain_checked_pairs": checked.height,
+        "settled_records": 0 if active is None else int((~active).sum()),
+        "timings": timings,
+    }
+    return DedupeResult(assignments, people, review, out_pairs, model, stats)
+
+
+def _corroborated() -> pl.Expr:
+    """Something besides the name agrees, or nothing besides the name disagrees."""
+    others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
+    agree = [pl.col(c) == 1 for c in others]
+    agree += [pl.col("organization") == 2, pl.col("location") == 2, pl.col("birthday") == 2]
+    silent = [pl.col(c) == 0 for c in others]
+    return pl.any_horizontal(agree) | pl.all_horizontal(silent)
+
+
+def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
+    """Pairs inside tentative clusters of 3+ records that were never compared: the chain guard's input."""
+    labels = components(n, edges)
+    nodes = pl.DataFrame({"i": pl.int_range(0, n, dtype=pl.UInt32, eager=True), "c": labels})
+    sizes = nodes.group_by("c").len()
+    big = sizes.filter((pl.col("len") >= 3) & (pl.col("len") <= settings.chain_check_size))
+    members = nodes.join(big.select("c"), on="c")
+    if members.is_empty():
+        return pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
+    allp = members.join(members, on="c", suffix="_b").filter(pl.col("i") < pl.col("i_b"))
+    allp = allp.select("i", pl.col("i_b").alias("j"))
+    return allp.join(scored.select("i", "j"), on=["i", "j"], how="anti")
+
+
+def _public_pairs(
+    scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
+) -> pl.DataFrame:
+    rid = records["record_id"].cast(pl.String)
+    level_names = [
+        pl.col(c).replace_strict(list(range(len(lv) + 1)), ["null", *lv], return_dtype=pl.String).alias(c)
+        for c, lv in COMPARISONS.items()
+    ]
+    return scored.select(
+        rid.gather(scored["i"]).alias("record_a"),
+        rid.gather(scored["j"]).alias("record_b"),
+        person.gather(scored["i"]).alias("person_a"),
+        person.gather(scored["j"]).alias("person_b"),
+        pl.col("rule").replace_strict(list(range(len(names))), names, return_dtype=pl.String).alias("rule"),
+        "probability",
+        "weight",
+        "override",
+        "decision",
+        *level_names,
+        *(f"w_{c}" for c in COMPARISONS),
+    )
+
+
+def _review(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
+    """Uncertain pairs between two different people, the best pair per two people, most likely first.
+
+    Uncertain: at or above ``auto_reject`` yet not merged — below ``auto_merge``, or likely but
+    resting on the name alone, or held apart by the chain guard.
+    """
+    middle = pairs.filter(
+        pl.col("decision").is_null()
+        & pl.col("override").is_null()
+        & (pl.col("probability") >= settings.auto_reject)
+        & (pl.col("person_a") != pl.col("person_b"))
+    )
+    reasons = pl.concat_list(
+        [
+            pl.when(pl.col(c) != "null").then(
+                pl.format("{} {} ({})", pl.lit(c), pl.col(c), pl.col(f"w_{c}").round(1).cast(pl.String))
+            )
+            for c in COMPARISONS
+        ]
+    ).list.drop_nulls()
+    return (
+        middle.with_columns(
+            pl.min_horizontal("person_a", "person_b").alias("_pa"),
+            pl.max_horizontal("person_a", "person_b").alias("_pb"),
+        )
+        .sort(["probability", "record_a", "record_b"], descending=[True, False, False])
+        .unique(["_pa", "_pb"], keep="first", maintain_order=True)
+        .select("record_a", "record_b", "probability", reasons.alias("reasons"))
+    )

@@ -1,0 +1,375 @@
+"""Reading grids of cells: delimited text and workbooks, as all-text polars frames.
+
+Used by importers of tabular files (alumni directories, address-book CSVs, journals)
+before :mod:`pipeline.headers` finds and maps the header. Nothing here assumes the header
+is the first line: a delimited file is sniffed first (:func:`sniff_delimited`: encoding
+via :mod:`pipeline.textio`, delimiter among ``, ; TAB |``, the first records parsed), the
+caller finds its header row in those records, and :func:`read_delimited` then reads the
+whole file from that row with polars' own reader. Workbooks (xlsx, xlsm, xls, ods) are read
+sheet by sheet with ``pl.read_excel`` on the calamine engine without a header, so frame
+row ``i`` is spreadsheet row ``i + 1``.
+
+Every cell comes back as a string (or null): importers hand the core the source's text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline import textio
+from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+DELIMITERS = (",", ";", "\t", "|")
+HEAD_ROWS = 60
+SNIFF_BYTES = 256 * 1024
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+DELIMITED_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
+
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+@dataclass
+class DelimitedHead:
+    """What :func:`sniff_delimited` learned from the start of a delimited file.
+
+    :param encoding: the text encoding (as :mod:`pipeline.textio` names it).
+    :param delimiter: the field separator.
+    :param rows: the first records, parsed as CSV; a blank line is an empty list, so
+        ``rows[i]`` is record ``i`` of the file (what ``skip_rows`` counts).
+    """
+
+    encoding: str
+    delimiter: str
+    rows: list[list[str]] = field(default_factory=list)
+    cr_newlines: bool = False
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the most records of ``text`` into the same number (≥ 2) of fields."""
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        counts: dict[int, int] = {}
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        try:
+            for number, row in enumerate(reader):
+                if number >= HEAD_ROWS:
+                    break
+                if len(row) >= 2:
+                    counts[len(row)] = counts.get(len(row), 0) + 1
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        width, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]))
+        score = (agreeing, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _strip_bom(data: bytes) -> bytes:
+    bom = textio.bom_encoding(data)
+    if bom is None:
+        return data
+    lengths = {"utf-8-sig": 3, "utf-16-le": 2, "utf-16-be": 2, "utf-32-le": 4, "utf-32-be": 4}
+    return data[lengths[bom] :]
+
+
+def _decode_head(head: bytes, encoding: str) -> str:
+    data = _strip_bom(head)
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    # The head may end inside a multi-byte character; drop the incomplete tail.
+    return data.decode(codec, errors="ignore")
+
+
+def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | None = None) -> DelimitedHead:
+    """Encoding, delimiter and the first records of a delimited text file."""
+    if head is None:
+        head = textio.read_head(path, SNIFF_BYTES)
+    if textio.looks_binary(head):
+        raise InputError(f"{path}: is not a text file (binary content)")
+    encoding = textio.detect_encoding(head)
+    text = _decode_head(head, encoding)
+    if len(head) >= SNIFF_BYTES:
+        # The last line of the sample is probably cut: don't let it vote.
+        text = text[: text.rfind("\n") + 1] or text
+    cr_newlines = "\r" in text and "\n" not in text
+    text = _fix_newlines(text)
+    delimiter = delimiter or detect_delimiter(text)
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) >= HEAD_ROWS:
+                break
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot be read as delimited text ({exc})") from None
+    return DelimitedHead(encoding, delimiter, rows, cr_newlines)
+
+
+def _fix_newlines(text: str) -> str:
+    # Classic Mac files end lines with CR alone, which polars does not split on.
+    if "\r" in text and "\n" not in text:
+        return text.replace("\r", "\n")
+    return text
+
+
+def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl.DataFrame:
+    """The whole file from record ``skip_rows`` on, every cell a string, no header applied.
+
+    Columns are ``column_0``, ``column_1``, …; the width is that of record ``skip_rows``
+    (normally the header row), so frame row ``i`` is record ``skip_rows + i`` of the file,
+    i.e. spreadsheet row ``skip_rows + i + 1``. Blank lines stay as all-null rows, so row
+    numbers match what a spreadsheet program shows.
+    """
+    import polars as pl
+
+    kwargs = {
+        "has_header": False,
+        "separator": head.delimiter,
+        "infer_schema": False,
+        "skip_rows": skip_rows,
+        "truncate_ragged_lines": True,
+        "quote_char": '"',
+        "raise_if_empty": False,
+    }
+    if head.encoding in _UTF8 and not head.cr_newlines:
+        try:
+            return pl.read_csv(path, encoding="utf8", **kwargs)
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise InputError(f"{path}: cannot be read as delimited text ({_first_line(exc)})") from None
+            # Valid UTF-8 at the start, something else further down: decode the whole file.
+    data = _read_all(path)
+    encoding = textio.detect_encoding(data) if head.encoding in _UTF8 else head.encoding
+    head.encoding = encoding
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        text = _strip_bom(data).decode(codec)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: cannot be decoded as {encoding} at byte {exc.start}") from None
+    del data
+    text = _fix_newlines(text)
+    try:
+        return pl.read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot be read as delimited text ({_first_line(exc)})") from None
+
+
+def _read_all(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass
+class Sheet:
+    """One worksheet: its name and its cells (frame row ``i`` is spreadsheet row ``i + 1``)."""
+
+    name: str
+    frame: pl.DataFrame
+
+
+def read_workbook(path: Path) -> list[Sheet]:
+    """Every sheet of an xlsx/xlsm/xls/ods workbook, in workbook order, all cells as strings.
+
+    Dates come back as ISO text (``1987-05-01 00:00:00`` for a date cell), numbers as their
+    shortest text (``2009``, ``2010.5``). Raises InputError when the file is not a workbook.
+    """
+    import polars as pl
+
+    try:
+        sheets = pl.read_excel(
+            path,
+            sheet_id=0,
+            engine="calamine",
+            has_header=False,
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+            # skip_rows=0: calamine would otherwise drop leading blank rows and the row
+            # numbers we report would no longer match the spreadsheet.
+            read_options={"dtypes": "string", "skip_rows": 0},
+        )
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except Exception as exc:  # fastexcel raises its own types for corrupt or foreign files
+        raise InputError(f"{path}: cannot be read as a spreadsheet ({_first_line(exc)})") from None
+    out = []
+    for name, frame in sheets.items():
+        if frame.width and any(dtype != pl.String for dtype in frame.dtypes):
+            frame = frame.with_columns(pl.all().cast(pl.String))
+        out.append(Sheet(name, frame))
+    return out
+
+
+def head_rows(frame: pl.DataFrame, n: int = HEAD_ROWS) -> list[list[str | None]]:
+    """The first ``n`` rows of a grid frame as lists of cells, for header finding."""
+    return [list(row) for row in frame.head(n).iter_rows()]
+
+
+# ---------------------------------------------------------------------------
+# Whole-column building blocks for turning a mapped grid into raw canonical columns.
+
+
+def blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every empty or whitespace-only cell becomes null (one vectorized pass)."""
+    import polars as pl
+
+    return frame.with_columns(
+        pl.when(pl.col(pl.String).str.strip_chars() != "").then(pl.col(pl.String)).name.keep()
+    )
+
+
+#: Joins values inside one cell while lists are built; never found in contact data.
+_UNIT = "\x1f"
+
+
+def list_of(exprs: list[pl.Expr], *, split: str | None = None) -> pl.Expr:
+    """One list column from several text columns, nulls dropped, order kept; null when all are null.
+
+    :param split: also split each cell on this separator (Google's ``" ::: "``).
+
+    Built as one joined string split once: much faster over a million rows than
+    ``concat_list`` of single-element lists.
+    """
+    import polars as pl
+
+    if split:
+        exprs = [e.str.replace_all(split, _UNIT, literal=True) for e in exprs]
+    text = exprs[0] if len(exprs) == 1 else pl.concat_str(exprs, separator=_UNIT, ignore_nulls=True)
+    return pl.when(text != "").then(text.str.split(_UNIT))
+
+
+def via_uniques(
+    frame: pl.DataFrame, column: str, fn, *, dtype: pl.DataType | None = None, limit: int = 100_000
+) -> pl.Expr:
+    """``fn(pl.col(column))`` computed once per distinct value and mapped back onto the column.
+
+    For low-cardinality columns (class years, flags, "City, ST") this turns a regex pass
+    over a million rows into one over a few hundred values and a hash lookup. Above
+    ``limit`` distinct values it simply returns ``fn(pl.col(column))``.
+    """
+    import polars as pl
+
+    values = frame.get_column(column).drop_nulls().unique()
+    if values.len() > limit:
+        return fn(pl.col(column))
+    mapped = pl.DataFrame({"v": values}).select(fn(pl.col("v")).alias("m")).get_column("m")
+    dtype = dtype or mapped.dtype
+    return pl.col(column).replace_strict(values, mapped, default=None, return_dtype=dtype)
+
+
+def joined(exprs: list[pl.Expr], separator: str = ", ") -> pl.Expr:
+    """Several text columns joined with ``separator`` (nulls skipped); null when all are null."""
+    import polars as pl
+
+    if len(exprs) == 1:
+        return exprs[0]
+    text = pl.concat_str(exprs, separator=separator, ignore_nulls=True)
+    return pl.when(text != "").then(text)
+
+
+def json_object(pairs: list[tuple[str, pl.Expr]], frame: pl.DataFrame | None = None) -> pl.Expr:
+    """A JSON object per row of the non-null ``(key, text expression)`` pairs; null when none.
+
+    Values are escaped by polars' own JSON encoder, so any text survives a round trip.
+    Given the ``frame`` the expressions run on, a column in which no value needs escaping
+    (no quote, backslash or control character: nearly always) is quoted by plain
+    concatenation instead, which is several times faster over a million rows.
+    """
+    import json
+
+    import polars as pl
+
+    if not pairs:
+        return pl.lit(None, dtype=pl.String)
+    members = []
+    for key, expr in pairs:
+        text = expr.cast(pl.String)
+        name = json.dumps(key, ensure_ascii=False)
+        plain = frame is not None and not frame.select(text.str.contains(_NEEDS_ESCAPE).any()).item()
+        if plain:
+            # concat_str is null when the value is null: no when/then needed.
+            members.append(pl.concat_str([pl.lit(name + ':"'), text, pl.lit('"')]))
+        else:
+            # {"v":<value>} → <value>, escaped exactly as JSON wants it.
+            encoded = pl.struct(text.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+            members.append(pl.when(text.is_not_null()).then(pl.lit(name + ":") + encoded))
+    body = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return pl.when(body != "").then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+
+
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
+def unique_keys(names: list[str]) -> list[str]:
+    """``names`` with repeats made unique (``Phone``, ``Phone (2)``) for use as JSON keys."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        out.append(name if count == 1 else f"{name} ({count})")
+    return out
+
+
+def sniff_rows(path: Path, head: bytes, limit: int = 10) -> list[list[str]]:
+    """The first ``limit`` records of a delimited file from its head bytes, for ``sniff``.
+
+    Empty when the head is not delimited text (binary, a workbook, undecodable); never raises.
+    """
+    try:
+        rows = sniff_delimited(path, head).rows
+    except (InputError, UnicodeError, LookupError, csv.Error):
+        return []
+    return rows[:limit]
+
+
+def is_workbook(path: Path, head: bytes) -> bool:
+    """True when ``path`` is named like a workbook and its first bytes agree (zip or OLE2)."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return False
+    return head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
+    """The first text cells of an xlsx/xlsm workbook, read from at most ``limit`` bytes.
+
+    For sniffing without loading a sheet: a workbook's shared strings are stored in order
+    of first appearance, so titles and header names come first; a workbook with inline
+    strings has them in its first worksheet instead. Empty for anything else (an ``.xls``,
+    an ``.ods``, a damaged file): the caller then knows nothing and should say so.
+    """
+    import html
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            part = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None
+            if part is None:
+                sheets = sorted(
+                    n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")
+                )
+                part = sheets[0] if sheets else None
+            if part is None:
+                return []
+            with archive.open(part) as stream:
+                chunk = stream.read(limit).decode("utf-8", errors="ignore")
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+        return []
+    return [html.unescape(text) for text in re.findall(r"<t(?:\s[^>]*)?>([^<]*)</t>", chunk)]

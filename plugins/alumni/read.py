@@ -1,0 +1,136 @@
+"""Read an alumni directory (workbook or delimited text) into raw canonical records.
+
+The flow for one file: read the grid(s) with :mod:`pipeline.tabular` (every sheet of a
+workbook; a delimited file after sniffing its encoding and delimiter), find the header row
+by content in the first rows (:func:`pipeline.headers.find_header_row`), match the headers
+to fields through :mod:`plugins.alumni.aliases` and the user's kith.toml overrides, then
+build the records with :mod:`plugins.alumni.build`. Sheets without a header of contact
+columns (notes, summaries) are skipped and named in ``info["skipped_sheets"]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline import tabular
+from pipeline.contracts import ImportOptions, ImportResult, Reject
+from pipeline.errors import ConfigError, InputError
+from pipeline.headers import AliasIndex, HeaderMapping, find_header_row, match_headers, unused_overrides
+from plugins.alumni.aliases import ALIASES, MULTI, allowed_targets
+from plugins.alumni.build import build_grid
+
+_INDEX: AliasIndex | None = None
+
+
+def alias_index() -> AliasIndex:
+    """The compiled alias table (built once per process)."""
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = AliasIndex(ALIASES, multi=MULTI)
+    return _INDEX
+
+
+def map_headers(headers: list[object], options: ImportOptions, path: Path) -> HeaderMapping:
+    """The header mapping with the user's overrides, or a ConfigError naming the file."""
+    try:
+        return match_headers(headers, alias_index(), overrides=options.mapping, allowed=allowed_targets())
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
+    """Read the whole directory; see the module docstring for the steps."""
+    info: dict[str, Any] = {
+        "encoding": None,
+        "mapping": {},
+        "mapping_explained": [],
+        "skipped_sheets": {},
+        "warnings": [],
+    }
+    frames: list[pl.DataFrame] = []
+    rejects: list[Reject] = []
+    dropped = {"blank": 0, "repeated header": 0, "total": 0}
+    unparsed_years = 0
+    all_headers: list[object] = []
+
+    for sheet_name, grid, header_pos, first_row_of_grid in _grids(path, info):
+        headers = [cell if cell is not None else "" for cell in grid.row(header_pos)]
+        all_headers += headers
+        mapping = map_headers(headers, options, path)
+        if not mapping.targets() - {"source_key"}:
+            where = f"sheet {sheet_name!r}" if sheet_name else "the header"
+            raise InputError(f"{path}: {where} has no column that maps to a contact field")
+        for header, target in mapping.as_dict().items():
+            info["mapping"].setdefault(header, target)
+        where = f"{sheet_name}: " if sheet_name is not None else ""
+        info["mapping_explained"] += [where + line for line in mapping.explain()]
+        body = grid.slice(header_pos + 1)
+        built = build_grid(
+            body,
+            mapping,
+            first_row=first_row_of_grid + header_pos + 1,
+            ref_prefix=f"{sheet_name}!" if sheet_name is not None else "row ",
+            options=options,
+            from_workbook=sheet_name is not None,
+        )
+        frames.append(built.records)
+        rejects += built.rejects
+        unparsed_years += built.unparsed_years
+        for reason, count in built.dropped.items():
+            dropped[reason] += count
+
+    if not frames:
+        raise InputError(
+            f"{path}: no sheet has a header row with contact columns (name, email, phone …) "
+            f"in its first {tabular.HEAD_ROWS} rows"
+        )
+    records = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+
+    warnings: list[str] = info["warnings"]
+    for header in unused_overrides(all_headers, options.mapping):
+        warnings.append(f"kith.toml maps column {header!r}, but the file has no such column")
+    if dropped["repeated header"]:
+        warnings.append(f"skipped {dropped['repeated header']} repeated header row(s)")
+    if dropped["total"]:
+        warnings.append(f"skipped {dropped['total']} total row(s)")
+    if unparsed_years:
+        warnings.append(f"{unparsed_years} class year(s) not understood; kept in extra")
+    info["dropped_rows"] = dropped
+    return ImportResult(records, rejects, info)
+
+
+def _grids(path: Path, info: dict[str, Any]):
+    """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0)``."""
+    index = alias_index()
+    if path.suffix.lower() in tabular.WORKBOOK_SUFFIXES:
+        # A workbook has no text encoding to report; say what was read instead.
+        info["encoding"] = f"{path.suffix.lower()[1:]} workbook"
+        for sheet in tabular.read_workbook(path):
+            if sheet.frame.height == 0 or sheet.frame.width == 0:
+                info["skipped_sheets"][sheet.name] = "empty"
+                continue
+            position = find_header_row(tabular.head_rows(sheet.frame), index)
+            if position is None:
+                info["skipped_sheets"][sheet.name] = (
+                    f"no header row with contact columns in the first {tabular.HEAD_ROWS} rows"
+                )
+                continue
+            yield sheet.name, sheet.frame, position, 1
+        return
+    head = tabular.sniff_delimited(path)
+    position = find_header_row(head.rows, index)
+    if position is None:
+        raise InputError(
+            f"{path}: no header row with contact columns (name, email, phone …) "
+            f"in the first {len(head.rows)} rows"
+        )
+    header_width = len(head.rows[position])
+    if any(any(c.strip() for c in row[header_width:]) for row in head.rows[position + 1 :]):
+        info["warnings"].append("some rows have more fields than the header; the extra fields were cut")
+    grid = tabular.read_delimited(path, head, skip_rows=position)
+    info["encoding"] = head.encoding
+    info["delimiter"] = head.delimiter
+    yield None, grid, 0, position + 1

@@ -1,0 +1,173 @@
+"""Tests for the alumni-directory importer (plugins.alumni) on CRM-like exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline.contracts import ImportOptions
+from pipeline.errors import ConfigError, InputError
+from pipeline.normalize import normalize_records
+from pipeline.schema import validate_raw
+from plugins.alumni import AlumniImporter
+
+FIX = Path(__file__).parent / "fixtures" / "alumni"
+
+
+def read(path: Path, **options):
+    result = AlumniImporter().read(path, ImportOptions(**options))
+    validate_raw(result.records, "alumni")
+    return result
+
+
+def by_key(frame: pl.DataFrame, key: str) -> dict:
+    rows = frame.filter(pl.col("source_key") == key).to_dicts()
+    assert len(rows) == 1, key
+    return rows[0]
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return read(FIX / "directory.xlsx", school="Springfield University")
+
+
+def test_workbook_header_found_under_merged_title_rows(directory):
+    maria = by_key(directory.records, "A-10001")
+    assert maria["source_ref"] == "Alumni!5"  # title, subtitle, blank, header on row 4
+    assert (maria["given_name"], maria["family_name"]) == ("Maria", "Gonzalez")
+    assert maria["class_year"] == "2009"
+    assert maria["emails"] == ["maria.gonzalez@example.com"]
+    assert maria["phones"] == ["(206) 555-0142"]
+    assert (maria["city"], maria["region"], maria["country"]) == ("Seattle", "WA", "USA")
+    assert (maria["organization"], maria["title"], maria["degree"]) == (
+        "Northwind Traders",
+        "Product Manager",
+        "BA",
+    )
+    assert maria["school"] == "Springfield University"  # from the workspace: the file doesn't say
+    assert maria["channel"] == "alumni"
+    assert json.loads(maria["extra"]) == {"maiden_name": "Reyes", "major": "Economics"}
+
+
+def test_two_digit_class_year_nickname_and_ordered_emails(directory):
+    bob = by_key(directory.records, "A-10002")
+    assert bob["class_year"] == "2006"  # written '06
+    assert (bob["given_name"], bob["nickname"]) == ("Robert", "Bob")
+    assert bob["emails"] == ["bob.kowalski@example.org", "robert.kowalski@example.com"]
+    assert json.loads(bob["extra"])["Spouse Name"] == "Anna Kowalski"
+
+
+def test_flags_become_tags(directory):
+    assert by_key(directory.records, "A-10003")["tags"] == ["deceased"]
+    assert by_key(directory.records, "A-10004")["tags"] == ["lost"]
+    assert by_key(directory.records, "A-10005")["tags"] == ["do-not-contact"]  # Accept Email = No
+    assert by_key(directory.records, "A-10006")["tags"] is None
+
+
+def test_noise_rows_dropped_and_nameless_row_rejected(directory):
+    records, info = directory.records, directory.info
+    assert records.height == 40
+    assert records["source_key"].n_unique() == 40
+    assert not records["given_name"].is_in(["First Name", "Total"]).any()
+    assert info["dropped_rows"] == {"blank": 2, "repeated header": 1, "total": 1}
+    assert [(r.ref, r.reason) for r in directory.rejects] == [
+        ("Alumni!49", "no name, email or phone in this row")
+    ]
+    # rows after the repeated header keep their true spreadsheet row numbers
+    assert by_key(records, "A-10040")["source_ref"] == "Alumni!46"
+
+
+def test_info_reports_mapping_and_skipped_sheet(directory):
+    info = directory.info
+    assert info["skipped_sheets"] == {"Notes": "no header row with contact columns in the first 60 rows"}
+    assert info["mapping"]["Class Yr"] == "class_year"
+    assert info["mapping"]["E-mail Address"] == "emails"
+    assert info["mapping"]["Accept Email"] == "opt_in"
+    assert info["mapping"]["Spouse Name"] == "extra"
+    assert info["encoding"] == "xlsx workbook"
+    assert "Alumni: 'Class Yr' → class_year (exact match of 'Class Yr')" in info["mapping_explained"]
+    assert "skipped 1 repeated header row(s)" in info["warnings"]
+
+
+def test_raisers_edge_latin1_semicolon_export():
+    result = read(FIX / "raisers_edge_latin1.csv", school="Springfield University")
+    records = result.records
+    assert result.info["delimiter"] == ";"
+    assert result.info["encoding"] not in ("utf-8", "utf-8-sig")
+    jose = by_key(records, "1187")
+    assert (jose["given_name"], jose["family_name"], jose["nickname"]) == ("José", "Muñoz", "Pepe")
+    assert jose["source_ref"] == "row 4"
+    # Raiser's Edge phone slots also hold emails
+    assert jose["emails"] == ["jose.munoz@example.org"] and jose["phones"] is None
+    assert (jose["street"], jose["city"], jose["postal_code"]) == ("12 Rue Saint-Honoré", "Québec", "G1R 4P5")
+    zoe = by_key(records, "1188")
+    assert zoe["family_name"] == "Brontë-Fähnrich"
+    assert json.loads(zoe["extra"]) == {
+        "maiden_name": "Weiß",
+        "CnPh_1_01_Phone_type": "Home",
+        "Gf_Total_Amount": "0.00",
+    }
+    assert by_key(records, "1189")["tags"] == ["deceased"]
+    ana = by_key(records, "1191")
+    assert ana["class_year"] is None and json.loads(ana["extra"])["CnBio_Class_of"] == "junk"
+    assert "1 class year(s) not understood; kept in extra" in result.info["warnings"]
+    assert [r.ref for r in result.rejects] == ["row 7"]
+
+
+def test_messy_headers_full_name_status_and_typos():
+    result = read(FIX / "messy_headers.csv")
+    records = result.records
+    assert result.info["mapping"]["Emial Address"] == "emails"
+    assert result.info["mapping"]["Postion"] == "title"
+    assert result.info["encoding"] == "utf-8-sig"
+    rows = {r["full_name"]: r for r in records.to_dicts()}
+    assert set(rows) == {"Gonzalez, Maria", "Kowalski, Robert (Bob)", "Priya Patel", "Tom O'Neil"}
+    maria = rows["Gonzalez, Maria"]
+    assert maria["school"] == "Springfield University" and maria["class_year"] == "2009"
+    assert maria["linkedin_url"] == "linkedin.com/in/maria-gonzalez-ex"
+    assert json.loads(maria["extra"]) == {"Status": "Active", "Favourite Color": "teal"}
+    assert rows["Kowalski, Robert (Bob)"]["tags"] == ["deceased"]
+    assert rows["Priya Patel"]["tags"] == ["lost"] and rows["Priya Patel"]["class_year"] == "2011"
+    assert rows["Tom O'Neil"]["tags"] == ["do-not-contact"] and rows["Tom O'Neil"]["class_year"] == "1989"
+    assert result.info["dropped_rows"]["total"] == 1
+
+
+def test_overrides_from_kith_toml(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("Name,Email,Location,Team\nAnn Lee,ann@example.com,Boston,Rowing\n")
+    result = read(path, mapping={"Location": "extra", "Team": "department", "Nowhere": "city"})
+    row = result.records.row(0, named=True)
+    assert row["department"] == "Rowing" and "city" not in result.records.columns
+    assert json.loads(row["extra"]) == {"Location": "Boston"}
+    assert result.info["mapping"]["Location"] == "extra"
+    assert "kith.toml maps column 'Nowhere', but the file has no such column" in result.info["warnings"]
+    with pytest.raises(ConfigError, match="d.csv: mapping for 'Team' names unknown field 'squad'"):
+        read(path, mapping={"Team": "squad"})
+
+
+def test_channel_option_and_pipe_delimited_tsv(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("ID|First|Last|Grad Year\n7|Ann|Lee|2001\n")
+    row = read(path, channel="other").records.row(0, named=True)
+    assert (row["source_key"], row["given_name"], row["class_year"], row["channel"]) == (
+        "7",
+        "Ann",
+        "2001",
+        "other",
+    )
+
+
+def test_file_without_a_header_is_an_input_error(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("1,2,3\n4,5,6\n")
+    with pytest.raises(InputError, match="numbers.csv: no header row with contact columns"):
+        read(path)
+
+
+def test_output_survives_core_normalization(directory):
+    normalized = normalize_records(directory.records).frame
+    assert normalized.schema["class_year"] == pl.Int32
+    assert normalized.filter(pl.col("source_key") == "A-10001")["class_year"].to_list() == [2009]
