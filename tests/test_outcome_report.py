@@ -435,3 +435,67 @@ def test_exporter_rejects_bad_options(workspace, pm, tmp_path):
         context = ExportContext(store, tmp_path, AS_OF, options={"filename": "../x.xlsx"})
         with pytest.raises(ConfigError, match="plain .xlsx file name"):
             exporter.write(context)
+
+
+def test_end_to_end_through_the_cli_with_the_real_journal(runner, tmp_path, samples):
+    from pipeline.cli import app
+
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    (ws / "kith.toml").write_text(
+        '[workspace]\nowner_name = "Jordan Rivera"\nowner_email = "jordan.rivera@example.com"\n',
+        encoding="utf-8",
+    )
+    w = ["-w", str(ws)]
+    assert runner.invoke(app, [*w, "import", str(samples / "linkedin" / "Connections.csv")]).exit_code == 0
+    for args in (
+        [
+            "log",
+            "met",
+            "Maria Gonzalez",
+            "--channel",
+            "alumni",
+            "--date",
+            "2026-01-13",
+            "--note",
+            "Alumni mixer",
+        ],
+        ["log", "referral", "Ken Watanabe", "--via", "Maria Gonzalez", "--date", "2026-01-20"],
+        ["log", "meeting", "Ken Watanabe", "--date", "2026-02-05"],
+        ["log", "call", "Robert Kowalski", "--date", "2026-02-09"],
+        ["outcome", "accepted a job with Contoso", "--date", "2026-03-01"],
+    ):
+        result = runner.invoke(app, [*w, *args])
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "week"
+    result = runner.invoke(
+        app, [*w, "report", "outcome_report", "--as-of", "2026-03-09", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out / "outcome-report.xlsx")
+    summary = _cells(wb["Summary"])
+    assert (
+        summary["Ready to paste"].value
+        == "After talking to three people, I decided to accept a job with Contoso."
+    )
+    assert summary["Chain to the outcome"].value == "Maria Gonzalez → Ken Watanabe → Contoso"
+    assert summary["Channel that led to the outcome"].value == "alumni"
+    maria = next(r for r in wb["Helpers"].iter_rows(min_row=2, values_only=True) if r[0] == "Maria Gonzalez")
+    assert maria[5] == "Alumni mixer" and maria[13].endswith("That introduction is what led me to Contoso.")
+    draft = email.message_from_bytes(
+        (out / "drafts" / "01-maria-gonzalez.eml").read_bytes(), policy=email.policy.default
+    )
+    assert draft["To"] == "Maria Gonzalez <maria.gonzalez@example.com>"
+    assert draft["From"] == "Jordan Rivera <jordan.rivera@example.com>"
+
+    # Logging the outcome report to Maria shows up as "report sent".
+    assert (
+        runner.invoke(app, [*w, "log", "outcome_report", "Maria Gonzalez", "--date", "2026-03-10"]).exit_code
+        == 0
+    )
+    again = runner.invoke(app, [*w, "report", "outcome_report", "--as-of", "2026-03-10", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert (
+        _cells(load_workbook(out / "outcome-report.xlsx")["Summary"])["Outcome reports sent"].value
+        == "1 of 3"
+    )
