@@ -38,6 +38,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.journal_import",
     "plugins.followup_rules",
     "plugins.followups_export",
+    "plugins.outcome_report",
+    "plugins.contacts_export",
 )
 
 
