@@ -31,7 +31,7 @@ import polars as pl
 
 from pipeline.errors import UsageError
 from pipeline.fileio import atomic_write
-from pipeline.safety import _PHONE_LIKE, FORMULA_TRIGGERS, looks_like_formula, neutralise_formula
+from pipeline.safety import FORMULA_TRIGGERS, PHONE_PATTERN, looks_like_formula, neutralise_formula
 
 FORMATS = ("csv", "xlsx", "vcf", "jsonl", "google-csv")
 LIST_SEPARATOR = "; "
@@ -61,7 +61,7 @@ GOOGLE_HEAD = [
 YEARLESS = r"^--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 TRIGGER_PATTERN = "^[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
 #: safety's phone exemption, for polars (the same regular expression, run in Rust).
-PHONE_PATTERN = _PHONE_LIKE.pattern
+PHONE_REGEX = PHONE_PATTERN.pattern  # the same rule, as text for polars
 
 
 def _jsonl_lines(frame: pl.DataFrame):
@@ -83,7 +83,7 @@ def guarded(text: pl.Expr, exempt: pl.Expr | None = None) -> pl.Expr:
     Text that starts with ``= + - @``, tab or CR gets a ``'`` in front, unless it is a phone
     number (``+12065550142`` stays usable) or ``exempt`` is true for the row.
     """
-    risky = text.str.contains(TRIGGER_PATTERN) & ~text.str.contains(PHONE_PATTERN)
+    risky = text.str.contains(TRIGGER_PATTERN) & ~text.str.contains(PHONE_REGEX)
     if exempt is not None:
         risky = risky & ~exempt
     return pl.when(risky).then(pl.lit("'") + text).otherwise(text)
@@ -101,7 +101,7 @@ def csv_ready(frame: pl.DataFrame, exempt: dict[str, pl.Expr] | None = None) -> 
         col = pl.col(name)
         if isinstance(dtype, pl.List):
             items = col.cast(pl.List(pl.String))
-            all_phones = items.list.eval(pl.element().str.contains(PHONE_PATTERN)).list.all()
+            all_phones = items.list.eval(pl.element().str.contains(PHONE_REGEX)).list.all()
             exprs.append(guarded(items.list.join(LIST_SEPARATOR), all_phones).alias(name))
         elif dtype == pl.Date:
             exprs.append(col.dt.to_string("%Y-%m-%d").alias(name))
