@@ -189,7 +189,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
                         found[k] = v
                         warnings.append((ref, _MESSAGES[k]))
                 merged.append(_merge_extra(olds[i], found))
-            extra = extra.scatter(idx, pl.Series(merged, dtype=pl.String))
+            extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
     if extra is not None:
         out["extra"] = extra
 

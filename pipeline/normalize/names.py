@@ -119,6 +119,14 @@ def _first_word(s: pl.Series) -> pl.Series:
     return s.str.extract(r"^(\S+)", 1).str.to_lowercase().str.replace_all(r"[.,]", "")
 
 
+def _narrow(mask: pl.Series, fn) -> pl.Series:
+    """``mask`` with its true rows re-decided by ``fn(row indices) -> Boolean Series``."""
+    idx = mask.arg_true()
+    if idx.len() == 0:
+        return mask
+    return mask.clone().scatter(idx, fn(idx).fill_null(False))
+
+
 def _per_distinct(cols: dict[str, pl.Series], mask: pl.Series, inputs, fn, outputs) -> None:
     """Run ``fn`` once per distinct input tuple of the masked rows; scatter outputs back."""
     idx = mask.fill_null(False).arg_true()
@@ -128,11 +136,78 @@ def _per_distinct(cols: dict[str, pl.Series], mask: pl.Series, inputs, fn, outpu
     results = {key: fn(*key) for key in set(rows)}
     for j, out in enumerate(outputs):
         values = pl.Series([results[r][j] for r in rows], dtype=pl.String)
-        cols[out] = cols[out].scatter(idx, values)
+        cols[out] = cols[out].clone().scatter(idx, values)
 
 
 def _joined(*values: str | None, sep: str = " ") -> str | None:
     return sep.join(v for v in values if v) or None
+
+
+def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
+    """Rows whose name fields have no lower-case letter and at least three capitals.
+
+    Each column is only looked at on the rows still in question, so ordinary rows cost one
+    regex pass over their first non-empty name field.
+    """
+    n = len(cols["full_name"])
+    mask = pl.Series([True] * n)
+    for c in _CASED:
+        col = cols[c]
+        mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains("[a-z]").fill_null(False))
+    if not mask.any():
+        return mask
+
+    def exact(idx: pl.Series) -> pl.Series:
+        sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
+        return sub.select(
+            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Ll}").fill_null(False) for c in _CASED)
+            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
+        )[:, 0]
+
+    return _narrow(mask, exact)
+
+
+def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series) -> None:
+    """Fill the parts from ``full_name`` on the ``need`` rows: regex for the plain
+    "Given [Middle] Family" form, the parser for the rest (per distinct value).
+    """
+    idx = need.arg_true()
+    full = cols["full_name"].gather(idx)
+    groups = full.str.extract_groups(_FAST_FULL)
+    g, m, f = (groups.struct.field(k) for k in ("1", "2", "3"))
+    blocked = CREDENTIALS | SUFFIXES | PARTICLES
+    fast = (
+        g.is_not_null()
+        & ~g.str.to_lowercase().str.strip_chars_end(".").is_in(PREFIXES)
+        & ~f.str.to_lowercase().str.strip_chars_end(".").is_in(blocked)
+        & ~m.str.to_lowercase().str.strip_chars_end(".").is_in(blocked).fill_null(False)
+    ).fill_null(False)
+    hit = idx.filter(fast)
+    if hit.len():
+        for column, values in (("given_name", g), ("middle_name", m), ("family_name", f)):
+            cols[column] = cols[column].clone().scatter(hit, values.filter(fast))
+
+    def parse(text, shouted, prefix, suffix, nickname):
+        p = parse_name(text, shouting=shouted)
+        return (
+            _joined(prefix, p.prefix),
+            p.given,
+            p.middle,
+            p.family,
+            _joined(suffix, p.suffix, sep=", "),
+            nickname or p.nickname,
+        )
+
+    slow = need.clone().scatter(hit, False) if hit.len() else need
+    cols["__shouted"] = shouting
+    _per_distinct(
+        cols,
+        slow,
+        ["full_name", "__shouted", "prefix", "suffix", "nickname"],
+        parse,
+        ["prefix", "given_name", "middle_name", "family_name", "suffix", "nickname"],
+    )
+    del cols["__shouted"]
 
 
 def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
@@ -145,103 +220,60 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         for c in NAME_COLUMNS
     }
 
-    # 2. Shouting: cheap ASCII test first, the exact Unicode test only on the candidates.
-    no_ascii_lower = pl.DataFrame(cols).select(
-        ~pl.any_horizontal(pl.col(c).str.contains("[a-z]").fill_null(False) for c in _CASED)
-    )[:, 0]
-    cand = pl.DataFrame(cols).filter(no_ascii_lower)
-    if cand.height:
-        exact = cand.select(
-            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Ll}").fill_null(False) for c in _CASED)
-            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
-        )[:, 0]
-        shouting = no_ascii_lower.scatter(no_ascii_lower.arg_true(), exact)
-    else:
-        shouting = no_ascii_lower
+    # 2. Shouting.
+    shouting = _shouting(cols)
     for c in _CASED:
         _per_distinct(
-            cols, shouting & cols[c].is_not_null(), [c], lambda v, _c=c: (fix_case(v, family=_c == "family_name"),), [c]
+            cols,
+            shouting & cols[c].is_not_null(),
+            [c],
+            lambda v, _c=c: (fix_case(v, family=_c == "family_name"),),
+            [c],
         )
 
-    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
-
-    # 3a. Credentials or suffixes inside the family name.
+    # 3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr").
     fam = cols["family_name"]
-    fam_fix = fam.str.contains(",", literal=True) | (
-        fam.str.contains(" ", literal=True) & _last_word(fam).is_in(CREDENTIALS | SUFFIXES)
+    fam_fix = _narrow(
+        fam.str.contains("[, ]").fill_null(False),
+        lambda idx: fam.gather(idx).str.contains(",", literal=True)
+        | _last_word(fam.gather(idx)).is_in(CREDENTIALS | SUFFIXES),
     )
 
-    def _family(family, suffix):
-        new_family, moved = split_family(family)
+    def family(value, suffix):
+        new_family, moved = split_family(value)
         return new_family, _joined(suffix, moved, sep=", ")
 
-    _per_distinct(cols, fam_fix, ["family_name", "suffix"], _family, ["family_name", "suffix"])
+    _per_distinct(cols, fam_fix, ["family_name", "suffix"], family, ["family_name", "suffix"])
 
-    # 3b. A title or quoted nickname inside the given name.
+    # 3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"').
     giv = cols["given_name"]
-    giv_fix = (giv.str.contains(" ", literal=True) & _first_word(giv).is_in(PREFIXES)) | giv.str.contains(
-        r"[\"“(]"
+    giv_fix = _narrow(
+        giv.str.contains(r"[ \"“(]").fill_null(False),
+        lambda idx: giv.gather(idx).str.contains(r"[\"“(]") | _first_word(giv.gather(idx)).is_in(PREFIXES),
     )
 
-    def _given(given, prefix, nickname):
-        new_prefix, new_given, nick = split_given(given)
+    def given(value, prefix, nickname):
+        new_prefix, new_given, nick = split_given(value)
         return new_given, _joined(prefix, new_prefix), nickname or nick
 
-    _per_distinct(
-        cols, giv_fix, ["given_name", "prefix", "nickname"], _given, ["given_name", "prefix", "nickname"]
-    )
+    _per_distinct(cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"])
 
     # 4. Parts from full_name where the source gave none.
-    full = cols["full_name"]
-    need = ~has_parts & full.is_not_null()
+    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
+    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
     if need.any():
-        groups = full.str.extract_groups(_FAST_FULL)
-        g, m, f = (groups.struct.field(k) for k in ("1", "2", "3"))
-        fast = (
-            need
-            & g.is_not_null()
-            & ~_first_word(g).is_in(PREFIXES)
-            & ~_last_word(f).is_in(CREDENTIALS | SUFFIXES | PARTICLES)
-            & ~_first_word(m).is_in(PARTICLES | CREDENTIALS | SUFFIXES).fill_null(False)
-        ).fill_null(False)
-        idx = fast.arg_true()
-        if idx.len():
-            cols["given_name"] = cols["given_name"].scatter(idx, g.gather(idx))
-            cols["middle_name"] = cols["middle_name"].scatter(idx, m.gather(idx))
-            cols["family_name"] = cols["family_name"].scatter(idx, f.gather(idx))
+        _parse_full(cols, need, shouting)
 
-        def _parse(text, shouted, prefix, suffix, nickname):
-            p = parse_name(text, shouting=shouted == "1")
-            return (
-                _joined(prefix, p.prefix),
-                p.given,
-                p.middle,
-                p.family,
-                _joined(suffix, p.suffix, sep=", "),
-                nickname or p.nickname,
-            )
-
-        cols["__shouted"] = pl.select(pl.when(pl.lit(shouting)).then(pl.lit("1"))).to_series()
-        _per_distinct(
-            cols,
-            need & ~fast,
-            ["full_name", "__shouted", "prefix", "suffix", "nickname"],
-            _parse,
-            ["prefix", "given_name", "middle_name", "family_name", "suffix", "nickname"],
-        )
-        del cols["__shouted"]
-
-    # 5. full_name from the parts.
-    if full.null_count():
-        built = pl.DataFrame(cols).select(
-            pl.concat_str(
-                [pl.col(c) for c in ("prefix", "given_name", "middle_name", "family_name", "suffix")],
-                separator=" ",
-                ignore_nulls=True,
-            )
+    # 5. full_name from the parts where the source gave none.
+    missing = cols["full_name"].is_null()
+    if missing.any():
+        parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
+        idx = missing.arg_true()
+        built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
+            pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
         )[:, 0]
-        built = pl.select(pl.when(pl.lit(built) != "").then(pl.lit(built))).to_series()
-        cols["full_name"] = full.fill_null(built)
+        built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
+        cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 
     # 6. Keys.
     given_f = _fold_col(cols["given_name"])
@@ -252,12 +284,12 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         pl.concat_str(["g", "f"], separator=" ", ignore_nulls=True).alias("name_key"),
     )
     name_key = keys["name_key"]
-    name_key = pl.select(pl.when(pl.lit(name_key) != "").then(pl.lit(name_key))).to_series()
-    missing = name_key.is_null() & cols["full_name"].is_not_null()
-    if missing.any():
-        name_key = name_key.fill_null(
-            pl.select(pl.when(pl.lit(missing)).then(pl.lit(fold_series(cols["full_name"])))).to_series()
-        )
+    name_key = name_key.to_frame("k").select(pl.when(pl.col("k") != "").then(pl.col("k")))[:, 0]
+    # No name parts at all (a full name of digits or emoji): fold the full name itself.
+    no_key = (name_key.is_null() & cols["full_name"].is_not_null()).fill_null(False)
+    if no_key.any():
+        idx = no_key.arg_true()
+        name_key = name_key.clone().scatter(idx, fold_series(cols["full_name"].gather(idx)))
     key_cols = {
         "name_key": name_key.alias("name_key"),
         "given_key": keys["given_key"],

@@ -29,7 +29,7 @@ import functools
 import polars as pl
 
 from pipeline.normalize.emails import SEP
-from pipeline.normalize.text import clean_text
+from pipeline.normalize.text import clean_text, on_subset
 
 # ";ext=12" protected from the ";" split by this placeholder, restored afterwards.
 _EXT_GUARD = "\x1e"
@@ -69,16 +69,18 @@ def parse_phone(text: str | None, region: str = "US") -> str | None:
     return out
 
 
-def _desc_match(nsn: pl.Expr, desc) -> pl.Expr | None:
-    if desc is None or desc.national_number_pattern is None:
-        return None
-    lengths = [n for n in desc.possible_length if n > 0]
-    if desc.possible_length == (-1,) or list(desc.possible_length) == [-1]:
-        return None
-    cond = nsn.str.contains(f"^(?:{desc.national_number_pattern})$")
-    if lengths:
-        cond = nsn.str.len_bytes().is_in(lengths) & cond
-    return cond
+def _lengths(desc) -> tuple[int, ...] | None:
+    """The desc's possible lengths; None when it has none of its own (inherits general)."""
+    lengths = tuple(n for n in desc.possible_length if n > 0)
+    return lengths or None
+
+
+def _usable(desc) -> bool:
+    return (
+        desc is not None
+        and desc.national_number_pattern is not None
+        and tuple(desc.possible_length) != (-1,)
+    )
 
 
 @functools.cache
@@ -100,88 +102,166 @@ def _fast_rules(region: str):
 
 
 def _valid_nsn(nsn: pl.Expr, meta) -> pl.Expr:
-    general = _desc_match(nsn, meta.general_desc)
-    types = [m for m in (_desc_match(nsn, getattr(meta, f, None)) for f in _TYPE_FIELDS) if m is not None]
-    if general is None or not types:
-        return pl.lit(False)
-    return general & pl.any_horizontal(types)
+    """phonenumbers' ``_number_type_helper(nsn) != UNKNOWN`` as one expression.
 
-
-def fast_phone_expr(el: pl.Expr, region: str) -> pl.Expr:
-    """E.164 for the common forms of ``region``'s numbers, null for everything else.
-
-    Never disagrees with :func:`parse_phone` where it gives a value (tested).
+    Types that share possible lengths are checked with one alternation regex (one pass
+    over the column instead of one per type).
     """
-    meta = _fast_rules(region)
-    if meta is None:
-        return pl.lit(None, dtype=pl.String)
+    general = meta.general_desc
+    if not _usable(general):
+        return pl.lit(False)
+    by_lengths: dict[tuple[int, ...] | None, list[str]] = {}
+    for name in _TYPE_FIELDS:
+        desc = getattr(meta, name, None)
+        if _usable(desc):
+            by_lengths.setdefault(_lengths(desc), []).append(desc.national_number_pattern)
+    if not by_lengths:
+        return pl.lit(False)
+    size = nsn.str.len_bytes()
+    checks = []
+    for lengths, patterns in by_lengths.items():
+        cond = nsn.str.contains("^(?:" + "|".join(f"(?:{p})" for p in patterns) + ")$")
+        checks.append(size.is_in(lengths) & cond if lengths else cond)
+    general_ok = nsn.str.contains(f"^(?:{general.national_number_pattern})$")
+    if (lengths := _lengths(general)) is not None:
+        general_ok = size.is_in(lengths) & general_ok
+    return general_ok & pl.any_horizontal(checks)
+
+
+def _fast_for(ext: pl.Series, compact: pl.Series, meta, *, national: bool) -> pl.Series:
+    """E.164 (null where undecided) for ``+<cc>`` numbers of ``meta``'s country, and its
+    national-format numbers too when ``national`` (the workspace's own region).
+    """
     cc = str(meta.country_code)
-    ext = el.str.extract(_FAST_EXT_RE, 1)
-    body = el.str.replace(_FAST_EXT_RE, "").str.replace(r"(?i)^tel:", "")
-    compact = body.str.replace_all(r"[ ().\-/]", "")
-    national = compact.str.extract(r"^([0-9]{2,17})$", 1)
-    if meta.international_prefix:
-        national = pl.when(~national.str.contains(f"^(?:{meta.international_prefix})")).then(national)
-    raw = pl.coalesce(compact.str.extract(rf"^\+{cc}([0-9]{{2,17}})$", 1), national)
     general = meta.general_desc.national_number_pattern
     npfp = meta.national_prefix_for_parsing
+    frame = pl.DataFrame({"ext": ext, "compact": compact})
+    raw = pl.col("compact").str.extract(rf"^\+{cc}([0-9]{{2,17}})$", 1)
+    if national:
+        local = pl.col("compact").str.extract(r"^([0-9]{2,17})$", 1)
+        if meta.international_prefix:
+            local = pl.when(~local.str.contains(f"^(?:{meta.international_prefix})")).then(local)
+        raw = pl.coalesce(raw, local)
+    frame = frame.with_columns(raw=raw)
     if npfp:
-        stripped = raw.str.replace(f"^(?:{npfp})", "")
-        matches = raw.str.contains(f"^(?:{npfp})")
+        # phonenumbers strips the national prefix unless the number was viable as it stood
+        # and would not be after stripping.
+        raw = pl.col("raw")
+        frame = frame.with_columns(stripped=raw.str.replace(f"^(?:{npfp})", ""))
+        stripped = pl.col("stripped")
         keep_original = raw.str.contains(f"^(?:{general})$") & ~stripped.str.contains(f"^(?:{general})$")
-        nsn = pl.when(matches & ~keep_original).then(stripped).otherwise(raw)
+        frame = frame.with_columns(
+            nsn=pl.when(raw.str.contains(f"^(?:{npfp})") & ~keep_original).then(stripped).otherwise(raw)
+        )
     else:
-        nsn = raw
-    e164 = pl.lit("+" + cc) + nsn
-    with_ext = pl.when(ext.is_not_null()).then(e164 + pl.lit(";ext=") + ext).otherwise(e164)
-    return pl.when(_valid_nsn(nsn, meta)).then(with_ext)
+        frame = frame.with_columns(nsn=pl.col("raw"))
+    frame = frame.with_columns(valid=_valid_nsn(pl.col("nsn"), meta))
+    e164 = pl.lit("+" + cc) + pl.col("nsn")
+    with_ext = pl.when(pl.col("ext").is_not_null()).then(e164 + pl.lit(";ext=") + pl.col("ext")).otherwise(e164)
+    return frame.select(pl.when(pl.col("valid")).then(with_ext))[:, 0]
 
 
-def _pieces(s: pl.Series) -> pl.Series:
-    if s.dtype == pl.Null:
-        return pl.Series(s.name, [None] * len(s), dtype=pl.List(pl.String))
+@functools.cache
+def _calling_codes() -> list[str]:
+    import phonenumbers
+
+    return [str(cc) for cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE]
+
+
+def fast_phones(values: pl.Series, region: str) -> pl.Series:
+    """E.164 for the common forms, null for everything else (left to :func:`parse_phone`).
+
+    Common forms: national or ``+<cc>`` numbers of ``region`` and ``+<cc>`` numbers of any
+    other country whose rules the fast path mirrors, in the usual punctuation, with an
+    optional ``x``/``ext``/``;ext=`` extension. Never disagrees with :func:`parse_phone`
+    where it gives a value (tested). Evaluated in steps over materialized columns: one
+    nested expression would repeat the shared sub-expressions for every check.
+    """
+    import phonenumbers
+
+    n = len(values)
+    # Extensions and "tel:" are rare: only values with an x, ;, # or : pay for those regexes.
+    rare = values.str.contains(r"[xX;#:]").fill_null(False)
+    ext = on_subset(
+        pl.Series("ext", [None] * n, dtype=pl.String),
+        rare,
+        lambda _: values.filter(rare).str.extract(_FAST_EXT_RE, 1),
+    )
+    body = on_subset(values, rare, lambda sub: sub.str.replace(_FAST_EXT_RE, "").str.replace(r"(?i)^tel:", ""))
+    compact = body.str.replace_all(r"[ ().\-/]", "")
+    meta = _fast_rules(region)
+    out = (
+        _fast_for(ext, compact, meta, national=True)
+        if meta is not None
+        else pl.Series([None] * n, dtype=pl.String)
+    )
+    # Numbers of other countries written with "+": one pass per calling code present.
+    plus = (out.is_null() & compact.str.starts_with("+")).fill_null(False)
+    if plus.any():
+        idx = plus.arg_true()
+        sub = compact.gather(idx)
+        codes = _calling_codes()
+        cc = pl.DataFrame({"c": sub}).select(
+            pl.coalesce(
+                *[
+                    pl.when(pl.col("c").str.slice(1, k).is_in(codes)).then(pl.col("c").str.slice(1, k))
+                    for k in (1, 2, 3)
+                ]
+            )
+        )[:, 0]
+        for code in cc.drop_nulls().unique().to_list():
+            other = _fast_rules(phonenumbers.region_code_for_country_code(int(code)))
+            if other is None or (meta is not None and other.country_code == meta.country_code):
+                continue
+            mask = (cc == code).fill_null(False)
+            found = _fast_for(ext.gather(idx).filter(mask), sub.filter(mask), other, national=False)
+            out = out.clone().scatter(idx.filter(mask), found)
+    return out.alias(values.name)
+
+
+def _cells(s: pl.Series) -> pl.Series:
+    """Cell text (or list of texts) → one text per cell, numbers separated by SEP."""
+    if s.dtype == pl.Null or (isinstance(s.dtype, pl.List) and s.dtype.inner == pl.Null):
+        return pl.Series(s.name, [None] * len(s), dtype=pl.String)
     if isinstance(s.dtype, pl.List):
-        if s.dtype.inner == pl.Null:
-            return s.cast(pl.List(pl.String))
         s = s.list.join(SEP, ignore_nulls=True)
     s = clean_text(s, single_line=False)
-    s = s.str.replace_all(r"(?i);\s*(ext\s*=)", _EXT_GUARD + "$1")
-    parts = s.str.replace_all(_SPLIT_RE, SEP).str.split(SEP)
-    el = pl.element().str.replace_all(_EXT_GUARD, ";").str.replace_all(r"\s+", " ").str.strip_chars()
-    return parts.list.eval(el.filter(el != ""))
+    s = on_subset(
+        s, s.str.contains(";", literal=True), lambda sub: sub.str.replace_all(r"(?i);\s*(ext\s*=)", _EXT_GUARD + "$1")
+    )
+    return on_subset(s, s.str.contains(r"[;,:\n\r\t\x1f]"), lambda sub: sub.str.replace_all(_SPLIT_RE, SEP))
 
 
 def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
+
+    Works on the flattened numbers (one row per number) and groups them back per row.
     """
     region = (region or "US").upper()
-    parts = _pieces(s)
-    flat = pl.DataFrame({"p": parts}).select(pl.col("p").explode())["p"]
-    fast = pl.select(fast_phone_expr(pl.lit(flat), region)).to_series()
-    todo = flat.filter(fast.is_null() & flat.is_not_null()).unique()
-    slow_vals = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
-    # Unparsed values are marked with a leading SEP so one list carries both outcomes.
-    marked = pl.Series(
-        [p if p is not None else SEP + v for v, p in zip(todo.to_list(), slow_vals.to_list(), strict=True)],
-        dtype=pl.String,
-    )
-    el = pl.element()
-    lookup = pl.coalesce(fast_phone_expr(el, region), el.replace_strict(todo, marked, default=None))
-    frame = pl.DataFrame({"p": parts}).with_columns(pl.col("p").list.eval(lookup).alias("m"))
-    out = frame.select(
-        pl.col("m")
-        .list.eval(pl.element().str.strip_prefix(SEP))
-        .list.unique(maintain_order=True)
-        .fill_null([])
-        .alias("phones"),
-        pl.col("m")
-        .list.eval(pl.element().filter(pl.element().str.starts_with(SEP)).str.strip_prefix(SEP))
-        .list.unique(maintain_order=True)
-        .fill_null([])
-        .alias("unparsed"),
+    flat = pl.DataFrame({"p": _cells(s).str.split(SEP)}).with_row_index("row").explode("p", empty_as_null=True)
+    values = flat["p"].str.strip_chars()
+    values = on_subset(values, values.str.contains(_EXT_GUARD, literal=True), lambda v: v.str.replace_all(_EXT_GUARD, ";"))
+    values = pl.select(pl.when(pl.lit(values) != "").then(pl.lit(values))).to_series()
+    fast = fast_phones(values, region)
+    todo = values.filter(fast.is_null() & values.is_not_null()).unique()
+    slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
+    norm = on_subset(fast, fast.is_null() & values.is_not_null(), lambda _: slow_for(values, fast, todo, slow))
+    flat = pl.DataFrame({"row": flat["row"], "p": values, "norm": norm})
+    # A number repeated in the same cell keeps its first place only.
+    flat = flat.with_columns(value=pl.coalesce("norm", "p"))
+    flat = flat.with_columns(first=pl.struct("row", "value").is_first_distinct())
+    out = flat.group_by("row", maintain_order=True).agg(
+        pl.col("value").filter(pl.col("first") & pl.col("value").is_not_null()).alias("phones"),
+        pl.col("p").filter(pl.col("first") & pl.col("norm").is_null() & pl.col("p").is_not_null()).alias("unparsed"),
     )
     return out["phones"].alias(s.name), out["unparsed"]
+
+
+def slow_for(values: pl.Series, fast: pl.Series, todo: pl.Series, slow: pl.Series) -> pl.Series:
+    """The per-value results for the values the fast path left undecided, in their order."""
+    undecided = values.filter(fast.is_null() & values.is_not_null())
+    return undecided.replace_strict(todo, slow, default=None, return_dtype=pl.String)
 
 
 def normalize_phone(text: str | None, region: str = "US") -> str | None:

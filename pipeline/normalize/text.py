@@ -50,7 +50,7 @@ def on_subset(s: pl.Series, mask: pl.Series, fn) -> pl.Series:
     idx = mask.fill_null(False).arg_true()
     if idx.len() == 0:
         return s
-    return s.scatter(idx, fn(s.gather(idx)))
+    return s.clone().scatter(idx, fn(s.gather(idx)))
 
 
 def _unicode_clean(s: pl.Series) -> pl.Series:
@@ -62,29 +62,39 @@ def _unicode_clean(s: pl.Series) -> pl.Series:
     )
 
 
-def clean_text(s: pl.Series, *, single_line: bool = True) -> pl.Series:
-    """NFC, invisible characters removed, odd spaces made plain, trimmed, empty → null.
-
-    :param single_line: also collapse runs of whitespace (tabs, line breaks) into one space;
-        multi-line fields such as ``notes`` and ``street`` keep their line breaks.
-    """
-    if s.dtype == pl.Null:
-        return s.cast(pl.String)
+def _clean(s: pl.Series, single_line: bool) -> pl.Series:
     s = on_subset(s, non_ascii(s), _unicode_clean)
     if single_line:
-        messy = (
-            s.str.contains("  ", literal=True)
-            | s.str.contains("\t", literal=True)
-            | s.str.contains("\n", literal=True)
-            | s.str.contains("\r", literal=True)
-        )
+        messy = s.str.contains(r"[\t\n\r\f\v]|  ")
         s = on_subset(s, messy, lambda sub: sub.str.replace_all(r"\s+", " "))
     else:
         s = on_subset(
             s, s.str.contains("\r", literal=True), lambda sub: sub.str.replace_all("\r\n?", "\n")
         )
     s = s.str.strip_chars()
-    return pl.select(pl.when(s.str.len_bytes() > 0).then(s)).to_series().alias(s.name)
+    return s.to_frame("s").select(pl.when(pl.col("s").str.len_bytes() > 0).then(pl.col("s")))[:, 0]
+
+
+def clean_text(s: pl.Series, *, single_line: bool = True) -> pl.Series:
+    """NFC, invisible characters removed, odd spaces made plain, trimmed, empty → null.
+
+    :param single_line: also collapse runs of whitespace (tabs, line breaks) into one space;
+        multi-line fields such as ``notes`` and ``street`` keep their line breaks.
+
+    A column whose values repeat (organization, city, degree…) is cleaned once per
+    distinct value: a sample decides, so the cost of finding the distinct values is only
+    paid where it pays off.
+    """
+    if s.dtype == pl.Null:
+        return s.cast(pl.String)
+    name = s.name
+    if len(s) >= 50_000:
+        sample = s.head(20_000).drop_nulls()
+        if sample.len() and sample.n_unique() * 5 < sample.len():
+            distinct = s.drop_nulls().unique()
+            cleaned = _clean(distinct, single_line)
+            return s.replace_strict(distinct, cleaned, default=None, return_dtype=pl.String).alias(name)
+    return _clean(s, single_line).alias(name)
 
 
 def fold_expr(expr: pl.Expr) -> pl.Expr:
@@ -120,7 +130,7 @@ def fold_series(s: pl.Series) -> pl.Series:
     idx = mask.fill_null(False).arg_true()
     if idx.len():
         folded = pl.select(fold_expr(pl.lit(s.gather(idx)))).to_series()
-        ascii_fold = ascii_fold.scatter(idx, folded)
+        ascii_fold = ascii_fold.clone().scatter(idx, folded)
     return pl.select(pl.when(ascii_fold.str.len_bytes() > 0).then(ascii_fold)).to_series().alias(s.name)
 
 
