@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pipeline.normalize import is_valid_email, linkedin_url_expr, normalize_email, normalize_linkedin_url
 from pipeline.normalize.emails import normalize_emails
-from pipeline.normalize.phones import _fast_rules, fast_phones, normalize_phones, parse_phone
+from pipeline.normalize.phones import _fast_rules, fast_phones, normalize_phones, parse_phone, surely_invalid
 
 EMAIL_CASES = [
     # cell → (emails, invalid kept aside)
@@ -98,13 +98,38 @@ def _phone_text(draw):
     return out
 
 
-@settings(max_examples=150, deadline=None)
-@given(values=st.lists(_phone_text(), min_size=1, max_size=20), region=st.sampled_from(["US", "GB", "DE", "FR", "AU"]))
+@settings(max_examples=25, deadline=None)
+@given(values=st.lists(_phone_text(), min_size=1, max_size=60), region=st.sampled_from(["US", "GB", "DE", "FR", "AU"]))
 def test_fast_path_never_disagrees_with_phonenumbers(values, region):
     fast = fast_phones(pl.Series(values, dtype=pl.String), region).to_list()
     for value, quick in zip(values, fast, strict=True):
         if quick is not None:
             assert quick == parse_phone(value, region), value
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "DE", "IN", "AU"])
+def test_fast_path_agrees_on_a_seeded_batch(region):
+    """Mutated example numbers of several regions, in national and international form."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(region)
+    values = []
+    for _ in range(1500):
+        home = rng.choice([region, "US", "GB", "DE", "FR", "JP"])
+        example = phonenumbers.example_number(home)
+        digits = "".join(c if rng.random() < 0.8 else rng.choice("0123456789") for c in str(example.national_number))
+        values.append(rng.choice([f"+{example.country_code} {digits}", digits, "0" + digits, "1" + digits]))
+    fast = fast_phones(pl.Series(values), region).to_list()
+    decided = [(v, f) for v, f in zip(values, fast, strict=True) if f is not None]
+    assert len(decided) > 300
+    assert [f for _, f in decided] == [parse_phone(v, region) for v, _ in decided]
+    short = [v[: rng.randint(3, 8)] for v in values[:300]] + [v + "99" for v in values[:300]]
+    rejected = pl.Series(short).filter(surely_invalid(pl.Series(short), region)).to_list()
+    assert all(parse_phone(v, region) is None for v in rejected)
+    if region in ("US", "DE", "IN"):  # regions whose prefix rule the shortcut can mirror
+        assert rejected
 
 
 def test_fast_path_covers_the_common_forms():

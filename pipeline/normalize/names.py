@@ -173,8 +173,15 @@ def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series
     """
     idx = need.arg_true()
     full = cols["full_name"].gather(idx)
-    groups = full.str.extract_groups(_FAST_FULL)
-    g, m, f = (groups.struct.field(k) for k in ("1", "2", "3"))
+    # Capture-free: a DFA-only ``contains`` decides the form, a split takes the words.
+    words = full.str.split(" ")
+    plain = full.str.contains(_FAST_FULL)
+    g = words.list.first()
+    f = words.list.last()
+    m = words.list.get(1, null_on_oob=True).to_frame("m").select(
+        pl.when(pl.lit(words.list.len()) == 3).then(pl.col("m"))
+    )[:, 0]
+    g = g.to_frame("g").select(pl.when(pl.lit(plain)).then(pl.col("g")))[:, 0]
     blocked = CREDENTIALS | SUFFIXES | PARTICLES
     fast = (
         g.is_not_null()

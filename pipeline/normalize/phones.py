@@ -136,23 +136,31 @@ def _fast_for(ext: pl.Series, compact: pl.Series, meta, *, national: bool) -> pl
     general = meta.general_desc.national_number_pattern
     npfp = meta.national_prefix_for_parsing
     frame = pl.DataFrame({"ext": ext, "compact": compact})
-    raw = pl.col("compact").str.extract(rf"^\+{cc}([0-9]{{2,17}})$", 1)
+    # Capture-free on purpose (regex captures run on polars' slow matching engine).
+    c = pl.col("compact")
+    raw = pl.when(c.str.starts_with("+" + cc) & c.str.contains(r"^\+[0-9]{3,20}$")).then(c.str.slice(len(cc) + 1))
     if national:
-        local = pl.col("compact").str.extract(r"^([0-9]{2,17})$", 1)
+        local = pl.when(c.str.contains(r"^[0-9]{2,17}$")).then(c)
         if meta.international_prefix:
-            local = pl.when(~local.str.contains(f"^(?:{meta.international_prefix})")).then(local)
+            local = pl.when(~c.str.contains(f"^(?:{meta.international_prefix})")).then(local)
         raw = pl.coalesce(raw, local)
     frame = frame.with_columns(raw=raw)
     if npfp:
         # phonenumbers strips the national prefix unless the number was viable as it stood
         # and would not be after stripping.
         raw = pl.col("raw")
-        frame = frame.with_columns(stripped=raw.str.replace(f"^(?:{npfp})", ""))
+        if npfp.isdigit():
+            frame = frame.with_columns(
+                starts=raw.str.starts_with(npfp),
+                stripped=pl.when(raw.str.starts_with(npfp)).then(raw.str.slice(len(npfp))).otherwise(raw),
+            )
+        else:
+            frame = frame.with_columns(
+                starts=raw.str.contains(f"^(?:{npfp})"), stripped=raw.str.replace(f"^(?:{npfp})", "")
+            )
         stripped = pl.col("stripped")
         keep_original = raw.str.contains(f"^(?:{general})$") & ~stripped.str.contains(f"^(?:{general})$")
-        frame = frame.with_columns(
-            nsn=pl.when(raw.str.contains(f"^(?:{npfp})") & ~keep_original).then(stripped).otherwise(raw)
-        )
+        frame = frame.with_columns(nsn=pl.when(pl.col("starts") & ~keep_original).then(stripped).otherwise(raw))
     else:
         frame = frame.with_columns(nsn=pl.col("raw"))
     frame = frame.with_columns(valid=_valid_nsn(pl.col("nsn"), meta))
@@ -188,6 +196,9 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
         lambda _: values.filter(rare).str.extract(_FAST_EXT_RE, 1),
     )
     body = on_subset(values, rare, lambda sub: sub.str.replace(_FAST_EXT_RE, "").str.replace(r"(?i)^tel:", ""))
+    # phonenumbers reads "… / x12" as the start of a second number: leave those to it.
+    body = on_subset(body, (ext.is_not_null() & values.str.contains("/", literal=True)).fill_null(False),
+                     lambda sub: sub + "?")
     compact = body.str.replace_all(r"[ ().\-/]", "")
     meta = _fast_rules(region)
     out = (
@@ -219,6 +230,26 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
     return out.alias(values.name)
 
 
+def surely_invalid(values: pl.Series, region: str) -> pl.Series:
+    """Values ``phonenumbers`` would certainly reject: plain national digits (no ``+``, no
+    national/international prefix, not starting with the calling code) of a length the
+    region never uses, such as a 7-digit local number in the US. Saves ~65 µs each.
+    """
+    meta = _fast_rules(region)
+    npfp = meta.national_prefix_for_parsing if meta is not None else None
+    if meta is None or (npfp and not npfp.isdigit()):
+        return pl.Series([False] * len(values), dtype=pl.Boolean)
+    lengths = list(_lengths(meta.general_desc) or ())
+    compact = values.str.replace_all(r"[ ().\-/]", "")
+    bad = compact.str.contains(r"^[0-9]+$") & ~compact.str.len_bytes().is_in(lengths)
+    bad = bad & ~compact.str.starts_with(str(meta.country_code))
+    if npfp:
+        bad = bad & ~compact.str.starts_with(npfp)
+    if meta.international_prefix:
+        bad = bad & ~compact.str.contains(f"^(?:{meta.international_prefix})")
+    return bad.fill_null(False)
+
+
 def _cells(s: pl.Series) -> pl.Series:
     """Cell text (or list of texts) → one text per cell, numbers separated by SEP."""
     if s.dtype == pl.Null or (isinstance(s.dtype, pl.List) and s.dtype.inner == pl.Null):
@@ -245,6 +276,7 @@ def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Se
     values = pl.select(pl.when(pl.lit(values) != "").then(pl.lit(values))).to_series()
     fast = fast_phones(values, region)
     todo = values.filter(fast.is_null() & values.is_not_null()).unique()
+    todo = todo.filter(~surely_invalid(todo, region))
     slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
     norm = on_subset(fast, fast.is_null() & values.is_not_null(), lambda _: slow_for(values, fast, todo, slow))
     flat = pl.DataFrame({"row": flat["row"], "p": values, "norm": norm})

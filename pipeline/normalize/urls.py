@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from pipeline.normalize.text import clean_text
+from pipeline.normalize.text import clean_text, on_subset
 
 PREFIX = "https://www.linkedin.com/in/"
 
@@ -48,13 +48,25 @@ def _decode_slugs(slugs: pl.Series) -> pl.Series:
     ).to_series()
 
 
+def _slug_expr(expr: pl.Expr) -> pl.Expr:
+    """The raw slug of a profile URL, or null. Capture-free on purpose: regex captures
+    force polars onto the slow matching engine, while ``contains`` and literal ``find``
+    stay on the fast one (5-10x over a million rows).
+    """
+    low = expr.str.strip_chars().str.to_lowercase()
+    at = low.str.find("linkedin.com/in/", literal=True)
+    tail = low.str.slice(at + 16).str.replace(r"[/?#].*$", "")
+    ok = low.str.contains(_PROFILE_RE) & at.is_not_null()
+    mobile = low.str.extract(_PROFILE_RE, 1)  # the rare /mwlite/ form and other oddities
+    return pl.when(ok).then(tail).otherwise(mobile)
+
+
 def linkedin_url_expr(expr: pl.Expr) -> pl.Expr:
     """The canonical profile URL of each value, or null where the value is not one.
 
     Vectorized; slugs with percent-encoding are decoded per distinct value.
     """
-    slug = expr.str.strip_chars().str.to_lowercase().str.extract(_PROFILE_RE, 1)
-    slug = slug.map_batches(_decode_slugs, return_dtype=pl.String)
+    slug = _slug_expr(expr).map_batches(_decode_slugs, return_dtype=pl.String)
     return pl.when(slug.is_not_null() & (slug != "")).then(pl.lit(PREFIX) + slug)
 
 
@@ -68,5 +80,18 @@ def normalize_linkedin_url(text: str | None) -> str | None:
 def normalize_linkedin_column(s: pl.Series) -> pl.Series:
     """The column with profile URLs made canonical and anything else kept (cleaned) as written."""
     s = clean_text(s)
-    canonical = pl.select(linkedin_url_expr(pl.lit(s))).to_series()
+    frame = s.to_frame("u")
+    low = pl.col("u").str.to_lowercase()
+    frame = frame.with_columns(at=low.str.find("linkedin.com/in/", literal=True))
+    # The plain form (nearly every value) without regex captures; anything else through
+    # the full expression, on those rows only.
+    frame = frame.with_columns(
+        plain=pl.when(low.str.contains(_PROFILE_RE) & pl.col("at").is_not_null()).then(
+            low.str.slice(pl.col("at") + 16).str.replace(r"[/?#].*$", "")
+        )
+    )
+    slug = _decode_slugs(frame["plain"])
+    canonical = slug.to_frame("s").select(pl.when(pl.col("s") != "").then(pl.lit(PREFIX) + pl.col("s")))[:, 0]
+    rest = (canonical.is_null() & s.str.contains("linkedin", literal=True)).fill_null(False)
+    canonical = on_subset(canonical, rest, lambda _: pl.select(linkedin_url_expr(pl.lit(s.filter(rest)))).to_series())
     return canonical.fill_null(s).alias(s.name)
