@@ -52,15 +52,80 @@ FAMILY = (
     "Smith-Jones Lloyd-Webber Fitzgerald Kennedy Murphy Kelly Sullivan Walsh Byrne Ryan Gallagher"
 ).split()
 PARTICLE_FAMILY = ["van der Berg", "de la Cruz", "van Dijk", "de Souza", "da Silva", "von Trapp", "di Marco"]
-ORGS = ["Acme Corp", "Globex", "Initech", "Umbrella Health", "Stark Industries", "Wayne Enterprises",
-        "Example University", "City of Springfield", "Self-Employed", "Freelance", "Hooli", "Vandelay Imports"]  # fmt: skip
-TITLES = ["Software Engineer", "Product Manager", "Director of Sales", "Teacher", "Nurse", "Analyst",
-          "VP Marketing", "Consultant", "Attorney", "Data Scientist", "Founder", "Student"]  # fmt: skip
-CITIES = [("Seattle", "WA"), ("Boston", "MA"), ("Austin", "TX"), ("Chicago", "IL"), ("Denver", "CO"),
-          ("Portland", "OR"), ("New York", "NY"), ("San Francisco", "CA"), ("Atlanta", "GA"), ("Toronto", "ON")]  # fmt: skip
-COUNTRIES = ["USA", "United States", "US", "us", "U.S.A.", "United States of America", "Canada", "UK",
-             "Germany", "Deutschland", "France", "Mexico", "India", "", ""]  # fmt: skip
-AREA = ["206", "425", "312", "415", "617", "212", "646", "303", "512", "919", "404", "503", "713", "202", "305"]
+ORGS = [
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Example University",
+    "City of Springfield",
+    "Self-Employed",
+    "Freelance",
+    "Hooli",
+    "Vandelay Imports",
+]
+TITLES = [
+    "Software Engineer",
+    "Product Manager",
+    "Director of Sales",
+    "Teacher",
+    "Nurse",
+    "Analyst",
+    "VP Marketing",
+    "Consultant",
+    "Attorney",
+    "Data Scientist",
+    "Founder",
+    "Student",
+]
+CITIES = [
+    ("Seattle", "WA"),
+    ("Boston", "MA"),
+    ("Austin", "TX"),
+    ("Chicago", "IL"),
+    ("Denver", "CO"),
+    ("Portland", "OR"),
+    ("New York", "NY"),
+    ("San Francisco", "CA"),
+    ("Atlanta", "GA"),
+    ("Toronto", "ON"),
+]
+COUNTRIES = [
+    "USA",
+    "United States",
+    "US",
+    "us",
+    "U.S.A.",
+    "United States of America",
+    "Canada",
+    "UK",
+    "Germany",
+    "Deutschland",
+    "France",
+    "Mexico",
+    "India",
+    "",
+    "",
+]
+AREA = [
+    "206",
+    "425",
+    "312",
+    "415",
+    "617",
+    "212",
+    "646",
+    "303",
+    "512",
+    "919",
+    "404",
+    "503",
+    "713",
+    "202",
+    "305",
+]
 DOMAINS = ["example.com", "example.org", "example.net", "mail.example.com", "alumni.example.edu"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 DEGREES = ["BA", "BS", "MBA", "MS", "PhD", "BFA", "MA", ""]
@@ -123,8 +188,14 @@ def _row(r: random.Random, i: int) -> list[str]:
 
     area, exch, line = r.choice(AREA), r.randint(200, 999), r.randint(0, 9999)
     roll = r.random()
-    forms = [f"({area}) {exch}-{line:04d}", f"{area}-{exch}-{line:04d}", f"{area}.{exch}.{line:04d}",
-             f"+1 {area} {exch} {line:04d}", f"{area}{exch}{line:04d}", f"1-{area}-{exch}-{line:04d}"]  # fmt: skip
+    forms = [
+        f"({area}) {exch}-{line:04d}",
+        f"{area}-{exch}-{line:04d}",
+        f"{area}.{exch}.{line:04d}",
+        f"+1 {area} {exch} {line:04d}",
+        f"{area}{exch}{line:04d}",
+        f"1-{area}-{exch}-{line:04d}",
+    ]
     if roll < 0.25:
         phones = ""
     elif roll < 0.28:
@@ -132,8 +203,13 @@ def _row(r: random.Random, i: int) -> list[str]:
     elif roll < 0.33:
         phones = f"{r.choice(forms)} ::: {r.choice(forms)}"
     elif roll < 0.36:
-        phones = r.choice([f"+44 20 7946 {r.randint(0, 9999):04d}", f"+49 30 {r.randint(1000000, 9999999)}",
-                           f"+33 1 42 68 {r.randint(10, 99)} {r.randint(10, 99)}"])  # fmt: skip
+        phones = r.choice(
+            [
+                f"+44 20 7946 {r.randint(0, 9999):04d}",
+                f"+49 30 {r.randint(1000000, 9999999)}",
+                f"+33 1 42 68 {r.randint(10, 99)} {r.randint(10, 99)}",
+            ]
+        )
     elif roll < 0.37:
         phones = r.choice([f"{exch}-{line:04d}", "call the office", "000-000-0000"])
     else:
@@ -146,11 +222,21 @@ def _row(r: random.Random, i: int) -> list[str]:
     elif roll < 0.7:
         url = f"https://www.linkedin.com/in/{slug}"
     else:
-        url = r.choice([f"http://linkedin.com/in/{slug}/", f"https://uk.linkedin.com/in/{slug}?trk=profile",
-                        f"www.linkedin.com/in/{slug.title()}", f"linkedin.com/in/{slug}/details/"])  # fmt: skip
+        url = r.choice(
+            [
+                f"http://linkedin.com/in/{slug}/",
+                f"https://uk.linkedin.com/in/{slug}?trk=profile",
+                f"www.linkedin.com/in/{slug.title()}",
+                f"linkedin.com/in/{slug}/details/",
+            ]
+        )
 
     y, m, d = r.randint(2010, 2025), r.randint(1, 12), r.randint(1, 28)
-    connected = "" if r.random() < 0.4 else (f"{d:02d} {MONTHS[m - 1]} {y}" if r.random() < 0.9 else f"{y}-{m:02d}-{d:02d}")
+    connected = (
+        ""
+        if r.random() < 0.4
+        else (f"{d:02d} {MONTHS[m - 1]} {y}" if r.random() < 0.9 else f"{y}-{m:02d}-{d:02d}")
+    )
     by, roll = r.randint(1950, 2003), r.random()
     if roll < 0.7:
         birthday = ""
@@ -177,17 +263,50 @@ def _row(r: random.Random, i: int) -> list[str]:
     extra = "" if r.random() < 0.6 else f'{{"Major": "{r.choice(["Economics", "History", "Biology"])}"}}'
     org = r.choice(ORGS) if r.random() < 0.8 else ""
     return [
-        f"row {i + 2}", *row_names, emails, phones, org, r.choice(TITLES), city_v, region_v,
-        r.choice(COUNTRIES), url, "Example University", r.choice(DEGREES), class_year, birthday,
-        connected, tags, notes, extra,
-    ]  # fmt: skip
+        f"row {i + 2}",
+        *row_names,
+        emails,
+        phones,
+        org,
+        r.choice(TITLES),
+        city_v,
+        region_v,
+        r.choice(COUNTRIES),
+        url,
+        "Example University",
+        r.choice(DEGREES),
+        class_year,
+        birthday,
+        connected,
+        tags,
+        notes,
+        extra,
+    ]
 
 
 HEADER = [
-    "source_ref", "full_name", "given_name", "middle_name", "family_name", "emails", "phones",
-    "organization", "title", "city", "region", "country", "linkedin_url", "school", "degree",
-    "class_year", "birthday", "connected_on", "tags", "notes", "extra",
-]  # fmt: skip
+    "source_ref",
+    "full_name",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "emails",
+    "phones",
+    "organization",
+    "title",
+    "city",
+    "region",
+    "country",
+    "linkedin_url",
+    "school",
+    "degree",
+    "class_year",
+    "birthday",
+    "connected_on",
+    "tags",
+    "notes",
+    "extra",
+]
 
 
 def generate(path: Path, rows: int, seed: int) -> None:
@@ -196,7 +315,9 @@ def generate(path: Path, rows: int, seed: int) -> None:
     r = random.Random(seed)
     data = [_row(r, i) for i in range(rows)]
     columns = list(zip(*data, strict=True))
-    frame = pl.DataFrame({h: list(c) for h, c in zip(HEADER, columns, strict=True)}, schema=dict.fromkeys(HEADER, pl.String))
+    frame = pl.DataFrame(
+        {h: list(c) for h, c in zip(HEADER, columns, strict=True)}, schema=dict.fromkeys(HEADER, pl.String)
+    )
     frame.write_csv(path)
 
 

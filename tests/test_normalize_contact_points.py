@@ -99,7 +99,10 @@ def _phone_text(draw):
 
 
 @settings(max_examples=25, deadline=None)
-@given(values=st.lists(_phone_text(), min_size=1, max_size=60), region=st.sampled_from(["US", "GB", "DE", "FR", "AU"]))
+@given(
+    values=st.lists(_phone_text(), min_size=1, max_size=60),
+    region=st.sampled_from(["US", "GB", "DE", "FR", "AU"]),
+)
 def test_fast_path_never_disagrees_with_phonenumbers(values, region):
     fast = fast_phones(pl.Series(values, dtype=pl.String), region).to_list()
     for value, quick in zip(values, fast, strict=True):
@@ -119,7 +122,9 @@ def test_fast_path_agrees_on_a_seeded_batch(region):
     for _ in range(1500):
         home = rng.choice([region, "US", "GB", "DE", "FR", "JP"])
         example = phonenumbers.example_number(home)
-        digits = "".join(c if rng.random() < 0.8 else rng.choice("0123456789") for c in str(example.national_number))
+        digits = "".join(
+            c if rng.random() < 0.8 else rng.choice("0123456789") for c in str(example.national_number)
+        )
         values.append(rng.choice([f"+{example.country_code} {digits}", digits, "0" + digits, "1" + digits]))
     fast = fast_phones(pl.Series(values), region).to_list()
     decided = [(v, f) for v, f in zip(values, fast, strict=True) if f is not None]

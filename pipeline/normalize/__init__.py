@@ -173,7 +173,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
         (k, v.list.len() > 0 if isinstance(v.dtype, pl.List) else v.is_not_null()) for k, v in aside.items()
     ]
     if flagged:
-        any_flag = pl.DataFrame({k: m for k, m in flagged}).select(pl.any_horizontal(pl.all()))[:, 0]
+        any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
         idx = any_flag.arg_true()
         if idx.len():
             extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)

@@ -136,9 +136,11 @@ def parse_date_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.S
     """
     n = len(s)
     if s.dtype == pl.Date:
-        return s, pl.Series([None] * n, dtype=pl.String), pl.Series([False] * n)
-    if s.dtype in (pl.Datetime("us"), pl.Datetime("ns"), pl.Datetime("ms")) or isinstance(s.dtype, pl.Datetime):
-        return s.dt.date(), pl.Series([None] * n, dtype=pl.String), pl.Series([False] * n)
+        return s, pl.Series([None] * n, dtype=pl.String), pl.Series([False] * n, dtype=pl.Boolean)
+    if s.dtype in (pl.Datetime("us"), pl.Datetime("ns"), pl.Datetime("ms")) or isinstance(
+        s.dtype, pl.Datetime
+    ):
+        return s.dt.date(), pl.Series([None] * n, dtype=pl.String), pl.Series([False] * n, dtype=pl.Boolean)
     s = clean_text(s.cast(pl.String))
     col = pl.col("s")
     iso_form = col.str.contains(r"^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -149,15 +151,22 @@ def parse_date_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.S
     )
     fast = pl.DataFrame({"s": s}).select(pl.when(fast.dt.year().is_between(1800, 2200)).then(fast))
     fast = fast.to_series()
-    todo = s.filter(fast.is_null() & s.is_not_null()).unique()
-    month_first = (region or "").upper() in MONTH_FIRST
-    parsed = [_parse_one(v, month_first) for v in todo.to_list()]
-    slow_dates = pl.Series([p[1] if p and p[0] == "date" else None for p in parsed], dtype=pl.Date)
-    slow_md = pl.Series([p[1] if p and p[0] == "yearless" else None for p in parsed], dtype=pl.String)
-    slow_bad = pl.Series([p is None for p in parsed], dtype=pl.Boolean)
-    dates = fast.fill_null(s.replace_strict(todo, slow_dates, default=None, return_dtype=pl.Date))
-    yearless = s.replace_strict(todo, slow_md, default=None, return_dtype=pl.String)
-    bad = s.replace_strict(todo, slow_bad, default=False, return_dtype=pl.Boolean).fill_null(False)
+    # The rest (a minority of rows, few distinct values) through Python, once per value.
+    idx = (fast.is_null() & s.is_not_null()).fill_null(False).arg_true()
+    yearless = pl.Series([None] * n, dtype=pl.String)
+    bad = pl.Series([False] * n, dtype=pl.Boolean)
+    dates = fast
+    if idx.len():
+        rest = s.gather(idx)
+        todo = rest.unique()
+        month_first = (region or "").upper() in MONTH_FIRST
+        parsed = [_parse_one(v, month_first) for v in todo.to_list()]
+        slow_dates = pl.Series([p[1] if p and p[0] == "date" else None for p in parsed], dtype=pl.Date)
+        slow_md = pl.Series([p[1] if p and p[0] == "yearless" else None for p in parsed], dtype=pl.String)
+        slow_bad = pl.Series([p is None for p in parsed], dtype=pl.Boolean)
+        dates = dates.clone().scatter(idx, rest.replace_strict(todo, slow_dates, return_dtype=pl.Date))
+        yearless = yearless.scatter(idx, rest.replace_strict(todo, slow_md, return_dtype=pl.String))
+        bad = bad.scatter(idx, rest.replace_strict(todo, slow_bad, return_dtype=pl.Boolean))
     return dates.alias(s.name), yearless, bad
 
 
@@ -214,7 +223,7 @@ def parse_class_year(value: str | int | None) -> int | None:
 def class_year_column(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """``(class_year Int32, bad)``; per distinct value (a directory has few class years)."""
     if s.dtype == pl.Null:
-        return s.cast(pl.Int32), pl.Series([False] * len(s))
+        return s.cast(pl.Int32), pl.Series([False] * len(s), dtype=pl.Boolean)
     if s.dtype != pl.String:
         s = s.cast(pl.Float64) if s.dtype == pl.Float64 else s.cast(pl.Int64)
     else:

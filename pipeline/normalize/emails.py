@@ -55,12 +55,16 @@ def _candidate(el: pl.Expr) -> pl.Expr:
 
 def _valid(cand: pl.Series) -> pl.Series:
     ok = cand.str.contains(_ASCII_VALID_RE)
-    ok = on_subset(ok, non_ascii(cand), lambda _: cand.filter(non_ascii(cand).fill_null(False)).str.contains(VALID_RE))
+    ok = on_subset(
+        ok, non_ascii(cand), lambda _: cand.filter(non_ascii(cand).fill_null(False)).str.contains(VALID_RE)
+    )
     return (ok & ~cand.str.contains("..", literal=True) & (cand.str.len_bytes() <= 254)).fill_null(False)
 
 
 def _is_valid(cand: pl.Expr) -> pl.Expr:
-    return cand.str.contains(VALID_RE) & ~cand.str.contains("..", literal=True) & (cand.str.len_chars() <= 254)
+    return (
+        cand.str.contains(VALID_RE) & ~cand.str.contains("..", literal=True) & (cand.str.len_chars() <= 254)
+    )
 
 
 def normalize_emails(s: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -32,7 +32,9 @@ _CANONICAL_CASE = {
     "jr": "Jr", "sr": "Sr", "jnr": "Jnr", "snr": "Snr", "esq": "Esq", "esquire": "Esquire",
     "meng": "MEng", "beng": "BEng", "pa-c": "PA-C",
 }  # fmt: skip
-PARTICLES = frozenset("van von der den de del della di da du dos das do la le ten ter bin ibn bint al el".split())
+PARTICLES = frozenset(
+    "van von der den de del della di da du dos das do la le ten ter bin ibn bint al el".split()
+)
 #: Scottish/Irish "Mac" names written MacX; other Mac- names (Mack, Macy, Machado) are not.
 _MAC_NAMES = frozenset(
     "macdonald macarthur macleod mackenzie macgregor macmillan mackay macintosh maclean "

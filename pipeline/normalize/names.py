@@ -150,7 +150,7 @@ def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
     regex pass over their first non-empty name field.
     """
     n = len(cols["full_name"])
-    mask = pl.Series([True] * n)
+    mask = pl.Series([True] * n, dtype=pl.Boolean)
     for c in _CASED:
         col = cols[c]
         mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains("[a-z]").fill_null(False))
@@ -178,9 +178,11 @@ def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series
     plain = full.str.contains(_FAST_FULL)
     g = words.list.first()
     f = words.list.last()
-    m = words.list.get(1, null_on_oob=True).to_frame("m").select(
-        pl.when(pl.lit(words.list.len()) == 3).then(pl.col("m"))
-    )[:, 0]
+    m = (
+        words.list.get(1, null_on_oob=True)
+        .to_frame("m")
+        .select(pl.when(pl.lit(words.list.len()) == 3).then(pl.col("m")))[:, 0]
+    )
     g = g.to_frame("g").select(pl.when(pl.lit(plain)).then(pl.col("g")))[:, 0]
     blocked = CREDENTIALS | SUFFIXES | PARTICLES
     fast = (
@@ -242,8 +244,10 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
     fam = cols["family_name"]
     fam_fix = _narrow(
         fam.str.contains("[, ]").fill_null(False),
-        lambda idx: fam.gather(idx).str.contains(",", literal=True)
-        | _last_word(fam.gather(idx)).is_in(CREDENTIALS | SUFFIXES),
+        lambda idx: (
+            fam.gather(idx).str.contains(",", literal=True)
+            | _last_word(fam.gather(idx)).is_in(CREDENTIALS | SUFFIXES)
+        ),
     )
 
     def family(value, suffix):
@@ -263,7 +267,9 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         new_prefix, new_given, nick = split_given(value)
         return new_given, _joined(prefix, new_prefix), nickname or nick
 
-    _per_distinct(cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"])
+    _per_distinct(
+        cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"]
+    )
 
     # 4. Parts from full_name where the source gave none.
     has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()

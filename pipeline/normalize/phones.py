@@ -77,9 +77,7 @@ def _lengths(desc) -> tuple[int, ...] | None:
 
 def _usable(desc) -> bool:
     return (
-        desc is not None
-        and desc.national_number_pattern is not None
-        and tuple(desc.possible_length) != (-1,)
+        desc is not None and desc.national_number_pattern is not None and tuple(desc.possible_length) != (-1,)
     )
 
 
@@ -138,7 +136,9 @@ def _fast_for(ext: pl.Series, compact: pl.Series, meta, *, national: bool) -> pl
     frame = pl.DataFrame({"ext": ext, "compact": compact})
     # Capture-free on purpose (regex captures run on polars' slow matching engine).
     c = pl.col("compact")
-    raw = pl.when(c.str.starts_with("+" + cc) & c.str.contains(r"^\+[0-9]{3,20}$")).then(c.str.slice(len(cc) + 1))
+    raw = pl.when(c.str.starts_with("+" + cc) & c.str.contains(r"^\+[0-9]{3,20}$")).then(
+        c.str.slice(len(cc) + 1)
+    )
     if national:
         local = pl.when(c.str.contains(r"^[0-9]{2,17}$")).then(c)
         if meta.international_prefix:
@@ -160,12 +160,16 @@ def _fast_for(ext: pl.Series, compact: pl.Series, meta, *, national: bool) -> pl
             )
         stripped = pl.col("stripped")
         keep_original = raw.str.contains(f"^(?:{general})$") & ~stripped.str.contains(f"^(?:{general})$")
-        frame = frame.with_columns(nsn=pl.when(pl.col("starts") & ~keep_original).then(stripped).otherwise(raw))
+        frame = frame.with_columns(
+            nsn=pl.when(pl.col("starts") & ~keep_original).then(stripped).otherwise(raw)
+        )
     else:
         frame = frame.with_columns(nsn=pl.col("raw"))
     frame = frame.with_columns(valid=_valid_nsn(pl.col("nsn"), meta))
     e164 = pl.lit("+" + cc) + pl.col("nsn")
-    with_ext = pl.when(pl.col("ext").is_not_null()).then(e164 + pl.lit(";ext=") + pl.col("ext")).otherwise(e164)
+    with_ext = (
+        pl.when(pl.col("ext").is_not_null()).then(e164 + pl.lit(";ext=") + pl.col("ext")).otherwise(e164)
+    )
     return frame.select(pl.when(pl.col("valid")).then(with_ext))[:, 0]
 
 
@@ -195,10 +199,15 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
         rare,
         lambda _: values.filter(rare).str.extract(_FAST_EXT_RE, 1),
     )
-    body = on_subset(values, rare, lambda sub: sub.str.replace(_FAST_EXT_RE, "").str.replace(r"(?i)^tel:", ""))
+    body = on_subset(
+        values, rare, lambda sub: sub.str.replace(_FAST_EXT_RE, "").str.replace(r"(?i)^tel:", "")
+    )
     # phonenumbers reads "… / x12" as the start of a second number: leave those to it.
-    body = on_subset(body, (ext.is_not_null() & values.str.contains("/", literal=True)).fill_null(False),
-                     lambda sub: sub + "?")
+    body = on_subset(
+        body,
+        (ext.is_not_null() & values.str.contains("/", literal=True)).fill_null(False),
+        lambda sub: sub + "?",
+    )
     compact = body.str.replace_all(r"[ ().\-/]", "")
     meta = _fast_rules(region)
     out = (
@@ -258,7 +267,9 @@ def _cells(s: pl.Series) -> pl.Series:
         s = s.list.join(SEP, ignore_nulls=True)
     s = clean_text(s, single_line=False)
     s = on_subset(
-        s, s.str.contains(";", literal=True), lambda sub: sub.str.replace_all(r"(?i);\s*(ext\s*=)", _EXT_GUARD + "$1")
+        s,
+        s.str.contains(";", literal=True),
+        lambda sub: sub.str.replace_all(r"(?i);\s*(ext\s*=)", _EXT_GUARD + "$1"),
     )
     return on_subset(s, s.str.contains(r"[;,:\n\r\t\x1f]"), lambda sub: sub.str.replace_all(_SPLIT_RE, SEP))
 
@@ -270,22 +281,30 @@ def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Se
     Works on the flattened numbers (one row per number) and groups them back per row.
     """
     region = (region or "US").upper()
-    flat = pl.DataFrame({"p": _cells(s).str.split(SEP)}).with_row_index("row").explode("p", empty_as_null=True)
+    flat = (
+        pl.DataFrame({"p": _cells(s).str.split(SEP)}).with_row_index("row").explode("p", empty_as_null=True)
+    )
     values = flat["p"].str.strip_chars()
-    values = on_subset(values, values.str.contains(_EXT_GUARD, literal=True), lambda v: v.str.replace_all(_EXT_GUARD, ";"))
+    values = on_subset(
+        values, values.str.contains(_EXT_GUARD, literal=True), lambda v: v.str.replace_all(_EXT_GUARD, ";")
+    )
     values = pl.select(pl.when(pl.lit(values) != "").then(pl.lit(values))).to_series()
     fast = fast_phones(values, region)
     todo = values.filter(fast.is_null() & values.is_not_null()).unique()
     todo = todo.filter(~surely_invalid(todo, region))
     slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
-    norm = on_subset(fast, fast.is_null() & values.is_not_null(), lambda _: slow_for(values, fast, todo, slow))
+    norm = on_subset(
+        fast, fast.is_null() & values.is_not_null(), lambda _: slow_for(values, fast, todo, slow)
+    )
     flat = pl.DataFrame({"row": flat["row"], "p": values, "norm": norm})
     # A number repeated in the same cell keeps its first place only.
     flat = flat.with_columns(value=pl.coalesce("norm", "p"))
     flat = flat.with_columns(first=pl.struct("row", "value").is_first_distinct())
     out = flat.group_by("row", maintain_order=True).agg(
         pl.col("value").filter(pl.col("first") & pl.col("value").is_not_null()).alias("phones"),
-        pl.col("p").filter(pl.col("first") & pl.col("norm").is_null() & pl.col("p").is_not_null()).alias("unparsed"),
+        pl.col("p")
+        .filter(pl.col("first") & pl.col("norm").is_null() & pl.col("p").is_not_null())
+        .alias("unparsed"),
     )
     return out["phones"].alias(s.name), out["unparsed"]
 

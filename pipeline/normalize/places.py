@@ -3,8 +3,8 @@
 Countries are matched on their folded form (see :func:`pipeline.normalize.text.fold`)
 against ISO alpha-2 and alpha-3 codes and ISO names (``pycountry``), the country names in
 pycountry's translations for the main languages of our users (so ``Deutschland``,
-``Allemagne``, ``España`` work), and a short list of everyday aliases (``USA``, ``U.K.``, ``England``, ``Holland``,
-``South Korea``). A value that matches nothing is kept as written.
+``Allemagne``, ``España`` work), and a short list of everyday aliases (``USA``, ``U.K.``,
+``England``, ``Holland``, ``South Korea``). A value that matches nothing is kept as written.
 
 ``city`` holding ``"Seattle, WA"``, ``"Seattle/WA"`` or ``"Toronto, Ontario"`` while
 ``region`` is empty is split when the tail is a US state or Canadian province (code or
@@ -91,7 +91,26 @@ CA_PROVINCES = {
     "SK": "Saskatchewan", "YT": "Yukon",
 }  # fmt: skip
 # Languages whose country names are recognised (pycountry's ISO 3166 translations).
-_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "pl", "cs", "tr", "ru", "el", "zh_CN", "ja", "ko")
+_LANGUAGES = (
+    "de",
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pt",
+    "sv",
+    "da",
+    "nb",
+    "fi",
+    "pl",
+    "cs",
+    "tr",
+    "ru",
+    "el",
+    "zh_CN",
+    "ja",
+    "ko",
+)
 _CITY_TAIL = re.compile(r"^(.*?[^\s,/])\s*(?:,|/)\s*([^,/]+?)\.?$")
 
 
@@ -112,7 +131,7 @@ def _country_table() -> dict[str, str]:
             for attr in ("name", "common_name", "official_name"):
                 if value := getattr(c, attr, None):
                     names.append((tr.gettext(value), c.alpha_2))
-    names += [(alias, code) for alias, code in _ALIASES.items()]
+    names += list(_ALIASES.items())
     for c in pycountry.countries:
         for attr in ("common_name", "official_name", "name"):
             if value := getattr(c, attr, None):

@@ -68,9 +68,7 @@ def _clean(s: pl.Series, single_line: bool) -> pl.Series:
         messy = s.str.contains(r"[\t\n\r\f\v]|  ")
         s = on_subset(s, messy, lambda sub: sub.str.replace_all(r"\s+", " "))
     else:
-        s = on_subset(
-            s, s.str.contains("\r", literal=True), lambda sub: sub.str.replace_all("\r\n?", "\n")
-        )
+        s = on_subset(s, s.str.contains("\r", literal=True), lambda sub: sub.str.replace_all("\r\n?", "\n"))
     s = s.str.strip_chars()
     return s.to_frame("s").select(pl.when(pl.col("s").str.len_bytes() > 0).then(pl.col("s")))[:, 0]
 

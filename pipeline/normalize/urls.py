@@ -26,9 +26,7 @@ PREFIX = "https://www.linkedin.com/in/"
 
 # Scheme optional; any subdomain (www., uk., de., mobile variants) or none; /in/<slug>,
 # optionally behind /mwlite/; anything after the slug (sub-pages, query, fragment) dropped.
-_PROFILE_RE = (
-    r"^(?:https?://)?(?:[a-z0-9-]+\.)*linkedin\.com/(?:mwlite/)?in/([^/?#\s]+)(?:[/?#].*)?$"
-)
+_PROFILE_RE = r"^(?:https?://)?(?:[a-z0-9-]+\.)*linkedin\.com/(?:mwlite/)?in/([^/?#\s]+)(?:[/?#].*)?$"
 
 
 def _decode_slug(slug: str) -> str:
@@ -93,5 +91,7 @@ def normalize_linkedin_column(s: pl.Series) -> pl.Series:
     slug = _decode_slugs(frame["plain"])
     canonical = slug.to_frame("s").select(pl.when(pl.col("s") != "").then(pl.lit(PREFIX) + pl.col("s")))[:, 0]
     rest = (canonical.is_null() & s.str.contains("linkedin", literal=True)).fill_null(False)
-    canonical = on_subset(canonical, rest, lambda _: pl.select(linkedin_url_expr(pl.lit(s.filter(rest)))).to_series())
+    canonical = on_subset(
+        canonical, rest, lambda _: pl.select(linkedin_url_expr(pl.lit(s.filter(rest)))).to_series()
+    )
     return canonical.fill_null(s).alias(s.name)
