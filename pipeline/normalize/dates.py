@@ -142,31 +142,32 @@ def parse_date_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.S
     ):
         return s.dt.date(), pl.Series([None] * n, dtype=pl.String), pl.Series([False] * n, dtype=pl.Boolean)
     s = clean_text(s.cast(pl.String))
+    # A date column repeats itself (a few thousand distinct days in a million rows): parse
+    # each distinct value once, then map back through its position.
+    distinct = s.drop_nulls().unique()
     col = pl.col("s")
     iso_form = col.str.contains(r"^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
     iso = pl.when(iso_form).then(col.str.slice(0, 10))
-    fast = pl.coalesce(
-        iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        col.str.strptime(pl.Date, "%d %b %Y", strict=False),
+    fast = distinct.to_frame("s").with_columns(
+        d=pl.coalesce(
+            iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+            col.str.strptime(pl.Date, "%d %b %Y", strict=False),
+        )
     )
-    fast = pl.DataFrame({"s": s}).select(pl.when(fast.dt.year().is_between(1800, 2200)).then(fast))
-    fast = fast.to_series()
-    # The rest (a minority of rows, few distinct values) through Python, once per value.
-    idx = (fast.is_null() & s.is_not_null()).fill_null(False).arg_true()
-    yearless = pl.Series([None] * n, dtype=pl.String)
-    bad = pl.Series([False] * n, dtype=pl.Boolean)
-    dates = fast
-    if idx.len():
-        rest = s.gather(idx)
-        todo = rest.unique()
-        month_first = (region or "").upper() in MONTH_FIRST
-        parsed = [_parse_one(v, month_first) for v in todo.to_list()]
-        slow_dates = pl.Series([p[1] if p and p[0] == "date" else None for p in parsed], dtype=pl.Date)
-        slow_md = pl.Series([p[1] if p and p[0] == "yearless" else None for p in parsed], dtype=pl.String)
-        slow_bad = pl.Series([p is None for p in parsed], dtype=pl.Boolean)
-        dates = dates.clone().scatter(idx, rest.replace_strict(todo, slow_dates, return_dtype=pl.Date))
-        yearless = yearless.scatter(idx, rest.replace_strict(todo, slow_md, return_dtype=pl.String))
-        bad = bad.scatter(idx, rest.replace_strict(todo, slow_bad, return_dtype=pl.Boolean))
+    fast = fast.select(pl.when(pl.col("d").dt.year().is_between(1800, 2200)).then(pl.col("d")))[:, 0]
+    month_first = (region or "").upper() in MONTH_FIRST
+    values = distinct.to_list()
+    parsed = [
+        ("date", d) if d is not None else _parse_one(v, month_first)
+        for v, d in zip(values, fast.to_list(), strict=True)
+    ]
+    slow_dates = pl.Series([p[1] if p and p[0] == "date" else None for p in parsed], dtype=pl.Date)
+    slow_md = pl.Series([p[1] if p and p[0] == "yearless" else None for p in parsed], dtype=pl.String)
+    slow_bad = pl.Series([p is None for p in parsed], dtype=pl.Boolean)
+    position = s.replace_strict(distinct, pl.int_range(len(distinct), eager=True), default=None)
+    dates = slow_dates.gather(position)
+    yearless = slow_md.gather(position)
+    bad = slow_bad.gather(position).fill_null(False)
     return dates.alias(s.name), yearless, bad
 
 
