@@ -35,11 +35,11 @@ from pipeline.normalize.dates import (
     parse_class_year,
     parse_date,
 )
-from pipeline.normalize.emails import SEP, is_valid_email, normalize_email, normalize_emails
+from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
 from pipeline.normalize.names import NAME_COLUMNS, canonical_given, normalize_names
 from pipeline.normalize.phones import normalize_phone, normalize_phones
 from pipeline.normalize.places import country_code, normalize_country, split_city_column
-from pipeline.normalize.text import clean_text, fold, fold_expr
+from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
 from pipeline.normalize.urls import linkedin_url_expr, normalize_linkedin_column, normalize_linkedin_url
 from pipeline.schema import CANONICAL, DERIVED
 
@@ -83,10 +83,10 @@ class NormalizeResult:
 
 
 def _split_tags(s: pl.Series) -> pl.Series:
-    if s.dtype == pl.Null:
+    if s.dtype == pl.Null or (isinstance(s.dtype, pl.List) and s.dtype.inner == pl.Null):
         return pl.Series(s.name, [[]] * len(s), dtype=pl.List(pl.String))
     if isinstance(s.dtype, pl.List):
-        s = s.cast(pl.List(pl.String)).list.join(SEP, ignore_nulls=True)
+        s = s.list.join(SEP, ignore_nulls=True)
     s = clean_text(s, single_line=False)
     parts = s.str.replace_all(r"\s*(?:;|,|:::|\n|\x1f)\s*", SEP).str.split(SEP)
     el = pl.element().str.strip_chars()

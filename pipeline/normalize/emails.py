@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.normalize.text import clean_text, non_ascii, on_subset
+from pipeline.normalize.text import SEP, clean_text, map_pieces, non_ascii, on_subset
 
-SEP = "\x1f"
 # A display form: optional (possibly quoted, possibly comma-holding) name, then <address>.
 _DISPLAY_RE = r'(?:"[^"]*"|[^<>;,\n"\x1f])*<\s*([^<>\s]*)\s*>'
 _SPLIT_RE = r"\s*(?:;|,|:::|\n|\r|\t|\x1f)\s*"
@@ -71,24 +70,19 @@ def normalize_emails(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """``(emails, invalid)``: canonical address lists, and the pieces that failed the check.
 
     Both are ``List(String)`` and never null (an empty list where there is nothing).
-    Works on the flattened pieces (one row per address) and groups them back per row.
     """
-    flat = (
-        pl.DataFrame({"p": _cells(s).str.split(SEP)})
-        .with_row_index("row")
-        .explode("p", empty_as_null=True)
-        .with_columns(pl.col("p").str.strip_chars())
-        .with_columns(pl.when(pl.col("p") != "").then(pl.col("p")).alias("p"))
-    )
-    flat = flat.with_columns(cand=_candidate(pl.col("p")))
-    flat = flat.with_columns(ok=_valid(flat["cand"]))
-    # A repeated address in the same cell keeps its first place only.
-    flat = flat.with_columns(first=pl.struct("row", "cand").is_first_distinct())
-    out = flat.group_by("row", maintain_order=True).agg(
-        pl.col("cand").filter(pl.col("ok") & pl.col("first")).alias("emails"),
-        pl.col("p").filter(~pl.col("ok") & pl.col("p").is_not_null()).alias("invalid"),
-    )
-    return out["emails"].alias(s.name), out["invalid"]
+
+    def process(pieces: pl.Series) -> tuple[pl.Series, pl.Series]:
+        frame = pieces.to_frame("p").with_columns(c=_candidate(pl.col("p")))
+        frame = frame.with_columns(ok=_valid(frame["c"]))
+        out = frame.select(
+            kept=pl.when(pl.col("ok")).then(pl.col("c")),
+            aside=pl.when(~pl.col("ok")).then(pl.col("p")),
+        )
+        return out["kept"], out["aside"]
+
+    emails, invalid = map_pieces(_cells(s), process)
+    return emails.alias(s.name), invalid
 
 
 def is_valid_email(text: str) -> bool:

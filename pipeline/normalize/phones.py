@@ -28,8 +28,7 @@ import functools
 
 import polars as pl
 
-from pipeline.normalize.emails import SEP
-from pipeline.normalize.text import clean_text, on_subset
+from pipeline.normalize.text import SEP, clean_text, map_pieces, on_subset
 
 # ";ext=12" protected from the ";" split by this placeholder, restored afterwards.
 _EXT_GUARD = "\x1e"
@@ -277,42 +276,26 @@ def _cells(s: pl.Series) -> pl.Series:
 def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
-
-    Works on the flattened numbers (one row per number) and groups them back per row.
     """
     region = (region or "US").upper()
-    flat = (
-        pl.DataFrame({"p": _cells(s).str.split(SEP)}).with_row_index("row").explode("p", empty_as_null=True)
-    )
-    values = flat["p"].str.strip_chars()
-    values = on_subset(
-        values, values.str.contains(_EXT_GUARD, literal=True), lambda v: v.str.replace_all(_EXT_GUARD, ";")
-    )
-    values = pl.select(pl.when(pl.lit(values) != "").then(pl.lit(values))).to_series()
-    fast = fast_phones(values, region)
-    todo = values.filter(fast.is_null() & values.is_not_null()).unique()
-    todo = todo.filter(~surely_invalid(todo, region))
-    slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
-    norm = on_subset(
-        fast, fast.is_null() & values.is_not_null(), lambda _: slow_for(values, fast, todo, slow)
-    )
-    flat = pl.DataFrame({"row": flat["row"], "p": values, "norm": norm})
-    # A number repeated in the same cell keeps its first place only.
-    flat = flat.with_columns(value=pl.coalesce("norm", "p"))
-    flat = flat.with_columns(first=pl.struct("row", "value").is_first_distinct())
-    out = flat.group_by("row", maintain_order=True).agg(
-        pl.col("value").filter(pl.col("first") & pl.col("value").is_not_null()).alias("phones"),
-        pl.col("p")
-        .filter(pl.col("first") & pl.col("norm").is_null() & pl.col("p").is_not_null())
-        .alias("unparsed"),
-    )
-    return out["phones"].alias(s.name), out["unparsed"]
 
+    def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+        guarded = values.str.contains(_EXT_GUARD, literal=True)
+        values = on_subset(values, guarded, lambda v: v.str.replace_all(_EXT_GUARD, ";"))
+        fast = fast_phones(values, region)
+        undecided = (fast.is_null() & values.is_not_null()).fill_null(False)
+        todo = values.filter(undecided).unique()
+        todo = todo.filter(~surely_invalid(todo, region))
+        slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
+        norm = on_subset(
+            fast, undecided, lambda sub: values.filter(undecided).replace_strict(todo, slow, default=None)
+        )
+        frame = pl.DataFrame({"v": values, "n": norm})
+        out = frame.select(kept=pl.coalesce("n", "v"), aside=pl.when(pl.col("n").is_null()).then(pl.col("v")))
+        return out["kept"], out["aside"]
 
-def slow_for(values: pl.Series, fast: pl.Series, todo: pl.Series, slow: pl.Series) -> pl.Series:
-    """The per-value results for the values the fast path left undecided, in their order."""
-    undecided = values.filter(fast.is_null() & values.is_not_null())
-    return undecided.replace_strict(todo, slow, default=None, return_dtype=pl.String)
+    phones, unparsed = map_pieces(_cells(s), process)
+    return phones.alias(s.name), unparsed
 
 
 def normalize_phone(text: str | None, region: str = "US") -> str | None:

@@ -137,3 +137,54 @@ def fold(text: str | None) -> str | None:
     if text is None:
         return None
     return fold_series(pl.Series([text], dtype=pl.String))[0]
+
+
+#: Separator between the pieces of a multi-valued cell once its own separators are unified.
+SEP = "\x1f"
+
+
+def map_pieces(cells: pl.Series, process) -> tuple[pl.Series, pl.Series]:
+    """Per-piece work on multi-valued cells, returned as two ``List(String)`` columns.
+
+    :param cells: one text per row, pieces separated by :data:`SEP` (null: nothing).
+    :param process: ``pieces -> (kept, aside)``, two String Series aligned with ``pieces``
+        (null: nothing on that side), run once over every piece of every row.
+    :return: ``(kept, aside)`` lists per row, in source order, a piece repeated within a
+        cell kept once; never null (an empty list).
+
+    Most cells hold one value: those rows are handled as plain columns, and only the few
+    multi-valued cells are exploded and grouped back.
+    """
+    n = len(cells)
+    multi = cells.str.contains(SEP, literal=True).fill_null(False)
+    single = cells.to_frame("c").select(pl.when(~pl.lit(multi)).then(pl.col("c")))[:, 0]
+    rows = multi.arg_true()
+    spread = pl.DataFrame({"row": rows, "p": cells.gather(rows).str.split(SEP)}).explode("p")
+    pieces = pl.concat([single, spread["p"]]).str.strip_chars()
+    pieces = pieces.to_frame("p").select(pl.when(pl.col("p") != "").then(pl.col("p")))[:, 0]
+    kept, aside = process(pieces)
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    out = pl.DataFrame({"k": kept.head(n), "a": aside.head(n)}).select(
+        kept=pl.when(pl.col("k").is_null()).then(empty).otherwise(pl.concat_list("k")),
+        aside=pl.when(pl.col("a").is_null()).then(empty).otherwise(pl.concat_list("a")),
+    )
+    if rows.len():
+        spread = pl.DataFrame({"row": spread["row"], "k": kept.slice(n), "a": aside.slice(n)})
+        grouped = (
+            spread.with_columns(
+                kf=pl.struct("row", "k").is_first_distinct(), af=pl.struct("row", "a").is_first_distinct()
+            )
+            .group_by("row", maintain_order=True)
+            .agg(
+                pl.col("k").filter(pl.col("kf") & pl.col("k").is_not_null()),
+                pl.col("a").filter(pl.col("af") & pl.col("a").is_not_null()),
+            )
+        )
+        full = pl.DataFrame({"row": pl.int_range(n, dtype=pl.UInt32, eager=True)}).join(
+            grouped, on="row", how="left", maintain_order="left"
+        )
+        out = pl.DataFrame([out["kept"], out["aside"], full["k"], full["a"]]).select(
+            kept=pl.when(pl.lit(multi)).then(pl.col("k")).otherwise(pl.col("kept")),
+            aside=pl.when(pl.lit(multi)).then(pl.col("a")).otherwise(pl.col("aside")),
+        )
+    return out["kept"], out["aside"]
