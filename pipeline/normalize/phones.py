@@ -146,22 +146,19 @@ def _fast_for(ext: pl.Series, compact: pl.Series, meta, *, national: bool) -> pl
     frame = frame.with_columns(raw=raw)
     if npfp:
         # phonenumbers strips the national prefix unless the number was viable as it stood
-        # and would not be after stripping.
-        raw = pl.col("raw")
-        if npfp.isdigit():
-            frame = frame.with_columns(
-                starts=raw.str.starts_with(npfp),
-                stripped=pl.when(raw.str.starts_with(npfp)).then(raw.str.slice(len(npfp))).otherwise(raw),
-            )
-        else:
-            frame = frame.with_columns(
-                starts=raw.str.contains(f"^(?:{npfp})"), stripped=raw.str.replace(f"^(?:{npfp})", "")
-            )
-        stripped = pl.col("stripped")
-        keep_original = raw.str.contains(f"^(?:{general})$") & ~stripped.str.contains(f"^(?:{general})$")
-        frame = frame.with_columns(
-            nsn=pl.when(pl.col("starts") & ~keep_original).then(stripped).otherwise(raw)
-        )
+        # and would not be after stripping. Only numbers that start with the prefix need
+        # the (costly) general-pattern checks.
+        raw = frame["raw"]
+        starts = raw.str.starts_with(npfp) if npfp.isdigit() else raw.str.contains(f"^(?:{npfp})")
+
+        def strip(sub: pl.Series) -> pl.Series:
+            cut = sub.str.slice(len(npfp)) if npfp.isdigit() else sub.str.replace(f"^(?:{npfp})", "")
+            keep = sub.str.contains(f"^(?:{general})$") & ~cut.str.contains(f"^(?:{general})$")
+            return pl.DataFrame({"s": sub, "c": cut, "k": keep}).select(
+                pl.when(pl.col("k")).then(pl.col("s")).otherwise(pl.col("c"))
+            )[:, 0]
+
+        frame = frame.with_columns(nsn=on_subset(raw, starts.fill_null(False), strip))
     else:
         frame = frame.with_columns(nsn=pl.col("raw"))
     frame = frame.with_columns(valid=_valid_nsn(pl.col("nsn"), meta))
