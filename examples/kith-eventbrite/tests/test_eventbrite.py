@@ -50,7 +50,7 @@ def test_attendee_report_passes_every_contract_check(tmp_path):
         "PhD",
     )
     assert lena["emails"] == ["lena.fischer@example.org"]  # lower-cased by the core
-    assert lena["phones"] == ["(425) 555-0111", "(425) 555-0100"]
+    assert lena["phones"] == ["+14255550111", "+14255550100"]  # E.164 by the core
     assert lena["organization"] == "Müller, Schmidt & Co. KG"
     extra = json.loads(lena["extra"])
     assert extra["Order Date"] == "2026-02-12 18:02:07-08:00"  # the time of day is kept
