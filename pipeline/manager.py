@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.google_csv",
     "plugins.outlook_csv",
     "plugins.thunderbird_csv",
+    "plugins.duplicates_sheet",
 )
 
 
