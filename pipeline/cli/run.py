@@ -119,4 +119,6 @@ def run_command(
 
 def batch_steps() -> dict:
     """The optional stages of the batch that later modules provide (dedupe, task counting)."""
-    return {}
+    from pipeline.dedupe.storage import run_dedupe
+
+    return {"dedupe": run_dedupe}
