@@ -230,7 +230,7 @@ def read_sheet_decisions(path: Path) -> tuple[list[tuple[str, str, str]], list[s
             if not raw:
                 continue
             answer = _ANSWERS.get(raw.casefold())
-            place = f"{name} {ws.title}!{number}"
+            place = f"{name} {ws.title}!A{number}"
             if answer is None:
                 warnings.append(
                     f"{place}: {raw!r} is not same, different or skip; the row was left undecided"
