@@ -286,10 +286,8 @@ def merge_command(
     """Say that A and B are the same person (stored; wins on every later run)."""
     with open_session(state(ctx)) as session:
         store = session.store
-        left = lookup.expand_to_people(store, lookup.find(store, a).record_ids)
-        right = [r for r in lookup.expand_to_people(store, lookup.find(store, b).record_ids) if r not in left]
-        if not right:
-            raise UsageError(f"{a!r} and {b!r} are already one person")
+        first, second = lookup.two_people(store, a, b)
+        left, right = lookup.records_of_person(store, first), lookup.records_of_person(store, second)
         stored = decide_between(store, left, right, "same", by="merge")
         run = _rerun(session)
         person = lookup.person_of(store, left[:1])[left[0]]

@@ -111,3 +111,22 @@ def one_person(store: Store, query: str) -> tuple[str, list[str]]:
             f"{', …' if len(persons) > 5 else ''}); name one by its person id"
         )
     return persons[0], records_of_person(store, persons[0])
+
+
+def two_people(store: Store, a: str, b: str) -> tuple[str, str]:
+    """The two people ``a`` and ``b`` name (``kith merge``): a name matching both sides counts
+    for the side the other query does not name; anything still ambiguous is a UsageError."""
+    pa = set(person_of(store, find(store, a).record_ids).values())
+    pb = set(person_of(store, find(store, b).record_ids).values())
+    if len(pa) > 1:
+        pa -= pb
+    if len(pb) > 1:
+        pb -= pa
+    for query, found in ((a, pa), (b, pb)):
+        if len(found) != 1:
+            names = ", ".join(sorted(found)[:5])
+            raise UsageError(f"{query!r} matches {len(found)} people ({names}); name one by its person id")
+    (first,), (second,) = pa, pb
+    if first == second:
+        raise UsageError(f"{a!r} and {b!r} are already one person ({first})")
+    return first, second
