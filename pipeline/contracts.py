@@ -112,6 +112,8 @@ class ExportContext:
     :param as_of: "today" for this report, so past weeks can be re-run.
     :param options: this exporter's options from kith.toml ``[[exporters]]``.
     :param workspace: the :class:`pipeline.workspace.Workspace` (config, templates folder).
+    :param pm: the plugin manager of this run, for exporters that call other plugins'
+        hooks (the follow-up checklist runs every follow-up rule).
     """
 
     store: Any
@@ -119,6 +121,7 @@ class ExportContext:
     as_of: dt.date
     options: dict[str, Any] = field(default_factory=dict)
     workspace: Any = None
+    pm: Any = None
 
 
 @runtime_checkable

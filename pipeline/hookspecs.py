@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from pipeline.contracts import Exporter, Importer
+    from pipeline.followups.model import FollowupRule
 
 PROJECT = "kith"
 
@@ -48,4 +49,20 @@ def register_exporters() -> list[Exporter]:
     :return: a list of objects satisfying :class:`pipeline.contracts.Exporter`
         (``name``, ``write(context)``). An empty list or ``None`` means the plugin adds
         none. Two exporters with the same ``name`` are an error that names both plugins.
+    """
+
+
+@hookspec
+def register_followup_rules() -> list[FollowupRule]:
+    """Add follow-up rules: given people, the journal and today's date, each yields tasks.
+
+    Called once per plugin manager, when the core first needs the rules (``kith report``,
+    ``kith run``, ``kith done``, ``kith plugins``). Rules run in registration order; each
+    is configured by its kith.toml table ``[followups.<name>]`` (``enabled = false`` turns
+    it off) and builds its tasks with ``ctx.task(...)`` (see :mod:`pipeline.followups`).
+
+    :return: a list of objects satisfying :class:`pipeline.followups.model.FollowupRule`
+        (``name``, ``description``, ``defaults``, ``tasks(ctx)``, optionally
+        ``refine(tasks, ctx)``). An empty list or ``None`` means the plugin adds none. Two
+        rules with the same ``name`` are an error that names both plugins.
     """

@@ -35,6 +35,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.google_csv",
     "plugins.outlook_csv",
     "plugins.thunderbird_csv",
+    "plugins.journal_import",
+    "plugins.followup_rules",
+    "plugins.followups_export",
     "plugins.duplicates_sheet",
 )
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.contracts import Exporter, Importer
 from pipeline.errors import PluginError
 from pipeline.manager import KithPluginManager
+
+if TYPE_CHECKING:
+    from pipeline.followups.model import FollowupRule
 
 
 def _call_each(pm: KithPluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
@@ -71,8 +74,15 @@ def exporters(pm: KithPluginManager) -> dict[str, Exporter]:
     return pm.cache["exporters"]  # type: ignore[return-value]
 
 
+def followup_rules(pm: KithPluginManager) -> dict[str, FollowupRule]:
+    """Every follow-up rule by name, in registration order."""
+    if "followup rules" not in pm.cache:
+        pm.cache["followup rules"] = _collect(pm, "register_followup_rules", "followup rule", ("tasks",))
+    return pm.cache["followup rules"]  # type: ignore[return-value]
+
+
 def owner_of(pm: KithPluginManager, kind: str, name: str) -> str:
-    """The plugin that registered the ``kind`` (importer/exporter) called ``name``."""
+    """The plugin that registered the ``kind`` (importer/exporter/followup rule) called ``name``."""
     return pm.cache.get(f"{kind}_owners", {}).get(name, "?")  # type: ignore[union-attr]
 
 
@@ -91,7 +101,8 @@ class PluginInfo:
 def plugin_infos(pm: KithPluginManager) -> list[PluginInfo]:
     """Every loaded plugin with its hooks and what it provides, then every failed one."""
     provides: dict[str, list[str]] = {}
-    for kind, collect in (("importer", importers), ("exporter", exporters)):
+    kinds = (("importer", importers), ("exporter", exporters), ("followup rule", followup_rules))
+    for kind, collect in kinds:
         for name in collect(pm):
             provides.setdefault(owner_of(pm, kind, name), []).append(f"{kind}:{name}")
     infos = []

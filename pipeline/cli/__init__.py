@@ -6,7 +6,7 @@ decorates the one :data:`app` from :mod:`pipeline.cli.app`. The core never impor
 
 from __future__ import annotations
 
-from pipeline.cli import dedupe, imports, people, run  # noqa: F401  (registers their commands on app)
+from pipeline.cli import dedupe, imports, journal, people, run  # noqa: F401  (registers their commands on app)
 from pipeline.cli.app import app
 
 

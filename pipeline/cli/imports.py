@@ -65,7 +65,8 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
     console = Console()
     table = Table(title=None, show_edge=False)
     for column in ("file", "importer", "status", "records", "rejects", "encoding"):
-        table.add_column(column, justify="right" if column in {"records", "rejects"} else "left")
+        justify = "right" if column in {"records", "rejects"} else "left"
+        table.add_column(column, justify=justify, overflow="fold")
     for item in summary.files:
         table.add_row(
             item.path,

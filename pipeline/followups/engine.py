@@ -1,0 +1,299 @@
+"""The follow-up engine: people + journal + today → the week's tasks.
+
+:func:`compute_tasks` is what the ``followups`` exporter, ``kith report`` and ``kith run``
+call. It loads people (:func:`pipeline.people.load_people`), the journal and the outcome,
+runs every enabled rule from the ``register_followup_rules`` hook with its kith.toml
+settings, lets rules that have ``refine`` annotate the result, drops tasks for people
+tagged do-not-contact or deceased, applies done-state, and sorts by due date.
+
+Rules see a :class:`RuleContext`: entries as small objects, person details by id, and
+``ctx.task(...)``, which builds a :class:`~pipeline.followups.model.Task` with its key,
+reason, overdue date and a draft rendered from the rule's template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from pipeline.errors import KithError, PluginError
+from pipeline.followups.model import Task, Why, done_keys
+from pipeline.followups.settings import BLOCKING_TAGS, FollowupSettings
+from pipeline.followups.templates import render_draft
+from pipeline.journal import Outcome, load_journal, load_outcome
+from pipeline.journal.match import display_name_expr
+from pipeline.people import load_people
+from pipeline.store import Store
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal entry as rules see it (person ids resolved)."""
+
+    entry_id: int
+    date: dt.date
+    kind: str
+    person_id: str
+    via_person_id: str | None
+    to_person_id: str | None
+    channel: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """What rules and templates know about a person."""
+
+    person_id: str
+    name: str
+    first_name: str
+    email: str | None
+    organization: str | None
+    title: str | None
+    tags: tuple[str, ...]
+    channel: str | None
+
+    def as_template(self) -> dict[str, Any]:
+        return {
+            "id": self.person_id,
+            "name": self.name,
+            "first_name": self.first_name,
+            "email": self.email or "",
+            "organization": self.organization or "",
+            "title": self.title or "",
+            "tags": list(self.tags),
+            "channel": self.channel or "",
+        }
+
+    @property
+    def blocked(self) -> bool:
+        return any(tag.strip().casefold() in BLOCKING_TAGS for tag in self.tags)
+
+
+def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
+    wanted = people.filter(pl.col("person_id").is_in(list(ids)))
+    frame = wanted.select(
+        "person_id",
+        display_name_expr().alias("name"),
+        "given_name",
+        pl.col("emails").list.first().alias("email"),
+        "organization",
+        "title",
+        pl.col("tags").fill_null(pl.lit([], pl.List(pl.String))),
+        "channel",
+    )
+    infos = {}
+    for row in frame.iter_rows(named=True):
+        name = row["name"] or row["person_id"]
+        first = (row["given_name"] or name).split()[0] if (row["given_name"] or name).split() else name
+        infos[row["person_id"]] = PersonInfo(
+            row["person_id"],
+            name,
+            first,
+            row["email"],
+            row["organization"],
+            row["title"],
+            tuple(row["tags"] or ()),
+            row["channel"],
+        )
+    return infos
+
+
+@dataclass
+class Shared:
+    """What every rule's context shares for one run."""
+
+    as_of: dt.date
+    people: pl.DataFrame
+    journal: pl.DataFrame
+    entries: list[Entry]
+    persons: dict[str, PersonInfo]
+    outcome: Outcome | None
+    done: set[str]
+    enabled: set[str]
+    settings: FollowupSettings
+
+
+@dataclass
+class RuleContext:
+    """A rule's view of one run (see module docstring)."""
+
+    rule: str
+    config: dict[str, Any]
+    shared: Shared
+    owner: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.shared.as_of
+
+    @property
+    def people(self) -> pl.DataFrame:
+        return self.shared.people
+
+    @property
+    def journal(self) -> pl.DataFrame:
+        return self.shared.journal
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Entries with a resolved person, by date then id (future-dated ones included)."""
+        return self.shared.entries
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.shared.outcome
+
+    def person(self, person_id: str | None) -> PersonInfo | None:
+        return self.shared.persons.get(person_id) if person_id else None
+
+    def name_of(self, person_id: str | None) -> str:
+        info = self.person(person_id)
+        return info.name if info else "someone"
+
+    def is_done(self, key: str) -> bool:
+        return f"{self.rule}:{key}" in self.shared.done
+
+    def rule_enabled(self, name: str) -> bool:
+        return name in self.shared.enabled
+
+    def days(self, setting: str) -> dt.timedelta:
+        return dt.timedelta(days=int(self.config[setting]))
+
+    def task(
+        self,
+        *,
+        key: str,
+        person_id: str,
+        due: dt.date,
+        action: str,
+        entries: list[int] | tuple[int, ...],
+        why: str,
+        template: str | None = None,
+        overdue_after: dt.date | None = None,
+        **variables: Any,
+    ) -> Task:
+        """Build a task of this rule; the draft comes from ``template`` (default: the rule's)."""
+        person = self.person(person_id)
+        if person is None:
+            raise KithError(f"follow-up rule {self.rule!r} made a task for unknown person {person_id!r}")
+        name = template or self.config.get("template") or f"{self.rule}.txt"
+        context = {
+            "person": person.as_template(),
+            "owner": self.owner,
+            "as_of": self.as_of,
+            "due": due,
+            **variables,
+        }
+        draft = render_draft(name, context, self.shared.settings.template_dirs)
+        grace = dt.timedelta(days=int(self.config.get("overdue_after_days", 3)))
+        return Task(
+            key=f"{self.rule}:{key}",
+            due=due,
+            person_id=person_id,
+            person_name=person.name,
+            email=person.email,
+            action=action,
+            why=Why(tuple(int(e) for e in entries), why),
+            draft=draft,
+            rule=self.rule,
+            overdue_after=overdue_after or due + grace,
+        )
+
+
+def _entries(journal: pl.DataFrame) -> list[Entry]:
+    rows = journal.filter(pl.col("person_id").is_not_null()).sort("date", "entry_id")
+    return [
+        Entry(
+            r["entry_id"],
+            r["date"],
+            r["kind"],
+            r["person_id"],
+            r["via_person_id"],
+            r["to_person_id"],
+            r["channel"],
+            r["note"],
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def compute_tasks(
+    store: Store,
+    pm: Any,
+    as_of: dt.date,
+    settings: FollowupSettings | dict[str, Any] | None = None,
+    *,
+    include_done: bool = False,
+) -> list[Task]:
+    """Every follow-up task as of ``as_of``, sorted by due date then person.
+
+    :param settings: a :class:`FollowupSettings` (``FollowupSettings.from_workspace``) or
+        the raw ``[followups]`` table.
+    :param include_done: keep tasks already ticked done (with ``done=True``).
+    """
+    from pipeline import registry
+
+    if not isinstance(settings, FollowupSettings):
+        settings = FollowupSettings.from_dict(settings)
+    rules = registry.followup_rules(pm)
+    settings.check_rule_names(set(rules))
+    configs = {n: settings.for_rule(n, dict(getattr(r, "defaults", {}) or {})) for n, r in rules.items()}
+    journal = load_journal(store)
+    entries = _entries(journal)
+    people = load_people(store)
+    ids = {e.person_id for e in entries} | {e.via_person_id for e in entries if e.via_person_id}
+    ids |= {e.to_person_id for e in entries if e.to_person_id}
+    shared = Shared(
+        as_of=as_of,
+        people=people,
+        journal=journal,
+        entries=entries,
+        persons=_person_infos(people, ids),
+        outcome=load_outcome(store),
+        done=done_keys(store),
+        enabled={name for name, config in configs.items() if config["enabled"]},
+        settings=settings,
+    )
+    owner = {"name": settings.owner_name or "", "email": settings.owner_email or ""}
+    contexts = {name: RuleContext(name, configs[name], shared, owner) for name in rules}
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for name, rule in rules.items():
+        if name not in shared.enabled:
+            continue
+        for task in _guarded(pm, name, lambda r=rule, n=name: list(r.tasks(contexts[n]))):
+            if not isinstance(task, Task):
+                raise PluginError(f"follow-up rule {name!r} yielded {type(task).__name__}, expected a Task")
+            if task.key not in seen:  # the same key twice is one task
+                seen.add(task.key)
+                tasks.append(task)
+    for name, rule in rules.items():
+        if name in shared.enabled and callable(getattr(rule, "refine", None)):
+            tasks = _guarded(pm, name, lambda r=rule, n=name, t=tasks: list(r.refine(t, contexts[n])))
+    result = []
+    for task in tasks:
+        person = shared.persons.get(task.person_id)
+        if person is None or person.blocked:
+            continue
+        task.done = task.key in shared.done
+        task.overdue = not task.done and as_of > task.overdue_after
+        if include_done or not task.done:
+            result.append(task)
+    result.sort(key=lambda t: (t.due, t.person_name.casefold(), t.key))
+    return result
+
+
+def _guarded(pm: Any, rule: str, call):
+    from pipeline import registry
+
+    try:
+        return call()
+    except KithError:
+        raise
+    except Exception as exc:
+        owner = registry.owner_of(pm, "followup rule", rule)
+        raise PluginError(f"follow-up rule {rule!r} (plugin {owner!r}) failed: {exc}") from exc

@@ -1,0 +1,231 @@
+"""Finding the person a user means: ``kith log met "Bob Kowalski"`` → Robert Kowalski.
+
+Used by the journal CLI (PERSON, ``--via``, ``--to``, ``kith journal PERSON``) and by the
+journal-spreadsheet sync. Stages, first hit wins:
+
+1. an email address (``maria@example.com`` or ``Maria <maria@example.com>``) equal to one of
+   the person's emails;
+2. the whole name, compared case-, accent- and punctuation-blind;
+3. nickname-aware: same family name and a given name that is a nickname of the other
+   (the ``nicknames`` package: Bob ↔ Robert, Liz ↔ Elizabeth);
+4. every word of the query is a word of the name (``Ken``, ``Pat Lee`` for "Pat Lee, MBA");
+5. fuzzy (rapidfuzz ``token_sort_ratio`` ≥ :data:`FUZZY_CUTOFF`) for typos.
+
+Several records hit by stages 1–3 whose LinkedIn profiles don't differ are taken as one
+person (before dedupe, one human is a record per source); two "Emma Park"s with different
+profiles stay ambiguous.
+
+Stages 1–4 are vectorized polars filters over all people; only the few same-family-name
+rows go through Python for nicknames, and fuzzy runs in rapidfuzz's C loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import polars as pl
+
+FUZZY_CUTOFF = 88
+#: Stages whose several hits may be one person in several records (see :func:`_result`).
+SAME_PERSON_STAGES = ("email", "name", "nickname")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_NAME_AND_EMAIL = re.compile(r"^(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$", re.DOTALL)
+
+
+def name_key(text: str | None) -> str:
+    """Case-, accent- and punctuation-blind form of a name (Python twin of :func:`name_key_expr`)."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[^\w]+|_", " ", plain).split())
+
+
+def name_key_expr(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )
+
+
+def display_name_expr() -> pl.Expr:
+    """The name to show for a person: full name, else given + family, nickname, first email, id."""
+    parts = pl.concat_str([pl.col("given_name"), pl.col("family_name")], separator=" ", ignore_nulls=True)
+    return pl.coalesce(
+        pl.col("full_name"),
+        parts.replace("", None),
+        pl.col("nickname"),
+        pl.col("emails").list.first(),
+        pl.col("person_id"),
+    )
+
+
+def split_query(query: str) -> tuple[str, str | None]:
+    """``(name, email)`` from ``Name <email>``, a bare email, or a bare name."""
+    query = query.strip()
+    found = _NAME_AND_EMAIL.match(query)
+    if found:
+        return found.group(1).strip().strip('"').strip(), found.group(2).lower()
+    if _EMAIL.match(query):
+        return "", query.lower()
+    return query, None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One person a query may mean; ``record_id`` is the anchor to store in the journal."""
+
+    person_id: str
+    record_id: str
+    name: str
+    email: str | None = None
+    organization: str | None = None
+    title: str | None = None
+
+    def label(self) -> str:
+        extra = ", ".join(x for x in (self.title, self.organization, self.email) if x)
+        return f"{self.name} ({extra})" if extra else self.name
+
+
+@dataclass
+class Match:
+    """What a query found: ``status`` is ``one``, ``many`` or ``none``; ``how`` names the stage."""
+
+    query: str
+    status: str
+    how: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def person(self) -> Candidate:
+        assert self.status == "one"
+        return self.candidates[0]
+
+
+@functools.cache
+def _nicknamer():
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+def same_given_name(a: str, b: str) -> bool:
+    """True when two given names are the same or nicknames of each other (Bob ~ Robert)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    nn = _nicknamer()
+    a_forms = {a} | nn.nicknames_of(a) | nn.canonicals_of(a)
+    b_forms = {b} | nn.nicknames_of(b) | nn.canonicals_of(b)
+    return b in a_forms or a in b_forms or bool((nn.canonicals_of(a) | {a}) & (nn.canonicals_of(b) | {b}))
+
+
+def people_index(people: pl.DataFrame) -> pl.DataFrame:
+    """The columns matching needs, one row per person."""
+    key = name_key_expr(display_name_expr())
+    given = name_key_expr(pl.coalesce(pl.col("given_name"), display_name_expr())).str.split(" ").list.first()
+    family = pl.coalesce(
+        name_key_expr(pl.col("family_name")).str.split(" ").list.first(),
+        key.str.split(" ").list.last(),
+    )
+    return people.select(
+        "person_id",
+        pl.col("record_ids").list.first().alias("record_id"),
+        display_name_expr().alias("name"),
+        pl.col("emails").fill_null(pl.lit([], pl.List(pl.String))),
+        "organization",
+        "title",
+        pl.col("linkedin_url").str.to_lowercase().str.strip_chars_end("/").alias("linkedin"),
+        key.alias("key"),
+        given.alias("given"),
+        family.alias("family"),
+        name_key_expr(pl.col("nickname")).alias("nick"),
+    )
+
+
+def _candidates(frame: pl.DataFrame) -> list[Candidate]:
+    return [
+        Candidate(
+            row["person_id"],
+            row["record_id"],
+            row["name"],
+            (row["emails"] or [None])[0],
+            row["organization"],
+            row["title"],
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def _result(query: str, how: str, frame: pl.DataFrame) -> Match | None:
+    if frame.height == 0:
+        return None
+    if frame.height > 1 and how in SAME_PERSON_STAGES and frame["linkedin"].drop_nulls().n_unique() <= 1:
+        # Before dedupe one human is often several records (LinkedIn, phone, alumni list) that
+        # share a name; unless their LinkedIn profiles differ, take them as one person and anchor
+        # to the record with the most to go on. Dedupe then merges them under that anchor.
+        ranked = frame.with_columns(
+            (pl.col("emails").list.len() > 0).alias("_email"), pl.col("linkedin").is_not_null().alias("_li")
+        ).sort(["_email", "_li"], descending=True, maintain_order=True)
+        return Match(query, "one", f"{how}, same person in {frame.height} records", _candidates(ranked[:1]))
+    return Match(query, "one" if frame.height == 1 else "many", how, _candidates(frame))
+
+
+def find_person(
+    people: pl.DataFrame | None, query: str, *, index: pl.DataFrame | None = None, fuzzy: bool = True
+) -> Match:
+    """Who ``query`` means among ``people`` (a :func:`pipeline.people.load_people` frame)."""
+    index = index if index is not None else people_index(people)
+    name, email = split_query(query)
+    if email:
+        found = _result(query, "email", index.filter(pl.col("emails").list.contains(email)))
+        if found:
+            return found
+    key = name_key(name)
+    if not key:
+        return Match(query, "none")
+    found = _result(query, "name", index.filter(pl.col("key") == key))
+    if found:
+        return found
+    words = key.split(" ")
+    if len(words) >= 2:
+        same_family = index.filter(pl.col("family") == words[-1])
+        if same_family.height:
+            keep = [
+                same_given_name(words[0], given) or same_given_name(words[0], nick or "")
+                for given, nick in zip(
+                    same_family["given"].to_list(), same_family["nick"].to_list(), strict=True
+                )
+            ]
+            found = _result(query, "nickname", same_family.filter(pl.Series(keep, dtype=pl.Boolean)))
+            if found:
+                return found
+    tokens = pl.col("key").str.split(" ")
+    found = _result(query, "words", index.filter(pl.all_horizontal([tokens.list.contains(w) for w in words])))
+    if found:
+        return found
+    if fuzzy and index.height:
+        from rapidfuzz import fuzz, process
+
+        hits = process.extract(
+            key,
+            index["key"].fill_null("").to_list(),
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=FUZZY_CUTOFF,
+            limit=10,
+        )
+        if hits:
+            best = hits[0][1]
+            # A clear winner is a typo of one name; near-ties are a question for the user.
+            rows = [i for _, score, i in hits if best - score < 3]
+            found = _result(query, "fuzzy", index[rows])
+            if found:
+                return found
+    return Match(query, "none")

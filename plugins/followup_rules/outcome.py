@@ -1,0 +1,75 @@
+"""Rule 5: the search is over — an outcome report to everyone who helped, naming how each helped.
+
+"After talking to six people, I accepted a job with … Thanks again for referring me to
+Ken." One task per helper (a conversation, a referral or an introduction before the
+outcome's date), unless an ``outcome_report`` entry to them is logged since the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pipeline.followups import Entry, RuleContext, Task
+from pipeline.journal import CONTACT_KINDS
+from plugins.followup_rules.common import helpers, number_words, short
+
+#: Thanks for a conversation, most substantial first (one line per helper).
+CONVERSATION_THANKS = (
+    ("info_interview", "Thanks again for the informational interview; your advice shaped where I looked."),
+    ("meeting", "Thanks again for meeting with me."),
+    ("call", "Thanks again for taking my call."),
+    ("met", "Thanks again for the conversation when we met."),
+)
+
+
+def thanks_lines(ctx: RuleContext, person_id: str, entries: list[Entry]) -> list[str]:
+    lines, referred = [], set()
+    for e in entries:
+        if e.kind == "referral" and e.person_id == person_id and e.to_person_id:
+            referred.add(e.to_person_id)
+            lines.append(f"Thanks again for referring me to {ctx.name_of(e.to_person_id).split()[0]}.")
+    for e in entries:
+        if e.via_person_id == person_id and e.person_id not in referred:
+            referred.add(e.person_id)
+            lines.append(f"Thanks again for introducing me to {ctx.name_of(e.person_id).split()[0]}.")
+    kinds = {e.kind for e in entries if e.person_id == person_id}
+    lines += [text for kind, text in CONVERSATION_THANKS if kind in kinds][:1]
+    return list(dict.fromkeys(lines))
+
+
+class OutcomeReportRule:
+    """5. Outcome report to everyone who helped."""
+
+    name = "outcome_report"
+    description = "when the outcome is recorded: tell everyone who helped how it turned out"
+    defaults = {"delay_days": 3, "overdue_after_days": 14, "template": "outcome_report.txt"}
+
+    def tasks(self, ctx: RuleContext) -> Iterator[Task]:
+        outcome = ctx.outcome
+        if outcome is None or outcome.date > ctx.as_of:
+            return
+        helped = helpers(ctx, outcome.date)
+        talked = {e.person_id for e in ctx.entries if e.kind in CONTACT_KINDS and e.date <= outcome.date}
+        reported = {
+            e.person_id
+            for e in ctx.entries
+            if e.kind == "outcome_report" and outcome.date <= e.date <= ctx.as_of
+        }
+        for person_id, entries in helped.items():
+            if person_id in reported:
+                continue
+            name = ctx.name_of(person_id)
+            first = min(e.entry_id for e in entries)
+            ways = sorted({e.kind if e.person_id == person_id else "introduction" for e in entries})
+            yield ctx.task(
+                key=f"{outcome.date:%Y%m%d}:{first}",
+                person_id=person_id,
+                due=outcome.date + ctx.days("delay_days"),
+                action=f"Send {name} your outcome report",
+                entries=sorted({e.entry_id for e in entries}),
+                why=f"You {outcome.text} on {short(outcome.date)}; {name} helped ({', '.join(ways)})",
+                outcome=outcome.text,
+                talked_to=len(talked),
+                talked_to_words=number_words(len(talked)),
+                thanks=thanks_lines(ctx, person_id, entries),
+            )

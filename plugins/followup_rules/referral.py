@@ -1,0 +1,136 @@
+"""Rule 2: referrals — reach out to the person you were referred to, then thank whoever referred you.
+
+A referral is a ``referral`` entry (person = who referred you, to = who you were referred
+to) or a conversation logged ``--via`` someone (they introduced you). Following the
+"keep the referral source in the loop" convention: reach out to the referred person (copy
+the referrer); once a meeting with them is logged — even one still ahead ("We have a
+meeting set up for next week") — thank the referrer. Thanking the person you then met is
+rule 1's task; this rule does it only when ``thank_you`` is turned off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pipeline.followups import Entry, RuleContext, Task
+from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
+from plugins.followup_rules.common import short, thanked_since, when
+
+MEETING_KINDS = ("meeting", "call", "info_interview")
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Link:
+    entry: Entry
+    referrer: str
+    referred: str
+    explicit: bool
+
+
+def _links(ctx: RuleContext) -> list[Link]:
+    links = []
+    for e in ctx.entries:
+        if e.date > ctx.as_of:
+            continue
+        if e.kind == "referral" and e.to_person_id:
+            links.append(Link(e, e.person_id, e.to_person_id, True))
+        elif e.kind in CONTACT_KINDS and e.via_person_id:
+            links.append(Link(e, e.via_person_id, e.person_id, False))
+    # One link per referrer → referred pair: the first one.
+    first: dict[tuple[str, str], Link] = {}
+    for link in links:
+        first.setdefault((link.referrer, link.referred), link)
+    return list(first.values())
+
+
+def _thanked_after(ctx: RuleContext, person_id: str, entry: Entry) -> bool:
+    """A thank-you/follow-up to ``person_id`` logged after ``entry`` (same day: logged later)."""
+    return any(
+        e.person_id == person_id
+        and e.kind in THANKS_KINDS
+        and (entry.date, entry.entry_id) < (e.date, e.entry_id)
+        and e.date <= ctx.as_of
+        for e in ctx.entries
+    )
+
+
+class ReferralRule:
+    """2. Referral follow-through."""
+
+    name = "referral"
+    description = "reach out to people you were referred to, and thank whoever referred you"
+    defaults = {
+        "reach_out_days": 2,
+        "overdue_after_days": 5,
+        "lookback_days": 60,
+        "template": "referral_reach_out.txt",
+        "thank_referrer_template": "referral_thank_referrer.txt",
+        "thank_met_template": "referral_thank_met.txt",
+    }
+
+    def tasks(self, ctx: RuleContext) -> Iterator[Task]:
+        oldest = ctx.as_of - ctx.days("lookback_days")
+        for link in _links(ctx):
+            start, ref_id = link.entry.date, link.entry.entry_id
+            referrer, referred = ctx.name_of(link.referrer), ctx.name_of(link.referred)
+            after = [e for e in ctx.entries if e.person_id == link.referred and e.date >= start]
+            if link.explicit:
+                after = [e for e in after if e.entry_id != ref_id]
+            contacted = [e for e in after if e.kind != "note"]
+            meeting = next((e for e in after if e.kind in MEETING_KINDS), None)
+            if not link.explicit and link.entry.kind in MEETING_KINDS:
+                meeting = link.entry
+            if link.explicit and not contacted and start >= oldest:
+                yield ctx.task(
+                    key=f"reach_out:{ref_id}",
+                    person_id=link.referred,
+                    due=start + ctx.days("reach_out_days"),
+                    action=f"Reach out to {referred} ({referrer} referred you); copy {referrer}",
+                    entries=[ref_id],
+                    why=f"{referrer} referred you to {referred} on {short(start)}; no contact since",
+                    referrer=referrer,
+                    referrer_first=self._first(ctx, link.referrer),
+                )
+            if meeting is None:
+                continue
+            ahead = meeting.date > ctx.as_of
+            meeting_when = when(meeting.date)
+            if not _thanked_after(ctx, link.referrer, link.entry):
+                yield ctx.task(
+                    key=f"thank_referrer:{ref_id}",
+                    person_id=link.referrer,
+                    due=ctx.as_of if ahead else meeting.date + ONE_DAY,
+                    action=f"Thank {referrer} for referring you to {referred}",
+                    entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
+                    why=(
+                        f"{referrer} referred you to {referred} ({short(start)}); your meeting with "
+                        f"{referred} is {'set for' if ahead else 'logged on'} {short(meeting.date)} "
+                        f"and no thank-you to {referrer} is logged since the referral"
+                    ),
+                    template=ctx.config["thank_referrer_template"],
+                    referred=referred,
+                    referred_first=self._first(ctx, link.referred),
+                    meeting_ahead=ahead,
+                    meeting_when=meeting_when,
+                )
+            if not ahead and not ctx.rule_enabled("thank_you"):
+                if not thanked_since(ctx.entries, link.referred, meeting.date, ctx.as_of):
+                    yield ctx.task(
+                        key=f"thank_met:{meeting.entry_id}",
+                        person_id=link.referred,
+                        due=meeting.date + ONE_DAY,
+                        action=f"Thank {referred} for meeting with you",
+                        entries=[meeting.entry_id],
+                        why=f"You met {referred} on {short(meeting.date)} ({referrer}'s referral)",
+                        template=ctx.config["thank_met_template"],
+                        referrer=referrer,
+                        meeting_when=meeting_when,
+                    )
+
+    @staticmethod
+    def _first(ctx: RuleContext, person_id: str) -> str:
+        info = ctx.person(person_id)
+        return info.first_name if info else "them"

@@ -1,0 +1,138 @@
+"""``followups.md`` (a ``- [ ]`` checklist by due day), ``followups.ics`` (one VTODO per task)
+and ``drafts/*.eml`` (one ready-to-send message per task).
+
+Everything that comes from people's data is made inert on the way out: formula-looking
+text is neutralised (:func:`pipeline.safety.neutralise_formula`), one-line fields (email
+headers, calendar summaries, Markdown lines) go through :func:`pipeline.safety.single_line`
+so a name with CR/LF can't add a header, and Markdown's own syntax is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+from pipeline.fileio import atomic_write
+from pipeline.followups import Task
+from pipeline.journal.match import name_key
+from pipeline.safety import neutralise_formula, single_line
+
+# What Markdown would turn into markup inside a line: emphasis, code, links, HTML (an
+# underscore only at a word edge, so "thank_you" stays readable).
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<>]|(?<!\w)_|_(?!\w)")
+_EMAIL_OK = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def inert(text: str) -> str:
+    return str(neutralise_formula(single_line(text)))
+
+
+def md(text: str) -> str:
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), inert(text))
+
+
+def slug(text: str, limit: int = 40) -> str:
+    return (name_key(text).replace(" ", "-") or "person")[:limit].strip("-")
+
+
+def draft_name(task: Task) -> str:
+    key = re.sub(r"[^A-Za-z0-9_-]+", "-", task.key).strip("-")
+    return f"{task.due.isoformat()}-{slug(task.person_name)}-{key}.eml"
+
+
+def write_markdown(path: Path, tasks: list[Task], as_of: dt.date, week: str, drafts: dict[str, str]) -> Path:
+    overdue = sum(t.overdue for t in tasks)
+    lines = [
+        f"# Follow-ups for {week} (as of {as_of.isoformat()})",
+        "",
+        f"{len(tasks)} open, {overdue} overdue. Tick Done in followups.xlsx or run `kith done TASK`.",
+    ]
+    current = None
+    for task in tasks:
+        if task.due != current:
+            current = task.due
+            flag = (
+                " (overdue)" if task.due < as_of and any(t.overdue for t in tasks if t.due == current) else ""
+            )
+            lines += ["", f"## {current:%A} {current.isoformat()}{flag}", ""]
+        email = f" <{md(task.email)}>" if task.email else ""
+        mark = "**OVERDUE** " if task.overdue else ""
+        lines.append(f"- [ ] {mark}{md(task.action)} — {md(task.person_name)}{email}")
+        lines.append(f"  - why: {md(str(task.why))}")
+        for note in task.notes:
+            lines.append(f"  - note: {md(note)}")
+        key = task.key.replace("`", "")
+        draft = drafts.get(task.key)
+        lines.append(f"  - task: `{key}`" + (f" · draft: drafts/{md(draft)}" if draft else ""))
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_ics(path: Path, tasks: list[Task], as_of: dt.date) -> Path:
+    import vobject
+
+    cal = vobject.iCalendar()
+    cal.add("prodid").value = "-//kith//follow-ups//EN"
+    from vobject.icalendar import utc
+
+    # DTSTAMP from as_of, not the clock: the same week re-run writes the same file.
+    stamp = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=utc)
+    for task in tasks:
+        todo = cal.add("vtodo")
+        todo.add("uid").value = re.sub(r"[^A-Za-z0-9_.:-]+", "-", task.key) + "@kith"
+        todo.add("dtstamp").value = stamp
+        todo.add("due").value = task.due
+        todo.add("summary").value = inert(task.action)
+        parts = [
+            str(task.why),
+            *task.notes,
+            "",
+            f"Subject: {task.draft.subject}",
+            "",
+            task.draft.body.rstrip(),
+        ]
+        body = "\n".join(parts)
+        todo.add("description").value = "\n".join(str(neutralise_formula(line)) for line in body.splitlines())
+        todo.add("status").value = "NEEDS-ACTION"
+        todo.add("categories").value = [task.rule]
+        if task.overdue:
+            todo.add("priority").value = "1"
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(cal.serialize())
+    return path
+
+
+def _address(name: str, email: str | None) -> Address | None:
+    email = (email or "").strip()
+    if not _EMAIL_OK.match(email) or single_line(email) != email:
+        return None
+    local, _, domain = email.partition("@")
+    try:
+        return Address(display_name=inert(name), username=local, domain=domain)
+    except (ValueError, IndexError):
+        return None
+
+
+def write_eml(folder: Path, task: Task, owner_name: str | None, owner_email: str | None) -> Path:
+    message = EmailMessage(policy=SMTP)
+    to = _address(task.person_name, task.email)
+    if to is not None:
+        message["To"] = to
+    sender = _address(owner_name or "", owner_email)
+    if sender is not None:
+        message["From"] = sender
+    message["Subject"] = inert(task.draft.subject)
+    message["X-Unsent"] = "1"  # Outlook and others open it as a draft to edit and send
+    message["X-Kith-Task"] = inert(task.key)
+    # 8bit keeps the .eml readable as text; quoted-printable only for lines SMTP would refuse.
+    long_lines = any(len(line.encode()) > 900 for line in task.draft.body.splitlines())
+    message.set_content(task.draft.body, cte="quoted-printable" if long_lines else "8bit")
+    path = folder / draft_name(task)
+    with atomic_write(path, "wb") as handle:
+        handle.write(message.as_bytes())
+    return path
