@@ -38,12 +38,13 @@ from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
-from pipeline.store import Store, encode_for_sql
+from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
 
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
 MODEL_KEY, STATS_KEY, SHEETS_KEY = "dedupe.model", "dedupe.stats", "dedupe.sheets"
+SETTINGS_KEY = "dedupe.settings"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
 
@@ -212,13 +213,11 @@ def has_run(store: Store) -> bool:
     return has_people_table(store)
 
 
-def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.DataFrame:
-    """Stored records plus ``imported_at`` of their file (survivorship's "most recent")."""
-    records = store.records(where, params)
-    sources = store.query_frame(
-        "SELECT r.record_id, s.imported_at FROM records r JOIN sources s USING (source_id) " + where, params
-    )
-    return records.join(sources, on="record_id", how="left", maintain_order="left")
+def records_for_dedupe(store: Store) -> pl.DataFrame:
+    """Stored records plus ``imported_at`` of their file (survivorship's "most recent"), one query."""
+    columns = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
+    sql = f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) ORDER BY r.rowid"
+    return store.query_frame(sql, schema=RECORD_COLUMNS)
 
 
 def fingerprints(records: pl.DataFrame) -> pl.Series:
@@ -332,13 +331,14 @@ def dedupe_store(
         decisions = load_decisions(store)
         # Unchanged records keep their person (settled); changed and new ones are examined.
         current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
-        previous = load_assignments(store).join(current, on=["record_id", "fingerprint"], how="semi")
+        last = load_assignments(store)
+        previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
         model = None if refit else _stored_model(store, records.height)
         result, refitted = _resolve(
             records, previous.select("record_id", "person_id"), decisions, settings, model
         )
         queue = _review_queue(result, load_review_queue(store), previous, decisions)
-        _write(conn, store, records, prints, result, queue, refitted, applied)
+        _write(conn, store, records, prints, result, queue, last, settings, refitted, applied)
 
     sizes = result.people["record_ids"].list.len()
     return DedupeRun(
@@ -427,6 +427,13 @@ def whole_people(rows: list[tuple[str, str, str]], assignments: pl.DataFrame) ->
     return out
 
 
+def _delete_ids(conn: sqlite3.Connection, table: str, column: str, ids: pl.Series) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _dedupe_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM _dedupe_ids")
+    conn.executemany("INSERT OR IGNORE INTO _dedupe_ids VALUES (?)", ((i,) for i in ids.to_list()))
+    conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM _dedupe_ids)")
+
+
 def _write(
     conn: sqlite3.Connection,
     store: Store,
@@ -434,21 +441,38 @@ def _write(
     prints: pl.Series,
     result: DedupeResult,
     queue: pl.DataFrame,
+    last: pl.DataFrame,
+    settings: DedupeSettings,
     refitted: bool,
     applied: list[str],
 ) -> None:
-    people = result.people.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
-    conn.execute(_people_table_sql())
-    conn.execute("DELETE FROM people")
-    _insert_frame(conn, "people", encode_for_sql(people))
-
+    """Replace people, assignments and the queue; only changed rows when the rest still holds."""
     assignments = (
         pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
         .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
         .select("record_id", "person_id", "fingerprint")
     )
-    conn.execute("DELETE FROM assignments")
-    _insert_frame(conn, "assignments", assignments)
+    people = result.people.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
+    settings_text = repr(settings)
+    full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
+    conn.execute(_people_table_sql())
+    if full:
+        conn.execute("DELETE FROM people")
+        conn.execute("DELETE FROM assignments")
+        _insert_frame(conn, "people", encode_for_sql(people))
+        _insert_frame(conn, "assignments", assignments)
+    else:
+        # Only what changed: a million-row rewrite would cost more than the engine's own run.
+        moved = assignments.join(last, on=["record_id", "person_id", "fingerprint"], how="anti")
+        gone = last.join(assignments, on=["record_id", "person_id"], how="anti")
+        dirty = pl.concat([moved["person_id"], gone["person_id"]]).unique()
+        _delete_ids(conn, "people", "person_id", dirty)
+        _insert_frame(
+            conn, "people", encode_for_sql(people.filter(pl.col("person_id").is_in(dirty.implode())))
+        )
+        _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
+        _insert_frame(conn, "assignments", moved)
+    store.set_meta(SETTINGS_KEY, settings_text, conn)
 
     conn.execute("DELETE FROM review_queue")
     _insert_frame(conn, "review_queue", queue)
