@@ -40,6 +40,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.followups_export",
     "plugins.outcome_report",
     "plugins.contacts_export",
+    "plugins.duplicates_sheet",
 )
 
 
