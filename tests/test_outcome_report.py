@@ -295,7 +295,7 @@ def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
     assert maria["First contact"].number_format == "yyyy-mm-dd"
     assert maria["Message"].value.startswith("Thank you for taking the time to talk with me in January")
     assert maria["Message"].alignment.wrap_text
-    assert maria["Draft"].value == "drafts/01-maria-gonzalez.eml"
+    assert maria["Draft"].value == "outcome-drafts/01-maria-gonzalez.eml"
     li = next(r for r in helpers.iter_rows(min_row=2) if r[0].value == "Li Wei")
     assert li[header.index("Draft")].value == "no email address"
     assert helpers.column_dimensions["A"].width >= len("Robert Kowalski")
@@ -323,7 +323,7 @@ def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
 
 def test_drafts_are_real_messages(report, tmp_path):
     write_report(report, tmp_path)
-    drafts = sorted((tmp_path / "drafts").iterdir())
+    drafts = sorted((tmp_path / "outcome-drafts").iterdir())
     assert [p.name for p in drafts] == [
         "01-maria-gonzalez.eml",
         "02-robert-kowalski.eml",
@@ -349,7 +349,8 @@ def test_workspace_templates_override_the_wording(report, tmp_path):
     (templates / "outcome_message.txt").write_text("Dear {{ first_name }}: {{ thanks }}\n", encoding="utf-8")
     write_report(report, tmp_path / "out", template_dirs=[templates])
     message = email.message_from_bytes(
-        (tmp_path / "out" / "drafts" / "04-ken-watanabe.eml").read_bytes(), policy=email.policy.default
+        (tmp_path / "out" / "outcome-drafts" / "04-ken-watanabe.eml").read_bytes(),
+        policy=email.policy.default,
     )
     assert message.get_content().startswith("Dear Ken: Thank you for taking the time to meet with me")
     assert message["Subject"] == "How my search turned out: Contoso"  # built-in subject still used
@@ -364,7 +365,7 @@ def test_progress_report_without_an_outcome(tmp_path):
     assert maria.thanks.endswith("thanks again for referring me to Ken. Talking with Ken was very helpful.")
     assert report.weeks[-1].week == "2026-W07"  # up to the as-of week
     written = write_report(report, tmp_path)
-    assert written == [tmp_path / "outcome-report.xlsx"] and not (tmp_path / "drafts").exists()
+    assert written == [tmp_path / "outcome-report.xlsx"] and not (tmp_path / "outcome-drafts").exists()
     wb = load_workbook(written[0])
     assert wb["Summary"]["A1"].value == "Progress report (no outcome yet)"
     summary = _cells(wb["Summary"])
@@ -418,7 +419,7 @@ def test_exporter_through_registry_on_a_real_store(workspace, pm, samples, tmp_p
     with Store(workspace.store_path) as store:
         context = ExportContext(store=store, out_dir=out, as_of=D(2026, 3, 9), workspace=workspace)
         written = exporter.write(context)
-    assert written == [out / "outcome-report.xlsx", out / "drafts" / "01-maria-gonzalez.eml"]
+    assert written == [out / "outcome-report.xlsx", out / "outcome-drafts" / "01-maria-gonzalez.eml"]
     summary = _cells(load_workbook(written[0])["Summary"])
     assert (
         summary["Ready to paste"].value
@@ -483,7 +484,7 @@ def test_end_to_end_through_the_cli_with_the_real_journal(runner, tmp_path, samp
     maria = next(r for r in wb["Helpers"].iter_rows(min_row=2, values_only=True) if r[0] == "Maria Gonzalez")
     assert maria[5] == "Alumni mixer" and maria[13].endswith("That introduction is what led me to Contoso.")
     draft = email.message_from_bytes(
-        (out / "drafts" / "01-maria-gonzalez.eml").read_bytes(), policy=email.policy.default
+        (out / "outcome-drafts" / "01-maria-gonzalez.eml").read_bytes(), policy=email.policy.default
     )
     assert draft["To"] == "Maria Gonzalez <maria.gonzalez@example.com>"
     assert draft["From"] == "Jordan Rivera <jordan.rivera@example.com>"

@@ -2,7 +2,7 @@
 
 Writes ``outcome-report.xlsx`` (Summary · Helpers · Referral chains · Channels · Activity,
 with native Excel charts) and, once an outcome is logged, one ``.eml`` draft per helper
-in ``drafts/``. Before an outcome exists the same workbook is a progress report: every
+in ``outcome-drafts/``. Before an outcome exists the same workbook is a progress report: every
 sheet, but no closing sentence and no drafts.
 
 Parts: :mod:`.model` computes the report from people, journal and outcome (pure, no I/O);
@@ -23,7 +23,7 @@ from pipeline.errors import ConfigError
 
 NAME = "outcome_report"
 DEFAULT_FILENAME = "outcome-report.xlsx"
-DRAFTS_FOLDER = "drafts"
+DRAFTS_FOLDER = "outcome-drafts"  # the follow-up checklist owns drafts/
 
 log = logging.getLogger("kith.outcome_report")
 
