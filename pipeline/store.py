@@ -294,7 +294,8 @@ class Store:
             json.dumps(info, default=str, ensure_ascii=False),
         )
         reject_rows = [(r.ref, r.reason) for r in rejects]
-        if records.height >= ADBC_MIN_ROWS and _adbc_available():
+        # The ADBC path swaps our connection out, so never inside a caller's open transaction.
+        if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
             return self._replace_source_adbc(path, source_values, encoded, reject_rows)
         with self.transaction() as conn:
             old = conn.execute("SELECT source_id FROM sources WHERE path = ?", (path,)).fetchone()
