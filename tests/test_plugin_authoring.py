@@ -138,8 +138,8 @@ def test_rule_scaffold_ships_its_draft_template_as_package_data(tmp_path):
     scaffold = scaffold_plugin("email-nudge", "rule", tmp_path)
     project = tomllib.loads((scaffold.root / "pyproject.toml").read_text())
     assert project["tool"]["setuptools"] == {
-        "packages": ["kith_email_nudge"],
-        "package-data": {"kith_email_nudge": ["templates/*.txt"]},
+        "packages": ["kith_email_nudge", "kith_email_nudge.templates"],
+        "package-data": {"kith_email_nudge.templates": ["*.txt"]},
     }
     template = (scaffold.root / "kith_email_nudge" / "templates" / "email_nudge.txt").read_text()
     assert template.startswith(
