@@ -1,8 +1,10 @@
 """Tools for plugin authors: scaffold a plugin package, and the hook reference made from hookspecs.
 
-``kith plugin new NAME --kind importer`` (:mod:`pipeline.cli.plugin`) calls
+``kith plugin new NAME --kind importer|exporter|rule`` (:mod:`pipeline.cli.plugin`) calls
 :func:`scaffold_plugin`, which renders the templates in ``pipeline/scaffold_templates/<kind>/``
-into a package that installs and passes its own test unmodified. :func:`hook_reference`
+into a package that installs and passes its own tests unmodified: every ``*.tmpl`` file,
+with ``{{key}}`` placeholders filled in its text and ``__key__`` in its path
+(``__module__`` → ``kith_meetup``). :func:`hook_reference`
 renders every hook spec's signature and docstring as Markdown: ``kith plugin hooks`` prints
 it, and docs/plugins.md carries it between two markers, kept current by a test, so the
 docs and :mod:`pipeline.hookspecs` can't drift.
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import __version__, hookspecs
+from pipeline import hookspecs
 from pipeline.errors import UsageError
 
 TEMPLATES = Path(__file__).parent / "scaffold_templates"
@@ -82,9 +84,14 @@ def hook_specs() -> dict[str, Callable]:
 
 
 def _render(text: str, values: dict[str, str]) -> str:
+    """Fill ``{{key}}`` placeholders (no spaces inside the braces).
+
+    Jinja2 expressions in a rule's draft templates are written ``{{ name }}``, with spaces,
+    as Jinja's own docs write them: they pass through untouched.
+    """
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
-    leftover = re.search(r"\{\{\s*\w+\s*\}\}", text)
+    leftover = re.search(r"\{\{\w+\}\}", text)
     if leftover:  # a template bug, never the user's
         raise RuntimeError(f"scaffold template has an unknown placeholder {leftover.group(0)}")
     return text
@@ -101,10 +108,6 @@ def scaffold_plugin(name: str, kind: str = "importer", directory: Path = Path(".
     if hook not in hook_specs():
         raise UsageError(f"this version of kith has no {hook} hook, so it can't take a {kind} plugin yet")
     source = TEMPLATES / kind
-    if not source.is_dir():
-        raise UsageError(
-            f"kith {__version__} has no {kind} template yet; see docs/plugins.md for the {hook} hook"
-        )
     names = PluginNames.from_text(name)
     root = Path(directory).expanduser() / names.dist
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -121,7 +124,9 @@ def scaffold_plugin(name: str, kind: str = "importer", directory: Path = Path(".
     scaffold = Scaffold(root, names, kind)
     for template in sorted(p for p in source.rglob("*") if p.is_file() and p.name.endswith(TEMPLATE_SUFFIX)):
         relative = template.relative_to(source).as_posix().removesuffix(TEMPLATE_SUFFIX)
-        target = root / relative.replace("__module__", names.module)
+        for key, value in values.items():  # __module__/templates/__plugin__.txt → kith_x/templates/x.txt
+            relative = relative.replace(f"__{key}__", value)
+        target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_render(template.read_text(encoding="utf-8"), values), encoding="utf-8")
         scaffold.files.append(target.relative_to(root))

@@ -12,6 +12,8 @@ import pytest
 
 from pipeline import hookimpl, registry
 from pipeline.contracts import ExportContext, ImportOptions, ImportResult, Reject
+from pipeline.errors import PluginError
+from pipeline.followups import Draft
 from pipeline.testing import (
     FOREIGN_SNIPPETS,
     add_records,
@@ -22,10 +24,13 @@ from pipeline.testing import (
     check_importer,
     export_through_core,
     foreign_files,
+    get_rule,
     installed_sample_inputs,
+    log_entry,
     make_workspace,
     plugin_manager,
     read_raw,
+    tasks_through_core,
 )
 
 ROWS = "Name,Email\nAna Reyes,ana.reyes@example.com\nBo Lindqvist,bo.lindqvist@example.com\n"
@@ -256,3 +261,127 @@ def test_options_reach_the_importer(tmp_path):
     ws = make_workspace(tmp_path / "ws", {"people.csv": ROWS}, config='[workspace]\nregion = "DE"\n')
     check_importer(ws, "people.csv", "names", plugins=[("test", Plugin(Curious()))])
     assert seen == {"region": "DE", "settings": {}}
+
+
+# --- follow-up rules ---------------------------------------------------------------------
+
+
+class EveryEmailRule:
+    """A task for every logged e-mail, drafted from a template in its own folder."""
+
+    name = "every_email"
+    description = "test rule"
+    defaults = {"template": "every_email.txt"}
+
+    def __init__(self, template_dir=None):
+        self.template_dir = template_dir
+
+    def entry_ids(self, entry):
+        return [entry.entry_id]
+
+    def key(self, entry):
+        return str(entry.entry_id)
+
+    def tasks(self, ctx):
+        for e in ctx.entries:
+            if e.kind == "email":
+                yield ctx.task(
+                    key=self.key(e),
+                    person_id=e.person_id,
+                    due=e.date,
+                    action=f"Answer {ctx.name_of(e.person_id)}",
+                    entries=self.entry_ids(e),
+                    why="an e-mail",
+                    note=e.note or "",
+                )
+
+
+class RulePlugin:
+    def __init__(self, rule):
+        self.rule = rule
+
+    @hookimpl
+    def register_followup_rules(self):
+        return [self.rule]
+
+
+def _rule_world(tmp_path, rule, files=None):
+    ws = make_workspace(tmp_path / "ws", files, config='[workspace]\nowner_name = "Jordan Rivera"\n')
+    add_records(
+        ws,
+        [
+            {"full_name": "Amara Okafor", "emails": "amara.okafor@example.com"},
+            {"full_name": "Ken Okafor", "emails": "ken.okafor@example.org"},
+            {"full_name": "Lena Fischer", "emails": "lena.fischer@example.org"},
+        ],
+    )
+    return ws, [("test", RulePlugin(rule))]
+
+
+def _templates(tmp_path):
+    folder = tmp_path / "pkg_templates"
+    folder.mkdir(parents=True)
+    (folder / "every_email.txt").write_text("Subject: Re: {{ note }}\n\nHi {{ person.first_name }},\n")
+    return folder
+
+
+def test_log_entry_matches_people_as_kith_log_does_and_refuses_guesses(tmp_path):
+    ws, plugins = _rule_world(tmp_path, EveryEmailRule(_templates(tmp_path)))
+    first = log_entry(ws, "email", "Amara Okafor", date="2026-03-02", note="the opening")
+    second = log_entry(ws, "referral", "ken.okafor@example.org", date=dt.date(2026, 3, 3), to="Lena Fischer")
+    assert second == first + 1
+    with pytest.raises(AssertionError, match=r"'Okafor' must match exactly one person.*Amara Okafor.*Ken"):
+        log_entry(ws, "email", "Okafor", date="2026-03-04")
+    with pytest.raises(
+        AssertionError, match="'Amara Okafr' must match exactly one person in the store, found nobody"
+    ):
+        log_entry(ws, "email", "Amara Okafr", date="2026-03-04")  # kith log would guess; a test must not
+
+    [task] = tasks_through_core(ws, as_of="2026-03-09", rule="every_email", plugins=plugins)
+    assert task.key == f"every_email:{first}" and task.person_name == "Amara Okafor"
+    # The rule's own template folder is searched (after the workspace's folders).
+    assert task.draft == Draft("Re: the opening", "Hi Amara,\n")
+    # Every enabled rule ran: the built-in referral rule asks to reach out to Lena.
+    everything = tasks_through_core(ws, as_of="2026-03-09", plugins=plugins)
+    assert {t.key for t in everything} == {f"every_email:{first}", f"referral:reach_out:{second}"}
+    assert get_rule("every_email", plugins=plugins).description == "test rule"
+    with pytest.raises(AssertionError, match=r"no follow-up rule named 'nope'.*'every_email'"):
+        tasks_through_core(ws, as_of="2026-03-09", rule="nope", plugins=plugins)
+
+
+def test_a_workspace_template_overrides_the_rules_own(tmp_path):
+    override = {"templates/every_email.txt": "Subject: Mine\n\nHello {{ person.name }}.\n"}
+    ws, plugins = _rule_world(tmp_path, EveryEmailRule(_templates(tmp_path)), override)
+    log_entry(ws, "email", "Lena Fischer", date="2026-03-02")
+    [task] = tasks_through_core(ws, as_of="2026-03-02", rule="every_email", plugins=plugins)
+    assert task.draft == Draft("Mine", "Hello Lena Fischer.\n")
+
+
+def test_a_template_dir_that_is_not_a_folder_names_the_rule_and_plugin(tmp_path):
+    ws, plugins = _rule_world(tmp_path, EveryEmailRule(tmp_path / "missing"))
+    log_entry(ws, "email", "Lena Fischer", date="2026-03-02")
+    with pytest.raises(
+        PluginError, match=r"rule 'every_email' \(plugin 'test'\): its template_dir .*missing"
+    ):
+        tasks_through_core(ws, as_of="2026-03-02", plugins=plugins)
+
+
+def test_tasks_that_change_between_runs_or_name_no_entry_are_caught(tmp_path):
+    counter = itertools.count()
+
+    class Unstable(EveryEmailRule):
+        def key(self, entry):
+            return f"{entry.entry_id}-{next(counter)}"
+
+    class Dangling(EveryEmailRule):
+        def entry_ids(self, entry):
+            return [entry.entry_id, 999]
+
+    for rule, message in (
+        (Unstable, "differ between two runs on the same store"),
+        (Dangling, r"names journal entries that don't exist: \[999\]"),
+    ):
+        ws, plugins = _rule_world(tmp_path / rule.__name__, rule(_templates(tmp_path / rule.__name__)))
+        log_entry(ws, "email", "Lena Fischer", date="2026-03-02")
+        with pytest.raises(AssertionError, match=message):
+            tasks_through_core(ws, as_of="2026-03-02", plugins=plugins)

@@ -1,12 +1,14 @@
 """Writing a plugin, end to end: scaffold, entry-point discovery, the example package, the docs' loose file.
 
-The slow test installs examples/kith-eventbrite and two scaffolded packages with pip into a
+The slow test installs examples/kith-eventbrite and three scaffolded packages with pip into a
 temporary virtual environment (sharing this one's packages) and runs their own tests and
 `kith import` there: discovery by entry point, as a user gets it.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import importlib
 import json
 import os
@@ -26,7 +28,7 @@ from pipeline.cli import app
 from pipeline.errors import UsageError
 from pipeline.scaffold import KINDS, PluginNames, hook_specs, scaffold_plugin
 from pipeline.store import Store
-from pipeline.testing import make_workspace, plugin_manager
+from pipeline.testing import add_records, make_workspace, plugin_manager
 
 ROOT = Path(pipeline.__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kith-eventbrite"
@@ -86,17 +88,65 @@ def test_plugin_new_refuses_a_folder_that_is_not_empty(tmp_path):
     assert (tmp_path / "kith-meetup" / "notes.txt").read_text() == "mine"
 
 
-def test_rule_kind_follows_the_hooks_this_kith_has(tmp_path):
-    """A rule scaffold needs the follow-up rule hook and a template; short of either, one clear error."""
-    if KINDS["rule"] not in hook_specs():
-        with pytest.raises(UsageError, match="no register_followup_rules hook"):
-            scaffold_plugin("thanks", "rule", tmp_path)
-    elif not (Path(pipeline.__file__).parent / "scaffold_templates" / "rule").is_dir():
-        with pytest.raises(UsageError, match="no rule template yet"):
-            scaffold_plugin("thanks", "rule", tmp_path)
-    else:
-        scaffold = scaffold_plugin("thanks", "rule", tmp_path)
-        assert (scaffold.root / "kith_thanks.py").is_file()
+@pytest.mark.parametrize(
+    ("kind", "files", "module"),
+    [
+        (
+            "importer",
+            [
+                "README.md",
+                "kith_thanks.py",
+                "pyproject.toml",
+                "tests/fixtures/sample.csv",
+                "tests/test_kith_thanks.py",
+            ],
+            "kith_thanks.py",
+        ),
+        (
+            "exporter",
+            ["README.md", "kith_thanks.py", "pyproject.toml", "tests/test_kith_thanks.py"],
+            "kith_thanks.py",
+        ),
+        (
+            "rule",
+            [
+                "README.md",
+                "kith_thanks/__init__.py",
+                "kith_thanks/templates/thanks.txt",
+                "pyproject.toml",
+                "tests/test_kith_thanks.py",
+            ],
+            "kith_thanks/__init__.py",
+        ),
+    ],
+)
+def test_every_kind_scaffolds_a_package_implementing_its_hook(tmp_path, kind, files, module):
+    assert set(KINDS) == {"importer", "exporter", "rule"}
+    scaffold = scaffold_plugin("thanks", kind, tmp_path)
+    assert sorted(p.as_posix() for p in scaffold.files) == files
+    written = sorted(p.relative_to(scaffold.root).as_posix() for p in scaffold.root.rglob("*") if p.is_file())
+    assert written == files
+    source = (scaffold.root / module).read_text()
+    assert f"@hookimpl\ndef {KINDS[kind]}()" in source and 'NAME = "thanks"' in source
+    for path in files:  # every scaffold placeholder filled; Jinja2's spaced {{ x }} left alone
+        assert not re.search(r"\{\{\w+\}\}", (scaffold.root / path).read_text()), path
+    project = tomllib.loads((scaffold.root / "pyproject.toml").read_text())
+    assert project["project"]["entry-points"]["kith"] == {"thanks": "kith_thanks"}
+
+
+def test_rule_scaffold_ships_its_draft_template_as_package_data(tmp_path):
+    scaffold = scaffold_plugin("email-nudge", "rule", tmp_path)
+    project = tomllib.loads((scaffold.root / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"] == {
+        "packages": ["kith_email_nudge", "kith_email_nudge.templates"],
+        "package-data": {"kith_email_nudge.templates": ["*.txt"]},
+    }
+    template = (scaffold.root / "kith_email_nudge" / "templates" / "email_nudge.txt").read_text()
+    assert template.startswith(
+        "Subject: Following up on my e-mail of {{ sent_on }}\n\nHi {{ person.first_name }},"
+    )
+    source = (scaffold.root / "kith_email_nudge" / "__init__.py").read_text()
+    assert "class EmailNudgeRule:" in source and "[followups.email_nudge]" in source
 
 
 # --- discovery by entry point, in this process ----------------------------------------
@@ -160,6 +210,41 @@ def test_scaffolded_importer_is_found_by_entry_point_and_used_by_kith_import(run
     with Store(ws.store_path) as store:
         names = sorted(store.records()["full_name"].to_list())
     assert names == ["Amara Okafor", "Lena Fischer", "Tomás Herrera"]
+
+
+def test_scaffolded_rule_is_found_by_entry_point_and_drafts_in_kith_report(runner, tmp_path, installed):
+    scaffold = scaffold_plugin("nudge", "rule", tmp_path / "src")
+    installed(scaffold.root)
+    ws = make_workspace(tmp_path / "ws", config='[workspace]\nowner_name = "Jordan Rivera"\n')
+    add_records(ws, [{"full_name": "Amara Okafor", "emails": "amara.okafor@example.com"}])
+
+    listed = runner.invoke(app, ["-w", str(ws.root), "plugins", "--json"])
+    infos = {info["name"]: info for info in json.loads(listed.stdout)}
+    assert infos["nudge"]["origin"] == "entry point kith_nudge (kith-nudge 0.1.0)"
+    assert infos["nudge"]["hooks"] == ["register_followup_rules"]
+    assert infos["nudge"]["provides"] == ["followup rule:nudge"]
+
+    command = ["-w", str(ws.root), "log", "email", "Amara Okafor", "-d", "2026-03-02", "-n", "the opening"]
+    logged = runner.invoke(app, command)
+    assert logged.exit_code == 0, logged.output
+    entry = int(re.search(r"Logged #(\d+)", logged.stdout).group(1))
+    out = tmp_path / "report"
+    report = ["-w", str(ws.root), "report", "followups", "--as-of", "2026-03-09", "--out", str(out)]
+    result = runner.invoke(app, report)
+    assert result.exit_code == 0, result.output
+    checklist = (out / "followups.md").read_text()
+    assert "- [ ] Follow up with Amara Okafor on your e-mail of 2026-03-02 — Amara Okafor" in checklist
+    assert f"task: `nudge:{entry}`" in checklist
+    [draft] = (out / "drafts").glob(f"*nudge-{entry}.eml")
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Following up on my e-mail of Monday, March 2"
+    assert "my e-mail of Monday, March 2 about the opening." in message.get_content()
+
+    done = runner.invoke(app, ["-w", str(ws.root), "done", f"nudge:{entry}", "--as-of", "2026-03-09"])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, [*report[:-1], str(tmp_path / "after")])
+    assert again.exit_code == 0, again.output
+    assert "0 open, 0 overdue" in (tmp_path / "after" / "followups.md").read_text()
 
 
 def test_no_plugins_and_disable_plugins_leave_an_installed_plugin_out(
@@ -333,13 +418,14 @@ def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_pip_installed_plugins_pass_their_tests_and_are_used_by_kith(tmp_path):
-    """examples/kith-eventbrite and freshly scaffolded importer and exporter packages, pip-installed."""
+    """examples/kith-eventbrite and freshly scaffolded importer, exporter and rule packages, pip-installed."""
     src = tmp_path / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*")
     packages = [
         Path(shutil.copytree(EXAMPLE, src / "kith-eventbrite", ignore=ignore)),
         scaffold_plugin("meetup", "importer", src).root,
         scaffold_plugin("weekly-csv", "exporter", src).root,
+        scaffold_plugin("email-nudge", "rule", src).root,
     ]
     python = _venv_with_our_packages(tmp_path / "venv")
 
@@ -352,7 +438,7 @@ def test_pip_installed_plugins_pass_their_tests_and_are_used_by_kith(tmp_path):
     folders = [str(package / "tests") for package in packages]
     tests = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *folders, cwd=src)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert re.search(r"\b8 passed\b", tests.stdout), tests.stdout
+    assert re.search(r"\b11 passed\b", tests.stdout), tests.stdout
 
     listed = _run(python, "-m", "pipeline", "plugins", "--json", cwd=src)
     assert listed.returncode == 0, listed.stderr
@@ -362,6 +448,7 @@ def test_pip_installed_plugins_pass_their_tests_and_are_used_by_kith(tmp_path):
         "importer:eventbrite"
     ]
     assert infos["weekly_csv"]["provides"] == ["exporter:weekly_csv"]
+    assert infos["email_nudge"]["provides"] == ["followup rule:email_nudge"]
 
     ws = make_workspace(tmp_path / "ws")
     attendees = src / "kith-eventbrite" / "tests" / "fixtures" / "attendees.csv"

@@ -8,13 +8,15 @@ tagged do-not-contact or deceased, applies done-state, and sorts by due date.
 
 Rules see a :class:`RuleContext`: entries as small objects, person details by id, and
 ``ctx.task(...)``, which builds a :class:`~pipeline.followups.model.Task` with its key,
-reason, overdue date and a draft rendered from the rule's template.
+reason, overdue date and a draft rendered from the rule's template (looked up in the
+workspace's template folders, then the rule's own ``template_dir``, then the built-ins).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -125,6 +127,8 @@ class RuleContext:
     config: dict[str, Any]
     shared: Shared
     owner: dict[str, str] = field(default_factory=dict)
+    #: The rule's own template folder (its ``template_dir``), if it ships one.
+    own_templates: Path | None = None
 
     @property
     def as_of(self) -> dt.date:
@@ -153,6 +157,13 @@ class RuleContext:
     def name_of(self, person_id: str | None) -> str:
         info = self.person(person_id)
         return info.name if info else "someone"
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        """Where this rule's templates are found, before the built-ins: the workspace's folders
+        (so a user can override any template by file name), then the rule's own ``template_dir``."""
+        own = [self.own_templates] if self.own_templates else []
+        return [*self.shared.settings.template_dirs, *own]
 
     def is_done(self, key: str) -> bool:
         return f"{self.rule}:{key}" in self.shared.done
@@ -188,7 +199,7 @@ class RuleContext:
             "due": due,
             **variables,
         }
-        draft = render_draft(name, context, self.shared.settings.template_dirs)
+        draft = render_draft(name, context, self.template_dirs)
         grace = dt.timedelta(days=int(self.config.get("overdue_after_days", 3)))
         return Task(
             key=f"{self.rule}:{key}",
@@ -259,7 +270,10 @@ def compute_tasks(
         settings=settings,
     )
     owner = {"name": settings.owner_name or "", "email": settings.owner_email or ""}
-    contexts = {name: RuleContext(name, configs[name], shared, owner) for name in rules}
+    contexts = {
+        name: RuleContext(name, configs[name], shared, owner, _own_templates(pm, name, rule))
+        for name, rule in rules.items()
+    }
     tasks: list[Task] = []
     seen: set[str] = set()
     for name, rule in rules.items():
@@ -285,6 +299,22 @@ def compute_tasks(
             result.append(task)
     result.sort(key=lambda t: (t.due, t.person_name.casefold(), t.key))
     return result
+
+
+def _own_templates(pm: Any, name: str, rule: Any) -> Path | None:
+    """A rule's ``template_dir`` (templates shipped in its package), checked to be a folder."""
+    from pipeline import registry
+
+    value = getattr(rule, "template_dir", None)
+    if value is None:
+        return None
+    folder = Path(value)
+    if not folder.is_dir():
+        owner = registry.owner_of(pm, "followup rule", name)
+        raise PluginError(
+            f"follow-up rule {name!r} (plugin {owner!r}): its template_dir {folder} is not a folder"
+        )
+    return folder
 
 
 def _guarded(pm: Any, rule: str, call):

@@ -99,7 +99,9 @@ class FollowupRule(Protocol):
     ``defaults`` lists every setting the rule reads with its default value (the engine
     rejects unknown keys and wrong types in kith.toml, and adds ``enabled = true``).
     A rule may also define ``refine(tasks, ctx) -> list[Task]`` to annotate the tasks
-    every rule produced (it runs after all ``tasks`` calls).
+    every rule produced (it runs after all ``tasks`` calls), and ``template_dir`` (a
+    folder of its package holding its draft templates, searched after the workspace's
+    folders so a user can still override a template by file name).
     """
 
     name: str

@@ -2,7 +2,9 @@
 
 A template is plain text (autoescape off) whose first line is ``Subject: …``, then a blank
 line, then the body. Lookup order: ``[followups] templates_dir``, the workspace's
-``templates/`` folder, then the built-ins in ``pipeline/templates/``. Undefined variables
+``templates/`` folder, the rule's own folder (a plugin rule's ``template_dir``, see
+:attr:`pipeline.followups.RuleContext.template_dirs`), then the built-ins in
+``pipeline/templates/``. Undefined variables
 fail loudly (StrictUndefined) with the template's name, so a typo in an override is found
 on the first run instead of mailing "Hi ,".
 """
@@ -20,7 +22,7 @@ from pipeline.followups.model import Draft
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=32)  # one per distinct folder list: a few per rule plugin
 def _environment(dirs: tuple[Path, ...]):
     import jinja2
 

@@ -20,7 +20,10 @@ what is wrong, so they work under pytest, unittest or a bare script.
 :func:`assert_rejects_have_places`, :func:`assert_detected_as`,
 :func:`assert_sniff_declines_foreign_files` and :func:`assert_reimport_is_idempotent`.
 For exporters: :func:`add_records` puts records in the store through the core, and
-:func:`export_through_core` runs an exporter and checks what it returns.
+:func:`export_through_core` runs an exporter and checks what it returns. For follow-up
+rules: :func:`log_entry` writes a journal entry as ``kith log`` does, and
+:func:`tasks_through_core` computes the tasks as ``kith report`` does (:func:`get_rule`
+finds a registered rule).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pipeline.testing.foreign import (
     foreign_files,
     installed_sample_inputs,
 )
+from pipeline.testing.rules import get_rule, log_entry, tasks_through_core
 
 __all__ = [
     "FOREIGN_SNIPPETS",
@@ -64,9 +68,12 @@ __all__ = [
     "foreign_files",
     "get_exporter",
     "get_importer",
+    "get_rule",
     "import_through_core",
     "installed_sample_inputs",
+    "log_entry",
     "make_workspace",
     "plugin_manager",
     "read_raw",
+    "tasks_through_core",
 ]
