@@ -66,6 +66,6 @@ class PaidTimeRule:
             if task.key.startswith(tuple(ctx.config["asks_for_time"])):
                 if note is None:
                     context = {"owner": ctx.owner, "as_of": ctx.as_of}
-                    note = render_text(ctx.config["template"], context, ctx.shared.settings.template_dirs)
+                    note = render_text(ctx.config["template"], context, ctx.template_dirs)
                 task.draft = Draft(task.draft.subject, f"{task.draft.body.rstrip()}\n\n{note}\n")
         return tasks
