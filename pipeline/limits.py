@@ -105,6 +105,13 @@ def describe(path: Path, head: bytes) -> str | None:
             return f"is an Excel workbook (xlsx) named {suffix or 'without an extension'}; rename it to .xlsx"
     if kind == "ole2" and suffix not in WORKBOOK_SUFFIXES:
         return f"is an Office compound file (an .xls workbook or an encrypted one) named {suffix or '(none)'}"
+    if kind == "text":
+        first = head.split(b"\n", 1)[0]
+        widest = max(first.count(d) + 1 for d in (b",", b";", b"\t", b"|"))
+        if widest > (limit := current().max_columns):
+            return (
+                f"has {widest:,} fields in its first line, over the {limit:,}-column limit (KITH_MAX_COLUMNS)"
+            )
     if kind == "binary":
         nul = head.find(b"\x00")
         where = f" (a NUL byte at byte {nul:,})" if nul >= 0 else ""

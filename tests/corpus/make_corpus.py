@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
 
-ALUMNI_HEADER = "Constituent ID,First Name,Last Name,Class Yr,E-mail Address,Mobile Phone,Employer"
+ALUMNI_HEADER = "Constituent ID,First Name,Last Name,Class Yr,Email,Phone,Employer"
 ALUMNI_ROWS = [
     "A-1,Maria,Gonzalez,2009,maria.gonzalez@example.com,(206) 555-0142,Northwind Traders",
     "A-2,Robert,Kowalski,'06,bob.kowalski@example.org,312-555-0177,Contoso Ltd",
@@ -107,14 +107,18 @@ def grid_rows(lines: list[str], first_row: int = 1) -> list[tuple[int, list[tupl
 
 def xlsx_bytes(sheet: str, extra: dict[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
+    parts = {
+        "[Content_Types].xml": _CT,
+        "_rels/.rels": _RELS,
+        "xl/workbook.xml": _WORKBOOK,
+        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/worksheets/sheet1.xml": sheet,
+        **(extra or {}),
+    }
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", _CT)
-        archive.writestr("_rels/.rels", _RELS)
-        archive.writestr("xl/workbook.xml", _WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
-        for name, text in (extra or {}).items():
-            archive.writestr(name, text)
+        for name, text in parts.items():
+            # A fixed timestamp: the committed files must be byte-for-byte reproducible.
+            archive.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), text, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -171,9 +175,16 @@ def small_files() -> dict[str, bytes]:
     )
     tail = "A-4,Zoë,Müller,2001,zoe.muller@example.com,,Café Olé\r\n".encode("cp1252")
     files["mixed_encoding.csv"] = alumni_csv.encode() + filler.encode() + tail
-    files["cp1252_vcard21.vcf"] = (
-        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Müller;Zoë\r\nFN:Zoë Müller\r\n"
-        "EMAIL:zoe@example.com\r\nEND:VCARD\r\n"
+    legacy = [
+        ("Zoë", "Müller", "Trafen uns auf der Messe in München, sehr freundlich."),
+        ("François", "Dupont", "Rencontré au café près de la gare, très sympathique."),
+        ("José", "Peña", "Conocido en la reunión de antiguos alumnos."),
+        ("Renée", "Côté", "Présentée par François; déjeuner prévu."),
+    ]
+    files["cp1252_vcard21.vcf"] = "".join(
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN:{family};{given}\r\nFN:{given} {family}\r\nNOTE:{note}\r\n"
+        f"EMAIL:{family.lower()[:4]}@example.com\r\nEND:VCARD\r\n"
+        for given, family, note in legacy
     ).encode("cp1252")
 
     # Content that does not match its name.
@@ -266,11 +277,11 @@ def wide_csv(path: Path, columns: int = 1000, rows: int = 50) -> None:
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
 
 
-def zip_bomb_xlsx(path: Path, inflated: int = 2 * 1024**3 - 1024) -> None:
-    """A ~2 MB xlsx whose worksheet inflates to ``inflated`` bytes of blanks (sizes declared honestly).
+def zip_bomb_xlsx(path: Path, inflated: int = 1200 * 1024**2) -> None:
+    """A ~1 MB xlsx whose worksheet inflates to ``inflated`` bytes of blanks (sizes declared honestly).
 
     The deflate stream is one fully-flushed block of blanks repeated: building it costs
-    nothing, and only inflating it would cost 2 GB.
+    nothing, and only inflating it would cost 1.2 GB.
     """
     block_size = 1 << 20
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
