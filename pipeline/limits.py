@@ -184,6 +184,7 @@ def _check_workbook_cached(resolved: str, size: int, mtime_ns: int, limits: Limi
     # Cached by (file, size, mtime): importing checks once, read_workbook again for free.
     # Only success is cached (an exception propagates and is not remembered).
     import zipfile
+    import zlib
 
     path = Path(shown)
     if size > limits.max_workbook_bytes:
@@ -204,7 +205,7 @@ def _check_workbook_cached(resolved: str, size: int, mtime_ns: int, limits: Limi
                     _check_prolog(path, archive, info)
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     _check_cells(path, archive, info, limits)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error) as exc:
         raise InputError(f"{path}: is not a complete workbook (damaged or cut short: {exc})") from None
     except (OSError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise InputError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None

@@ -398,6 +398,7 @@ def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
     import html
     import re
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -412,6 +413,6 @@ def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
                 return []
             with archive.open(part) as stream:
                 chunk = stream.read(limit).decode("utf-8", errors="ignore")
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, zlib.error, EOFError):
         return []
     return [html.unescape(text) for text in re.findall(r"<t(?:\s[^>]*)?>([^<]*)</t>", chunk)]
