@@ -260,3 +260,22 @@ def test_a_bad_limit_setting_is_one_clear_error(tmp_path, monkeypatch):
     with Store(workspace.store_path) as store:
         outcome = import_file(store, plugin_manager(), path)
     assert outcome.status == "failed" and "limit 'lots' is not a size" in outcome.error
+
+
+def test_vcard_writer_cannot_be_injected_by_line_breaks():
+    """CR/LF in a name or note is escaped (``\\n``), so a record can't add properties or cards."""
+    from plugins.vcard.write import card_text
+
+    text = card_text(
+        {
+            "full_name": "Eve Example\r\nEMAIL:attacker@example.org",
+            "given_name": "Eve",
+            "family_name": "Example",
+            "emails": ["eve@example.com"],
+            "notes": "hello\r\nEND:VCARD\r\nBEGIN:VCARD\r\nFN:Injected",
+        }
+    )
+    lines = text.split("\r\n")
+    assert sum(line.startswith("BEGIN:VCARD") for line in lines) == 1
+    assert not any(line.startswith(("FN:Injected", "EMAIL:attacker")) for line in lines)
+    assert "FN:Eve Example\\nEMAIL:attacker@example.org" in lines
