@@ -38,6 +38,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.journal_import",
     "plugins.followup_rules",
     "plugins.followups_export",
+    "plugins.outcome_report",
+    "plugins.contacts_export",
+    "plugins.duplicates_sheet",
 )
 
 
@@ -73,6 +76,12 @@ class KithPluginManager(pluggy.PluginManager):
         self.versions[name] = version
 
 
+def _kith_version() -> str:
+    from pipeline import __version__
+
+    return __version__
+
+
 def disabled_from_env() -> set[str]:
     """Plugin names listed in ``KITH_DISABLE_PLUGINS`` (comma-separated)."""
     raw = os.environ.get("KITH_DISABLE_PLUGINS", "")
@@ -106,7 +115,13 @@ def make_plugin_manager(
     if plugins_dir is not None:
         _load_plugins_dir(pm, Path(plugins_dir))
     for dotted in builtins:
-        _load_module(pm, dotted.rsplit(".", 1)[-1], "built-in", lambda d=dotted: importlib.import_module(d))
+        _load_module(
+            pm,
+            dotted.rsplit(".", 1)[-1],
+            "built-in",
+            lambda d=dotted: importlib.import_module(d),
+            _kith_version(),
+        )
     for name, plugin in extra_plugins:
         pm.register_from(plugin, name, "test")
 

@@ -107,6 +107,11 @@ def plugin_infos(pm: KithPluginManager) -> list[PluginInfo]:
             provides.setdefault(owner_of(pm, kind, name), []).append(f"{kind}:{name}")
     infos = []
     for name, plugin in sorted(pm.list_name_plugin()):
+        if plugin is None:  # blocked by KITH_DISABLE_PLUGINS
+            infos.append(
+                PluginInfo(name, pm.origins.get(name, "disabled"), error=None, provides=["(disabled)"])
+            )
+            continue
         hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
         origin, version = pm.origins.get(name, "?"), pm.versions.get(name, "")
         infos.append(PluginInfo(name, origin, version, hooks, provides.get(name, [])))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PHONE_LIKE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}(?:\s*(?:;ext=|x|ext\.?)\s*[0-9]+)?$")
+#: A phone number (E.164 or national form, optional extension): data that starts with "+", not a formula.
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}(?:\s*(?:;ext=|x|ext\.?)\s*[0-9]+)?$")
 
 
 def looks_like_formula(text: str) -> bool:
     """True when a spreadsheet would evaluate ``text`` instead of showing it."""
-    return bool(text) and text.startswith(FORMULA_TRIGGERS) and not _PHONE_LIKE.match(text)
+    return bool(text) and text.startswith(FORMULA_TRIGGERS) and not PHONE_PATTERN.match(text)
 
 
 def neutralise_formula(value: object) -> object:

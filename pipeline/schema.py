@@ -52,9 +52,13 @@ CANONICAL: dict[str, pl.DataType] = {
 }
 
 #: Columns the core derives during normalization for matching; stored next to the record.
+#: ``name_key``: "given family" lower-case, accents folded, punctuation and emoji removed;
+#: ``given_key``: the folded given name, mapped to its formal name when it is a known
+#: nickname (Bob → robert); ``family_key``: the folded family name.
 DERIVED: dict[str, pl.DataType] = {
     "name_key": STR,
     "given_key": STR,
+    "family_key": STR,
 }
 
 #: Set by the core, never by an importer.

@@ -8,7 +8,13 @@ import zipfile
 import pytest
 
 from pipeline.importing import pick_importer
-from pipeline.testing import assert_conforms, assert_rejects_have_places, import_through_core, make_workspace
+from pipeline.testing import (
+    assert_conforms,
+    assert_rejects_have_places,
+    check_importer,
+    import_through_core,
+    make_workspace,
+)
 from pipeline.textio import read_head
 
 
@@ -124,3 +130,9 @@ def test_record_ids_are_stable_when_rows_move(tmp_path, fixtures):
     (ws.root / "c.csv").write_text(f"{header}\n{second}\n{first}\n")
     after = dict(import_through_core(ws, "c.csv").records.select("full_name", "record_id").iter_rows())
     assert before == after
+
+
+def test_linkedin_passes_the_same_checks_as_any_plugin(tmp_path, samples):
+    ws = make_workspace(tmp_path / "ws")
+    result = check_importer(ws, samples / "linkedin" / "Connections.csv", "linkedin")
+    assert result.records.height == 50 and [r.ref for r in result.outcome.rejects] == ["row 38"]

@@ -65,6 +65,9 @@ def test_disable_plugins_from_environment(monkeypatch):
     monkeypatch.setenv("KITH_DISABLE_PLUGINS", "linkedin, other")
     pm = make_plugin_manager(entry_points=False)
     assert "linkedin" not in registry.importers(pm)
+    infos = {i.name: i for i in registry.plugin_infos(pm)}
+    assert infos["linkedin"].provides == ["(disabled)"] and infos["linkedin"].error is None
+    assert infos["vcard"].version  # built-ins report kith's version
 
 
 def test_trace_plugins_writes_hook_calls_to_stderr(monkeypatch, capsys):

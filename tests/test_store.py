@@ -62,7 +62,7 @@ def test_records_round_trip_with_types(tmp_path, rows):
     frame = _records(rows).with_columns(
         pl.lit("2024-03-15").str.to_date().alias("connected_on"),
         pl.lit(2006, pl.Int32).alias("class_year"),
-        pl.lit(["alumni", "2026 search"]).alias("tags"),
+        pl.lit(["alumni", "2026 search", "Zoë’s “list” — ☕"]).alias("tags"),
     )
     with Store(tmp_path / "kith.db") as store:
         store.replace_source(

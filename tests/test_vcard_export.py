@@ -240,40 +240,25 @@ def test_unknown_version_is_refused(tmp_path):
         write_vcards(person_frame(), tmp_path / "x.vcf", version="2.1")
 
 
-class FakeStore:
-    def __init__(self, people: pl.DataFrame | None, records: pl.DataFrame) -> None:
-        self._people, self._records = people, records
-
-    def people(self) -> pl.DataFrame | None:
-        return self._people
-
-    def records(self) -> pl.DataFrame:
-        return self._records
-
-
 def context(store, tmp_path, **options) -> ExportContext:
     return ExportContext(store=store, out_dir=tmp_path / "week", as_of=dt.date(2024, 3, 18), options=options)
 
 
-def test_exporter_writes_people_when_there_are_people(tmp_path):
-    records = read(FIXTURES / "google_3.0.vcf")
-    store = FakeStore(person_frame(), records)
-    paths = VCardExporter().write(context(store, tmp_path))
-    assert paths == [tmp_path / "week" / "contacts.vcf"]
-    assert read(paths[0])["full_name"].to_list() == ["Maria Gonzalez"]
+def test_exporter_writes_the_stores_people(tmp_path):
+    from pipeline.store import Store
+    from pipeline.testing import import_through_core, make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    import_through_core(ws, FIXTURES / "google_3.0.vcf")
+    with Store(ws.store_path) as store:
+        (path,) = VCardExporter().write(context(store, tmp_path, version="4.0"))
+    assert path == tmp_path / "week" / "contacts.vcf"
+    assert path.read_bytes().decode("utf-8").count("VERSION:4.0") == 2
+    assert sorted(read(path)["full_name"].to_list()) == ["Aisha Okafor", "Liam Murphy"]
 
 
 def test_exporter_refuses_an_unknown_version_with_a_config_error(tmp_path):
     from pipeline.errors import ConfigError
 
-    store = FakeStore(person_frame(), person_frame())
     with pytest.raises(ConfigError, match="version must be one of 3.0, 4.0"):
-        VCardExporter().write(context(store, tmp_path, version="2.1"))
-
-
-def test_exporter_falls_back_to_records_before_dedupe(tmp_path):
-    records = read(FIXTURES / "google_3.0.vcf")
-    store = FakeStore(person_frame().clear(), records)
-    (path,) = VCardExporter().write(context(store, tmp_path, version="4.0"))
-    assert path.read_bytes().decode("utf-8").count("VERSION:4.0") == 2
-    assert read(path)["full_name"].to_list() == ["Aisha Okafor", "Liam Murphy"]
+        VCardExporter().write(context(None, tmp_path, version="2.1"))

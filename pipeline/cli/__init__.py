@@ -1,12 +1,16 @@
 """The ``kith`` command line: a thin typer layer over the core API.
 
-Commands live in small modules by topic (``imports``: init/import/plugins/export); each
-decorates the one :data:`app` from :mod:`pipeline.cli.app`. The core never imports typer.
+Commands live in small modules by topic: ``imports`` (init, import, plugins), ``exports``
+(export records/people), ``journal`` (log, outcome, journal, report, done), ``run`` (the
+weekly batch), ``dedupe`` (dedupe, review, why, merge, split), ``people`` (people),
+``plugin`` (tools for plugin authors). Each decorates the one :data:`app`
+from :mod:`pipeline.cli.app`. The core never imports typer.
 """
 
 from __future__ import annotations
 
-from pipeline.cli import imports, journal, run  # noqa: F401  (registers their commands on app)
+# Each module registers its commands on ``app`` when imported.
+from pipeline.cli import dedupe, exports, imports, journal, people, plugin, run  # noqa: F401
 from pipeline.cli.app import app
 
 

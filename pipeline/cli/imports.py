@@ -1,4 +1,4 @@
-"""Commands for getting contacts in and out: ``init``, ``import``, ``export records``, ``plugins``."""
+"""Commands for getting contacts in: ``init``, ``import``, ``plugins`` (``export`` lives in exports.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import registry
-from pipeline.cli.app import JsonOption, OutOption, app, export_app, handle_errors, print_json, state
+from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
 from pipeline.cli.context import open_session, plugin_manager
 from pipeline.errors import KithError
-from pipeline.exporting import FORMATS, export_frame
 from pipeline.importing import ImportSummary, Progress, import_paths
 from pipeline.workspace import find_workspace, init_workspace
 
@@ -62,7 +61,8 @@ def import_progress(enabled: bool) -> Iterator[Progress | None]:
 
 
 def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
-    console = Console()
+    # soft_wrap: messages stay on one line (greppable) whatever the terminal width.
+    console = Console(soft_wrap=True)
     table = Table(title=None, show_edge=False)
     for column in ("file", "importer", "status", "records", "rejects", "encoding"):
         justify = "right" if column in {"records", "rejects"} else "left"
@@ -133,21 +133,6 @@ def import_command(
     if summary.failed:
         # 2 when a file could not be read at all, 1 for other failures (strict rejects, plugin errors).
         raise typer.Exit(max(f.exit_code for f in summary.failed))
-
-
-@export_app.command("records")
-@handle_errors
-def export_records(
-    ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")] = "jsonl",
-    out: OutOption = "-",
-) -> None:
-    """Write every imported record in the canonical columns."""
-    with open_session(state(ctx)) as session:
-        frame = session.store.records()
-    where = export_frame(frame, fmt, out)
-    if where != "-":
-        typer.echo(f"Wrote {frame.height:,} records to {where}", err=True)
 
 
 @app.command("plugins")

@@ -119,9 +119,10 @@ def run_command(
 
 def batch_steps() -> dict:
     """The stages of the batch that later modules provide: resolving people, counting follow-ups."""
+    from pipeline.dedupe.storage import run_dedupe
     from pipeline.followups import FollowupSettings, compute_tasks
 
     def count_tasks(store, pm, workspace, as_of) -> int:
         return len(compute_tasks(store, pm, as_of, FollowupSettings.from_workspace(workspace)))
 
-    return {"count_tasks": count_tasks}
+    return {"dedupe": run_dedupe, "count_tasks": count_tasks}

@@ -1,18 +1,77 @@
-"""Normalization: make every importer's raw text comparable (placeholder, grown by issue 3).
+"""Normalization: make every importer's raw text comparable, for a million rows at a time.
 
-Entry point: :func:`normalize_records`, applied by the core to every importer's frame
-after validation and before the store. It returns the frame with canonical dtypes for the
-typed columns (lists, dates, ints) plus the derived matching columns, and warnings for
-values that could not be normalized (kept visible in ``extra``, never dropped).
+Entry point: :func:`normalize_records`, applied by the core to every importer's validated
+frame (built-in and third-party alike) before the store. It returns the same rows in the
+same order with every present column in its canonical dtype (:data:`pipeline.schema.CANONICAL`),
+name parts and ``full_name`` filled from each other, and the matching keys of
+:data:`pipeline.schema.DERIVED` (``name_key``, ``given_key``, ``family_key``).
+
+Nothing is lost: a value that cannot be normalized stays visible. Invalid e-mail
+addresses leave ``emails`` for the row's ``extra`` JSON object (``"invalid_emails"``);
+phone numbers that can't be parsed stay in ``phones`` as written and are listed under
+``"unparsed_phones"``; dates and class years that can't be read go to
+``"unparsed_birthday"``, ``"unparsed_connected_on"``, ``"unparsed_class_year"``. Each
+such row gets a ``(source_ref, message)`` warning naming only the kind of value.
+
+Field modules (each vectorized; per-value Python only over distinct irregular values):
+:mod:`.text` (hygiene, folding), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
+:mod:`.phones` (E.164, extensions as ``+12065550142;ext=12``), :mod:`.urls` (LinkedIn),
+:mod:`.dates`, :mod:`.places`. The per-value helpers re-exported here run the same code
+paths as the columns, so a key computed by another module matches the stored one.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.schema import MULTI_VALUED
+from pipeline.normalize.dates import (
+    birthday_column,
+    class_year_column,
+    connected_on_column,
+    parse_birthday,
+    parse_class_year,
+    parse_date,
+)
+from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
+from pipeline.normalize.names import NAME_COLUMNS, canonical_given, normalize_names
+from pipeline.normalize.phones import normalize_phone, normalize_phones
+from pipeline.normalize.places import country_code, normalize_country, split_city_column
+from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
+from pipeline.normalize.urls import linkedin_url_expr, normalize_linkedin_column, normalize_linkedin_url
+from pipeline.schema import CANONICAL, DERIVED
+
+__all__ = [
+    "NormalizeResult",
+    "canonical_given",
+    "country_code",
+    "fold",
+    "fold_expr",
+    "is_valid_email",
+    "linkedin_url_expr",
+    "normalize_email",
+    "normalize_linkedin_url",
+    "normalize_phone",
+    "normalize_records",
+    "parse_birthday",
+    "parse_class_year",
+    "parse_date",
+]
+
+#: Text columns whose line breaks mean something.
+MULTI_LINE = frozenset({"notes", "street"})
+#: Columns passed through untouched: the core's place and id for the record, and ``extra``
+#: (a JSON object string, merged into below only where something was kept aside).
+_UNTOUCHED = frozenset({"source_ref", "source_key", "extra"})
+_MESSAGES = {
+    "invalid_emails": "invalid email address kept in extra",
+    "unparsed_phones": "phone number not understood, kept as written",
+    "unparsed_birthday": "birthday not understood, kept in extra",
+    "unparsed_connected_on": "connection date not understood, kept in extra",
+    "unparsed_class_year": "class year not understood, kept in extra",
+}
 
 
 @dataclass
@@ -23,38 +82,127 @@ class NormalizeResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _split_tags(s: pl.Series) -> pl.Series:
+    if s.dtype == pl.Null or (isinstance(s.dtype, pl.List) and s.dtype.inner == pl.Null):
+        return pl.Series(s.name, [[]] * len(s), dtype=pl.List(pl.String))
+    if isinstance(s.dtype, pl.List):
+        # A list already says where one tag ends: "Job search, 2024" stays one tag.
+        flat = pl.DataFrame({"i": pl.int_range(len(s), eager=True), "t": s}).explode("t")
+        flat = flat.with_columns(clean_text(flat["t"], single_line=True).alias("t"))
+        keep = pl.col("t").filter(pl.col("t").is_not_null() & (pl.col("t") != ""))
+        grouped = flat.group_by("i").agg(keep.unique(maintain_order=True))
+        rows = pl.DataFrame({"i": pl.int_range(len(s), eager=True)}).join(grouped, on="i", how="left")
+        return rows.sort("i")["t"].fill_null([]).alias(s.name)
+    s = clean_text(s, single_line=False)
+    parts = s.str.replace_all(r"\s*(?:;|,|:::|\n|\x1f)\s*", SEP).str.split(SEP)
+    el = pl.element().str.strip_chars()
+    return (
+        pl.DataFrame({"t": parts})
+        .select(pl.col("t").list.eval(el.filter(el != "")).list.unique(maintain_order=True).fill_null([]))
+        .to_series()
+        .alias(s.name)
+    )
+
+
+def _merge_extra(extra: str | None, found: dict[str, object]) -> str:
+    """Merge kept-aside values into a row's ``extra`` object (idempotent: lists are unions)."""
+    obj: dict[str, object] = {}
+    if extra:
+        try:
+            parsed = json.loads(extra)
+        except ValueError:
+            parsed = None
+        obj = parsed if isinstance(parsed, dict) else {"extra": extra if parsed is None else parsed}
+    for key, value in found.items():
+        old = obj.get(key)
+        if isinstance(value, list):
+            merged = list(old) if isinstance(old, list) else ([old] if old is not None else [])
+            merged += [v for v in value if v not in merged]
+            obj[key] = merged
+        elif old is None or old == value:
+            obj[key] = value
+        else:
+            obj[key] = (list(old) if isinstance(old, list) else [old]) + ([value] if value not in old else [])
+    return json.dumps(obj, ensure_ascii=False)
+
+
 def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeResult:
-    """Normalize a validated raw frame (see :mod:`pipeline.schema`)."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if name in MULTI_VALUED:
-            if dtype == pl.String:
-                col = col.str.split(";")
-            col = col.list.eval(pl.element().str.strip_chars()).list.eval(
-                pl.element().filter(pl.element() != "")
-            )
-            if name == "emails":
-                col = col.list.eval(pl.element().str.to_lowercase())
-            exprs.append(col.alias(name))
-        elif dtype == pl.String:
-            exprs.append(col.str.strip_chars().replace("", None).alias(name))
-    out = frame.with_columns(exprs) if exprs else frame
-    if "connected_on" in out.columns and out.schema["connected_on"] == pl.String:
-        out = out.with_columns(
-            pl.coalesce(
-                pl.col("connected_on").str.strptime(pl.Date, "%d %b %Y", strict=False),
-                pl.col("connected_on").str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-            ).alias("connected_on")
-        )
-    if "linkedin_url" in out.columns:
-        slug = pl.col("linkedin_url").str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#]+)", 1)
-        out = out.with_columns(
-            pl.when(slug.is_not_null())
-            .then(pl.lit("https://www.linkedin.com/in/") + slug)
-            .otherwise(pl.col("linkedin_url"))
-            .alias("linkedin_url")
-        )
-    if "class_year" in out.columns:
-        out = out.with_columns(pl.col("class_year").cast(pl.Int32, strict=False))
-    return NormalizeResult(out)
+    """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
+
+    :param region: the workspace's default region (kith.toml ``region``): phone numbers
+        without a country code and the day/month order of numeric dates follow it.
+    :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
+        warnings for values kept aside.
+    """
+    region = (region or "US").upper()
+    frame = frame.drop([c for c in DERIVED if c in frame.columns])
+    out: dict[str, pl.Series] = {}
+    aside: dict[str, pl.Series] = {}
+
+    names, keys = normalize_names(frame)
+    out.update(names)
+    for column in frame.columns:
+        s = frame[column]
+        if column in names or column in _UNTOUCHED:
+            continue
+        if column == "emails":
+            out[column], aside["invalid_emails"] = normalize_emails(s)
+        elif column == "phones":
+            out[column], aside["unparsed_phones"] = normalize_phones(s, region)
+        elif column == "tags":
+            out[column] = _split_tags(s)
+        elif column == "linkedin_url":
+            out[column] = normalize_linkedin_column(s)
+        elif column in ("birthday", "connected_on"):
+            cleaned = clean_text(s) if s.dtype in (pl.String, pl.Null) else s
+            fn = birthday_column if column == "birthday" else connected_on_column
+            out[column], bad = fn(cleaned, region)
+            aside[f"unparsed_{column}"] = pl.select(pl.when(pl.lit(bad)).then(pl.lit(cleaned))).to_series()
+        elif column == "class_year":
+            out[column], bad = class_year_column(s)
+            raw = s.cast(pl.String)
+            aside["unparsed_class_year"] = pl.select(pl.when(pl.lit(bad)).then(pl.lit(raw))).to_series()
+        elif column == "country":
+            out[column] = normalize_country(s)
+        elif column == "channel":
+            out[column] = clean_text(s).str.to_lowercase()
+        elif s.dtype in (pl.String, pl.Null):
+            out[column] = clean_text(s, single_line=column not in MULTI_LINE)
+    if "city" in out:
+        out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
+
+    warnings: list[tuple[str, str]] = []
+    extra = frame["extra"] if "extra" in frame.columns else None
+    if extra is not None and extra.dtype in (pl.String, pl.Null):
+        extra = clean_text(extra.cast(pl.String), single_line=False)
+    flagged = [
+        (k, v.list.len() > 0 if isinstance(v.dtype, pl.List) else v.is_not_null()) for k, v in aside.items()
+    ]
+    if flagged:
+        any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
+        idx = any_flag.arg_true()
+        if idx.len():
+            extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)
+            refs = frame["source_ref"].gather(idx).to_list()
+            olds = extra.gather(idx).to_list()
+            values = {k: aside[k].gather(idx).to_list() for k in aside}
+            merged = []
+            for i, ref in enumerate(refs):
+                found = {}
+                for k in aside:
+                    v = values[k][i]
+                    if v:  # non-empty list or non-null text
+                        found[k] = v
+                        warnings.append((ref, _MESSAGES[k]))
+                merged.append(_merge_extra(olds[i], found))
+            extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
+    if extra is not None:
+        out["extra"] = extra
+
+    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
+    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
+    result = result.with_columns(
+        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
+        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
+    )
+    return NormalizeResult(result, warnings)

@@ -10,13 +10,9 @@ Android import.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, ImportOptions, ImportResult
-
-if TYPE_CHECKING:
-    import polars as pl
 
 _FOREIGN_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl"}
 _VCARD_SUFFIXES = {".vcf", ".vcard"}
@@ -62,7 +58,7 @@ class VCardExporter:
     description = "contacts.vcf for Apple Contacts, Google Contacts and Android (vCard 3.0/4.0)"
 
     def write(self, context: ExportContext) -> list[Path]:
-        """Write the store's people (or its records, before dedupe has run) as one .vcf file."""
+        """Write the store's people (one per record before dedupe has run) as one .vcf file."""
         from pipeline.errors import ConfigError
         from plugins.vcard.write import VERSIONS, write_vcards
 
@@ -70,18 +66,11 @@ class VCardExporter:
         if version not in VERSIONS:
             allowed = ", ".join(VERSIONS)
             raise ConfigError(f"exporter 'vcard': version must be one of {allowed}, not {version!r}")
-        frame = _people_or_records(context.store)
+        from pipeline.people import load_people
+
+        frame = load_people(context.store)
         filename = str(context.options.get("filename", "contacts.vcf"))
         return [write_vcards(frame, Path(context.out_dir) / filename, version=version)]
-
-
-def _people_or_records(store: object) -> pl.DataFrame:
-    people = getattr(store, "people", None)
-    if callable(people):
-        frame = people()
-        if frame is not None and frame.height:
-            return frame
-    return store.records()  # type: ignore[attr-defined]
 
 
 @hookimpl

@@ -1,0 +1,323 @@
+"""Commands that resolve people and let the user correct them: ``dedupe``, ``review``, ``why``,
+``merge`` and ``split``.
+
+A thin layer over :mod:`pipeline.dedupe.storage` (runs and decisions),
+:mod:`pipeline.dedupe.lookup` (what A and B mean) and :func:`pipeline.dedupe.explain`.
+Every correction is stored as a decision and followed by an incremental re-run, so what
+``kith people`` shows afterwards is what every report will use.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
+from pipeline.cli.context import Session, open_session
+from pipeline.dedupe import lookup
+from pipeline.dedupe.review_sheet import describe, display_name, review_rows
+from pipeline.dedupe.storage import (
+    DedupeRun,
+    decide_between,
+    dedupe_workspace,
+    load_decisions,
+    load_model,
+    records_for_dedupe,
+    split_records,
+)
+from pipeline.errors import UsageError
+
+MAX_WHY_PAIRS = 400
+
+
+def _rerun(session: Session, **kwargs) -> DedupeRun:
+    return dedupe_workspace(session.store, session.workspace, **kwargs)
+
+
+def _summary(run: DedupeRun) -> str:
+    merged = run.records - run.people
+    text = f"{run.records:,} records → {run.people:,} people"
+    if merged:
+        text += f" ({run.merged_people:,} merged from {run.merged_people + merged:,} records)"
+    text += f"; {run.review:,} pair{'s' if run.review != 1 else ''} to review"
+    return text + (" (kith review)" if run.review else "")
+
+
+def _print_run(run: DedupeRun) -> None:
+    for warning in run.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if run.sheet_decisions:
+        typer.echo(f"Applied {run.sheet_decisions:,} decisions from review sheets.")
+    typer.echo(_summary(run))
+
+
+@app.command("dedupe")
+@handle_errors
+def dedupe_command(
+    ctx: typer.Context,
+    refit: Annotated[
+        bool, typer.Option("--refit", help="Fit a new model even if the stored one still fits the data.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Resolve records into people (incremental; your decisions always win)."""
+    with open_session(state(ctx)) as session:
+        run = _rerun(session, refit=refit)
+    if json_out:
+        print_json(run.to_json())
+    else:
+        _print_run(run)
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def _pair_table(row: dict, number: int, total: int) -> Table:
+    a, b = describe(row["a"]), describe(row["b"])
+    table = Table(
+        title=f"Pair {number} of {total}: match probability {row['probability']:.1%}", show_lines=False
+    )
+    table.add_column("", style="bold")
+    table.add_column(f"A  {row['record_a']}", overflow="fold")
+    table.add_column(f"B  {row['record_b']}", overflow="fold")
+    for stem, left in a.items():
+        right = b[stem]
+        if left or right:
+            style = None if left == right or not (left and right) else "yellow"
+            table.add_row(stem, left, right, style=style)
+    return table
+
+
+def _queue_json(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "rank": r["rank"],
+            "record_a": r["record_a"],
+            "record_b": r["record_b"],
+            "person_a": r["person_a"],
+            "person_b": r["person_b"],
+            "name_a": display_name(r["a"]),
+            "name_b": display_name(r["b"]),
+            "probability": r["probability"],
+            "reasons": r["reasons"],
+        }
+        for r in rows
+    ]
+
+
+def _print_queue(rows: list[dict]) -> None:
+    if not rows:
+        typer.echo("Nothing to review.")
+        return
+    console = Console(width=max(Console().width, 140))
+    table = Table(show_edge=False)
+    for column in ("#", "probability", "A", "B", "record A", "record B", "reasons"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["rank"]),
+            f"{r['probability']:.1%}",
+            display_name(r["a"]),
+            display_name(r["b"]),
+            r["record_a"],
+            r["record_b"],
+            "; ".join(r["reasons"]),
+        )
+    console.print(table)
+    console.print(
+        f"{len(rows)} pair(s) to review: run `kith review` on a terminal, fill duplicates.xlsx, "
+        "or use `kith merge A B` / `kith split PERSON`.",
+        highlight=False,
+    )
+
+
+def _interactive(session: Session, rows: list[dict]) -> int:
+    console = Console()
+    decided = 0
+    for number, row in enumerate(rows, 1):
+        console.print(_pair_table(row, number, len(rows)))
+        console.print("  " + "; ".join(row["reasons"]), highlight=False)
+        while True:
+            answer = typer.prompt("Same person? [s]ame / [d]ifferent / s[k]ip / [q]uit", default="k")
+            answer = answer.strip().casefold()[:1]
+            if answer in ("s", "d", "k", "q"):
+                break
+            console.print("Please answer s, d, k or q.")
+        if answer == "q":
+            break
+        if answer == "k":
+            continue
+        decision = "same" if answer == "s" else "different"
+        left = lookup.expand_to_people(session.store, [row["record_a"]])
+        right = [r for r in lookup.expand_to_people(session.store, [row["record_b"]]) if r not in left]
+        decide_between(session.store, left, right or [row["record_b"]], decision, by="review")
+        decided += 1
+    return decided
+
+
+@app.command("review")
+@handle_errors
+def review_command(
+    ctx: typer.Context,
+    from_sheet: Annotated[
+        Path | None,
+        typer.Option("--from-sheet", help="Apply the decisions filled into a duplicates.xlsx review sheet."),
+    ] = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(
+            "--interactive/--no-interactive",
+            help="Ask about each pair (default: only on a terminal; otherwise print the queue).",
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Decide the uncertain pairs: same, different or skip (or apply a filled review sheet)."""
+    with open_session(state(ctx)) as session:
+        if from_sheet is not None:
+            run = _rerun(session, sheets=[from_sheet], force_sheets=True)
+            if json_out:
+                print_json(run.to_json())
+            else:
+                for warning in run.warnings:
+                    typer.echo(f"warning: {warning}", err=True)
+                typer.echo(f"Applied {run.sheet_decisions:,} decisions from {from_sheet}.")
+                typer.echo(_summary(run))
+            return
+        rows = review_rows(session.store)
+        if interactive is None:
+            interactive = sys.stdin.isatty() and sys.stdout.isatty() and not json_out
+        if not interactive:
+            print_json(_queue_json(rows)) if json_out else _print_queue(rows)
+            return
+        if not rows:
+            typer.echo("Nothing to review.")
+            return
+        decided = _interactive(session, rows)
+        if decided:
+            run = _rerun(session)
+            typer.echo(f"Stored {decided} decision(s). {_summary(run)}")
+        else:
+            typer.echo("No decisions made.")
+
+
+# --- why, merge, split --------------------------------------------------------------------------
+
+
+def _model(session: Session) -> dict:
+    model = load_model(session.store)
+    if model is None:  # never deduped: fit one for this question, store nothing
+        from pipeline.dedupe import resolve
+
+        model = resolve(records_for_dedupe(session.store)).model
+    return model
+
+
+@app.command("why")
+@handle_errors
+def why_command(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    b: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Explain the match score of two records: each comparison's level and weight, and the probability."""
+    from pipeline.dedupe import explain
+
+    with open_session(state(ctx)) as session:
+        store = session.store
+        left, right = lookup.find(store, a), lookup.find(store, b)
+        pairs = [(x, y) for x in left.record_ids for y in right.record_ids if x != y][:MAX_WHY_PAIRS]
+        if not pairs:
+            raise UsageError(f"{a!r} and {b!r} are the same record; name two different ones")
+        ids = sorted({r for pair in pairs for r in pair})
+        marks = ",".join("?" * len(ids))
+        records = {
+            r["record_id"]: r
+            for r in store.records(f"WHERE record_id IN ({marks})", tuple(ids)).iter_rows(named=True)
+        }
+        model = _model(session)
+        best = max(
+            (explain(records[x], records[y], model) for x, y in pairs),
+            key=lambda e: (e.probability, e.record_a),
+        )
+        person = lookup.person_of(store, [best.record_a, best.record_b])
+        decisions = load_decisions(store)
+        key = (min(best.record_a, best.record_b), max(best.record_a, best.record_b))
+        decided = decisions.filter((decisions["record_a"] == key[0]) & (decisions["record_b"] == key[1]))
+        decision = decided["decision"][0] if decided.height else None
+    ra, rb = records[best.record_a], records[best.record_b]
+    same = person[best.record_a] == person[best.record_b]
+    if json_out:
+        print_json(
+            {
+                **best.to_dict(),
+                "person_a": person[best.record_a],
+                "person_b": person[best.record_b],
+                "same_person": same,
+                "decision": decision,
+                "pairs_considered": len(pairs),
+            }
+        )
+        return
+    for label, rec in (("A", ra), ("B", rb)):
+        rid = rec["record_id"]
+        typer.echo(f"{label}: {display_name(rec)} ({describe(rec)['Source']}) · {rid} · person {person[rid]}")
+    if len(pairs) > 1:
+        typer.echo(f"(closest of {len(pairs)} record pairs)")
+    typer.echo(best.to_text())
+    verdict = "the same person" if same else "different people"
+    typer.echo(f"Now: {verdict}" + (f" (your decision: {decision})" if decision else ""))
+
+
+@app.command("merge")
+@handle_errors
+def merge_command(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    b: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Say that A and B are the same person (stored; wins on every later run)."""
+    with open_session(state(ctx)) as session:
+        store = session.store
+        first, second = lookup.two_people(store, a, b)
+        left, right = lookup.records_of_person(store, first), lookup.records_of_person(store, second)
+        stored = decide_between(store, left, right, "same", by="merge")
+        run = _rerun(session)
+        person = lookup.person_of(store, left[:1])[left[0]]
+    if json_out:
+        print_json({"person_id": person, "decisions": stored, "run": run.to_json()})
+    else:
+        typer.echo(f"Merged into person {person} ({len(left) + len(right)} records). {_summary(run)}")
+
+
+@app.command("split")
+@handle_errors
+def split_command(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Argument(help="A person id (or a record id, email or name of one person).")],
+    record: Annotated[
+        str | None, typer.Option("--record", "-r", help="Take only this record out of the person.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Undo a merge: every record of PERSON becomes its own person, or only --record R leaves."""
+    with open_session(state(ctx)) as session:
+        store = session.store
+        person_id, records = lookup.one_person(store, person)
+        if len(records) < 2:
+            raise UsageError(f"person {person_id} has one record; there is nothing to split")
+        stored = split_records(store, records, record, by="split")
+        run = _rerun(session)
+        after = lookup.person_of(store, records)
+    if json_out:
+        print_json({"person_id": person_id, "decisions": stored, "assignments": after, "run": run.to_json()})
+    else:
+        parts = len(set(after.values()))
+        typer.echo(f"Split person {person_id} into {parts} people. {_summary(run)}")

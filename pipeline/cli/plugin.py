@@ -1,0 +1,84 @@
+"""``kith plugin``: tools for writing a plugin — ``new`` scaffolds a package, ``hooks`` prints the hooks.
+
+``kith plugins`` (plural, in :mod:`pipeline.cli.imports`) lists what is installed; this
+sub-app is for authors. The work happens in :mod:`pipeline.scaffold`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import app, handle_errors
+from pipeline.errors import UsageError
+from pipeline.fileio import atomic_write
+from pipeline.scaffold import hook_reference, replace_hook_reference, scaffold_plugin
+
+plugin_app = typer.Typer(
+    help="Write your own plugin: scaffold a package (new), read the hook reference (hooks).",
+    no_args_is_help=True,
+)
+app.add_typer(plugin_app, name="plugin")
+
+
+class Kind(StrEnum):
+    importer = "importer"
+    exporter = "exporter"
+    rule = "rule"
+
+
+_NEXT = {
+    "importer": "kith import FILE           # detected by its sniff (or --as {plugin})",
+    "exporter": 'add [[exporters]] name = "{plugin}" to kith.toml; kith run writes it',
+    "rule": "kith run                   # its tasks appear in the weekly follow-ups",
+}
+
+
+@plugin_app.command("new")
+@handle_errors
+def new_command(
+    name: Annotated[str, typer.Argument(help="Plugin name, e.g. meetup (makes kith-meetup/).")],
+    kind: Annotated[Kind, typer.Option("--kind", help="What the plugin adds.")] = Kind.importer,
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package in.")] = Path("."),
+) -> None:
+    """Scaffold a plugin package that installs and passes its own test unmodified."""
+    scaffold = scaffold_plugin(name, kind.value, directory)
+    plugin = scaffold.names.plugin
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    typer.echo(f"Created {scaffold.root} ({article} {kind.value} plugin named {plugin!r}):")
+    for path in scaffold.files:
+        typer.echo(f"  {path}")
+    typer.echo("Next:")
+    typer.echo(f"  cd {scaffold.root}")
+    typer.echo('  pip install -e ".[test]"   # kith now finds it through its entry point')
+    typer.echo("  pytest                     # runs it through kith's core with pipeline.testing")
+    typer.echo("  kith plugins               # lists it, with its version and origin")
+    typer.echo("  " + _NEXT[kind.value].format(plugin=plugin))
+
+
+@plugin_app.command("hooks")
+@handle_errors
+def hooks_command(
+    update: Annotated[
+        Path | None,
+        typer.Option("--update", help="Rewrite the hook reference between its markers in this file."),
+    ] = None,
+) -> None:
+    """Print every hook a plugin can implement, with its contract (Markdown, from hookspecs.py)."""
+    if update is None:
+        typer.echo(hook_reference(), nl=False)
+        return
+    try:
+        text = update.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{update}: cannot be read ({exc.strerror or exc})") from None
+    new = replace_hook_reference(text)
+    if new == text:
+        typer.echo(f"{update}: the hook reference is current")
+        return
+    with atomic_write(update, "w", encoding="utf-8", newline="") as handle:
+        handle.write(new)
+    typer.echo(f"{update}: hook reference updated")

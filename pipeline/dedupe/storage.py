@@ -1,0 +1,552 @@
+"""Dedupe in the store: the tables it keeps, and one incremental run written in one transaction.
+
+Sits between the store (records in) and everything that reads people (reports, the journal,
+``kith people``). The engine (:func:`pipeline.dedupe.resolve`) is pure; this module gives it
+last run's state and keeps what it returns:
+
+* ``people`` — exactly :data:`pipeline.people.PEOPLE_COLUMNS` (lists as JSON text), read by
+  :func:`pipeline.people.load_people`. It is created by the first run, never before, so
+  that until dedupe has run every record stands for its own person.
+* ``assignments`` — record_id → person_id, plus a fingerprint of the record's content: a
+  record whose content is unchanged since the last run is *settled* and not compared again;
+  a changed one is re-examined.
+* ``decisions`` — what the user said about two records (``same`` / ``different``), when and
+  how (``review``, ``merge``, ``split``, ``sheet:<file>``). Never touched by a run; always wins.
+* ``review_queue`` — the uncertain pairs of the last run, most likely first.
+* ``meta`` keys ``dedupe.model`` (the fitted model, reused while the data hasn't grown or
+  shrunk by more than :data:`REFIT_CHANGE`), ``dedupe.stats`` and ``dedupe.sheets`` (the
+  filled review sheets already applied, by content hash).
+
+A run reads, resolves and writes inside one ``BEGIN IMMEDIATE`` transaction: a crash at
+any point leaves the previous people, assignments and queue exactly as they were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, resolve
+from pipeline.errors import ConfigError, UsageError
+from pipeline.people import PEOPLE_COLUMNS, has_people_table
+from pipeline.schema import CANONICAL
+from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
+
+#: Refit the model when the number of records changed by more than this share since the fit.
+REFIT_CHANGE = 0.2
+DECISIONS = ("same", "different")
+MODEL_KEY, STATS_KEY, SHEETS_KEY = "dedupe.model", "dedupe.stats", "dedupe.sheets"
+SETTINGS_KEY = "dedupe.settings"
+
+_SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS decisions (
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
+    decided_at TEXT NOT NULL,
+    "by" TEXT NOT NULL,
+    PRIMARY KEY (record_a, record_b),
+    CHECK (record_a < record_b)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    record_id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    fingerprint TEXT
+);
+CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id);
+CREATE TABLE IF NOT EXISTS review_queue (
+    rank INTEGER PRIMARY KEY,
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    person_a TEXT,
+    person_b TEXT,
+    probability REAL NOT NULL,
+    reasons TEXT NOT NULL
+);
+"""
+
+
+def _people_table_sql() -> str:
+    columns = ["person_id TEXT PRIMARY KEY"]
+    columns += [f"{n} {_SQL_TYPES.get(t, 'TEXT')}" for n, t in PEOPLE_COLUMNS.items() if n != "person_id"]
+    return "CREATE TABLE IF NOT EXISTS people (\n    " + ",\n    ".join(columns) + "\n)"
+
+
+def ensure_dedupe_tables(store: Store) -> None:
+    """Create the decision, assignment and queue tables (not ``people``: see the module docstring).
+
+    A no-op when they exist, so readers may call it inside a run's transaction.
+    """
+    found = store.conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+        "AND name IN ('decisions', 'assignments', 'review_queue')"
+    ).fetchone()[0]
+    if found < 3:
+        store.ensure_tables(TABLES)
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def settings_from_config(options: dict[str, Any], source: str = "kith.toml") -> DedupeSettings:
+    """``[dedupe]`` of kith.toml → :class:`DedupeSettings`; a wrong key or value names itself."""
+    known = {f.name: f for f in dataclasses.fields(DedupeSettings)}
+    values: dict[str, Any] = {}
+    for key, value in options.items():
+        where = f"{source}: [dedupe] '{key}'"
+        if key not in known:
+            raise ConfigError(f"{source}: [dedupe] unknown key '{key}' (known: {sorted(known)})")
+        default = known[key].default
+        if key == "source_priority":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where} must be an array of importer names, got {value!r}")
+            value = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} must be true or false, got {value!r}")
+        elif isinstance(default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{where} must be a number, got {value!r}")
+            if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
+                raise ConfigError(f"{where} must be a whole number, got {value!r}")
+        values[key] = value
+    for key in ("auto_merge", "auto_reject"):
+        if key in values and not 0.0 <= values[key] <= 1.0:
+            raise ConfigError(f"{source}: [dedupe] '{key}' must be between 0 and 1, got {values[key]!r}")
+    settings = DedupeSettings(**values)
+    if settings.auto_reject > settings.auto_merge:
+        raise ConfigError(f"{source}: [dedupe] 'auto_reject' must not be above 'auto_merge'")
+    return settings
+
+
+def workspace_settings(workspace: Any) -> DedupeSettings:
+    config = workspace.config
+    return settings_from_config(config.dedupe, str(config.source_path or "kith.toml"))
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def normalized_decisions(
+    rows: Iterable[tuple[str, str, str]], by: str
+) -> list[tuple[str, str, str, str, str]]:
+    """``(a, b, decision)`` → table rows with ``a < b``; self-pairs dropped, unknown decisions refused."""
+    now = _now()
+    out = []
+    for a, b, decision in rows:
+        if decision not in DECISIONS:
+            raise UsageError(f"a decision must be 'same' or 'different', got {decision!r}")
+        a, b = str(a), str(b)
+        if a == b:
+            continue
+        out.append((min(a, b), max(a, b), decision, now, by))
+    return out
+
+
+def _upsert_decisions(conn: sqlite3.Connection, rows: list[tuple[str, str, str, str, str]]) -> None:
+    conn.executemany(
+        'INSERT INTO decisions(record_a, record_b, decision, decided_at, "by") VALUES (?, ?, ?, ?, ?) '
+        "ON CONFLICT(record_a, record_b) DO UPDATE SET decision = excluded.decision, "
+        'decided_at = excluded.decided_at, "by" = excluded."by"',
+        rows,
+    )
+
+
+def record_decisions(store: Store, rows: Iterable[tuple[str, str, str]], by: str) -> int:
+    """Store user decisions (later ones replace earlier ones on the same pair); returns how many."""
+    ensure_dedupe_tables(store)
+    table_rows = normalized_decisions(rows, by)
+    with store.transaction() as conn:
+        _upsert_decisions(conn, table_rows)
+    return len(table_rows)
+
+
+def load_decisions(store: Store) -> pl.DataFrame:
+    ensure_dedupe_tables(store)
+    return store.query_frame(
+        'SELECT record_a, record_b, decision, decided_at, "by" FROM decisions ORDER BY decided_at, rowid'
+    )
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def load_assignments(store: Store) -> pl.DataFrame:
+    """record_id, person_id, fingerprint of the last run (empty before the first)."""
+    ensure_dedupe_tables(store)
+    return store.query_frame("SELECT record_id, person_id, fingerprint FROM assignments")
+
+
+def load_review_queue(store: Store) -> pl.DataFrame:
+    """The uncertain pairs of the last run, most likely first; ``reasons`` as a list."""
+    ensure_dedupe_tables(store)
+    frame = store.query_frame(
+        "SELECT rank, record_a, record_b, person_a, person_b, probability, reasons FROM review_queue "
+        "ORDER BY rank",
+        schema={"rank": pl.Int64},
+    )
+    return frame.with_columns(
+        pl.col("probability").cast(pl.Float64), pl.col("reasons").str.json_decode(pl.List(pl.String))
+    )
+
+
+def load_model(store: Store) -> dict | None:
+    raw = store.get_meta(MODEL_KEY)
+    return json.loads(raw)["model"] if raw else None
+
+
+def has_run(store: Store) -> bool:
+    return has_people_table(store)
+
+
+def records_for_dedupe(store: Store) -> pl.DataFrame:
+    """Stored records plus ``imported_at`` of their file (survivorship's "most recent"), one query."""
+    columns = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
+    sql = f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) ORDER BY r.rowid"
+    return store.query_frame(sql, schema=RECORD_COLUMNS)
+
+
+def fingerprints(records: pl.DataFrame) -> pl.Series:
+    """A content hash per record: a record whose fingerprint changed is re-examined next run."""
+    encoded = encode_for_sql(records.select(list(CANONICAL)))
+    parts = [pl.col(c).cast(pl.String).fill_null("\x00") for c in CANONICAL]
+    return encoded.select(pl.concat_str(parts, separator="\x1f").hash(seed=1).cast(pl.String))[
+        "record_id"
+    ].alias("fingerprint")
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class DedupeRun:
+    """What one run did (``kith dedupe --json`` prints :meth:`to_json`)."""
+
+    records: int
+    people: int
+    merged_people: int
+    review: int
+    decisions: int
+    sheet_decisions: int = 0
+    refit: bool = False
+    stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "people": self.people,
+            "merged_people": self.merged_people,
+            "records_merged_away": self.records - self.people,
+            "review": self.review,
+            "decisions": self.decisions,
+            "sheet_decisions": self.sheet_decisions,
+            "model_refit": self.refit,
+            "warnings": self.warnings,
+            "stats": self.stats,
+        }
+
+
+def _stored_model(store: Store, n: int) -> dict | None:
+    """The stored model if it still fits the data, else None."""
+    raw = store.get_meta(MODEL_KEY)
+    if not raw:
+        return None
+    stored = json.loads(raw)
+    fitted = max(int(stored.get("fitted_records", 0)), 1)
+    if abs(n - fitted) / fitted > REFIT_CHANGE:
+        return None
+    return stored.get("model")
+
+
+def _resolve(records, previous, decisions, settings, model) -> tuple[DedupeResult, bool]:
+    if model is not None:
+        try:
+            return resolve(
+                records, previous=previous, decisions=decisions, settings=settings, model=model
+            ), False
+        except Exception:  # noqa: BLE001 - a model stored by another kith version: fit a fresh one
+            pass
+    return resolve(records, previous=previous, decisions=decisions, settings=settings), True
+
+
+def _insert_frame(conn: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * frame.width)})"
+    for batch in frame.iter_slices(50_000):
+        conn.executemany(sql, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
+
+
+def dedupe_store(
+    store: Store,
+    settings: DedupeSettings | None = None,
+    *,
+    sheets: Iterable[Path] = (),
+    force_sheets: bool = False,
+    refit: bool = False,
+) -> DedupeRun:
+    """Resolve the store's records into people, incrementally, in one transaction.
+
+    :param sheets: filled ``duplicates.xlsx`` files whose decisions are stored first (each
+        applied once: a sheet already applied with the same content is skipped, unless
+        ``force_sheets`` — ``kith review --from-sheet`` applies the file it is given).
+    :param refit: fit a new model even when the stored one still fits the data.
+    """
+    from pipeline.dedupe.review_sheet import file_digest, read_sheet_decisions
+
+    settings = settings or DedupeSettings()
+    ensure_dedupe_tables(store)
+    applied = json.loads(store.get_meta(SHEETS_KEY) or "[]")
+    sheet_rows: list[tuple[str, str, str, str, str]] = []
+    warnings: list[str] = []
+    for sheet in sheets:
+        digest = file_digest(sheet)
+        if digest in applied and not force_sheets:
+            continue
+        found, problems = read_sheet_decisions(sheet)
+        warnings += problems
+        found = whole_people(found, load_assignments(store))
+        sheet_rows += normalized_decisions(found, by=f"sheet:{Path(sheet).name}")
+        if digest not in applied:
+            applied.append(digest)
+
+    with store.transaction() as conn:
+        _upsert_decisions(conn, sheet_rows)
+        records = records_for_dedupe(store)
+        prints = fingerprints(records)
+        decisions = load_decisions(store)
+        # Unchanged records keep their person (settled); changed and new ones are examined.
+        current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
+        last = load_assignments(store)
+        previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+        model = None if refit else _stored_model(store, records.height)
+        result, refitted = _resolve(
+            records, previous.select("record_id", "person_id"), decisions, settings, model
+        )
+        queue = _review_queue(result, load_review_queue(store), previous, decisions)
+        _write(conn, store, records, prints, result, queue, last, settings, refitted, applied)
+
+    sizes = result.people["record_ids"].list.len()
+    return DedupeRun(
+        records=records.height,
+        people=result.people.height,
+        merged_people=int((sizes > 1).sum()),
+        review=queue.height,
+        decisions=decisions.height,
+        sheet_decisions=len(sheet_rows),
+        refit=refitted,
+        stats=result.stats,
+        warnings=warnings,
+    )
+
+
+def _review_queue(
+    result: DedupeResult, old: pl.DataFrame, settled: pl.DataFrame, decisions: pl.DataFrame
+) -> pl.DataFrame:
+    """This run's uncertain pairs plus last run's still-open ones, one pair per two people.
+
+    Pairs among settled records are not compared again, so an undecided pair of last run
+    would vanish from review without this carry-over; it stays while both records are
+    unchanged, still in two different people, and nobody has decided it.
+    """
+    person = result.assignments.select("record_id", "person_id")
+    fresh = result.review.select("record_a", "record_b", "probability", "reasons")
+    kept = old.filter(
+        pl.col("record_a").is_in(settled["record_id"].implode())
+        & pl.col("record_b").is_in(settled["record_id"].implode())
+    ).select("record_a", "record_b", "probability", "reasons")
+    decided = decisions.select(
+        pl.min_horizontal("record_a", "record_b").alias("_a"),
+        pl.max_horizontal("record_a", "record_b").alias("_b"),
+    )
+    both = (
+        pl.concat([fresh, kept.cast(fresh.schema)])
+        .with_columns(
+            pl.min_horizontal("record_a", "record_b").alias("_a"),
+            pl.max_horizontal("record_a", "record_b").alias("_b"),
+        )
+        .join(decided, on=["_a", "_b"], how="anti")
+        .join(person.rename({"record_id": "record_a", "person_id": "person_a"}), on="record_a")
+        .join(person.rename({"record_id": "record_b", "person_id": "person_b"}), on="record_b")
+        .filter(pl.col("person_a") != pl.col("person_b"))
+        .with_columns(
+            pl.min_horizontal("person_a", "person_b").alias("_pa"),
+            pl.max_horizontal("person_a", "person_b").alias("_pb"),
+        )
+        .sort(["probability", "record_a", "record_b"], descending=[True, False, False])
+        .unique(["_pa", "_pb"], keep="first", maintain_order=True)
+    )
+    return both.with_row_index("rank", offset=1).select(
+        pl.col("rank").cast(pl.Int64),
+        "record_a",
+        "record_b",
+        "person_a",
+        "person_b",
+        "probability",
+        pl.struct(pl.col("reasons").alias("x"))
+        .struct.json_encode()
+        .str.slice(5)
+        .str.head(-1)
+        .alias("reasons"),
+    )
+
+
+def whole_people(rows: list[tuple[str, str, str]], assignments: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """Spread each two-record decision over every record of the two people (see :func:`decide_between`)."""
+    if not rows or assignments.is_empty():
+        return rows
+    ids = sorted({r for a, b, _ in rows for r in (a, b)})
+    involved = assignments.filter(pl.col("record_id").is_in(ids))
+    members = assignments.filter(pl.col("person_id").is_in(involved["person_id"].implode()))
+    person = dict(zip(involved["record_id"], involved["person_id"], strict=True))
+    groups: dict[str, list[str]] = {}
+    for rid, pid in zip(members["record_id"], members["person_id"], strict=True):
+        groups.setdefault(pid, []).append(rid)
+    out: list[tuple[str, str, str]] = []
+    for a, b, decision in rows:
+        pa, pb = person.get(a), person.get(b)
+        left, right = groups.get(pa, [a]), groups.get(pb, [b])
+        if pa is None or pb is None or pa == pb or len(left) * len(right) > MAX_DECISION_PAIRS:
+            out.append((a, b, decision))  # a split inside one person stays a two-record decision
+        else:
+            out += [(x, y, decision) for x in left for y in right]
+    return out
+
+
+def _delete_ids(conn: sqlite3.Connection, table: str, column: str, ids: pl.Series) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _dedupe_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM _dedupe_ids")
+    conn.executemany("INSERT OR IGNORE INTO _dedupe_ids VALUES (?)", ((i,) for i in ids.to_list()))
+    conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM _dedupe_ids)")
+
+
+def _write(
+    conn: sqlite3.Connection,
+    store: Store,
+    records: pl.DataFrame,
+    prints: pl.Series,
+    result: DedupeResult,
+    queue: pl.DataFrame,
+    last: pl.DataFrame,
+    settings: DedupeSettings,
+    refitted: bool,
+    applied: list[str],
+) -> None:
+    """Replace people, assignments and the queue; only changed rows when the rest still holds."""
+    assignments = (
+        pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
+        .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
+        .select("record_id", "person_id", "fingerprint")
+    )
+    people = result.people.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
+    settings_text = repr(settings)
+    full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
+    conn.execute(_people_table_sql())
+    if full:
+        conn.execute("DELETE FROM people")
+        conn.execute("DELETE FROM assignments")
+        _insert_frame(conn, "people", encode_for_sql(people))
+        _insert_frame(conn, "assignments", assignments)
+    else:
+        # Only what changed: a million-row rewrite would cost more than the engine's own run.
+        moved = assignments.join(last, on=["record_id", "person_id", "fingerprint"], how="anti")
+        gone = last.join(assignments, on=["record_id", "person_id"], how="anti")
+        dirty = pl.concat([moved["person_id"], gone["person_id"]]).unique()
+        _delete_ids(conn, "people", "person_id", dirty)
+        _insert_frame(
+            conn, "people", encode_for_sql(people.filter(pl.col("person_id").is_in(dirty.implode())))
+        )
+        _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
+        _insert_frame(conn, "assignments", moved)
+    store.set_meta(SETTINGS_KEY, settings_text, conn)
+
+    conn.execute("DELETE FROM review_queue")
+    _insert_frame(conn, "review_queue", queue)
+
+    if refitted:
+        store.set_meta(
+            MODEL_KEY,
+            json.dumps({"model": result.model, "fitted_records": records.height, "fitted_at": _now()}),
+            conn,
+        )
+    stats = {**result.stats, "ran_at": _now()}
+    store.set_meta(STATS_KEY, json.dumps(stats, default=str), conn)
+    store.set_meta(SHEETS_KEY, json.dumps(applied[-200:]), conn)
+
+
+def run_dedupe(
+    store: Store,
+    workspace: Any,
+    settings: DedupeSettings | None = None,
+    *,
+    sheets: Iterable[Path] | None = None,
+    refit: bool = False,
+) -> int:
+    """The dedupe step of ``kith run``: settings from kith.toml, filled sheets from the reports
+    folder (or ``sheets``); returns the number of people."""
+    return dedupe_workspace(store, workspace, settings, sheets=sheets, refit=refit).people
+
+
+def dedupe_workspace(
+    store: Store,
+    workspace: Any,
+    settings: DedupeSettings | None = None,
+    *,
+    sheets: Iterable[Path] | None = None,
+    force_sheets: bool = False,
+    refit: bool = False,
+) -> DedupeRun:
+    """:func:`dedupe_store` with the workspace's settings and its filled review sheets."""
+    from pipeline.dedupe.review_sheet import report_sheets
+
+    settings = settings or workspace_settings(workspace)
+    found = report_sheets(workspace.reports_dir) if sheets is None else list(sheets)
+    return dedupe_store(store, settings, sheets=found, force_sheets=force_sheets, refit=refit)
+
+
+# --- merge and split -------------------------------------------------------------------------
+
+#: More pairs than this in one merge or split is a mistake, not a decision.
+MAX_DECISION_PAIRS = 10_000
+
+
+def decide_between(store: Store, left: list[str], right: list[str], decision: str, by: str) -> int:
+    """Store ``decision`` for every pair of a record in ``left`` and one in ``right``.
+
+    Two records are one human or not, so a decision about two records holds for every
+    record of the two people: storing all cross pairs keeps a merge from being undone by a
+    conflict between two other records of the same people.
+    """
+    pairs = [(a, b, decision) for a in left for b in right if a != b]
+    if len(pairs) > MAX_DECISION_PAIRS:
+        raise UsageError(
+            f"that {decision!r} decision would cover {len(pairs):,} record pairs (limit "
+            f"{MAX_DECISION_PAIRS:,}); name single records instead of whole people"
+        )
+    return record_decisions(store, pairs, by)
+
+
+def split_records(store: Store, records: list[str], record: str | None = None, by: str = "split") -> int:
+    """Store "different" between ``record`` and the rest of ``records`` (or between all of them)."""
+    if record is not None:
+        if record not in records:
+            raise UsageError(f"record {record!r} is not one of this person's records ({', '.join(records)})")
+        return decide_between(store, [record], [r for r in records if r != record], "different", by)
+    pairs = [(a, b, "different") for n, a in enumerate(records) for b in records[n + 1 :]]
+    if len(pairs) > MAX_DECISION_PAIRS:
+        raise UsageError(f"this person has {len(records):,} records; split it with --record R instead")
+    return record_decisions(store, pairs, by)

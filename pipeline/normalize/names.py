@@ -1,0 +1,311 @@
+"""Names: parts filled both ways, shouting fixed, credentials moved, matching keys derived.
+
+Column flow (vectorized; Python only on distinct irregular values, see
+:mod:`pipeline.normalize.nameparse`):
+
+1. Hygiene on every name column.
+2. A *shouted* record (no lower-case letter in any name field, at least three capitals)
+   has its name fields re-cased (``ROBERT MCDONALD`` → ``Robert McDonald``).
+3. When the source gave parts (given or family name), they are kept as written except
+   that credentials/suffixes in the family name move to ``suffix`` (``"Lee, MBA"``) and a
+   title or quoted nickname in the given name moves to ``prefix``/``nickname``.
+4. When it gave only ``full_name``, the parts come from it: ``"Given [Middle] Family"``
+   in plain capitalised words by a regex over the column, everything else by the parser.
+5. A missing ``full_name`` is built from the parts (prefix given middle family suffix).
+6. Keys: ``given_key`` (folded given name mapped to its formal name when it is a known
+   nickname: Bob → robert), ``family_key`` (folded family name) and ``name_key``
+   (``"given family"`` folded). ``given_name`` itself is never replaced, and ``nickname``
+   is only filled when the source wrote one (a quoted ``"Bob"`` in the name).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+
+from pipeline.normalize.nameparse import (
+    CREDENTIALS,
+    PARTICLES,
+    PREFIXES,
+    SUFFIXES,
+    fix_case,
+    parse_name,
+    split_family,
+    split_given,
+)
+from pipeline.normalize.text import clean_text, fold, fold_series
+
+NAME_COLUMNS = ("full_name", "given_name", "middle_name", "family_name", "prefix", "suffix", "nickname")
+_CASED = ("full_name", "given_name", "middle_name", "family_name", "nickname")
+_WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
+_FAST_FULL = rf"^({_WORD})(?: ({_WORD}|\p{{Lu}}\.))? ({_WORD})$"
+
+#: Everyday English nicknames whose formal name the ``nicknames`` data set lists among
+#: several (it maps "bill" to robert, william, willis…): the usual reading wins. Every
+#: target here is one the data set itself gives for that nickname (checked by a test).
+NICKNAME_CHOICES = dict(
+    pair.split(":")
+    for pair in """bob:robert bobby:robert rob:robert robby:robert bill:william billy:william
+    will:william willy:william willie:william liz:elizabeth lizzie:elizabeth lizzy:elizabeth
+    beth:elizabeth betty:elizabeth betsy:elizabeth bess:elizabeth bessie:elizabeth libby:elizabeth
+    eliza:elizabeth liza:elizabeth kate:katherine kathy:katherine cathy:catherine jim:james
+    jimmy:james jamie:james mike:michael mikey:michael mick:michael mickey:michael tom:thomas
+    tommy:thomas dick:richard rick:richard ricky:richard rich:richard richie:richard
+    chris:christopher dan:daniel danny:daniel dave:david steve:steven stevie:steven joe:joseph
+    joey:joseph jon:john johnny:john jack:john ben:benjamin benny:benjamin sam:samuel
+    sammy:samuel tony:anthony andy:andrew drew:andrew matt:matthew matty:matthew nick:nicholas
+    nicky:nicholas patty:patricia trish:patricia tricia:patricia peggy:margaret maggie:margaret
+    meg:margaret margie:margaret jen:jennifer jenny:jennifer jenn:jennifer sue:susan susie:susan
+    deb:deborah debbie:deborah debby:deborah abby:abigail abbie:abigail alex:alexander
+    sandy:sandra ed:edward eddie:edward ted:theodore teddy:theodore ron:ronald ronnie:ronald
+    don:donald donnie:donald greg:gregory fred:frederick freddie:frederick hank:henry
+    larry:lawrence jerry:gerald gerry:gerald charlie:charles chuck:charles jeff:jeffrey
+    geoff:geoffrey josh:joshua zach:zachary zack:zachary nate:nathaniel tim:timothy
+    timmy:timothy vince:vincent vinny:vincent walt:walter wally:walter becky:rebecca
+    becca:rebecca cindy:cynthia kim:kimberly mandy:amanda manny:manuel vicky:victoria
+    vicki:victoria trudy:gertrude judy:judith tess:theresa tessa:theresa molly:mary polly:mary
+    sally:sarah dot:dorothy dottie:dorothy ginny:virginia mitch:mitchell phil:philip pete:peter
+    ray:raymond rudy:rudolph russ:russell sid:sidney stu:stuart theo:theodore toby:tobias
+    lou:louis ken:kenneth kenny:kenneth doug:douglas herb:herbert jake:jacob gabe:gabriel""".split()
+)
+
+
+@functools.cache
+def nickname_table() -> dict[str, str]:
+    """Folded nickname → formal name, from the ``nicknames`` data set.
+
+    A nickname maps to a formal name when :data:`NICKNAME_CHOICES` says which, or when the
+    data set gives exactly one longer formal name for it. A name that is itself formal
+    (the data set lists shorter nicknames of it, e.g. robert) is never mapped.
+    """
+    from nicknames import NickNamer
+
+    namer = NickNamer()
+    nick_of = namer.nickname_lookup
+    formal_of = namer.canonical_lookup
+    table: dict[str, str] = {}
+    for name, formals in formal_of.items():
+        if any(len(n) < len(name) for n in nick_of.get(name, ())):
+            continue
+        longer = [f for f in formals if len(f) > len(name)]
+        if len(longer) == 1:
+            table[name] = longer[0]
+    table.update(NICKNAME_CHOICES)
+    return table
+
+
+def canonical_given(name: str | None) -> str | None:
+    """The folded formal form of a given name: ``"Bob"`` → ``"robert"``, ``"José"`` → ``"jose"``."""
+    key = fold(name)
+    if key is None:
+        return None
+    return nickname_table().get(key, key)
+
+
+def _fold_col(s: pl.Series) -> pl.Series:
+    # Names repeat a lot: fold each distinct value once.
+    distinct = s.drop_nulls().unique()
+    if distinct.len() * 2 > s.len():
+        return fold_series(s)
+    return s.replace_strict(distinct, fold_series(distinct), default=None, return_dtype=pl.String)
+
+
+def _last_word(s: pl.Series) -> pl.Series:
+    return s.str.extract(r"(\S+)$", 1).str.to_lowercase().str.replace_all(r"[.,]", "")
+
+
+def _first_word(s: pl.Series) -> pl.Series:
+    return s.str.extract(r"^(\S+)", 1).str.to_lowercase().str.replace_all(r"[.,]", "")
+
+
+def _narrow(mask: pl.Series, fn) -> pl.Series:
+    """``mask`` with its true rows re-decided by ``fn(row indices) -> Boolean Series``."""
+    idx = mask.arg_true()
+    if idx.len() == 0:
+        return mask
+    return mask.clone().scatter(idx, fn(idx).fill_null(False))
+
+
+def _per_distinct(cols: dict[str, pl.Series], mask: pl.Series, inputs, fn, outputs) -> None:
+    """Run ``fn`` once per distinct input tuple of the masked rows; scatter outputs back."""
+    idx = mask.fill_null(False).arg_true()
+    if idx.len() == 0:
+        return
+    rows = list(zip(*(cols[c].gather(idx).to_list() for c in inputs), strict=True))
+    results = {key: fn(*key) for key in set(rows)}
+    for j, out in enumerate(outputs):
+        values = pl.Series([results[r][j] for r in rows], dtype=pl.String)
+        cols[out] = cols[out].clone().scatter(idx, values)
+
+
+def _joined(*values: str | None, sep: str = " ") -> str | None:
+    return sep.join(v for v in values if v) or None
+
+
+def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
+    """Rows whose name fields have no lower-case letter and at least three capitals.
+
+    Each column is only looked at on the rows still in question, so ordinary rows cost one
+    regex pass over their first non-empty name field.
+    """
+    n = len(cols["full_name"])
+    mask = pl.Series([True] * n, dtype=pl.Boolean)
+    for c in _CASED:
+        col = cols[c]
+        mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains("[a-z]").fill_null(False))
+    if not mask.any():
+        return mask
+
+    def exact(idx: pl.Series) -> pl.Series:
+        sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
+        return sub.select(
+            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Ll}").fill_null(False) for c in _CASED)
+            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
+        )[:, 0]
+
+    return _narrow(mask, exact)
+
+
+def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series) -> None:
+    """Fill the parts from ``full_name`` on the ``need`` rows: regex for the plain
+    "Given [Middle] Family" form, the parser for the rest (per distinct value).
+    """
+    idx = need.arg_true()
+    full = cols["full_name"].gather(idx)
+    # Capture-free: a DFA-only ``contains`` decides the form, a split takes the words.
+    words = full.str.split(" ")
+    plain = full.str.contains(_FAST_FULL)
+    g = words.list.first()
+    f = words.list.last()
+    m = (
+        words.list.get(1, null_on_oob=True)
+        .to_frame("m")
+        .select(pl.when(pl.lit(words.list.len()) == 3).then(pl.col("m")))[:, 0]
+    )
+    g = g.to_frame("g").select(pl.when(pl.lit(plain)).then(pl.col("g")))[:, 0]
+    blocked = CREDENTIALS | SUFFIXES | PARTICLES
+    fast = (
+        g.is_not_null()
+        & ~g.str.to_lowercase().str.strip_chars_end(".").is_in(PREFIXES)
+        & ~f.str.to_lowercase().str.strip_chars_end(".").is_in(blocked)
+        & ~m.str.to_lowercase().str.strip_chars_end(".").is_in(blocked).fill_null(False)
+    ).fill_null(False)
+    hit = idx.filter(fast)
+    if hit.len():
+        for column, values in (("given_name", g), ("middle_name", m), ("family_name", f)):
+            cols[column] = cols[column].clone().scatter(hit, values.filter(fast))
+
+    def parse(text, shouted, prefix, suffix, nickname):
+        p = parse_name(text, shouting=shouted)
+        return (
+            _joined(prefix, p.prefix),
+            p.given,
+            p.middle,
+            p.family,
+            _joined(suffix, p.suffix, sep=", "),
+            nickname or p.nickname,
+        )
+
+    slow = need.clone().scatter(hit, False) if hit.len() else need
+    cols["__shouted"] = shouting
+    _per_distinct(
+        cols,
+        slow,
+        ["full_name", "__shouted", "prefix", "suffix", "nickname"],
+        parse,
+        ["prefix", "given_name", "middle_name", "family_name", "suffix", "nickname"],
+    )
+    del cols["__shouted"]
+
+
+def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
+    """``(name columns, key columns)`` for the frame; empty dicts when it has no names."""
+    if not any(c in frame.columns for c in NAME_COLUMNS):
+        return {}, {}
+    n = frame.height
+    cols = {
+        c: clean_text(frame[c]) if c in frame.columns else pl.Series(c, [None] * n, dtype=pl.String)
+        for c in NAME_COLUMNS
+    }
+
+    # 2. Shouting.
+    shouting = _shouting(cols)
+    for c in _CASED:
+        _per_distinct(
+            cols,
+            shouting & cols[c].is_not_null(),
+            [c],
+            lambda v, _c=c: (fix_case(v, family=_c == "family_name"),),
+            [c],
+        )
+
+    # 3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr").
+    fam = cols["family_name"]
+    fam_fix = _narrow(
+        fam.str.contains("[, ]").fill_null(False),
+        lambda idx: (
+            fam.gather(idx).str.contains(",", literal=True)
+            | _last_word(fam.gather(idx)).is_in(CREDENTIALS | SUFFIXES)
+        ),
+    )
+
+    def family(value, suffix):
+        new_family, moved = split_family(value)
+        return new_family, _joined(suffix, moved, sep=", ")
+
+    _per_distinct(cols, fam_fix, ["family_name", "suffix"], family, ["family_name", "suffix"])
+
+    # 3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"').
+    giv = cols["given_name"]
+    giv_fix = _narrow(
+        giv.str.contains(r"[ \"“(]").fill_null(False),
+        lambda idx: giv.gather(idx).str.contains(r"[\"“(]") | _first_word(giv.gather(idx)).is_in(PREFIXES),
+    )
+
+    def given(value, prefix, nickname):
+        new_prefix, new_given, nick = split_given(value)
+        return new_given, _joined(prefix, new_prefix), nickname or nick
+
+    _per_distinct(
+        cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"]
+    )
+
+    # 4. Parts from full_name where the source gave none.
+    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
+    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
+    if need.any():
+        _parse_full(cols, need, shouting)
+
+    # 5. full_name from the parts where the source gave none.
+    missing = cols["full_name"].is_null()
+    if missing.any():
+        parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
+        idx = missing.arg_true()
+        built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
+            pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
+        )[:, 0]
+        built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
+        cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
+
+    # 6. Keys.
+    given_f = _fold_col(cols["given_name"])
+    family_f = _fold_col(cols["family_name"])
+    keys = pl.DataFrame({"g": given_f, "f": family_f}).select(
+        pl.col("g").replace(nickname_table()).alias("given_key"),
+        pl.col("f").alias("family_key"),
+        pl.concat_str(["g", "f"], separator=" ", ignore_nulls=True).alias("name_key"),
+    )
+    name_key = keys["name_key"]
+    name_key = name_key.to_frame("k").select(pl.when(pl.col("k") != "").then(pl.col("k")))[:, 0]
+    # No name parts at all (a full name of digits or emoji): fold the full name itself.
+    no_key = (name_key.is_null() & cols["full_name"].is_not_null()).fill_null(False)
+    if no_key.any():
+        idx = no_key.arg_true()
+        name_key = name_key.clone().scatter(idx, fold_series(cols["full_name"].gather(idx)))
+    key_cols = {
+        "name_key": name_key.alias("name_key"),
+        "given_key": keys["given_key"],
+        "family_key": keys["family_key"],
+    }
+    return {c: s.alias(c) for c, s in cols.items()}, key_cols

@@ -1,0 +1,76 @@
+"""The ``contacts`` exporter: cleaned people as files any address book or spreadsheet opens.
+
+Writes into the report folder, by default all of:
+
+- ``contacts.csv`` — UTF-8 with a BOM so Excel opens it right;
+- ``contacts.xlsx`` — a real header, filters, fitted widths, dates as dates;
+- ``contacts.vcf`` — vCard 3.0 through the vCard plugin (skipped, with a warning, when that
+  plugin is not installed);
+- ``contacts-google.csv`` — Google Contacts' import format, so cleaned contacts go straight
+  back into Gmail.
+
+People come from :func:`pipeline.people.load_people` (after dedupe when it has run, else
+one per record). Options (kith.toml ``[[exporters]]``): ``formats = ["csv", "xlsx"]``
+picks the files; ``basename = "contacts"`` names them. All writing is in
+:mod:`pipeline.exporting`: formula-looking text is neutralised and files land atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipeline import hookimpl
+from pipeline.contracts import ExportContext
+from pipeline.errors import ConfigError, UsageError
+
+NAME = "contacts"
+# contacts.vcf is the `vcard` exporter's file; ask for "vcf" here only when that one is off.
+DEFAULT_FORMATS = ("csv", "xlsx", "google-csv")
+SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "vcf": ".vcf", "jsonl": ".jsonl", "google-csv": "-google.csv"}
+
+log = logging.getLogger("kith.contacts")
+
+
+def _formats(options: dict) -> list[str]:
+    formats = options.get("formats", list(DEFAULT_FORMATS))
+    if isinstance(formats, str):
+        formats = [formats]
+    if not isinstance(formats, list | tuple) or not all(isinstance(f, str) for f in formats):
+        raise ConfigError(f'exporter {NAME!r}: \'formats\' must be a list such as ["csv", "xlsx"]')
+    unknown = [f for f in formats if f not in SUFFIXES]
+    if unknown:
+        raise ConfigError(f"exporter {NAME!r}: unknown format {unknown[0]!r}; choose from {list(SUFFIXES)}")
+    return list(dict.fromkeys(formats))
+
+
+class ContactsExporter:
+    name = NAME
+    description = "People as contacts.csv / .xlsx / .vcf and a Google Contacts CSV"
+
+    def write(self, context: ExportContext) -> list[Path]:
+        from pipeline.exporting import export_frame, vcard_writer
+        from pipeline.people import load_people
+
+        formats = _formats(context.options)
+        basename = str(context.options.get("basename", "contacts"))
+        if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
+            raise ConfigError(f"exporter {NAME!r}: 'basename' must be a plain file name, got {basename!r}")
+        if "vcf" in formats:
+            try:
+                vcard_writer()
+            except UsageError as exc:
+                log.warning("contacts: skipping contacts.vcf: %s", exc)
+                formats.remove("vcf")
+        people = load_people(context.store)
+        written = []
+        for fmt in formats:
+            path = Path(context.out_dir) / f"{basename}{SUFFIXES[fmt]}"
+            export_frame(people, fmt, path, sheet="Contacts")
+            written.append(path)
+        return written
+
+
+@hookimpl
+def register_exporters() -> list[ContactsExporter]:
+    return [ContactsExporter()]

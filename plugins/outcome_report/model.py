@@ -1,0 +1,318 @@
+"""The outcome report's numbers, computed from people, the journal and the outcome (no I/O).
+
+:func:`build_outcome_report` is pure: the exporter loads the frames and calls it, and
+tests call it with frames they build. The journal is what the user logged by hand
+(hundreds of entries, not millions), so its entries are walked in Python; the people
+frame can be a whole alumni directory and is only touched with polars (a filter to the
+people the journal names, and one group-by for the per-channel contact counts).
+
+How the journal is read
+-----------------------
+- **Conversations** are ``met``, ``call``, ``meeting`` and ``info_interview`` entries.
+- **A referral** is a ``referral`` entry: its ``person_id`` is the referrer and its
+  ``to_person_id`` the person you were referred to. A ``referral`` entry without
+  ``to_person_id`` but with ``via_person_id`` is read the other way round ("referred to
+  this person via that one"): the via person referred you to the entry's person.
+- **An introduction**: any other entry with ``via_person_id`` (``kith log meeting Ken
+  --via Maria``) also means the via person led you to the entry's person.
+  Referrals and introductions together are the edges of the referral chains; the
+  "Referrals" count is the number of distinct (referrer, referred) pairs.
+- **People talked to** are those with a conversation, plus every referrer (a referral
+  needs a conversation, even when only the referral was logged).
+- **Helpers** are the people talked to, plus anyone in the chain to the outcome.
+- **The outcome's organization** is found by matching the organizations of the people
+  in the journal against the outcome text ("accepted a job with Contoso" matches Ken at
+  "Contoso Ltd"); that person ends the chain to the outcome, walked back through the
+  earliest referral into each person.
+- Everything is "as of" a day: entries after it and an outcome dated after it are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from plugins.outcome_report import referrals, tallies, wording
+from plugins.outcome_report.tallies import CONVERSATION_KINDS, NOT_RECORDED, ChannelRow, WeekRow
+
+#: Kinds that are not contact with the person (a private note).
+NOT_CONTACT = ("note",)
+KIND_LABELS = {
+    "met": "Met",
+    "call": "Phone call",
+    "meeting": "Meeting",
+    "info_interview": "Informational interview",
+}
+#: The journal frame's columns (``pipeline.journal.load_journal``).
+JOURNAL_COLUMNS: dict[str, pl.DataType] = {
+    "entry_id": pl.Int64,
+    "date": pl.Date,
+    "kind": pl.String,
+    "person_id": pl.String,
+    "via_person_id": pl.String,
+    "to_person_id": pl.String,
+    "channel": pl.String,
+    "note": pl.String,
+    "source": pl.String,
+}
+
+
+def empty_journal() -> pl.DataFrame:
+    return pl.DataFrame(schema=JOURNAL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who the report is for: signs the drafts (``owner_name``/``owner_email`` in kith.toml)."""
+
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class Helper:
+    person_id: str
+    name: str
+    first_name: str
+    email: str | None
+    organization: str | None
+    channel: str
+    first_contact: dt.date | None
+    how_met: str
+    introduced_by: list[str]
+    referred_to: list[str]
+    conversations: int
+    meetings: int
+    last_contact: dt.date | None
+    in_outcome_chain: bool
+    report_sent: bool
+    thanks: str
+    draft: str | None = None  # file name, set by the writer
+
+
+@dataclass
+class Chain:
+    names: list[str]
+    text: str
+    started_with: str
+    channel: str
+    first_date: dt.date | None
+    leads_to_outcome: bool
+
+
+@dataclass
+class Summary:
+    as_of: dt.date
+    outcome: str | None
+    outcome_date: dt.date | None
+    organization: str | None
+    started: dt.date | None
+    last_conversation: dt.date | None
+    people_talked_to: int
+    conversations: int
+    meetings: int
+    info_interviews: int
+    referrals: int
+    helpers: int
+    reports_sent: int
+    outcome_chain: str | None
+    outcome_channel: str | None
+    sentence: str | None
+
+
+@dataclass
+class OutcomeReport:
+    summary: Summary
+    helpers: list[Helper] = field(default_factory=list)
+    chains: list[Chain] = field(default_factory=list)
+    channels: list[ChannelRow] = field(default_factory=list)
+    weeks: list[WeekRow] = field(default_factory=list)
+    owner: Owner = field(default_factory=Owner)
+
+    @property
+    def is_progress(self) -> bool:
+        """True before an outcome exists: a progress report, no closing sentence."""
+        return self.summary.outcome is None
+
+
+def _person_table(people: pl.DataFrame, ids: set[str]) -> dict[str, dict[str, Any]]:
+    wanted = people.filter(pl.col("person_id").is_in(sorted(ids)))
+    return {row["person_id"]: row for row in wanted.iter_rows(named=True)}
+
+
+def display_name(row: dict[str, Any] | None, person_id: str) -> str:
+    if not row:
+        return f"(unknown person {person_id})"
+    parts = [row.get("given_name"), row.get("family_name")]
+    for candidate in (row.get("full_name"), " ".join(p for p in parts if p), *(row.get("emails") or [])):
+        if candidate and candidate.strip():
+            return " ".join(candidate.split())
+    return person_id
+
+
+def first_name(row: dict[str, Any] | None, name: str) -> str:
+    if row and row.get("given_name"):
+        return row["given_name"].strip()
+    if row and row.get("nickname"):
+        return row["nickname"].strip()
+    return name.split(" ", 1)[0] if not name.startswith("(") else "there"
+
+
+def build_outcome_report(
+    people: pl.DataFrame,
+    journal: pl.DataFrame,
+    outcome: Any,
+    as_of: dt.date,
+    owner: Owner | None = None,
+) -> OutcomeReport:
+    """Everything the outcome (or, before one exists, progress) report shows.
+
+    :param people: :data:`pipeline.people.PEOPLE_COLUMNS` frame.
+    :param journal: ``load_journal`` frame (entry_id, date, kind, person_id, via_person_id,
+        to_person_id, channel, note, source).
+    :param outcome: an object with ``text`` and ``date``, or None.
+    """
+    owner = owner or Owner()
+    missing = [pl.lit(None, t).alias(c) for c, t in JOURNAL_COLUMNS.items() if c not in journal.columns]
+    journal = journal.with_columns(missing) if missing else journal
+    journal = journal.filter(pl.col("date").is_null() | (pl.col("date") <= as_of))
+    entries = journal.sort(["date", "entry_id"], nulls_last=True).to_dicts()
+    if outcome is not None and outcome.date is not None and outcome.date > as_of:
+        outcome = None
+    ids = {e[k] for e in entries for k in ("person_id", "via_person_id", "to_person_id") if e[k]}
+    rows = _person_table(people, ids)
+    names = {pid: display_name(rows.get(pid), pid) for pid in ids}
+
+    edges = referrals.edges_from(entries)
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        if e["person_id"]:
+            by_person.setdefault(e["person_id"], []).append(e)
+
+    def talks(pid: str) -> list[dict[str, Any]]:
+        return [e for e in by_person.get(pid, []) if e["kind"] in CONVERSATION_KINDS]
+
+    def channel_of(pid: str) -> str:
+        for e in by_person.get(pid, []):
+            if e["channel"]:
+                return e["channel"]
+        row = rows.get(pid)
+        return (row or {}).get("channel") or NOT_RECORDED
+
+    referrers = list(dict.fromkeys(a for a, _, _ in edges))
+    talked = list(
+        dict.fromkeys(
+            [e["person_id"] for e in entries if e["kind"] in CONVERSATION_KINDS and e["person_id"]]
+            + referrers
+        )
+    )
+
+    # The outcome's organization and the person there who ends the chain.
+    organization, target = None, None
+    if outcome is not None:
+        candidates = []
+        for pid in dict.fromkeys([*talked, *ids]):
+            org = (rows.get(pid) or {}).get("organization")
+            span = wording.find_organization(outcome.text, org) if org else None
+            if span:
+                last = max((e["date"] for e in talks(pid) if e["date"]), default=dt.date.min)
+                candidates.append((pid in {b for _, b, _ in edges}, last, pid, span))
+        if candidates:
+            _, _, target, organization = max(candidates, key=lambda c: (c[0], c[1]))
+        else:
+            organization = wording.organization_from_text(outcome.text)
+    outcome_chain = referrals.chain_back(target, edges) if target else []
+    in_chain = set(outcome_chain)
+
+    helper_ids = list(dict.fromkeys([*talked, *outcome_chain]))
+    helpers = []
+    for pid in helper_ids:
+        own = by_person.get(pid, [])
+        conv = talks(pid)
+        contact = [e for e in own if e["kind"] not in NOT_CONTACT]
+        met = next((e for e in own if e["kind"] == "met"), conv[0] if conv else (own[0] if own else None))
+        referred = [b for a, b, _ in edges if a == pid]
+        kinds = {e["kind"] for e in conv}
+        kind = next((k for k in ("info_interview", "meeting", "call", "met") if k in kinds), None)
+        last_conv = max((e["date"] for e in conv if e["date"]), default=None)
+        helpers.append(
+            Helper(
+                person_id=pid,
+                name=names.get(pid, pid),
+                first_name=first_name(rows.get(pid), names.get(pid, pid)),
+                email=((rows.get(pid) or {}).get("emails") or [None])[0],
+                organization=(rows.get(pid) or {}).get("organization"),
+                channel=channel_of(pid),
+                first_contact=min((e["date"] for e in contact if e["date"]), default=None),
+                how_met=(met["note"] or KIND_LABELS.get(met["kind"], met["kind"])) if met else "",
+                introduced_by=[names[a] for a, b, _ in edges if b == pid],
+                referred_to=[names[b] for b in referred],
+                conversations=len(conv),
+                meetings=sum(e["kind"] in ("meeting", "info_interview") for e in conv),
+                last_contact=max((e["date"] for e in contact if e["date"]), default=None),
+                in_outcome_chain=pid in in_chain,
+                report_sent=any(e["kind"] == "outcome_report" for e in own),
+                thanks=wording.thanks_message(
+                    conversation_kind=kind,
+                    last_conversation=last_conv,
+                    referred_to=[first_name(rows.get(b), names[b]) for b in referred],
+                    talked_to_referred=bool(referred) and all(talks(b) for b in referred),
+                    led_to_outcome=outcome is not None and any(b in in_chain for b in referred),
+                    is_outcome_contact=outcome is not None and pid == target,
+                    organization=organization,
+                    today=as_of,
+                ),
+            )
+        )
+    helpers.sort(key=lambda h: (h.first_contact or dt.date.max, h.name))
+
+    # Referral chains: the one to the outcome first, then every other maximal path.
+    chains = []
+    label = organization or (outcome.text if outcome is not None else None)
+    paths = referrals.maximal_paths(edges)
+    if outcome_chain:
+        paths = [outcome_chain] + [p for p in paths if p != outcome_chain]
+    for path in paths:
+        is_outcome = bool(outcome_chain) and path is paths[0] and path == outcome_chain
+        chain_names = [names.get(p, p) for p in path]
+        text = " → ".join(chain_names + ([label] if is_outcome and label else []))
+        dates = [d for a, b, d in edges if a in path and b in path and d]
+        first_dates = [e["date"] for e in by_person.get(path[0], []) if e["date"]]
+        chains.append(
+            Chain(
+                names=chain_names,
+                text=text,
+                started_with=chain_names[0],
+                channel=channel_of(path[0]),
+                first_date=min(dates + first_dates, default=None),
+                leads_to_outcome=is_outcome,
+            )
+        )
+    outcome_channel = channel_of(outcome_chain[0]) if outcome_chain else None
+
+    channels = tallies.channel_rows(people, entries, talked, edges, channel_of, outcome_channel)
+    end = outcome.date if outcome is not None and outcome.date else as_of
+    weeks = tallies.week_rows(entries, end)
+    conv_entries = [e for e in entries if e["kind"] in CONVERSATION_KINDS]
+    summary = Summary(
+        as_of=as_of,
+        outcome=outcome.text if outcome is not None else None,
+        outcome_date=outcome.date if outcome is not None else None,
+        organization=organization,
+        started=min((e["date"] for e in entries if e["date"]), default=None),
+        last_conversation=max((e["date"] for e in conv_entries if e["date"]), default=None),
+        people_talked_to=len(talked),
+        conversations=len(conv_entries),
+        meetings=sum(e["kind"] == "meeting" for e in conv_entries),
+        info_interviews=sum(e["kind"] == "info_interview" for e in conv_entries),
+        referrals=len(edges),
+        helpers=len(helpers),
+        reports_sent=sum(h.report_sent for h in helpers),
+        outcome_chain=chains[0].text if outcome_chain else None,
+        outcome_channel=outcome_channel,
+        sentence=wording.closing_sentence(len(talked), outcome.text) if outcome is not None else None,
+    )
+    return OutcomeReport(summary, helpers, chains, channels, weeks, owner)
