@@ -153,9 +153,10 @@ def test_kith_disable_plugins_blocks_named_plugins(tmp_path, runner, monkeypatch
     root = tmp_path / "ws"
     make_workspace(root, {"plugins/evil.py": PLUGIN}, config='plugins_dir = "plugins"\n')
     result = runner.invoke(app, ["-w", str(root), "plugins", "--json"])
-    # Blocked plugins may be listed (pluggy keeps their names) but provide nothing.
+    # Blocked plugins are listed as disabled and provide nothing.
     provides = {p["name"]: p["provides"] for p in json.loads(result.stdout)}
-    assert not provides.get("linkedin") and not provides.get("evil") and provides["vcard"]
+    assert provides.get("linkedin", ["(disabled)"]) == ["(disabled)"] == provides.get("evil", ["(disabled)"])
+    assert provides["vcard"]
     assert not (root / "plugins" / "evil.loaded").exists()
     connections = SAMPLES / "linkedin" / "Connections.csv"
     result = runner.invoke(app, ["-w", str(root), "import", str(connections), "--as", "linkedin"])
