@@ -54,7 +54,7 @@ def alumni_csv(rows: int, version: str) -> str:
     return "".join(lines)
 
 
-VERSIONS = {"big": (21_000, "B"), "small": (2_000, "S"), "medium": (5_000, "M")}
+VERSIONS = {"big": (21_000, "B"), "small": (2_000, "S"), "tiny": (600, "T"), "medium": (1_500, "M")}
 
 
 def _content(name: str) -> bytes:
@@ -150,8 +150,8 @@ channel = "alumni"
 def killed_runs(tmp_path: Path) -> None:
     rng = random.Random(SEED + 1)
     root = tmp_path / "ws"
-    # Runs alternate small and medium files: the big (ADBC) path is the import loop's job.
-    workspace = make_workspace(root, {"inbox/alumni.csv": _content("small")}, config=RUN_CONFIG)
+    # Runs (import, dedupe, reports) alternate two small files: the big ADBC path is the import loop's.
+    workspace = make_workspace(root, {"inbox/alumni.csv": _content("tiny")}, config=RUN_CONFIG)
     source = root / "inbox" / "alumni.csv"
     last_week = kith_command("-w", str(root), "run", "--as-of", "2026-11-19", "--quiet")
     this_week = kith_command("-w", str(root), "run", "--as-of", "2026-11-26", "--quiet")
@@ -163,7 +163,7 @@ def killed_runs(tmp_path: Path) -> None:
     full = _timed(this_week)
 
     for number in range(RUN_KILLS):
-        source.write_bytes(_content("small" if number % 2 == 0 else "medium"))
+        source.write_bytes(_content("tiny" if number % 2 == 0 else "medium"))
         delay = rng.uniform(STARTUP, full * 1.05)
         code = _kill_at(this_week, delay)
         assert code in (None, 0), f"run {number} exited {code}"
