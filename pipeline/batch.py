@@ -228,6 +228,26 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def recover_interrupted(reports_dir: Path) -> None:
+    """Undo what a killed run left in ``reports_dir`` (call under the workspace lock).
+
+    A run killed between the two renames of :func:`_swap_into_place` leaves the week's
+    previous folder as ``.<week>.old-<pid>`` and no ``<week>``: put it back. Staging
+    folders of killed runs (``.<week>.tmp-<pid>``) are half-written: remove them.
+    """
+    if not reports_dir.is_dir():
+        return
+    for leftover in sorted(reports_dir.glob(".*.old-*")):
+        week = reports_dir / leftover.name[1:].rsplit(".old-", 1)[0]
+        if week.exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            os.replace(leftover, week)
+    for leftover in reports_dir.glob(".*.tmp-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def run_batch(
     workspace: Workspace,
     pm: KithPluginManager,
@@ -245,6 +265,8 @@ def run_batch(
     note = progress or (lambda _msg: None)
     out_dir = workspace.reports_dir / report.week
     with workspace_lock(workspace.root / "kith.lock"), Store(workspace.store_path) as store:
+        if not dry_run:
+            recover_interrupted(workspace.reports_dir)
         started = time.perf_counter()
         _import_inputs(workspace, store, pm, report, keep_going, note)
         report.durations["import"] = time.perf_counter() - started

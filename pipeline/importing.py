@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import polars_hash as plh
 
-from pipeline import registry
+from pipeline import limits, registry
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError, KithError, PluginError, SchemaError, StrictModeError, UsageError
 from pipeline.manager import KithPluginManager
@@ -121,6 +121,9 @@ def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str |
         scores.append((score, name))
     scores.sort(reverse=True)
     if not scores or scores[0][0] < SNIFF_THRESHOLD:
+        why = limits.describe(path, head)
+        if why:
+            raise InputError(f"{path}: {why}")
         raise InputError(
             f"{path}: no importer recognises this file; installed importers: "
             f"{', '.join(sorted(importers)) or 'none'} (use --as NAME to choose one)"
@@ -214,6 +217,7 @@ def import_file(
             outcome.importer, outcome.status, outcome.records = elsewhere.importer, "unchanged", 0
             outcome.error = f"same content as {elsewhere.path}, already imported"
             return outcome
+        limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
         name = pick_importer(pm, path, head, as_name)
         outcome.importer = name
         importer = registry.importers(pm)[name]
@@ -251,6 +255,8 @@ def import_file(
             pl.lit(shown).alias("source_file"),
         )
         frame = conform(frame, RECORD_COLUMNS)
+        if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
+            outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
         note(shown, f"storing {frame.height:,} records")
         store.replace_source(
             path=source_path,

@@ -124,7 +124,8 @@ def encode_for_sql(frame: pl.DataFrame) -> pl.DataFrame:
     exprs = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.List):
-            # json_encode of a one-field struct gives {"x":[...]}; slice off the wrapper.
+            # json_encode of a one-field struct gives {"x":[...]}; slice off the wrapper (slice counts
+            # characters, so the length must be in characters too: a non-ASCII email broke the JSON).
             wrapped = pl.struct(pl.col(name).alias("x")).struct.json_encode()
             exprs.append(
                 pl.when(pl.col(name).is_null())

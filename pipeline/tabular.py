@@ -94,7 +94,9 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
     if head is None:
         head = textio.read_head(path, SNIFF_BYTES)
     if textio.looks_binary(head):
-        raise InputError(f"{path}: is not a text file (binary content)")
+        from pipeline.limits import describe
+
+        raise InputError(f"{path}: {describe(path, head) or 'is not a text file (binary content)'}")
     encoding = textio.detect_encoding(head)
     text = _decode_head(head, encoding)
     if len(head) >= SNIFF_BYTES:
@@ -111,7 +113,18 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
                 break
     except csv.Error as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({exc})") from None
+    _check_width(path, rows)
     return DelimitedHead(encoding, delimiter, rows, cr_newlines)
+
+
+def _check_width(path: Path, rows: list[list[str]]) -> None:
+    from pipeline.limits import current
+
+    widest = max((len(row) for row in rows), default=0)
+    if widest > (limit := current().max_columns):
+        raise InputError(
+            f"{path}: a row has {widest:,} fields, over the {limit:,}-column limit (KITH_MAX_COLUMNS)"
+        )
 
 
 def _fix_newlines(text: str) -> str:
@@ -145,7 +158,9 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
             return pl.read_csv(path, encoding="utf8", **kwargs)
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                raise InputError(f"{path}: cannot be read as delimited text ({_first_line(exc)})") from None
+                raise InputError(
+                    f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})"
+                ) from None
             # Valid UTF-8 at the start, something else further down: decode the whole file.
     data = _read_all(path)
     encoding = textio.detect_encoding(data) if head.encoding in _UTF8 else head.encoding
@@ -160,7 +175,7 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
     try:
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: cannot be read as delimited text ({_first_line(exc)})") from None
+        raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
 
 
 def _read_all(path: Path) -> bytes:
@@ -168,6 +183,30 @@ def _read_all(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _parse_problem(path: Path, exc: BaseException) -> str:
+    """What polars choked on, without the record it quotes (error messages never show records)."""
+    text = _first_line(exc)
+    if "could not parse" not in text:
+        return text[:200]
+    line = _unclosed_quote_line(path)
+    if line is not None:
+        return f"a quoted field opened on line {line:,} is never closed"
+    return "a record could not be parsed (unbalanced quotes?)"
+
+
+def _unclosed_quote_line(path: Path) -> int | None:
+    """The line where a quote opens that never closes, by counting quotes line by line (error path only)."""
+    try:
+        with open(path, "rb") as handle:
+            open_at, number = None, 0
+            for number, line in enumerate(handle, 1):
+                if line.count(b'"') % 2:
+                    open_at = number if open_at is None else None
+    except OSError:
+        return None
+    return open_at
 
 
 def _first_line(exc: BaseException) -> str:
@@ -190,6 +229,9 @@ def read_workbook(path: Path) -> list[Sheet]:
     """
     import polars as pl
 
+    from pipeline.limits import check_workbook
+
+    check_workbook(path)  # calamine aborts the process on some hostile workbooks: check first
     try:
         sheets = pl.read_excel(
             path,
@@ -356,6 +398,7 @@ def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
     import html
     import re
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -370,6 +413,6 @@ def workbook_head_texts(path: Path, limit: int = 64 * 1024) -> list[str]:
                 return []
             with archive.open(part) as stream:
                 chunk = stream.read(limit).decode("utf-8", errors="ignore")
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, zlib.error, EOFError):
         return []
     return [html.unescape(text) for text in re.findall(r"<t(?:\s[^>]*)?>([^<]*)</t>", chunk)]

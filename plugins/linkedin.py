@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -101,7 +102,7 @@ def _read_bytes(path: Path) -> tuple[bytes, str]:
                 if len(data) > MAX_ZIP_MEMBER:
                     raise InputError(f"{path}: {member.filename} inflates past the size limit")
                 return data, f"{member.filename} "
-        except (zipfile.BadZipFile, RuntimeError, OSError) as exc:
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: cannot read the zip ({exc})") from None
     try:
         return path.read_bytes(), ""
@@ -147,7 +148,7 @@ class LinkedInImporter:
             try:
                 with zipfile.ZipFile(path) as archive:
                     return 0.95 if _connections_member(archive) else 0.0
-            except (zipfile.BadZipFile, OSError):
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
                 return 0.0
         text, _ = decode_bytes(head[:16384], path)
         lines = text.splitlines()[:HEADER_SEARCH_LINES]

@@ -84,8 +84,12 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
             console.print(f"  rejected {item.path} {reject.ref}: {reject.reason}", highlight=False)
         if len(item.rejects) > 20:
             console.print(f"  … and {len(item.rejects) - 20} more rejects (kith import --json lists all)")
-        if item.warnings:
-            console.print(f"  {len(item.warnings)} values could not be normalized and were kept in extra")
+        for ref, message in item.warnings:
+            if ref == "file":  # about the whole file (header only, skipped rows): say it as it is
+                console.print(f"  warning: {message}", highlight=False, markup=False)
+        values = sum(1 for ref, _ in item.warnings if ref != "file")
+        if values:
+            console.print(f"  {values} values could not be normalized and were kept in extra")
         if show_mapping and item.info.get("mapping"):
             console.print(f"  mapping for {item.path}:")
             for source, target in item.info["mapping"].items():

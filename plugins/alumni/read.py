@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import tabular
+from pipeline import tabular, textio
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import ConfigError, InputError
 from pipeline.headers import AliasIndex, HeaderMapping, find_header_row, match_headers, unused_overrides
@@ -105,7 +105,8 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
 def _grids(path: Path, info: dict[str, Any]):
     """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0)``."""
     index = alias_index()
-    if path.suffix.lower() in tabular.WORKBOOK_SUFFIXES:
+    # By content, not name: a CSV saved as .xlsx goes to the delimited reader.
+    if tabular.is_workbook(path, textio.read_head(path, 8)):
         # A workbook has no text encoding to report; say what was read instead.
         info["encoding"] = f"{path.suffix.lower()[1:]} workbook"
         for sheet in tabular.read_workbook(path):

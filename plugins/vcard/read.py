@@ -59,6 +59,7 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     data, stripped = split.strip_payloads(data)
     cards = split.split_cards(data)
     del data
+    _drop_oversized(cards)
     overrides = {k.upper(): v for k, v in options.mapping.items()}
     workers = _workers(options, len(cards.chunks))
     parsed = _parse_all(cards.chunks, fallback, overrides, workers)
@@ -93,6 +94,23 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     if warnings:
         info["warnings"] = warnings
     return ImportResult(_frame(rows), rejects=rejects, info=info)
+
+
+def _drop_oversized(cards: split.Split) -> None:
+    """Cards bigger than the limit (photos are already cut out) become rejects, unparsed."""
+    from pipeline.limits import current
+
+    limit = current().max_card_bytes
+    if not any(len(chunk.data) > limit for chunk in cards.chunks):
+        return
+    kept = []
+    for chunk in cards.chunks:
+        if len(chunk.data) > limit:
+            reason = f"card is {len(chunk.data):,} bytes, over the {limit:,}-byte limit (KITH_MAX_CARD_BYTES)"
+            cards.problems.append((f"card {chunk.number} (line {chunk.line})", reason))
+        else:
+            kept.append(chunk)
+    cards.chunks = kept
 
 
 def _workers(options: ImportOptions, cards: int) -> int:
