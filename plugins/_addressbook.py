@@ -226,3 +226,16 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
     bad = frame.filter(~ok)["source_ref"].to_list()
     rejects = [Reject(ref, "no name, organization, email or phone in this row") for ref in bad]
     return (frame.filter(ok) if bad else frame), rejects
+
+
+class AddressBookImporter:
+    """An importer for one address-book CSV layout (Google, Outlook, Thunderbird)."""
+
+    def __init__(self, name: str, description: str, layout: Layout) -> None:
+        self.name, self.description, self.layout = name, description, layout
+
+    def sniff(self, path: Path, head: bytes) -> float:
+        return sniff(path, head, self.layout)
+
+    def read(self, path: Path, options: ImportOptions) -> ImportResult:
+        return read(path, options, self.layout)

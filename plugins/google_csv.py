@@ -14,10 +14,8 @@ books in :mod:`plugins._addressbook`.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from pipeline import hookimpl
-from pipeline.contracts import ImportOptions, ImportResult
 from plugins import _addressbook
 
 _GROUP = re.compile(r"^(E-mail|Phone|Address|Organization|Website)\s+(\d+)\s+-\s+(.+)$", re.IGNORECASE)
@@ -89,19 +87,12 @@ LAYOUT = _addressbook.Layout(
 )
 
 
-class GoogleCsvImporter:
-    """Google Contacts CSV export (contacts.google.com → Export → Google CSV)."""
-
-    name = "google_csv"
-    description = "Google Contacts CSV (current and legacy headers, UTF-8 or UTF-16)"
-
-    def sniff(self, path: Path, head: bytes) -> float:
-        return _addressbook.sniff(path, head, LAYOUT)
-
-    def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        return _addressbook.read(path, options, LAYOUT)
+#: Google Contacts CSV export (contacts.google.com → Export → Google CSV).
+IMPORTER = _addressbook.AddressBookImporter(
+    "google_csv", "Google Contacts CSV (current and legacy headers, UTF-8 or UTF-16)", LAYOUT
+)
 
 
 @hookimpl
 def register_importers():
-    return [GoogleCsvImporter()]
+    return [IMPORTER]

@@ -14,10 +14,7 @@ Outlook writes ANSI (Windows-1252) by default; :mod:`pipeline.tabular` detects i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline import hookimpl
-from pipeline.contracts import ImportOptions, ImportResult
 from pipeline.headers import header_key
 from plugins import _addressbook
 
@@ -138,19 +135,12 @@ LAYOUT = _addressbook.Layout(
 )
 
 
-class OutlookCsvImporter:
-    """Outlook desktop CSV export (File → Open & Export → Import/Export → Comma Separated Values)."""
-
-    name = "outlook_csv"
-    description = "Outlook CSV (classic desktop export, English or German headers)"
-
-    def sniff(self, path: Path, head: bytes) -> float:
-        return _addressbook.sniff(path, head, LAYOUT)
-
-    def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        return _addressbook.read(path, options, LAYOUT)
+#: Outlook desktop CSV export (File → Open & Export → Import/Export → Comma Separated Values).
+IMPORTER = _addressbook.AddressBookImporter(
+    "outlook_csv", "Outlook CSV (classic desktop export, English or German headers)", LAYOUT
+)
 
 
 @hookimpl
 def register_importers():
-    return [OutlookCsvImporter()]
+    return [IMPORTER]

@@ -11,10 +11,7 @@ are recognised too. Reading is shared in :mod:`plugins._addressbook`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline import hookimpl
-from pipeline.contracts import ImportOptions, ImportResult
 from pipeline.headers import header_key
 from plugins import _addressbook
 
@@ -74,19 +71,12 @@ def _signature(keys: set[str]) -> bool:
 LAYOUT = _addressbook.Layout(name="Thunderbird CSV", signature=_signature, classify=classify, tag_split=";")
 
 
-class ThunderbirdCsvImporter:
-    """Thunderbird address book exported as CSV (Address Book → Tools → Export)."""
-
-    name = "thunderbird_csv"
-    description = "Thunderbird address-book CSV (English or German headers)"
-
-    def sniff(self, path: Path, head: bytes) -> float:
-        return _addressbook.sniff(path, head, LAYOUT)
-
-    def read(self, path: Path, options: ImportOptions) -> ImportResult:
-        return _addressbook.read(path, options, LAYOUT)
+#: Thunderbird address book exported as CSV (Address Book → Tools → Export).
+IMPORTER = _addressbook.AddressBookImporter(
+    "thunderbird_csv", "Thunderbird address-book CSV (English or German headers)", LAYOUT
+)
 
 
 @hookimpl
 def register_importers():
-    return [ThunderbirdCsvImporter()]
+    return [IMPORTER]

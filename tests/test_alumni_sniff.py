@@ -7,14 +7,12 @@ from pathlib import Path
 import pytest
 
 from plugins.alumni import AlumniImporter
-from plugins.google_csv import GoogleCsvImporter
-from plugins.outlook_csv import OutlookCsvImporter
-from plugins.thunderbird_csv import ThunderbirdCsvImporter
+from plugins.google_csv import IMPORTER as GOOGLE
+from plugins.outlook_csv import IMPORTER as OUTLOOK
+from plugins.thunderbird_csv import IMPORTER as THUNDERBIRD
 
 FIX = Path(__file__).parent / "fixtures"
-IMPORTERS = {
-    i.name: i for i in (AlumniImporter(), GoogleCsvImporter(), OutlookCsvImporter(), ThunderbirdCsvImporter())
-}
+IMPORTERS = {i.name: i for i in (AlumniImporter(), GOOGLE, OUTLOOK, THUNDERBIRD)}
 
 OWNER = {
     "alumni/directory.xlsx": "alumni",

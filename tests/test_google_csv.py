@@ -9,13 +9,13 @@ import polars as pl
 
 from pipeline.contracts import ImportOptions
 from pipeline.schema import validate_raw
-from plugins.google_csv import GoogleCsvImporter
+from plugins.google_csv import IMPORTER as GOOGLE
 
 FIX = Path(__file__).parent / "fixtures" / "google"
 
 
 def read(path: Path, **options):
-    result = GoogleCsvImporter().read(path, ImportOptions(**options))
+    result = GOOGLE.read(path, ImportOptions(**options))
     validate_raw(result.records, "google_csv")
     return result
 

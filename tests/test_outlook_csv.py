@@ -7,13 +7,13 @@ from pathlib import Path
 
 from pipeline.contracts import ImportOptions
 from pipeline.schema import validate_raw
-from plugins.outlook_csv import OutlookCsvImporter
+from plugins.outlook_csv import IMPORTER as OUTLOOK
 
 FIX = Path(__file__).parent / "fixtures" / "outlook"
 
 
 def read(path: Path, **options):
-    result = OutlookCsvImporter().read(path, ImportOptions(**options))
+    result = OUTLOOK.read(path, ImportOptions(**options))
     validate_raw(result.records, "outlook_csv")
     return result
 

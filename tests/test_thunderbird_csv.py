@@ -7,13 +7,13 @@ from pathlib import Path
 
 from pipeline.contracts import ImportOptions
 from pipeline.schema import validate_raw
-from plugins.thunderbird_csv import ThunderbirdCsvImporter
+from plugins.thunderbird_csv import IMPORTER as THUNDERBIRD
 
 FIX = Path(__file__).parent / "fixtures" / "thunderbird"
 
 
 def test_thunderbird_export():
-    result = ThunderbirdCsvImporter().read(FIX / "contacts.csv", ImportOptions())
+    result = THUNDERBIRD.read(FIX / "contacts.csv", ImportOptions())
     validate_raw(result.records, "thunderbird_csv")
     rows = {r["full_name"]: r for r in result.records.to_dicts()}
     bob = rows["Bob Kowalski"]

@@ -35,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.journal.model import JOURNAL_COLUMNS
 from plugins.outcome_report import referrals, tallies, wording
 from plugins.outcome_report.tallies import CONVERSATION_KINDS, NOT_RECORDED, ChannelRow, WeekRow
 
@@ -45,18 +46,6 @@ KIND_LABELS = {
     "call": "Phone call",
     "meeting": "Meeting",
     "info_interview": "Informational interview",
-}
-#: The journal frame's columns (``pipeline.journal.load_journal``).
-JOURNAL_COLUMNS: dict[str, pl.DataType] = {
-    "entry_id": pl.Int64,
-    "date": pl.Date,
-    "kind": pl.String,
-    "person_id": pl.String,
-    "via_person_id": pl.String,
-    "to_person_id": pl.String,
-    "channel": pl.String,
-    "note": pl.String,
-    "source": pl.String,
 }
 
 
