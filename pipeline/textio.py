@@ -87,6 +87,8 @@ def _legacy_encoding(data: bytes) -> str:
                 if match.coherence >= best.coherence - 0.05:
                     return "cp1252"
         if best.coherence > 0:
+            if _same_text(sample, best.encoding, "cp1252"):
+                return "cp1252"  # e.g. German text is byte-identical in cp1250 and cp1252
             return codecs.lookup(best.encoding).name
     # No language evidence (short text): Western text is mostly ASCII letters with a few
     # accented ones; text in another script read as cp1252 is mostly accented "letters".
@@ -99,6 +101,13 @@ def _legacy_encoding(data: bytes) -> str:
     if not matches or accented <= 0.3 * max(len(letters), 1):
         return "cp1252"
     return codecs.lookup(matches[0].encoding).name
+
+
+def _same_text(data: bytes, first: str, second: str) -> bool:
+    try:
+        return data.decode(first) == data.decode(second)
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
