@@ -154,10 +154,20 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     else:
         key = "f:" + fingerprint
     prefix = f"{importer}\x1f{source_path}\x1f"
-    text = pl.lit(prefix) + key + "\x1f" + key.cum_count().over(key).cast(pl.String)
+    keys = frame.select(key.alias("key"), pl.lit(0, pl.UInt32).alias("n"))
+    # Occurrence numbers tell identical keys apart; window functions are costly, so only
+    # the (usually few) duplicated keys get one.
+    duplicated = keys["key"].is_duplicated()
+    if duplicated.any():
+        rows = keys.with_row_index("i").filter(duplicated)
+        # The first occurrence keeps number 0, as when its key was unique: its id doesn't move.
+        nth = (pl.col("key").cum_count().over("key") - 1).cast(pl.UInt32)
+        numbered = rows.select("i", nth.alias("n"))
+        keys = keys.with_columns(keys["n"].scatter(numbered["i"], numbered["n"]))
+    text = pl.lit(prefix) + pl.col("key") + "\x1f" + pl.col("n").cast(pl.String)
     # SHA-256 in Rust (polars-hash): the same digest as hashlib, without a Python loop per row.
     digest = plh.col("record_id").chash.sha2_256().str.slice(0, 20)
-    return frame.select(text.alias("record_id")).select(digest).to_series()
+    return keys.select(text.alias("record_id")).select(digest).to_series()
 
 
 def _apply_input_defaults(frame: pl.DataFrame, options: ImportOptions) -> pl.DataFrame:

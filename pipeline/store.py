@@ -335,6 +335,7 @@ class Store:
                     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                     # The record_id index takes random keys: a bigger page cache saves ~40% here.
                     cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+                    cur.execute("PRAGMA synchronous = NORMAL")  # as our sqlite3 connection (WAL)
                     cur.execute("BEGIN IMMEDIATE")
                     try:
                         cur.execute("SELECT source_id FROM sources WHERE path = ?", (path,))

@@ -126,3 +126,16 @@ def test_wrong_shapes_are_rejected_at_the_boundary(tmp_path, importer, message):
     result = import_through_core(ws, "x.csv", importer=importer, plugins=TWO_PEOPLE)
     assert result.outcome.status == "failed"
     assert message in result.outcome.error and repr(importer) in result.outcome.error
+
+
+def test_record_ids_tell_identical_rows_apart_and_the_first_keeps_its_id():
+    from pipeline.importing import record_ids
+
+    once = record_ids(pl.DataFrame({"full_name": ["Ada Lovelace", "Grace Hopper"]}), "/a.csv", "t").to_list()
+    twice = record_ids(
+        pl.DataFrame({"full_name": ["Ada Lovelace", "Grace Hopper", "Ada Lovelace"]}), "/a.csv", "t"
+    )
+    assert twice.n_unique() == 3
+    assert twice.to_list()[:2] == once  # a duplicate appearing later moves no existing id
+    other_file = record_ids(pl.DataFrame({"full_name": ["Ada Lovelace"]}), "/b.csv", "t").to_list()
+    assert other_file[0] != once[0]
