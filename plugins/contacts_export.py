@@ -28,6 +28,10 @@ NAME = "contacts"
 # contacts.vcf is the `vcard` exporter's file; ask for "vcf" here only when that one is off.
 DEFAULT_FORMATS = ("csv", "xlsx", "google-csv")
 SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "vcf": ".vcf", "jsonl": ".jsonl", "google-csv": "-google.csv"}
+#: openpyxl writes ~1,500 rows/s here: past this many people the default skips contacts.xlsx
+#: (the csv holds the same) so a weekly directory batch doesn't spend minutes on it.
+#: Asking for "xlsx" in ``formats`` always writes it.
+DEFAULT_XLSX_MAX_PEOPLE = 50_000
 
 log = logging.getLogger("kith.contacts")
 
@@ -53,6 +57,7 @@ class ContactsExporter:
         from pipeline.people import load_people
 
         formats = _formats(context.options)
+        asked = "formats" in context.options
         basename = str(context.options.get("basename", "contacts"))
         if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
             raise ConfigError(f"exporter {NAME!r}: 'basename' must be a plain file name, got {basename!r}")
@@ -63,6 +68,13 @@ class ContactsExporter:
                 log.warning("contacts: skipping contacts.vcf: %s", exc)
                 formats.remove("vcf")
         people = load_people(context.store)
+        if not asked and "xlsx" in formats and people.height > DEFAULT_XLSX_MAX_PEOPLE:
+            log.warning(
+                "contacts: %s people: skipping contacts.xlsx by default (contacts.csv has them all; "
+                'set formats = ["csv", "xlsx"] to write it anyway)',
+                f"{people.height:,}",
+            )
+            formats.remove("xlsx")
         written = []
         for fmt in formats:
             path = Path(context.out_dir) / f"{basename}{SUFFIXES[fmt]}"

@@ -351,3 +351,20 @@ def test_contacts_exporter_includes_vcf_when_asked_and_the_vcard_plugin_is_there
         "contacts-google.csv",
     ]
     assert written[2].read_bytes().count(b"BEGIN:VCARD") == 50
+
+
+def test_contacts_exporter_skips_xlsx_by_default_for_big_directories(
+    imported, pm, tmp_path, monkeypatch, caplog
+):
+    import plugins.contacts_export as contacts
+
+    monkeypatch.setattr(contacts, "DEFAULT_XLSX_MAX_PEOPLE", 10)
+    exporter = registry.exporters(pm)["contacts"]
+    with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
+        written = exporter.write(ExportContext(store, tmp_path / "big", dt.date(2026, 3, 9)))
+        asked = exporter.write(
+            ExportContext(store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["xlsx"]})
+        )
+    assert [p.name for p in written] == ["contacts.csv", "contacts-google.csv"]
+    assert "skipping contacts.xlsx" in caplog.text
+    assert [p.name for p in asked] == ["contacts.xlsx"]
