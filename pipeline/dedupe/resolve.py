@@ -21,10 +21,18 @@ import polars as pl
 
 from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names
 from pipeline.dedupe.cluster import cluster, components
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, pair_frame
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.ids import assign_person_ids
-from pipeline.dedupe.model import comparison_weights, estimate_lambda, fit, match_weight, prior_weight, refine
+from pipeline.dedupe.model import (
+    comparison_weights,
+    estimate_lambda,
+    fit,
+    match_weight,
+    prior_weight,
+    refine,
+    tf_arrays,
+)
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
 
@@ -79,12 +87,12 @@ def _index(records: pl.DataFrame, frame: pl.DataFrame, a: str, b: str) -> pl.Dat
 
 def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.DataFrame:
     """Compare and score ``pairs`` (i, j, …): levels, ``w_*``, weight, probability, override, against."""
-    levels = compare(pair_frame(feats, pairs))
-    return _scored(levels, model)
+    levels = compare(feats, pairs)
+    return _scored(levels, model, tf_arrays(model, feats))
 
 
-def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
-    weights = comparison_weights(levels, model)
+def _scored(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
+    weights = comparison_weights(levels, model, tf)
     wcols = weights.columns
     out = pl.concat(
         [
@@ -194,23 +202,25 @@ def resolve(
     pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
     lap("blocking")
 
-    levels = compare(pair_frame(feats, pairs))
+    levels = compare(feats, pairs)
     lap("compare")
     if model is None:
         model = fit(feats, levels, seed=settings.seed)
         # Second look: count value frequencies over provisional people, not records.
-        first = _scored(levels, model)
+        first = _scored(levels, model, tf_arrays(model, feats))
         provisional = components(
             n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j")
         )
         model = refine(model, feats, provisional)
         strong = first.filter(pl.col("probability") >= settings.auto_merge).height
         model["lambda"] = estimate_lambda(
-            match_weight(levels, model), n, max(strong, 1) / max(n * (n - 1) / 2, 1.0)
+            match_weight(levels, model, tf_arrays(model, feats)),
+            n,
+            max(strong, 1) / max(n * (n - 1) / 2, 1.0),
         )
         del first
     lap("model")
-    scored = _scored(levels, model)
+    scored = _scored(levels, model, tf_arrays(model, feats))
     del levels
 
     # --- decisions win ----------------------------------------------------------------------
