@@ -59,7 +59,9 @@ def _jw(a: list[str], b: list[str]) -> list[float]:
 
 def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
     """Unique (code_a, code_b) pairs with each side's ``cols`` (value table looked up by code)."""
-    table = feats.select(id_col, *cols).drop_nulls(id_col).unique(id_col).sort(id_col)
+    # One row per code: find each code's first record on the code column alone, then gather.
+    first = feats.select(id_col).with_row_index("_r").drop_nulls(id_col).unique(id_col).sort(id_col)
+    table = feats.select(cols)[first["_r"]]
     codes = pl.DataFrame({"a": ia, "b": ib}).drop_nulls().unique()
     side_a = table.select(pl.col(cols).name.suffix("_a")).with_row_index("a")
     side_b = table.select(pl.col(cols).name.suffix("_b")).with_row_index("b")

@@ -363,9 +363,8 @@ def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> d
         "records": feats.height,
         "trained_pairs": trained,
     }
+    # λ starts from the pairs that share a strong identifier; resolve() refines it (estimate_lambda).
     strong = levels.filter((pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1)).height
     total = max(feats.height * (feats.height - 1) / 2, 1.0)
-    model["lambda"] = estimate_lambda(
-        match_weight(levels, model, tf_arrays(model, feats)), feats.height, strong / total
-    )
+    model["lambda"] = min(max(strong / total, 1.0 / total), 0.5)
     return model

@@ -14,6 +14,7 @@ re-examined from scratch. To have a changed record re-examined, leave it out of
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -92,6 +93,11 @@ def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.Dat
 
 
 def _scored(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
+    return _with_probability(_weighed(levels, model, tf), model)
+
+
+def _weighed(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
+    """Levels plus ``w_*``, ``weight`` (without the prior), ``against`` and ``override``."""
     weights = comparison_weights(levels, model, tf)
     wcols = weights.columns
     out = pl.concat(
@@ -102,12 +108,16 @@ def _scored(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.D
         how="horizontal",
     )
     override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
-    total = pl.sum_horizontal(wcols) + prior_weight(model)
     return out.with_columns(
         pl.sum_horizontal(wcols).alias("weight"),
         pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
         override.alias("override"),
-    ).with_columns(
+    )
+
+
+def _with_probability(weighed: pl.DataFrame, model: dict) -> pl.DataFrame:
+    total = pl.col("weight") + prior_weight(model)
+    return weighed.with_columns(
         pl.when(pl.col("override").is_not_null())
         .then(0.0)
         .otherwise(1.0 / (1.0 + 2.0 ** (-total)))
@@ -204,24 +214,24 @@ def resolve(
 
     levels = compare(feats, pairs)
     lap("compare")
+    all_pairs = max(n * (n - 1) / 2, 1.0)
     if model is None:
         model = fit(feats, levels, seed=settings.seed)
         # Second look: count value frequencies over provisional people, not records.
-        first = _scored(levels, model, tf_arrays(model, feats))
-        provisional = components(
-            n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j")
-        )
+        first = match_weight(levels, model, tf_arrays(model, feats))
+        model["lambda"] = estimate_lambda(first, n, model["lambda"])
+        sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
+        sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
+        provisional = components(n, levels.filter(sure).select("i", "j"))
         model = refine(model, feats, provisional)
-        strong = first.filter(pl.col("probability") >= settings.auto_merge).height
-        model["lambda"] = estimate_lambda(
-            match_weight(levels, model, tf_arrays(model, feats)),
-            n,
-            max(strong, 1) / max(n * (n - 1) / 2, 1.0),
-        )
-        del first
+        weighed = _weighed(levels, model, tf_arrays(model, feats))
+        model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
+        del first, sure
+    else:
+        weighed = _weighed(levels, model, tf_arrays(model, feats))
     lap("model")
-    scored = _scored(levels, model, tf_arrays(model, feats))
-    del levels
+    scored = _with_probability(weighed, model)
+    del levels, weighed
 
     # --- decisions win ----------------------------------------------------------------------
     scored = scored.join(dec, on=["i", "j"], how="left").with_columns(

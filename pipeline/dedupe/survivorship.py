@@ -80,65 +80,108 @@ def _json_pairs(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
     return pl.lit("{") + pl.concat_list(parts).list.drop_nulls().list.join(",") + pl.lit("}")
 
 
+def _pick(frame: pl.DataFrame, present: pl.Expr, cols: list[str], prov: str) -> pl.DataFrame:
+    """Per person (``_pc``), ``cols`` and the record id from the best-ranked row where ``present`` holds."""
+    return (
+        frame.filter(present)
+        .unique("_pc", keep="first", maintain_order=True)
+        .select("_pc", *cols, pl.col("record_id").alias(prov))
+    )
+
+
+def _merge_groups(multi: pl.DataFrame) -> pl.DataFrame:
+    """Survivorship for people with two or more records (``multi`` sorted best record first per person)."""
+    people = multi.unique("_pc", keep="first", maintain_order=True).select("_pc", "person_id")
+    prov: list[tuple[str, pl.Expr]] = []
+    for group, cols in GROUPS.items():
+        cols = [c for c in cols if c in multi.columns]
+        people = people.join(
+            _pick(multi, _present(multi, tuple(cols)), cols, f"_p_{group}"), on="_pc", how="left"
+        )
+        prov += [(c, pl.when(pl.col(c).is_not_null()).then(pl.col(f"_p_{group}"))) for c in cols]
+    for c in SINGLE:
+        if c not in multi.columns:
+            continue
+        pick = _pick(multi, pl.col(c).is_not_null(), [c], f"_p_{c}")
+        if c == "birthday":
+            # A full date beats a year-less one whatever the rank: it is strictly more information.
+            full = _pick(multi, pl.col(c).str.contains(r"^\d{4}"), [c], f"_p_{c}")
+            pick = pl.concat([full, pick]).unique("_pc", keep="first", maintain_order=True)
+        people = people.join(pick, on="_pc", how="left")
+        prov.append((c, pl.col(f"_p_{c}")))
+    if "notes" in multi.columns:
+        notes = (
+            multi.filter(pl.col("notes").is_not_null())
+            .group_by("_pc", maintain_order=True)
+            .agg(
+                pl.col("notes").unique(maintain_order=True).str.join("\n\n").alias("notes"),
+                pl.col("record_id").first().alias("_p_notes"),
+            )
+        )
+        people = people.join(notes, on="_pc", how="left")
+        prov.append(("notes", pl.col("_p_notes")))
+    for c in ("emails", "phones", "tags"):
+        if c in multi.columns:
+            values = (
+                multi.select("_pc", c)
+                .explode(c)
+                .drop_nulls(c)
+                .unique(["_pc", c], keep="first", maintain_order=True)
+                .group_by("_pc", maintain_order=True)
+                .agg(c)
+            )
+            people = people.join(values, on="_pc", how="left")
+    lists = multi.group_by("_pc", maintain_order=True).agg(
+        pl.col("record_id").alias("record_ids"), pl.col("source").unique(maintain_order=True).alias("sources")
+    )
+    people = people.join(lists, on="_pc", how="left")
+    return people.with_columns(_json_pairs(prov).alias("provenance"))
+
+
+def _singles(single: pl.DataFrame) -> pl.DataFrame:
+    """People with one record: every field is that record's, and so is every provenance entry."""
+    fields = [c for c in PERSON_FIELDS if c in single.columns]
+    prov = [(c, pl.when(pl.col(c).is_not_null()).then(pl.col("record_id"))) for c in fields]
+    return single.with_columns(
+        pl.concat_list("record_id").alias("record_ids"),
+        pl.concat_list("source").alias("sources"),
+        _json_pairs(prov).alias("provenance"),
+    )
+
+
 def merge_people(records: pl.DataFrame, person: pl.Series, priority: list[str]) -> pl.DataFrame:
     """One row per person id in ``person`` (aligned with ``records``), with merged fields and provenance."""
-    ranked = rank_records(records.with_columns(person.alias("person_id")), priority).sort(
-        ["person_id", "_r_source", "_r_recent", "_r_complete", "record_id"],
+    frame = records.with_columns(
+        person.alias("person_id"),
+        # An integer per person: sorting and joining on it is far cheaper than on the id text.
+        person.cast(pl.Categorical).to_physical().alias("_pc"),
+    )
+    ranked = rank_records(frame, priority)
+    size = pl.len().over("_pc")
+    multi = ranked.filter(size > 1).sort(
+        ["_pc", "_r_source", "_r_recent", "_r_complete", "record_id"],
         descending=[False, False, True, True, False],
         nulls_last=True,
     )
-    aggs: list[pl.Expr] = []
-    prov: list[tuple[str, pl.Expr]] = []
-    for group, cols in GROUPS.items():
-        present = _present(ranked, cols)
-        aggs.append(pl.col("record_id").filter(present).first().alias(f"_p_{group}"))
-        for c in cols:
-            if c in ranked.columns:
-                aggs.append(pl.col(c).filter(present).first().alias(c))
-                prov.append((c, pl.when(pl.col(c).is_not_null()).then(pl.col(f"_p_{group}"))))
-    for c in SINGLE:
-        if c not in ranked.columns:
-            continue
-        have = pl.col(c).is_not_null()
-        if c == "birthday":
-            # A full date beats a year-less one whatever the rank: it is strictly more information.
-            full = pl.col(c).str.contains(r"^\d{4}")
-            value = pl.coalesce(pl.col(c).filter(full).first(), pl.col(c).filter(have).first())
-            rid = pl.coalesce(
-                pl.col("record_id").filter(full).first(), pl.col("record_id").filter(have).first()
-            )
-        else:
-            value = pl.col(c).filter(have).first()
-            rid = pl.col("record_id").filter(have).first()
-        aggs += [value.alias(c), rid.alias(f"_p_{c}")]
-        prov.append((c, pl.col(f"_p_{c}")))
-    if "notes" in ranked.columns:
-        aggs += [
-            pl.col("notes")
-            .drop_nulls()
-            .unique(maintain_order=True)
-            .str.join("\n\n")
-            .replace("", None)
-            .alias("notes"),
-            pl.col("record_id").filter(pl.col("notes").is_not_null()).first().alias("_p_notes"),
+    parts = [_singles(ranked.filter(size == 1)), _merge_groups(multi)]
+    for n, part in enumerate(parts):
+        for c in PERSON_FIELDS:
+            if c not in part.columns:
+                part = part.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+        for c in ("emails", "phones", "tags"):
+            if c not in part.columns:
+                part = part.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(c))
+            else:
+                part = part.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        cols = [
+            "person_id",
+            *PERSON_FIELDS,
+            "emails",
+            "phones",
+            "tags",
+            "record_ids",
+            "sources",
+            "provenance",
         ]
-        prov.append(("notes", pl.col("_p_notes")))
-    for c in ("emails", "phones", "tags"):
-        if c in ranked.columns:
-            aggs.append(pl.col(c).explode().drop_nulls().unique(maintain_order=True).alias(c))
-    aggs += [
-        pl.col("record_id").alias("record_ids"),
-        pl.col("source").unique(maintain_order=True).alias("sources"),
-    ]
-    people = ranked.group_by("person_id", maintain_order=True).agg(aggs)
-    people = people.with_columns(_json_pairs(prov).alias("provenance"))
-    people = people.drop([c for c in people.columns if c.startswith("_p_")])
-    for c in PERSON_FIELDS:
-        if c not in people.columns:
-            people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    for c in ("emails", "phones", "tags"):
-        if c not in people.columns:
-            people = people.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(c))
-    return people.select(
-        "person_id", *PERSON_FIELDS, "emails", "phones", "tags", "record_ids", "sources", "provenance"
-    ).sort("person_id")
+        parts[n] = part.select(cols)
+    return pl.concat(parts, how="vertical_relaxed").sort("person_id")
