@@ -95,16 +95,26 @@ def _level(*cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
     return expr.otherwise(last).cast(pl.Int8).alias("level")
 
 
+def _best_jw(a: list[list[str]], b: list[list[str]]) -> list[float]:
+    """Per row, the best Jaro-Winkler between any name form of side a and any of side b."""
+    from rapidfuzz.distance import JaroWinkler
+
+    score = JaroWinkler.normalized_similarity
+    return [max(score(x, y) for x in xs for y in ys) for xs, ys in zip(a, b, strict=True)]
+
+
 def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
     t = _pair_table(feats, "g_id", ["g", "g_keys", "g_sk", "g_is_init", "g_init"], ia, ib)
     full = ~pl.col("g_is_init_a") & ~pl.col("g_is_init_b")
     nick = pl.col("g_keys_a").list.set_intersection(pl.col("g_keys_b")).list.len() > 0
     t = t.with_columns(nick.fill_null(False).alias("_nick"))
-    t = _with_jw(
-        t,
-        "g",
-        full & (pl.col("a") != pl.col("b")) & ~pl.col("_nick") & (pl.col("g_sk_a") != pl.col("g_sk_b")),
-    )
+    need = full & (pl.col("a") != pl.col("b")) & ~pl.col("_nick") & (pl.col("g_sk_a") != pl.col("g_sk_b"))
+    todo = t.filter(need.fill_null(False))
+    # A typo in a nickname or in its formal name (Dniel/Dan, Aigail/Abby): compare every name form.
+    forms_a = todo.select(pl.concat_list(pl.col("g_a"), pl.col("g_keys_a").fill_null([]))).to_series()
+    forms_b = todo.select(pl.concat_list(pl.col("g_b"), pl.col("g_keys_b").fill_null([]))).to_series()
+    sims = pl.Series("_jw", _best_jw(forms_a.to_list(), forms_b.to_list()), dtype=pl.Float32)
+    t = t.join(todo.select("_k").with_columns(sims), on="_k", how="left")
     t = t.with_columns(
         _level(
             (full & (pl.col("a") == pl.col("b")), 1),
@@ -253,7 +263,10 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
+            # Two full given names, unlike in every nickname form: an initial is too little to go on.
             (pl.col("given") == 6)
+            & (pl.col("g_a").str.len_chars() > 1)
+            & (pl.col("g_b").str.len_chars() > 1)
             & (
                 (pl.col("email") == 1)
                 | (pl.col("phone") == 1)

@@ -323,7 +323,7 @@ def _corroborated() -> pl.Expr:
     """Something besides the name agrees, or nothing besides the name disagrees."""
     others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
     agree = [pl.col(c) == 1 for c in others]
-    agree += [pl.col("organization") == 2, pl.col("location") == 2, pl.col("birthday") == 2]
+    agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
     silent = [pl.col(c) == 0 for c in others]
     return pl.any_horizontal(agree) | pl.all_horizontal(silent)
 
