@@ -41,7 +41,7 @@ class Rule:
     one_side: pl.Expr | None = None
 
 
-def default_rules(strong_cap: int = 60, name_cap: int = 25, fuzzy_cap: int = 12) -> list[Rule]:
+def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) -> list[Rule]:
     """The rule set; order matters only for the ``rule`` label a pair is reported under.
 
     Caps follow from the model: a name shared by more than ``name_cap`` records can never
