@@ -319,7 +319,9 @@ def main() -> None:
                 flush=True,
             )
             if method == "naive":
-                print(f"          name-only share of true pairs: {res['name_only_share']:.4f}", file=sys.stderr)
+                print(
+                    f"          name-only share of true pairs: {res['name_only_share']:.4f}", file=sys.stderr
+                )
             if "stats" in res:
                 print(
                     "          timings:",

@@ -183,10 +183,23 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         _given_levels(feats, *ids["g_id"]).alias("given"),
         _family_levels(feats, *ids["f_id"]).alias("family"),
         _org_levels(feats, *ids["org_id"]).alias("organization"),
-        _shared(feats, "e", i, j).alias("email"),
-        _shared(feats, "p", i, j).alias("phone"),
         *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
     )
+    # The rest gathers sixteen columns per side: in slices, so memory stays flat at any size.
+    out = pl.concat(
+        [_field_levels(feats, out.slice(k, CHUNK), keep) for k in range(0, max(out.height, 1), CHUNK)]
+    )
+    return out
+
+
+#: Pairs per slice of the field comparisons.
+CHUNK = 500_000
+
+
+def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
+    """Everything but the name and employer levels, and the override flags, for one slice of pairs."""
+    i, j = out["i"], out["j"]
+    out = out.with_columns(_shared(feats, "e", i, j).alias("email"), _shared(feats, "p", i, j).alias("phone"))
     side = feats.select(
         "slug",
         "postal",

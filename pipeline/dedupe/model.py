@@ -310,7 +310,7 @@ def comparison_weights(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Serie
             code = levels[f"{col}_id_a"]
             freq = tf[c].gather(code.fill_null(0)) if tf[c].len() else pl.Series([1.0] * levels.height)
             expr = pl.when(pl.col(c) == level).then((m[c][level - 1] / pl.lit(freq)).log(2)).otherwise(expr)
-        exprs.append(expr.alias(f"w_{c}"))
+        exprs.append(expr.cast(pl.Float32).alias(f"w_{c}"))
     return levels.select(exprs)
 
 

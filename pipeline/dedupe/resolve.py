@@ -60,6 +60,9 @@ class DedupeSettings:
     #: disagrees (another employer, another phone). A name is not an identifier: by default such
     #: pairs go to review however likely the model finds them.
     merge_on_name_against_evidence: bool = False
+    #: Records that agree on the name and nothing else (nothing disagrees either) merge without
+    #: asking only at this probability; below it they go to review.
+    name_only_merge: float = 0.97
     #: Seed of the random pairs the u probabilities are estimated from.
     seed: int = 20240611
 
@@ -248,7 +251,7 @@ def resolve(
     lap("score")
 
     # --- clustering with the chain guard ---------------------------------------------------
-    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated()
+    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated(settings)
     accepted = scored.filter(
         (pl.col("decision") == "same")
         | (
@@ -322,13 +325,14 @@ def resolve(
     return DedupeResult(assignments, people, review, out_pairs, model, stats)
 
 
-def _corroborated() -> pl.Expr:
-    """Something besides the name agrees, or nothing besides the name disagrees."""
+def _corroborated(settings: DedupeSettings) -> pl.Expr:
+    """Something besides the name agrees; or nothing besides the name disagrees and the name alone is
+    overwhelming (``name_only_merge``): a wrong merge costs more than a missed one."""
     others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
     agree = [pl.col(c) == 1 for c in others]
     agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
-    silent = [pl.col(c) == 0 for c in others]
-    return pl.any_horizontal(agree) | pl.all_horizontal(silent)
+    silent = pl.all_horizontal([pl.col(c) == 0 for c in others])
+    return pl.any_horizontal(agree) | (silent & (pl.col("probability") >= settings.name_only_merge))
 
 
 def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
@@ -349,16 +353,21 @@ def _public_pairs(
     scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
 ) -> pl.DataFrame:
     rid = records["record_id"].cast(pl.String)
+
+    # Level and rule names as Enums: one byte per pair instead of a 16-byte string view, which on
+    # millions of pairs is hundreds of MiB (they compare equal to plain strings all the same).
+    def names_of(codes: pl.Series, labels: list[str]) -> pl.Series:
+        return pl.Series(labels, dtype=pl.Enum(labels)).gather(codes)
+
     level_names = [
-        pl.col(c).replace_strict(list(range(len(lv) + 1)), ["null", *lv], return_dtype=pl.String).alias(c)
-        for c, lv in COMPARISONS.items()
+        names_of(scored[c].cast(pl.UInt32), ["null", *lv]).alias(c) for c, lv in COMPARISONS.items()
     ]
     return scored.select(
         rid.gather(scored["i"]).alias("record_a"),
         rid.gather(scored["j"]).alias("record_b"),
         person.gather(scored["i"]).alias("person_a"),
         person.gather(scored["j"]).alias("person_b"),
-        pl.col("rule").replace_strict(list(range(len(names))), names, return_dtype=pl.String).alias("rule"),
+        names_of(scored["rule"].cast(pl.UInt32), names).alias("rule"),
         "probability",
         "weight",
         "override",
