@@ -299,26 +299,29 @@ def resolve(
             ]
         )
     labels = cluster(n, edges, cannot)
+    # The features are the largest frame alive; nothing after clustering needs them.
+    del feats, edges, cannot
     lap("cluster")
 
     person = assign_person_ids(records["record_id"].cast(pl.String), labels, previous)
     assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
     lap("ids")
-    people = merge_people(records, person, list(settings.source_priority), labels)
-    lap("survivorship")
-
     names = [*rule_names(rules), "decision_or_recheck"]
     out_pairs = _public_pairs(scored, records, person, names)
     review = _review(out_pairs, settings)
+    n_pairs, n_accepted, n_checked = pairs.height, accepted.height, checked.height
+    del scored, pairs, accepted, checked  # before survivorship builds the people frame
     lap("review")
+    people = merge_people(records, person, list(settings.source_priority), labels)
+    lap("survivorship")
     stats = {
         "records": n,
         "people": people.height,
-        "candidate_pairs": pairs.height,
+        "candidate_pairs": n_pairs,
         "pairs_by_rule": per_rule,
-        "auto_merged_pairs": accepted.height,
+        "auto_merged_pairs": n_accepted,
         "review_pairs": review.height,
-        "chain_checked_pairs": checked.height,
+        "chain_checked_pairs": n_checked,
         "settled_records": 0 if active is None else int((~active).sum()),
         "timings": timings,
     }

@@ -246,5 +246,5 @@ def merge_people(
             else:
                 part = part.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))))
         parts[n] = part.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
-    people = pl.concat(parts, how="vertical_relaxed").rechunk()
+    people = pl.concat(parts, how="vertical_relaxed")
     return people[people["person_id"].arg_sort()]
