@@ -18,7 +18,9 @@ clustering all address records by that index. Columns:
   ``g_sk``, ``f_sk`` (phonetic skeletons), ``m_init``, ``sfx`` (jr/sr/ii/iii/iv);
 * ``f_alt``: a previous family name (maiden name from ``extra``, or the other half of a
   double-barrelled or "Smith (Jones)" name);
-* ``emails``, ``phones`` (lists) and ``e0..e3``, ``p0..p3`` (hashes of the first four);
+* ``emails``, ``phones`` (lists) and ``e0..e3``, ``p0..p3`` (hashes of the first four that are
+  personal: a value on the records of :data:`SHARED_BY` or more family names — a switchboard,
+  a team inbox — is left out of the hashes, so it never counts as "shared");
 * ``slug`` (LinkedIn), ``org`` (legal suffix removed when something is left), ``org_c``
   (``org`` without spaces), ``dom0``/``dom1`` (employer labels of non-freemail email
   domains: ``jane@acmelabs.com`` → ``acmelabs``), ``postal``, ``city``, ``street``,
@@ -360,21 +362,37 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         domains.list.get(0, null_on_oob=True).alias("dom0"),
         domains.list.get(1, null_on_oob=True).alias("dom1"),
         _code(pl.col("org")).alias("org_id"),
-        *(
-            pl.col(col).list.get(k, null_on_oob=True).hash().alias(f"{p}{k}")
-            for col, p in HASHED.items()
-            for k in range(HASH_SLOTS)
-        ),
+    )
+    feats = feats.with_columns(_personal(feats, col).alias(f"_{col}") for col in HASHED)
+    feats = feats.with_columns(
+        pl.col(f"_{col}").list.get(k, null_on_oob=True).hash().alias(f"{p}{k}")
+        for col, p in HASHED.items()
+        for k in range(HASH_SLOTS)
     )
     # hash() of a null is a number: put the nulls back so "no value" never equals "no value".
     feats = feats.with_columns(
-        pl.when(pl.col(col).list.get(k, null_on_oob=True).is_not_null())
+        pl.when(pl.col(f"_{col}").list.get(k, null_on_oob=True).is_not_null())
         .then(pl.col(f"{p}{k}"))
         .alias(f"{p}{k}")
         for col, p in HASHED.items()
         for k in range(HASH_SLOTS)
-    )
+    ).drop(f"_{col}" for col in HASHED)
     return feats.with_row_index("i")
+
+
+#: A number or address on the records of this many different family names belongs to no one person.
+SHARED_BY = 3
+
+
+def _personal(feats: pl.DataFrame, col: str) -> pl.Expr:
+    """``col`` (emails or phones) without the values several families share: a company switchboard or
+    a team inbox on the cards of three colleagues identifies none of them. A household landline
+    (one family name) stays; the household override deals with it."""
+    held = feats.select(pl.col(col), "f").explode(col).drop_nulls()
+    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)[col]
+    if shared.is_empty():
+        return pl.col(col)
+    return pl.col(col).list.eval(pl.element().filter(~pl.element().is_in(shared.implode())))
 
 
 def _employer_domains(emails: pl.Series) -> pl.Series:
