@@ -384,15 +384,22 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
 SHARED_BY = 3
 
 
-def _personal(feats: pl.DataFrame, col: str) -> pl.Expr:
+def _personal(feats: pl.DataFrame, col: str) -> pl.Series:
     """``col`` (emails or phones) without the values several families share: a company switchboard or
     a team inbox on the cards of three colleagues identifies none of them. A household landline
     (one family name) stays; the household override deals with it."""
-    held = feats.select(pl.col(col), "f").explode(col).drop_nulls()
-    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)[col]
+    held = feats.select(pl.col(col), "f").with_row_index("_r").explode(col).drop_nulls(col)
+    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
     if shared.is_empty():
-        return pl.col(col)
-    return pl.col(col).list.eval(pl.element().filter(~pl.element().is_in(shared.implode())))
+        return feats[col]
+    kept = (
+        held.join(shared.select(col), on=col, how="anti", maintain_order="left")
+        .group_by("_r", maintain_order=True)
+        .agg(col)
+    )
+    rows = pl.DataFrame({"_r": pl.int_range(0, feats.height, dtype=pl.UInt32, eager=True)})
+    out = rows.join(kept, on="_r", how="left", maintain_order="left")[col]
+    return out.fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def _employer_domains(emails: pl.Series) -> pl.Series:
