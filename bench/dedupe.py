@@ -4,9 +4,11 @@ Not part of the test run. For each size the seeded generator (bench/contacts_gen
 a contact set with ground truth once (cached under the temp dir); every method then runs
 in its own child process on the same file, so wall time and peak RSS (ru_maxrss) are each
 method's own. Reported: pairwise precision / recall / F1 against the truth, blocking
-recall (share of true pairs that were candidates), people found, seconds for the dedupe
-step (data loading excluded) and peak RSS. The naive rule is the floor the others are
-measured against.
+recall (share of true pairs that were candidates), recall split into true pairs that share
+a name *and* another field (``rec_corr``) and name-only true pairs (``rec_name``; their
+share is printed under the naive row), people found, seconds for the dedupe step (data
+loading excluded) and peak RSS. The naive rule is the floor the others are measured
+against. Generated sets are cached per size, seed and ``GENERATOR_VERSION``.
 
     python bench/dedupe.py                      # 10^4 and 10^5, all methods
     python bench/dedupe.py --sizes 1000000 --methods kith naive
