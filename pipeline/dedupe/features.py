@@ -30,25 +30,23 @@ clustering all address records by that index. Columns:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 
 import polars as pl
 
-#: Letters NFKD does not decompose into ASCII.
-_SPECIAL = {"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae", "Æ": "ae", "œ": "oe", "đ": "d"}
-_SPECIAL.update({"Đ": "d", "þ": "th", "ı": "i"})
+from pipeline.dedupe.contact_keys import (
+    SPECIAL,
+    email_list,
+    employer_domains,
+    org_key,
+    per_value,
+    personal,
+    street_key,
+)
+
+_SPECIAL = SPECIAL
 _PREFIXES = r"(?i)^(?:(?:dr|mr|mrs|ms|miss|mx|prof|sir|rev|hon)\.?\s+)+"
 _SUFFIX_WORDS = r"(?:jr|sr|ii|iii|iv|phd|md|esq|cpa|mba|dds|jd)\b\.?"
-_LEGAL = r"\s+(?:inc|llc|ltd|gmbh|corp|corporation|co|plc|ag|sa|bv|nv|limited|company|l\s?p|s\s?a\s?s)$"
-#: Mail providers whose domain says nothing about an employer.
-FREEMAIL = (
-    "gmail googlemail yahoo ymail hotmail outlook live msn icloud me mac aol proton protonmail pm gmx "
-    "web mail yandex qq 163 126 comcast verizon att sbcglobal zoho fastmail hey tutanota"
-).split()
-#: Domain labels that are never the employer: top-level and second-level registry parts, and the
-#: RFC 2606 documentation domains (example.com) whose sub-domains stand in for real employers.
-_DOMAIN_NOISE = "com org net edu gov io co uk de fr us ca au info biz example mail email corp".split()
 
 #: Spelling variants that transliteration and typing habits produce (Müller/Mueller,
 #: Aleksandr/Alexander, Sergei/Sergey): collapsed in the *skeleton*, never in the folded name.
@@ -137,21 +135,6 @@ def _col(records: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl
     if name in records.columns:
         return pl.col(name).cast(dtype, strict=False)
     return pl.lit(None, dtype=dtype)
-
-
-def per_value(values: pl.Series, derive: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
-    """``derive`` (unique non-null values → a frame of outputs, one row per value) mapped back to ``values``.
-
-    The way back is a join on the 64-bit hash of the value (a join on the strings themselves
-    costs five times as much); rows whose value is null get nulls.
-    """
-    uniq = values.drop_nulls().unique().sort()
-    out = derive(uniq).with_columns(uniq.hash().alias("_h"))
-    mapped = values.hash().alias("_h").to_frame().join(out, on="_h", how="left", maintain_order="left")
-    present = values.is_not_null()
-    return mapped.drop("_h").select(
-        pl.when(pl.lit(present)).then(pl.col(c)).alias(c) for c in out.columns if c != "_h"
-    )
 
 
 def _parse_full(full: pl.Series) -> pl.DataFrame:
@@ -315,7 +298,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
     def postal(c: pl.Expr) -> pl.Expr:
         return c.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").str.slice(0, 5).replace("", None)
 
-    emails = records.select(_email_list(records).alias("emails"))
+    emails = records.select(email_list(records).alias("emails"))
     feats = pl.concat(
         [
             records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
@@ -336,10 +319,10 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
                         .str.to_lowercase()
                         .str.extract(r"linkedin\.com/in/([^/?#]+)", 1)
                     ).to_series(),
-                    "org": one("organization", _org_key),
+                    "org": one("organization", org_key),
                     "postal": one("postal_code", postal),
                     "city": one("city", fold),
-                    "street": one("street", _street_key),
+                    "street": one("street", street_key),
                 }
             ),
             records.select(
@@ -355,7 +338,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         for c in ("f_alt", "f_alt2")
     }
     feats = feats.with_columns(**alt_sk)
-    domains = _employer_domains(feats["emails"])
+    domains = employer_domains(feats["emails"])
     feats = feats.with_columns(
         pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"),
         pl.col("org").str.replace_all(" ", "", literal=True).alias("org_c"),
@@ -363,7 +346,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         domains.list.get(1, null_on_oob=True).alias("dom1"),
         _code(pl.col("org")).alias("org_id"),
     )
-    feats = feats.with_columns(_personal(feats, col).alias(f"_{col}") for col in HASHED)
+    feats = feats.with_columns(personal(feats, col).alias(f"_{col}") for col in HASHED)
     feats = feats.with_columns(
         pl.col(f"_{col}").list.get(k, null_on_oob=True).hash().alias(f"{p}{k}")
         for col, p in HASHED.items()
@@ -378,90 +361,3 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         for k in range(HASH_SLOTS)
     ).drop(f"_{col}" for col in HASHED)
     return feats.with_row_index("i")
-
-
-#: A number or address on the records of this many different family names belongs to no one person.
-SHARED_BY = 3
-
-
-def _personal(feats: pl.DataFrame, col: str) -> pl.Series:
-    """``col`` (emails or phones) without the values several families share: a company switchboard or
-    a team inbox on the cards of three colleagues identifies none of them. A household landline
-    (one family name) stays; the household override deals with it."""
-    held = feats.select(pl.col(col), "f").with_row_index("_r").explode(col).drop_nulls(col)
-    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
-    if shared.is_empty():
-        return feats[col]
-    kept = (
-        held.join(shared.select(col), on=col, how="anti", maintain_order="left")
-        .group_by("_r", maintain_order=True)
-        .agg(col)
-    )
-    rows = pl.DataFrame({"_r": pl.int_range(0, feats.height, dtype=pl.UInt32, eager=True)})
-    out = rows.join(kept, on="_r", how="left", maintain_order="left")[col]
-    return out.fill_null(pl.lit([], dtype=pl.List(pl.String)))
-
-
-def _employer_domains(emails: pl.Series) -> pl.Series:
-    """Per record, the employer label of each non-freemail email domain (``jane@acmelabs.com`` → acmelabs)."""
-    exploded = emails.to_frame("e").with_row_index("_r").explode("e").drop_nulls("e")
-
-    def label(u: pl.Series) -> pl.DataFrame:
-        labels = u.to_frame("d").select(
-            pl.col("d")
-            .str.split(".")
-            .list.eval(pl.element().filter(~pl.element().is_in(_DOMAIN_NOISE)))
-            .list.last()
-            .alias("label")
-        )
-        return labels.select(pl.when(~pl.col("label").is_in(FREEMAIL)).then(pl.col("label")).alias("label"))
-
-    exploded = exploded.with_columns(
-        per_value(exploded["e"].str.extract(r"@(.+)$", 1), label).to_series().alias("label")
-    )
-    grouped = (
-        exploded.drop_nulls("label")
-        .unique(["_r", "label"], maintain_order=True)
-        .group_by("_r", maintain_order=True)
-        .agg("label")
-    )
-    full = pl.DataFrame({"_r": pl.int_range(0, emails.len(), dtype=pl.UInt32, eager=True)})
-    return full.join(grouped, on="_r", how="left", maintain_order="left")["label"]
-
-
-def _email_list(records: pl.DataFrame) -> pl.Expr:
-    emails = _col(records, "emails", pl.List(pl.String)).list.eval(
-        pl.element().str.to_lowercase().str.strip_chars()
-    )
-    # Gmail ignores dots and +tags and treats googlemail.com as gmail.com; no other provider does.
-    return emails.list.eval(
-        pl.when(pl.element().str.ends_with("@gmail.com") | pl.element().str.ends_with("@googlemail.com"))
-        .then(
-            pl.element().str.extract(r"^([^@+]*)", 1).str.replace_all(".", "", literal=True)
-            + pl.lit("@gmail.com")
-        )
-        .otherwise(pl.element())
-    )
-
-
-def _org_key(expr: pl.Expr) -> pl.Expr:
-    # Legal suffixes go only when something is left ("Plan A" stays "plan a"; "Acme Inc" → "acme").
-    lowered = (
-        expr.str.replace_many(_SPECIAL)
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"&", " and ")
-        .str.replace_all(r"[^a-z0-9 ]", " ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-    stripped = lowered.str.replace(_LEGAL, "")
-    return pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(lowered).replace("", None)
-
-
-def _street_key(expr: pl.Expr) -> pl.Expr:
-    lowered = expr.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")
-    for word, short in (("street", "st"), ("avenue", "ave"), ("road", "rd"), ("drive", "dr"), ("lane", "ln")):
-        lowered = lowered.str.replace_all(rf"\b{word}\b", short)
-    return lowered.str.replace_all(r"\s+", "").replace("", None)
