@@ -19,8 +19,9 @@ clustering all address records by that index. Columns:
 * ``f_alt``: a previous family name (maiden name from ``extra``, or the other half of a
   double-barrelled or "Smith (Jones)" name);
 * ``emails``, ``phones`` (lists) and ``e0..e3``, ``p0..p3`` (hashes of the first four that are
-  personal: a value on the records of three or more family names (:data:`.contact_keys.SHARED_BY`) — a switchboard,
-  a team inbox — is left out of the hashes, so it never counts as "shared");
+  personal: a value on the records of three or more family names
+  (:data:`.contact_keys.SHARED_BY`) — a switchboard, a team inbox — is left out of the
+  hashes, so it never counts as "shared");
 * ``slug`` (LinkedIn), ``org`` (legal suffix removed when something is left), ``org_c``
   (``org`` without spaces), ``dom0``/``dom1`` (employer labels of non-freemail email
   domains: ``jane@acmelabs.com`` → ``acmelabs``), ``postal``, ``city``, ``street``,
