@@ -5,16 +5,22 @@ common and most surnames are rare; employers, postal codes, schools), then each 
 shows up in one to five sources the way a job seeker's or alumni office's data does:
 
 * ``linkedin``: formal name, current employer, profile URL, an email only ~10% of the time
-  (the 2018 privacy default), connection date;
-* ``vcard`` (phone): nicknames, mobile and landline numbers, sometimes a year-less birthday;
-* ``google_csv`` / ``outlook_csv``: emails (personal or work), phones, employer, title;
-* ``alumni``: name *at graduation* (maiden names), middle initial, class year, address,
-  often no email or phone at all.
+  (the 2018 privacy default), connection date — and, as in the real export, no location;
+* ``vcard`` (phone): nicknames, mobile and landline numbers, employer on 60% of cards, a home
+  address on 20%, sometimes a year-less birthday;
+* ``google_csv`` / ``outlook_csv``: emails (personal or work), phones, employer, title, a
+  city and postal code on 15% of Google rows;
+* ``alumni``: middle initial, class year, address, the directory's "Employer" column (55%),
+  often no email or phone at all. Married names: 40% of such alumni rows carry only the name
+  at graduation (no trace of the married name), the rest the current name with the maiden
+  name in ``extra`` (Blackbaud's "Maiden name" column).
 
 Noise: typos, initials, transliteration variants (Aleksandr/Alexander, Müller/Mueller),
 old employers, emails with digits, a second record in the same source. Hard negatives:
 spouses sharing a household email or landline, fathers and sons (Sr./Jr.) sharing a
 landline and address, colleagues listing the company switchboard.
+
+``GENERATOR_VERSION`` names this recipe; bench/dedupe.py caches generated sets under it.
 
 ``generate(n_records, seed)`` returns ``(canonical records, truth)`` where ``truth`` has
 record_id and the true person id. Deterministic for a given seed.
@@ -23,9 +29,12 @@ record_id and the true person id. Deterministic for a given seed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import polars as pl
+
+GENERATOR_VERSION = 2
 
 GIVEN_M = (
     "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew "
@@ -290,7 +299,9 @@ def _name_variant(p: dict, source: str, rng: random.Random) -> tuple[str, str]:
         g = rng.choice(NICKNAMES[low])
     elif g in TRANSLIT and rng.random() < 0.5:
         g = rng.choice(TRANSLIT[g])
-    f = p["maiden"] if (source == "alumni" and p["maiden"]) else p["family"]
+    f = p["family"]
+    if source == "alumni" and p["maiden"] and rng.random() < 0.4:
+        f = p["maiden"]  # listed under the name at graduation, with no other trace of the married name
     if f in ("Muller", "Schroder") and rng.random() < 0.5:
         f = rng.choice({"Muller": ["Mueller", "Müller"], "Schroder": ["Schroeder", "Schröder"]}[f])
     if rng.random() < 0.03:
@@ -309,6 +320,9 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
     r: dict = {"given_name": g, "family_name": f, "emails": [], "phones": []}
     suffix = p["suffix"] if p["suffix"] and rng.random() < 0.6 else None
     r["suffix"] = suffix
+    if source == "alumni" and p["maiden"] and f != p["maiden"]:
+        # Alumni systems keep the name at graduation in its own column (Blackbaud "Maiden name").
+        r["extra"] = json.dumps({"maiden_name": p["maiden"]})
     r["full_name"] = " ".join(x for x in (g, f, suffix) if x)
     org = p["old_org"] if p["old_org"] and source != "linkedin" and rng.random() < 0.5 else p["org"]
     org_text = org + rng.choice(LEGAL)
@@ -334,7 +348,9 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
             r["emails"].append(p["household_email"])
         if p["work"] and maybe(0.2):
             r["emails"].append(p["work"])
-        r["organization"] = org_text if maybe(0.5) else None
+        r["organization"] = org_text if maybe(0.6) else None
+        if maybe(0.2):  # a home address on the card of someone close
+            r.update(street=p["street"], city=p["city"], postal_code=p["postal"], country="US")
         if maybe(0.15):  # iOS social profiles
             r["linkedin_url"] = f"https://linkedin.com/in/{p['slug']}/"
         if maybe(0.2):
@@ -360,6 +376,8 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
         r["title"] = p["title"] if work_first and maybe(0.6) else None
         if maybe(0.1):
             r["birthday"] = p["birthday"].isoformat()
+        if maybe(0.15):
+            r.update(city=p["city"], postal_code=p["postal"], country="US")
     else:  # alumni
         r["middle_name"] = p["middle"] if maybe(0.5) else None
         r["school"] = p["school"]
@@ -379,7 +397,7 @@ def _record(p: dict, source: str, rng: random.Random) -> dict:
             r["phones"].append(p["mobile"])
         if p["landline"] and maybe(0.15):
             r["phones"].append(p["landline"])
-        r["organization"] = org_text if maybe(0.4) else None
+        r["organization"] = org_text if maybe(0.55) else None  # the directory's "Employer" column
     r["channel"] = {"linkedin": "linkedin", "alumni": "alumni"}.get(source, "other")
     return r
 

@@ -4,9 +4,11 @@ Not part of the test run. For each size the seeded generator (bench/contacts_gen
 a contact set with ground truth once (cached under the temp dir); every method then runs
 in its own child process on the same file, so wall time and peak RSS (ru_maxrss) are each
 method's own. Reported: pairwise precision / recall / F1 against the truth, blocking
-recall (share of true pairs that were candidates), people found, seconds for the dedupe
-step (data loading excluded) and peak RSS. The naive rule is the floor the others are
-measured against.
+recall (share of true pairs that were candidates), recall split into true pairs that share
+a name *and* another field (``rec_corr``) and name-only true pairs (``rec_name``; their
+share is printed under the naive row), people found, seconds for the dedupe step (data
+loading excluded) and peak RSS. The naive rule is the floor the others are measured
+against. Generated sets are cached per size, seed and ``GENERATOR_VERSION``.
 
     python bench/dedupe.py                      # 10^4 and 10^5, all methods
     python bench/dedupe.py --sizes 1000000 --methods kith naive
@@ -32,7 +34,10 @@ SEED = 7
 
 
 def _paths(n: int) -> tuple[Path, Path]:
-    return CACHE / f"contacts-{n}-{SEED}.parquet", CACHE / f"truth-{n}-{SEED}.parquet"
+    from bench.contacts_gen import GENERATOR_VERSION
+
+    tag = f"{n}-{SEED}-v{GENERATOR_VERSION}"
+    return CACHE / f"contacts-{tag}.parquet", CACHE / f"truth-{tag}.parquet"
 
 
 def _rss_mib() -> float:
@@ -56,6 +61,58 @@ def pair_metrics(truth, predicted) -> dict:
     recall = tp / t if t else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": t, "predicted_pairs": p}
+
+
+#: Comparison levels that corroborate a name: anything agreeing besides the names (and the city).
+CORROBORATING = {
+    "email": (1,),
+    "phone": (1,),
+    "linkedin": (1,),
+    "organization": (1, 2, 3),
+    "location": (1,),
+    "street": (1,),
+    "birthday": (1, 2),
+    "class_year": (1,),
+}
+
+
+def true_pairs(records, truth):
+    """Every true pair (i, j) with ``corroborated``: the two records share something besides the name.
+
+    "Shares" is judged by kith's own comparison levels (same email, phone, LinkedIn profile,
+    employer or employer email domain, postal code, street, birthday or class year).
+    """
+    import polars as pl
+
+    from pipeline.dedupe.compare import compare
+    from pipeline.dedupe.features import build_features
+
+    ids = truth.with_row_index("i")
+    pairs = (
+        ids.join(ids, on="true_person", suffix="_b")
+        .filter(pl.col("i") < pl.col("i_b"))
+        .select(pl.col("i").cast(pl.UInt32), pl.col("i_b").cast(pl.UInt32).alias("j"))
+    )
+    levels = compare(build_features(records), pairs)
+    agree = pl.any_horizontal([pl.col(c).is_in(list(v)) for c, v in CORROBORATING.items()])
+    return levels.select("i", "j", agree.alias("corroborated"))
+
+
+def recall_split(records, truth, labels) -> dict:
+    """Recall over corroborated true pairs and over name-only ones, and the share of name-only pairs."""
+    import polars as pl
+
+    tp = true_pairs(records, truth)
+    label = truth.join(labels, on="record_id", how="left", maintain_order="left")["label"]
+    tp = tp.with_columns((label.gather(tp["i"]) == label.gather(tp["j"])).alias("found"))
+    split = tp.group_by("corroborated").agg(pl.len(), pl.col("found").mean())
+    out = {"name_only_share": 0.0, "recall_corroborated": None, "recall_name_only": None}
+    for corroborated, count, found in split.iter_rows():
+        key = "recall_corroborated" if corroborated else "recall_name_only"
+        out[key] = found
+        if not corroborated:
+            out["name_only_share"] = count / tp.height
+    return out
 
 
 def blocking_recall(truth, pairs) -> dict:
@@ -192,7 +249,9 @@ def worker(method: str, n: int) -> None:
         "rss_before_mib": round(base),
         "people": labels["label"].n_unique(),
     }
-    out.update(pair_metrics(truth, labels.with_columns(pl.col("label").cast(pl.String))))
+    labels = labels.with_columns(pl.col("label").cast(pl.String))
+    out.update(pair_metrics(truth, labels))
+    out.update(recall_split(records, truth, labels))
     if pairs is not None:
         out.update(blocking_recall(truth, pairs))
     out.update(extra)
@@ -238,7 +297,8 @@ def main() -> None:
         worker(args.worker, args.n)
         return
     header = (
-        f"{'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} {'block_r':>8} {'block_rT':>8} "
+        f"{'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} {'rec_corr':>8} {'rec_name':>8} "
+        f"{'block_r':>8} {'block_rT':>8} "
     )
     header += f"{'people':>8} {'sec':>7} {'×floor':>7} {'peak MiB':>9}"
     print(header)
@@ -255,10 +315,15 @@ def main() -> None:
             brt = res.get("blocking_recall_transitive")
             print(
                 f"{n:>9,} {method:<7} {res['precision']:7.4f} {res['recall']:7.4f} {res['f1']:7.4f} "
+                f"{res['recall_corroborated']:8.4f} {res['recall_name_only']:8.4f} "
                 f"{br if br is None else round(br, 4)!s:>8} {brt if brt is None else round(brt, 4)!s:>8} "
                 f"{res['people']:>8,} {res['seconds']:7.2f} {ratio} {res['peak_rss_mib']:>9,}",
                 flush=True,
             )
+            if method == "naive":
+                print(
+                    f"          name-only share of true pairs: {res['name_only_share']:.4f}", file=sys.stderr
+                )
             if "stats" in res:
                 print(
                     "          timings:",

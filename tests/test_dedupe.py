@@ -469,3 +469,129 @@ def test_duplicate_record_ids_are_refused():
                 {"record_id": "a", "source": "vcard"},
             )
         )
+
+
+def test_maiden_name_from_the_alumni_directory_links_the_married_name():
+    result = resolve(
+        records(
+            {
+                "record_id": "al",
+                "source": "alumni",
+                "given_name": "Emily",
+                "family_name": "Novak",
+                "class_year": 2008,
+                "organization": "Globex Analytics",
+                "extra": '{"maiden_name": "Hartley"}',
+            },
+            {
+                "record_id": "gc",
+                "source": "google_csv",
+                "given_name": "Emily",
+                "family_name": "Hartley",
+                "organization": "Globex Analytics Inc.",
+                "emails": ["emily.h@example.org"],
+            },
+            {
+                "record_id": "other",
+                "source": "google_csv",
+                "given_name": "Grace",
+                "family_name": "Hartley",
+                "organization": "Globex Analytics",
+                "emails": ["grace.hartley@example.org"],
+            },
+            *FILLER,
+        )
+    )
+    assert same(result, "al", "gc")
+    assert not same(result, "gc", "other")  # same maiden name and employer, another given name
+    pair = result.pairs.filter((pl.col("record_a") == "al") & (pl.col("record_b") == "gc")).row(0, named=True)
+    assert pair["family"] == "previous" and pair["organization"] == "exact"
+
+
+def test_employer_named_on_one_side_and_work_email_domain_on_the_other_corroborate():
+    linkedin = {
+        "record_id": "li",
+        "source": "linkedin",
+        "given_name": "Tomasz",
+        "family_name": "Wrzosek",
+        "organization": "Hooli Labs",
+        "linkedin_url": "https://www.linkedin.com/in/tomasz-wrzosek-77",
+    }
+    vcard = {
+        "record_id": "vc",
+        "source": "vcard",
+        "given_name": "Tomek",
+        "family_name": "Wrzosek",
+        "emails": ["tomasz.wrzosek@hoolilabs.example.com"],
+        "phones": ["+48225550101"],
+    }
+    colleague = {
+        "record_id": "co",
+        "source": "vcard",
+        "given_name": "Agata",
+        "family_name": "Wrzosek",
+        "emails": ["agata.wrzosek@hoolilabs.example.com"],
+    }
+    result = resolve(records(linkedin, vcard, colleague, *FILLER))
+    pair = result.pairs.filter((pl.col("record_a") == "li") & (pl.col("record_b") == "vc")).row(0, named=True)
+    assert pair["organization"] == "email_domain"
+    assert not same(result, "vc", "co") and not same(result, "li", "co")
+    why = explain(linkedin, vcard, result.model)
+    assert {c.name: c.level for c in why.comparisons}["organization"] == "email_domain"
+
+
+def test_a_typo_in_a_nickname_behind_a_shared_email_is_not_a_household():
+    result = resolve(
+        records(
+            {
+                "record_id": "a",
+                "source": "google_csv",
+                "given_name": "Dniel",
+                "family_name": "Okafor",
+                "emails": ["daniel.okafor@example.com"],
+            },
+            {
+                "record_id": "b",
+                "source": "vcard",
+                "given_name": "Dan",
+                "family_name": "Okafor",
+                "emails": ["daniel.okafor@example.com"],
+                "phones": ["+12125550188"],
+            },
+            *FILLER,
+        )
+    )
+    assert same(result, "a", "b")
+    pair = result.pairs.filter(pl.col("record_a").is_in(["a", "b"]) & pl.col("record_b").is_in(["a", "b"]))
+    assert pair["override"].to_list() == [None]
+
+
+def test_employer_keys_strip_legal_suffixes_only_when_something_is_left():
+    from pipeline.dedupe.features import build_features
+
+    frame = records(
+        *(
+            {"record_id": str(n), "source": "vcard", "organization": org}
+            for n, org in enumerate(["Plan A", "Acme Inc.", "Müller GmbH", "AG", "Johnson & Johnson"])
+        )
+    )
+    assert build_features(frame)["org"].to_list() == [
+        "plan a",
+        "acme",
+        "muller",
+        "ag",
+        "johnson and johnson",
+    ]
+
+
+def test_blocking_pairs_every_record_in_a_block_once_and_skips_oversized_blocks():
+    from pipeline.dedupe.blocking import Rule, candidate_pairs
+    from pipeline.dedupe.features import build_features
+
+    shared = [{"record_id": f"s{n}", "source": "vcard", "emails": ["team@example.com"]} for n in range(3)]
+    crowd = [{"record_id": f"c{n}", "source": "vcard", "phones": ["+15555550100"]} for n in range(5)]
+    feats = build_features(records(*shared, *crowd))
+    rules = [Rule("email", (("emails",),), 4), Rule("phone", (("phones",),), 4)]
+    pairs, per_rule = candidate_pairs(feats, rules)
+    assert pairs.select("i", "j").rows() == [(0, 1), (0, 2), (1, 2)]
+    assert per_rule == {"email": 3, "phone": 0}

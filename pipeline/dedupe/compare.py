@@ -3,8 +3,13 @@
 Third step of :func:`pipeline.dedupe.resolve`, and the vocabulary of :mod:`.model` and
 :mod:`.explain`. Each comparison maps a pair to a small integer level: 0 means "no
 evidence" (a side has no value, weight 0), 1 is the strongest agreement and the last level
-is disagreement. Everything is polars expressions over the pair frame, except
-Jaro-Winkler, which rapidfuzz computes once per *unique* pair of differing strings.
+is disagreement.
+
+Cost follows the variety of values, not the number of pairs: the name and employer levels
+are computed once per *unique pair of value codes* (a million candidate pairs hold far
+fewer distinct (given, given) or (employer, employer) pairs; Jaro-Winkler runs in
+rapidfuzz only where exact, nickname and skeleton checks did not decide) and joined back
+on one 64-bit key; everything else is integer or string equality over gathered columns.
 
 The hard-evidence flags (``ov_*``) are computed here too: facts that rule a match out
 whatever the weights say. Spouses and parents share an email, a landline and an address
@@ -15,43 +20,22 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.dedupe.features import HASH_SLOTS
+
 #: comparison → level names (level code = position + 1; 0 is "null").
 COMPARISONS: dict[str, tuple[str, ...]] = {
     "given": ("exact", "nickname", "fuzzy", "initial", "similar", "different"),
-    "family": ("exact", "phonetic", "fuzzy", "similar", "different"),
+    "family": ("exact", "phonetic", "fuzzy", "previous", "similar", "different"),
     "email": ("shared", "different"),
     "phone": ("shared", "different"),
     "linkedin": ("same", "different"),
-    "organization": ("exact", "fuzzy", "different"),
+    "organization": ("exact", "fuzzy", "email_domain", "different"),
     "location": ("postal_code", "city", "different"),
     "street": ("exact", "different"),
     "birthday": ("exact", "month_day", "different"),
     "class_year": ("exact", "within_one", "different"),
     "middle_initial": ("same", "different"),
 }
-
-#: Which feature values a pair needs from each side.
-SIDE_COLUMNS = (
-    "g",
-    "g_keys",
-    "g_init",
-    "g_is_init",
-    "g_sk",
-    "m_init",
-    "f",
-    "f_sk",
-    "sfx",
-    "emails",
-    "phones",
-    "slug",
-    "org",
-    "postal",
-    "city",
-    "street",
-    "bday",
-    "bmd",
-    "cyear",
-)
 
 #: Suffixes that name a generation; two different ones are two people.
 GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
@@ -62,147 +46,240 @@ OVERRIDES = {
     "ov_given": "clearly different given names behind a shared email, phone or address",
 }
 
+#: Per-side value codes kept with each pair, for term-frequency weights.
+TF_CODES = ("g_id", "f_id", "org_id")
 
-def jaro_winkler(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Jaro-Winkler similarity of ``a[k]`` and ``b[k]`` (null where either is null).
 
-    rapidfuzz scores each *unique* pair once, so the cost follows the variety of names,
-    not the number of candidate pairs.
-    """
+def _jw(a: list[str], b: list[str]) -> list[float]:
     from rapidfuzz.distance import JaroWinkler
 
-    frame = pl.DataFrame({"a": a, "b": b})
-    todo = frame.filter(pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b")))
-    uniq = todo.unique()
     score = JaroWinkler.normalized_similarity
-    sims = [score(x, y) for x, y in zip(uniq["a"].to_list(), uniq["b"].to_list(), strict=True)]
-    table = uniq.with_columns(pl.Series("s", sims, dtype=pl.Float32))
-    out = frame.join(table, on=["a", "b"], how="left", maintain_order="left")["s"]
-    equal = (frame["a"] == frame["b"]).fill_null(False)
-    return pl.select(pl.when(pl.lit(equal)).then(1.0).otherwise(pl.lit(out)).cast(pl.Float32)).to_series()
+    return [score(x, y) for x, y in zip(a, b, strict=True)]
 
 
-def pair_frame(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """``pairs`` (i, j, …) with each side's features as ``<col>_a`` / ``<col>_b``."""
-    cols = [c for c in SIDE_COLUMNS if c in feats.columns]
-    side_a = feats.select(pl.col(cols).gather(pairs["i"]).name.suffix("_a"))
-    side_b = feats.select(pl.col(cols).gather(pairs["j"]).name.suffix("_b"))
-    return pl.concat([pairs, side_a, side_b], how="horizontal")
+def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
+    """Unique (code_a, code_b) pairs with each side's ``cols`` (value table looked up by code)."""
+    # One row per code: find each code's first record on the code column alone, then gather.
+    first = feats.select(id_col).with_row_index("_r").drop_nulls(id_col).unique(id_col).sort(id_col)
+    table = feats.select(cols)[first["_r"]]
+    codes = pl.DataFrame({"a": ia, "b": ib}).drop_nulls().unique()
+    side_a = table.select(pl.col(cols).name.suffix("_a")).with_row_index("a")
+    side_b = table.select(pl.col(cols).name.suffix("_b")).with_row_index("b")
+    # Codes are dense (0..n-1), so gathering by code is the lookup.
+    return pl.concat(
+        [codes, side_a.drop("a")[codes["a"]], side_b.drop("b")[codes["b"]]], how="horizontal"
+    ).with_columns(_key(pl.col("a"), pl.col("b")).alias("_k"))
 
 
-def _both(col: str) -> pl.Expr:
-    return pl.col(f"{col}_a").is_not_null() & pl.col(f"{col}_b").is_not_null()
+def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return a.cast(pl.UInt64) * 2**32 + b.cast(pl.UInt64)
 
 
-def _eq(col: str) -> pl.Expr:
-    return pl.col(f"{col}_a") == pl.col(f"{col}_b")
+def _with_jw(table: pl.DataFrame, col: str, need: pl.Expr) -> pl.DataFrame:
+    todo = table.filter(need)
+    sims = pl.Series("_jw", _jw(todo[f"{col}_a"].to_list(), todo[f"{col}_b"].to_list()), dtype=pl.Float32)
+    done = todo.select("_k").with_columns(sims)
+    return table.join(done, on="_k", how="left")
 
 
-def _lists_both(col: str) -> pl.Expr:
-    return (pl.col(f"{col}_a").list.len() > 0).fill_null(False) & (
-        pl.col(f"{col}_b").list.len() > 0
-    ).fill_null(False)
+def _map_back(table: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
+    keys = pl.select(_key(pl.lit(ia), pl.lit(ib)).alias("_k"))
+    out = keys.join(table.select("_k", "level"), on="_k", how="left", maintain_order="left")["level"]
+    return out.fill_null(0).cast(pl.Int8)
 
 
-def _lists_meet(col: str) -> pl.Expr:
-    return pl.col(f"{col}_a").list.set_intersection(pl.col(f"{col}_b")).list.len() > 0
-
-
-def _levels(*cases: tuple[pl.Expr, int], present: pl.Expr, last: int) -> pl.Expr:
-    expr = pl.when(~present.fill_null(False)).then(0)
-    for cond, code in cases:
+def _level(*cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
+    expr = pl.when(cases[0][0].fill_null(False)).then(cases[0][1])
+    for cond, code in cases[1:]:
         expr = expr.when(cond.fill_null(False)).then(code)
-    return expr.otherwise(last).cast(pl.Int8)
+    return expr.otherwise(last).cast(pl.Int8).alias("level")
 
 
-def compare(pf: pl.DataFrame) -> pl.DataFrame:
-    """Add a level column per comparison (``given`` … ``middle_initial``) and the ``ov_*`` flags."""
-    # Jaro-Winkler only where the cheaper levels above it did not already decide.
-    need = pf.select(
-        (~_eq("g") & ~_lists_meet("g_keys").fill_null(False) & ~_eq("g_sk")).fill_null(False).alias("g"),
-        (~_eq("f") & ~_eq("f_sk")).fill_null(False).alias("f"),
-        (~_eq("org")).fill_null(False).alias("org"),
-    )
+def _best_jw(a: list[list[str]], b: list[list[str]]) -> list[float]:
+    """Per row, the best Jaro-Winkler between any name form of side a and any of side b."""
+    from rapidfuzz.distance import JaroWinkler
 
-    def masked(col: str) -> tuple[pl.Series, pl.Series]:
-        keep = need[col]
-        return (
-            pl.select(pl.when(pl.lit(keep)).then(pl.lit(pf[f"{col}_a"]))).to_series(),
-            pl.select(pl.when(pl.lit(keep)).then(pl.lit(pf[f"{col}_b"]))).to_series(),
+    score = JaroWinkler.normalized_similarity
+    return [max(score(x, y) for x in xs for y in ys) for xs, ys in zip(a, b, strict=True)]
+
+
+def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
+    t = _pair_table(feats, "g_id", ["g", "g_keys", "g_sk", "g_is_init", "g_init"], ia, ib)
+    full = ~pl.col("g_is_init_a") & ~pl.col("g_is_init_b")
+    nick = pl.col("g_keys_a").list.set_intersection(pl.col("g_keys_b")).list.len() > 0
+    t = t.with_columns(nick.fill_null(False).alias("_nick"))
+    need = full & (pl.col("a") != pl.col("b")) & ~pl.col("_nick") & (pl.col("g_sk_a") != pl.col("g_sk_b"))
+    todo = t.filter(need.fill_null(False))
+    # A typo in a nickname or in its formal name (Dniel/Dan, Aigail/Abby): compare every name form.
+    forms_a = todo.select(pl.concat_list(pl.col("g_a"), pl.col("g_keys_a").fill_null([]))).to_series()
+    forms_b = todo.select(pl.concat_list(pl.col("g_b"), pl.col("g_keys_b").fill_null([]))).to_series()
+    sims = pl.Series("_jw", _best_jw(forms_a.to_list(), forms_b.to_list()), dtype=pl.Float32)
+    t = t.join(todo.select("_k").with_columns(sims), on="_k", how="left")
+    t = t.with_columns(
+        _level(
+            (full & (pl.col("a") == pl.col("b")), 1),
+            (full & pl.col("_nick"), 2),
+            (full & ((pl.col("_jw") >= 0.92) | (pl.col("g_sk_a") == pl.col("g_sk_b"))), 3),
+            (~full & (pl.col("g_init_a") == pl.col("g_init_b")), 4),
+            (full & (pl.col("_jw") >= 0.8), 5),
+            last=6,
         )
-
-    pf = pf.with_columns(
-        jaro_winkler(*masked("g")).alias("_jw_g"),
-        jaro_winkler(*masked("f")).alias("_jw_f"),
-        jaro_winkler(*masked("org")).alias("_jw_o"),
     )
-    one_initial = pl.col("g_is_init_a") | pl.col("g_is_init_b")
-    full_names = ~one_initial
-    org_prefix = pl.col("org_a").str.starts_with(pl.col("org_b") + " ") | pl.col("org_b").str.starts_with(
+    return _map_back(t, ia, ib)
+
+
+def _family_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
+    t = _pair_table(feats, "f_id", ["f", "f_sk"], ia, ib)
+    same_sk = pl.col("f_sk_a") == pl.col("f_sk_b")
+    t = _with_jw(t, "f", (pl.col("a") != pl.col("b")) & ~same_sk)
+    t = t.with_columns(
+        _level(
+            (pl.col("a") == pl.col("b"), 1),
+            (same_sk, 2),
+            (pl.col("_jw") >= 0.92, 3),
+            (pl.col("_jw") >= 0.8, 5),
+            last=6,
+        )
+    )
+    return _map_back(t, ia, ib)
+
+
+def _org_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
+    t = _pair_table(feats, "org_id", ["org"], ia, ib)
+    prefix = pl.col("org_a").str.starts_with(pl.col("org_b") + " ") | pl.col("org_b").str.starts_with(
         pl.col("org_a") + " "
     )
+    t = t.with_columns(prefix.alias("_prefix"))
+    t = _with_jw(t, "org", (pl.col("a") != pl.col("b")) & ~pl.col("_prefix"))
+    t = t.with_columns(
+        _level((pl.col("a") == pl.col("b"), 1), (pl.col("_prefix") | (pl.col("_jw") >= 0.9), 2), last=4)
+    )
+    return _map_back(t, ia, ib)
+
+
+def _shared(feats: pl.DataFrame, prefix: str, i: pl.Series, j: pl.Series) -> pl.Series:
+    """0 = a side has none, 1 = some value shared, 2 = both have values and none is shared."""
+    cols = [f"{prefix}{k}" for k in range(HASH_SLOTS)]
+    a = feats.select(pl.col(cols).gather(i).name.suffix("_a"))
+    b = feats.select(pl.col(cols).gather(j).name.suffix("_b"))
+    both = pl.concat([a, b], how="horizontal")
+    meet = pl.any_horizontal(
+        [(pl.col(f"{x}_a") == pl.col(f"{y}_b")).fill_null(False) for x in cols for y in cols]
+    )
+    present = pl.col(f"{cols[0]}_a").is_not_null() & pl.col(f"{cols[0]}_b").is_not_null()
+    return both.select(pl.when(~present).then(0).when(meet).then(1).otherwise(2).cast(pl.Int8)).to_series()
+
+
+def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """A level column per comparison (``given`` … ``middle_initial``), the ``ov_*`` flags and TF codes.
+
+    ``pairs`` has ``i``, ``j`` (record indexes into ``feats``) and optionally ``rule``.
+    """
+    i, j = pairs["i"], pairs["j"]
+    keep = [c for c in ("i", "j", "rule") if c in pairs.columns]
+    out = pairs.select(keep)
+    ids = {c: (feats[c].gather(i), feats[c].gather(j)) for c in TF_CODES}
+    out = out.with_columns(
+        _given_levels(feats, *ids["g_id"]).alias("given"),
+        _family_levels(feats, *ids["f_id"]).alias("family"),
+        _org_levels(feats, *ids["org_id"]).alias("organization"),
+        *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
+    )
+    # The rest gathers sixteen columns per side: in slices, so memory stays flat at any size.
+    out = pl.concat(
+        [_field_levels(feats, out.slice(k, CHUNK), keep) for k in range(0, max(out.height, 1), CHUNK)]
+    )
+    return out
+
+
+#: Pairs per slice of the field comparisons.
+CHUNK = 500_000
+
+
+def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
+    """Everything but the name and employer levels, and the override flags, for one slice of pairs."""
+    i, j = out["i"], out["j"]
+    out = out.with_columns(_shared(feats, "e", i, j).alias("email"), _shared(feats, "p", i, j).alias("phone"))
+    side = feats.select(
+        "slug",
+        "postal",
+        "city",
+        "street",
+        "bday",
+        "bmd",
+        "cyear",
+        "m_init",
+        "sfx",
+        "g",
+        "f",
+        "f_alt",
+        "f_alt2",
+        "org_c",
+        "dom0",
+        "dom1",
+    )
+    sa = side.select(pl.all().gather(i).name.suffix("_a"))
+    sb = side.select(pl.all().gather(j).name.suffix("_b"))
+    pf = pl.concat([out, sa, sb], how="horizontal")
+    del sa, sb
+
+    def eq(c: str) -> pl.Expr:
+        return (pl.col(f"{c}_a") == pl.col(f"{c}_b")).fill_null(False)
+
+    def both(c: str) -> pl.Expr:
+        return pl.col(f"{c}_a").is_not_null() & pl.col(f"{c}_b").is_not_null()
+
+    def simple(present: pl.Expr, *cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
+        expr = pl.when(~present).then(0)
+        for cond, code in cases:
+            expr = expr.when(cond).then(code)
+        return expr.otherwise(last).cast(pl.Int8)
+
+    def cross(left: tuple[str, ...], right: tuple[str, ...]) -> pl.Expr:
+        return pl.any_horizontal(
+            [(pl.col(f"{x}_a") == pl.col(f"{y}_b")).fill_null(False) for x in left for y in right]
+            + [(pl.col(f"{y}_a") == pl.col(f"{x}_b")).fill_null(False) for x in left for y in right]
+        )
+
+    previous = cross(("f",), ("f_alt", "f_alt2")) | cross(("f_alt",), ("f_alt",))
+    employer_mail = cross(("org_c",), ("dom0", "dom1")) | cross(("dom0",), ("dom0", "dom1"))
+    has_employer_a = pl.col("org_c_a").is_not_null() | pl.col("dom0_a").is_not_null()
+    has_employer_b = pl.col("org_c_b").is_not_null() | pl.col("dom0_b").is_not_null()
     pf = pf.with_columns(
-        _levels(
-            (full_names & _eq("g"), 1),
-            (full_names & _lists_meet("g_keys"), 2),
-            (full_names & ((pl.col("_jw_g") >= 0.92) | _eq("g_sk")), 3),
-            (one_initial & _eq("g_init"), 4),
-            (full_names & (pl.col("_jw_g") >= 0.8), 5),
-            present=_both("g"),
-            last=6,
-        ).alias("given"),
-        _levels(
-            (_eq("f"), 1),
-            (_eq("f_sk"), 2),
-            (pl.col("_jw_f") >= 0.92, 3),
-            (pl.col("_jw_f") >= 0.8, 4),
-            present=_both("f"),
-            last=5,
-        ).alias("family"),
-        _levels((_lists_meet("emails"), 1), present=_lists_both("emails"), last=2).alias("email"),
-        _levels((_lists_meet("phones"), 1), present=_lists_both("phones"), last=2).alias("phone"),
-        _levels((_eq("slug"), 1), present=_both("slug"), last=2).alias("linkedin"),
-        _levels(
-            (_eq("org"), 1), ((pl.col("_jw_o") >= 0.9) | org_prefix, 2), present=_both("org"), last=3
-        ).alias("organization"),
-        _levels(
-            (_both("postal") & _eq("postal"), 1),
-            (_both("city") & _eq("city"), 2),
-            present=_both("postal") | _both("city"),
-            last=3,
-        ).alias("location"),
-        _levels((_eq("street"), 1), present=_both("street"), last=2).alias("street"),
-        _levels(
-            (_both("bday") & _eq("bday"), 1),
-            (_eq("bmd"), 2),
-            present=_both("bmd"),
-            last=3,
-        ).alias("birthday"),
-        _levels(
-            (_eq("cyear"), 1),
-            ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2),
-            present=_both("cyear"),
-            last=3,
+        # A previous family name (maiden, double-barrelled half) beats a fuzzy spelling match.
+        pl.when(pl.col("family").is_in([3, 5, 6]) & previous)
+        .then(pl.lit(4, pl.Int8))
+        .otherwise(pl.col("family"))
+        .alias("family"),
+        # An employer named on one side and the domain of a work email on the other agree too.
+        pl.when(pl.col("organization").is_in([0, 4]) & employer_mail)
+        .then(pl.lit(3, pl.Int8))
+        .when((pl.col("organization") == 0) & has_employer_a & has_employer_b)
+        .then(pl.lit(4, pl.Int8))
+        .otherwise(pl.col("organization"))
+        .alias("organization"),
+        simple(both("slug"), (eq("slug"), 1), last=2).alias("linkedin"),
+        simple(both("postal") | both("city"), (eq("postal"), 1), (eq("city"), 2), last=3).alias("location"),
+        simple(both("street"), (eq("street"), 1), last=2).alias("street"),
+        simple(both("bmd"), (eq("bday"), 1), (eq("bmd"), 2), last=3).alias("birthday"),
+        simple(
+            both("cyear"), (eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), last=3
         ).alias("class_year"),
-        _levels((_eq("m_init"), 1), present=_both("m_init"), last=2).alias("middle_initial"),
+        simple(both("m_init"), (eq("m_init"), 1), last=2).alias("middle_initial"),
     )
     swapped = (pl.col("g_a") == pl.col("f_b")) & (pl.col("f_a") == pl.col("g_b"))
-    generation_a = pl.col("sfx_a").is_in(GENERATIONS)
-    generation_b = pl.col("sfx_b").is_in(GENERATIONS)
-    keep = [c for c in ("i", "j", "rule") if c in pf.columns]
-    # Only what scoring needs survives: the side columns (lists included) are most of the memory.
+    generations = pl.col("sfx_a").is_in(GENERATIONS) & pl.col("sfx_b").is_in(GENERATIONS)
     return pf.select(
         *keep,
         *COMPARISONS,
-        "g_a",
-        "f_a",
-        "org_a",
+        *(f"{c}_a" for c in TF_CODES),
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
-        (generation_a & generation_b & (pl.col("sfx_a") != pl.col("sfx_b")))
-        .fill_null(False)
-        .alias("ov_suffix"),
+        (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
+            # Two full given names, unlike in every nickname form: an initial is too little to go on.
             (pl.col("given") == 6)
+            & (pl.col("g_a").str.len_chars() > 1)
+            & (pl.col("g_b").str.len_chars() > 1)
             & (
                 (pl.col("email") == 1)
                 | (pl.col("phone") == 1)

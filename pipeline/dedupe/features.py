@@ -1,27 +1,53 @@
 """Matching features: canonical records → one comparable, folded row per record.
 
 First step of :func:`pipeline.dedupe.resolve`. Everything here is a polars expression over
-the whole frame; the only per-value Python is the nickname lookup, run once per *unique*
-given name. The features are computed from the canonical name fields themselves (so the
-engine works whether or not normalization already added ``given_key``); a ``given_key``
-column, when present, only widens the nickname key set.
+the whole frame, and every piece of string work runs once per *unique value* of one
+column (a million records hold ~5,000 distinct given names, ~70,000 family names and a few
+thousand employers) and is joined back. The only per-value Python is the nickname lookup.
+
+The features are computed from the canonical name fields themselves (so the engine works
+whether or not normalization already added ``given_key``); a ``given_key`` column, when
+present, only widens the nickname key set.
 
 Row ``i`` of the feature frame is row ``i`` of the records frame; blocking, scoring and
-clustering all address records by that index.
+clustering all address records by that index. Columns:
+
+* ``g``, ``f``: given (first token) and family name folded to ASCII letters; ``g_id``,
+  ``f_id``, ``org_id``: dense codes of ``g``, ``f``, ``org`` (comparisons are computed once
+  per unique pair of codes); ``g_keys``: nickname keys; ``g_init``, ``g_is_init``,
+  ``g_sk``, ``f_sk`` (phonetic skeletons), ``m_init``, ``sfx`` (jr/sr/ii/iii/iv);
+* ``f_alt``: a previous family name (maiden name from ``extra``, or the other half of a
+  double-barrelled or "Smith (Jones)" name);
+* ``emails``, ``phones`` (lists) and ``e0..e3``, ``p0..p3`` (hashes of the first four that are
+  personal: a value on the records of three or more family names
+  (:data:`.contact_keys.SHARED_BY`) — a switchboard, a team inbox — is left out of the
+  hashes, so it never counts as "shared");
+* ``slug`` (LinkedIn), ``org`` (legal suffix removed when something is left), ``org_c``
+  (``org`` without spaces), ``dom0``/``dom1`` (employer labels of non-freemail email
+  domains: ``jane@acmelabs.com`` → ``acmelabs``), ``postal``, ``city``, ``street``,
+  ``bday``, ``bmd``, ``byear``, ``cyear``.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import polars as pl
 
-#: Letters NFKD does not decompose into ASCII.
-_SPECIAL = {"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae", "Æ": "ae", "œ": "oe", "đ": "d"}
-_SPECIAL.update({"Đ": "d", "þ": "th", "ı": "i"})
+from pipeline.dedupe.contact_keys import (
+    SPECIAL,
+    email_list,
+    employer_domains,
+    org_key,
+    per_value,
+    personal,
+    street_key,
+)
+
+_SPECIAL = SPECIAL
 _PREFIXES = r"(?i)^(?:(?:dr|mr|mrs|ms|miss|mx|prof|sir|rev|hon)\.?\s+)+"
 _SUFFIX_WORDS = r"(?:jr|sr|ii|iii|iv|phd|md|esq|cpa|mba|dds|jd)\b\.?"
-_LEGAL = r"\s+(?:inc|llc|ltd|gmbh|corp|corporation|co|plc|ag|sa|bv|nv|limited|company)$"
 
 #: Spelling variants that transliteration and typing habits produce (Müller/Mueller,
 #: Aleksandr/Alexander, Sergei/Sergey): collapsed in the *skeleton*, never in the folded name.
@@ -46,6 +72,9 @@ _SKELETON_RULES = [
     ("z", "s"),
 ]
 
+HASHED = {"emails": "e", "phones": "p"}
+HASH_SLOTS = 4
+
 
 def fold(expr: pl.Expr) -> pl.Expr:
     """Lower-case ASCII letters only: accents stripped (José→jose), punctuation and spaces gone."""
@@ -61,17 +90,21 @@ def fold(expr: pl.Expr) -> pl.Expr:
 
 def skeleton(expr: pl.Expr) -> pl.Expr:
     """A coarse phonetic key of a folded name: variants of one spelling share it."""
-    out = expr
+    return expr.map_batches(
+        lambda s: pl.Series([None if v is None else skeleton_of(v) for v in s.to_list()], dtype=pl.String),
+        return_dtype=pl.String,
+    )
+
+
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def skeleton_of(name: str) -> str:
+    """:func:`skeleton` of one folded name (run once per unique name)."""
     for old, new in _SKELETON_RULES:
-        out = out.str.replace_all(old, new, literal=True)
+        name = name.replace(old, new)
     # Doubled letters are the commonest typo and transliteration difference (Aleksandr/Alexandr).
-    return _dedouble(out)
-
-
-def _dedouble(expr: pl.Expr) -> pl.Expr:
-    for letter in "abdefgiklmnoprstuv":
-        expr = expr.str.replace_all(letter * 2 + "+", letter)
-    return expr
+    return _DOUBLED.sub(r"\1", name)
 
 
 @lru_cache(maxsize=1)
@@ -90,15 +123,13 @@ def nickname_keys(names: pl.Series) -> pl.Series:
     common formal name such as "john" to a single key. Run once per unique name.
     """
     namer = _nicknamer()
-    uniques = names.drop_nulls().unique()
     keys = [
-        sorted({n} | {c for c in namer.canonicals_of(n) if c.isalpha() and len(c) >= len(n)})
-        for n in uniques.to_list()
+        None
+        if n is None
+        else sorted({n} | {c for c in namer.canonicals_of(n) if c.isalpha() and len(c) >= len(n)})
+        for n in names.to_list()
     ]
-    table = pl.DataFrame({"n": uniques, "k": pl.Series(keys, dtype=pl.List(pl.String))})
-    return (
-        pl.DataFrame({"n": names}).join(table, on="n", how="left", maintain_order="left")["k"].alias("g_keys")
-    )
+    return pl.Series("g_keys", keys, dtype=pl.List(pl.String))
 
 
 def _col(records: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
@@ -107,133 +138,194 @@ def _col(records: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl
     return pl.lit(None, dtype=dtype)
 
 
-def _parsed_names(records: pl.DataFrame) -> pl.DataFrame:
-    """Given, middle, family and suffix, from the name parts or else from ``full_name``."""
-    full = _col(records, "full_name").str.strip_chars().str.replace(_PREFIXES, "")
-    comma = full.str.contains(",")
+def _parse_full(full: pl.Series) -> pl.DataFrame:
+    """Given, middle, family and suffix from unique full names ("Smith, John Q.", "Dr. Ann Lee Jr.")."""
+    frame = full.alias("full").to_frame()
+    name = pl.col("full").str.strip_chars().str.replace(_PREFIXES, "")
+    comma = name.str.contains(",")
     # "Smith, John Q." is family-first unless the comma only introduces a suffix ("John Smith, Jr.").
-    suffix_comma = full.str.contains(r"(?i),\s*" + _SUFFIX_WORDS + r"(?:\s|,|$)")
-    plain = full.str.replace_all(r"(?i),?\s+" + _SUFFIX_WORDS, "").str.replace_all(",", " ")
+    suffix_comma = name.str.contains(r"(?i),\s*" + _SUFFIX_WORDS + r"(?:\s|,|$)")
+    plain = name.str.replace_all(r"(?i),?\s+" + _SUFFIX_WORDS, "").str.replace_all(",", " ")
     tokens = plain.str.split(" ").list.eval(pl.element().filter(pl.element() != ""))
     fam_first = comma & ~suffix_comma
-    parts = full.str.split(",")
-    ff_given_tokens = parts.list.get(1, null_on_oob=True).str.strip_chars().str.split(" ")
-    given_full = pl.when(fam_first).then(ff_given_tokens.list.first()).otherwise(tokens.list.first())
-    family_full = (
+    parts = name.str.split(",")
+    ff_given = parts.list.get(1, null_on_oob=True).str.strip_chars().str.split(" ")
+    return frame.select(
+        pl.when(fam_first).then(ff_given.list.first()).otherwise(tokens.list.first()).alias("given_full"),
+        pl.when(fam_first)
+        .then(ff_given.list.get(1, null_on_oob=True))
+        .otherwise(pl.when(tokens.list.len() > 2).then(tokens.list.get(1)))
+        .alias("middle_full"),
         pl.when(fam_first)
         .then(parts.list.first())
         .otherwise(pl.when(tokens.list.len() > 1).then(tokens.list.last()))
-    )
-    middle_full = (
-        pl.when(fam_first)
-        .then(ff_given_tokens.list.get(1, null_on_oob=True))
-        .otherwise(pl.when(tokens.list.len() > 2).then(tokens.list.get(1)))
-    )
-    suffix_src = pl.coalesce(
-        _col(records, "suffix"),
-        _col(records, "family_name").str.extract(r"(?i)\b(" + _SUFFIX_WORDS + r")$", 1),
-        full.str.extract(r"(?i)(?:\s|,)(" + _SUFFIX_WORDS + r")(?:\s|,|$)", 1),
-    )
-    family_raw = _col(records, "family_name").str.replace(r"(?i),?\s+" + _SUFFIX_WORDS + "$", "")
-    return records.select(
-        pl.coalesce(_col(records, "given_name"), given_full).alias("given_raw"),
-        pl.coalesce(_col(records, "middle_name"), middle_full).alias("middle_raw"),
-        pl.coalesce(family_raw, family_full).alias("family_raw"),
-        suffix_src.str.to_lowercase().str.replace_all(r"[^a-z]", "").alias("sfx_raw"),
+        .alias("family_full"),
+        name.str.extract(r"(?i)(?:\s|,)(" + _SUFFIX_WORDS + r")(?:\s|,|$)", 1).alias("sfx_full"),
     )
 
 
-NAME_INPUTS = ("full_name", "given_name", "middle_name", "family_name", "suffix", "given_key")
-
-
-def _per_unique(records: pl.DataFrame, inputs: list[str], derive) -> pl.DataFrame:
-    """``derive`` (a frame → frame function) run once per unique combination of ``inputs``, mapped back."""
-    source = records.select(inputs)
-    uniq = source.unique()
-    derived = derive(uniq)
-    return source.join(derived, on=inputs, how="left", nulls_equal=True, maintain_order="left").drop(inputs)
-
-
-def _name_features(uniq: pl.DataFrame) -> pl.DataFrame:
-    names = pl.concat([uniq, _parsed_names(uniq)], how="horizontal")
-    feats = names.with_columns(
-        # First given token only: "Mary Ann" and "Mary" are the same person far more often than not.
-        fold(pl.col("given_raw").str.strip_chars().str.split(" ").list.first()).alias("g"),
-        fold(pl.col("middle_raw")).str.slice(0, 1).alias("m_init"),
-        fold(pl.col("family_raw")).alias("f"),
-        pl.col("sfx_raw")
-        .replace({"junior": "jr", "senior": "sr", "2nd": "ii", "3rd": "iii"})
-        .replace("", None)
-        .alias("sfx"),
-    ).with_columns(
+def _given_table(given: pl.Series) -> pl.DataFrame:
+    """Folded first given token, its code, skeleton, initial and nickname keys, per unique raw given name."""
+    g = given.to_frame("raw").select(
+        fold(pl.col("raw").str.strip_chars().str.split(" ").list.first()).alias("g")
+    )
+    folded = g["g"].drop_nulls().unique().sort()
+    table = folded.to_frame("g").with_columns(
+        pl.int_range(0, folded.len(), dtype=pl.UInt32).alias("g_id"),
+        skeleton(pl.col("g")).alias("g_sk"),
         pl.col("g").str.slice(0, 1).alias("g_init"),
         (pl.col("g").str.len_chars() == 1).alias("g_is_init"),
-        skeleton(pl.col("f")).alias("f_sk"),
-        skeleton(pl.col("g")).alias("g_sk"),
+        nickname_keys(folded),
     )
-    full_given = feats["g"].filter(~feats["g_is_init"].fill_null(True)).unique()
-    table = pl.DataFrame({"g": full_given}).with_columns(nickname_keys(full_given))
-    feats = feats.join(table, on="g", how="left", maintain_order="left")
-    if "given_key" in uniq.columns:
-        extra = fold(pl.col("given_key").cast(pl.String))
-        feats = feats.with_columns(
-            pl.concat_list(pl.col("g_keys"), extra)
-            .list.drop_nulls()
-            .list.unique()
-            .list.sort()
-            .alias("g_keys")
-        )
-    return feats.drop("given_raw", "middle_raw", "family_raw", "sfx_raw")
+    table = table.with_columns(pl.when(~pl.col("g_is_init")).then(pl.col("g_keys")).alias("g_keys"))
+    return g.join(table, on="g", how="left", maintain_order="left")
 
 
-def _one(records: pl.DataFrame, column: str, expr, dtype: pl.DataType = pl.String) -> pl.DataFrame:
-    if column not in records.columns:
-        return pl.DataFrame({column: pl.Series([None] * records.height, dtype=dtype)}).select(
-            expr(pl.col(column))
-        )
-    return _per_unique(
-        records.select(pl.col(column).cast(dtype, strict=False)),
-        [column],
-        lambda u: u.with_columns(expr(pl.col(column)).alias(f"_{column}")),
+def _generation(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9]", "")
+        .replace({"junior": "jr", "senior": "sr", "2nd": "ii", "3rd": "iii"})
+        .replace("", None)
     )
+
+
+def _family_table(family: pl.Series) -> pl.DataFrame:
+    """Folded family name, a previous/alternative one and a trailing suffix, per unique raw family name."""
+    frame = family.to_frame("raw")
+    raw = pl.col("raw")
+    sfx = raw.str.extract(r"(?i)\b(" + _SUFFIX_WORDS + r")$", 1)
+    base = raw.str.replace(r"(?i),?\s+" + _SUFFIX_WORDS + "$", "")
+    # "Smith (Jones)" / "Smith née Jones": the bracketed or née part is a previous name.
+    paren = base.str.extract(r"\(([^)]+)\)", 1)
+    nee = base.str.extract(r"(?i)\bn[ée]e\s+(\S+)", 1)
+    main = base.str.replace(r"\s*\([^)]*\)", "").str.replace(r"(?i)\s+n[ée]e\s+\S+", "")
+    # A double-barrelled name ("García-López", "Smith-Jones") is often recorded as either half.
+    halves = main.str.split("-")
+    alt = pl.coalesce(fold(paren), fold(nee))
+    out = frame.select(
+        fold(main).alias("f"),
+        alt.alias("_alt1"),
+        pl.when(halves.list.len() == 2).then(fold(halves.list.first())).alias("_alt2"),
+        pl.when(halves.list.len() == 2).then(fold(halves.list.last())).alias("_alt3"),
+        _generation(sfx).alias("_fsfx"),
+    )
+    folded = out["f"].drop_nulls().unique().sort()
+    table = folded.to_frame("f").with_columns(
+        pl.int_range(0, folded.len(), dtype=pl.UInt32).alias("f_id"), skeleton(pl.col("f")).alias("f_sk")
+    )
+    return out.join(table, on="f", how="left", maintain_order="left")
+
+
+def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
+    given = records.select(_col(records, "given_name").str.strip_chars().replace("", None)).to_series()
+    middle = records.select(_col(records, "middle_name").str.strip_chars().replace("", None)).to_series()
+    family = records.select(_col(records, "family_name").str.strip_chars().replace("", None)).to_series()
+    suffix = records.select(_col(records, "suffix")).to_series()
+    full = records.select(_col(records, "full_name")).to_series()
+    # Parse the full name only where it can add something: a missing part or a suffix written into it.
+    need = pl.DataFrame({"full": full, "g": given, "f": family, "s": suffix}).select(
+        pl.when(
+            pl.col("g").is_null()
+            | pl.col("f").is_null()
+            | (pl.col("s").is_null() & pl.col("full").str.contains(r"(?i)\b(?:jr|sr|ii|iii|iv)\b"))
+        ).then(pl.col("full"))
+    )
+    parsed = per_value(need.to_series(), _parse_full)
+    frame = pl.DataFrame({"given": given, "middle": middle, "family": family, "suffix": suffix}).hstack(
+        parsed
+    )
+    frame = frame.select(
+        pl.coalesce("given", "given_full").alias("given"),
+        pl.coalesce("middle", "middle_full").alias("middle"),
+        pl.coalesce("family", "family_full").alias("family"),
+        pl.coalesce(_generation(pl.col("suffix")), _generation(pl.col("sfx_full"))).alias("sfx"),
+    )
+    g = per_value(frame["given"], _given_table)
+    f = per_value(frame["family"], _family_table)
+    m = per_value(frame["middle"], lambda u: u.to_frame("m").select(fold(pl.col("m")).str.slice(0, 1)))
+    maiden = records.select(
+        fold(_col(records, "extra").str.json_path_match("$.maiden_name")).alias("maiden")
+    ).to_series()
+    return pl.concat(
+        [
+            g,
+            pl.DataFrame({"m_init": m.to_series()}),
+            f.select("f", "f_id", "f_sk"),
+            pl.DataFrame(
+                {"sfx": pl.select(pl.coalesce(pl.lit(frame["sfx"]), pl.lit(f["_fsfx"]))).to_series()}
+            ),
+        ],
+        how="horizontal",
+    ).with_columns(
+        pl.coalesce(pl.lit(maiden), pl.lit(f["_alt1"]), pl.lit(f["_alt2"])).alias("f_alt"),
+        pl.lit(f["_alt3"]).alias("f_alt2"),
+    )
+
+
+def _code(expr: pl.Expr) -> pl.Expr:
+    """Dense code of a string column: index into its sorted unique non-null values."""
+    return (expr.rank("dense") - 1).cast(pl.UInt32)
+
+
+def value_table(feats: pl.DataFrame, col: str) -> pl.Series:
+    """The sorted unique non-null values of ``col``: row ``k`` is the value with code ``k``."""
+    return feats[col].drop_nulls().unique().sort()
+
+
+def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
+    """Nickname keys, widened by normalization's ``given_key`` where the records carry one."""
+    if "given_key" not in records.columns:
+        return names["g_keys"]
+    extra = records.select(fold(pl.col("given_key").cast(pl.String))).to_series()
+    return pl.select(
+        pl.concat_list(pl.lit(names["g_keys"]), pl.lit(extra))
+        .list.drop_nulls()
+        .list.unique()
+        .list.sort()
+        .alias("g_keys")
+    ).to_series()
 
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
-    """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns).
+    """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
+    names = _name_columns(records)
+    names = names.with_columns(_given_keys(names, records))
 
-    String work runs once per unique value (or unique name tuple) and is joined back: a
-    million records hold far fewer distinct names, employers and streets.
-    """
-    name_inputs = [c for c in NAME_INPUTS if c in records.columns]
-    if not name_inputs:
-        records = records.with_columns(pl.lit(None, dtype=pl.String).alias("full_name"))
-        name_inputs = ["full_name"]
-    names = _per_unique(records.select(pl.col(name_inputs).cast(pl.String)), name_inputs, _name_features)
+    def one(column: str, expr, dtype: pl.DataType = pl.String) -> pl.Series:
+        values = records.select(_col(records, column, dtype)).to_series()
+        return per_value(values, lambda u: u.to_frame("v").select(expr(pl.col("v")))).to_series()
 
-    def postal(c):
+    def postal(c: pl.Expr) -> pl.Expr:
         return c.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").str.slice(0, 5).replace("", None)
 
+    emails = records.select(email_list(records).alias("emails"))
     feats = pl.concat(
         [
             records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
             names,
+            emails,
             records.select(
-                _email_list(records).alias("emails"),
                 _col(records, "phones", pl.List(pl.String))
                 .list.eval(
                     pl.element().str.replace_all(r"[^\d+]", "").filter(pl.element().str.len_chars() > 3)
                 )
                 .alias("phones"),
             ),
-            _one(
-                records,
-                "linkedin_url",
-                lambda c: c.str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#]+)", 1),
-            ).rename(lambda _: "slug"),
-            _one(records, "organization", _org_key).rename(lambda _: "org"),
-            _one(records, "postal_code", postal).rename(lambda _: "postal"),
-            _one(records, "city", fold).rename(lambda _: "city"),
-            _one(records, "street", _street_key).rename(lambda _: "street"),
+            pl.DataFrame(
+                {
+                    # Nearly every URL is distinct: no point in mapping unique values.
+                    "slug": records.select(
+                        _col(records, "linkedin_url")
+                        .str.to_lowercase()
+                        .str.extract(r"linkedin\.com/in/([^/?#]+)", 1)
+                    ).to_series(),
+                    "org": one("organization", org_key),
+                    "postal": one("postal_code", postal),
+                    "city": one("city", fold),
+                    "street": one("street", street_key),
+                }
+            ),
             records.select(
                 _col(records, "birthday").str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).alias("bday"),
                 _col(records, "birthday").str.extract(r"(\d{2}-\d{2})$", 1).alias("bmd"),
@@ -242,43 +334,31 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         ],
         how="horizontal",
     )
-    feats = feats.with_columns(pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"))
+    alt_sk = {
+        f"{c}_sk": per_value(feats[c], lambda u: u.to_frame("a").select(skeleton(pl.col("a")))).to_series()
+        for c in ("f_alt", "f_alt2")
+    }
+    feats = feats.with_columns(**alt_sk)
+    domains = employer_domains(feats["emails"])
+    feats = feats.with_columns(
+        pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"),
+        pl.col("org").str.replace_all(" ", "", literal=True).alias("org_c"),
+        domains.list.get(0, null_on_oob=True).alias("dom0"),
+        domains.list.get(1, null_on_oob=True).alias("dom1"),
+        _code(pl.col("org")).alias("org_id"),
+    )
+    feats = feats.with_columns(personal(feats, col).alias(f"_{col}") for col in HASHED)
+    feats = feats.with_columns(
+        pl.col(f"_{col}").list.get(k, null_on_oob=True).hash().alias(f"{p}{k}")
+        for col, p in HASHED.items()
+        for k in range(HASH_SLOTS)
+    )
+    # hash() of a null is a number: put the nulls back so "no value" never equals "no value".
+    feats = feats.with_columns(
+        pl.when(pl.col(f"_{col}").list.get(k, null_on_oob=True).is_not_null())
+        .then(pl.col(f"{p}{k}"))
+        .alias(f"{p}{k}")
+        for col, p in HASHED.items()
+        for k in range(HASH_SLOTS)
+    ).drop(f"_{col}" for col in HASHED)
     return feats.with_row_index("i")
-
-
-def _email_list(records: pl.DataFrame) -> pl.Expr:
-    emails = _col(records, "emails", pl.List(pl.String)).list.eval(
-        pl.element().str.to_lowercase().str.strip_chars()
-    )
-    # Gmail ignores dots and +tags and treats googlemail.com as gmail.com; no other provider does.
-    return emails.list.eval(
-        pl.when(pl.element().str.contains(r"@(?:gmail|googlemail)\.com$"))
-        .then(
-            pl.element().str.extract(r"^([^@+]*)", 1).str.replace_all(".", "", literal=True)
-            + pl.lit("@gmail.com")
-        )
-        .otherwise(pl.element())
-    )
-
-
-def _org_key(expr: pl.Expr) -> pl.Expr:
-    # Legal suffixes go only when something is left ("Plan A" stays "plan a"; "Acme Inc" → "acme").
-    lowered = (
-        expr.str.replace_many(_SPECIAL)
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"&", " and ")
-        .str.replace_all(r"[^a-z0-9 ]", " ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-    stripped = lowered.str.replace(_LEGAL, "")
-    return pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(lowered).replace("", None)
-
-
-def _street_key(expr: pl.Expr) -> pl.Expr:
-    lowered = expr.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")
-    for word, short in (("street", "st"), ("avenue", "ave"), ("road", "rd"), ("drive", "dr"), ("lane", "ln")):
-        lowered = lowered.str.replace_all(rf"\b{word}\b", short)
-    return lowered.str.replace_all(r"\s+", "").replace("", None)

@@ -60,7 +60,18 @@ def assign_person_ids(record_ids: pl.Series, labels: pl.Series, previous: pl.Dat
         .agg(pl.col("record_id").min().alias("seed"))
         .sort("seed")
     )
-    new_ids = [_new_id(seed, taken) for seed in missing["seed"].to_list()]
+    seeds = missing["seed"].to_list()
+    new_ids = ["p" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:12] for seed in seeds]
+    # A collision (with an earlier id or among the new ones) is astronomically rare: salt just those.
+    clash = pl.Series(new_ids).is_duplicated() | pl.Series(new_ids).is_in(
+        pl.Series(list(taken), dtype=pl.String).implode()
+    )
+    if clash.any():
+        keep = {pid for pid, bad in zip(new_ids, clash.to_list(), strict=True) if not bad}
+        taken |= keep
+        for k, bad in enumerate(clash.to_list()):
+            if bad:
+                new_ids[k] = _new_id(seeds[k], taken)
     fresh = missing.select("label").with_columns(pl.Series("person_id", new_ids, dtype=pl.String))
     mapping = pl.concat([chosen.cast({"label": labels.dtype}), fresh])
     return frame.join(mapping, on="label", how="left", maintain_order="left")["person_id"]

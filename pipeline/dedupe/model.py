@@ -32,11 +32,11 @@ from pipeline.dedupe.compare import COMPARISONS
 #: Prior beliefs, level by level (same order as COMPARISONS), from what contact data looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
     "given": (0.76, 0.1, 0.05, 0.04, 0.02, 0.03),
-    "family": (0.88, 0.04, 0.03, 0.02, 0.03),
+    "family": (0.85, 0.04, 0.03, 0.03, 0.02, 0.03),
     "email": (0.6, 0.4),
     "phone": (0.6, 0.4),
     "linkedin": (0.98, 0.02),
-    "organization": (0.6, 0.15, 0.25),
+    "organization": (0.55, 0.15, 0.1, 0.2),
     "location": (0.6, 0.2, 0.2),
     "street": (0.8, 0.2),
     "birthday": (0.85, 0.1, 0.05),
@@ -45,11 +45,11 @@ PRIOR_M: dict[str, tuple[float, ...]] = {
 }
 PRIOR_U: dict[str, tuple[float, ...]] = {
     "given": (0.01, 0.003, 0.003, 0.003, 0.03, 0.951),
-    "family": (0.001, 0.0005, 0.001, 0.01, 0.9875),
+    "family": (0.001, 0.0005, 0.001, 0.0002, 0.01, 0.9873),
     "email": (1e-5, 1 - 1e-5),
     "phone": (1e-5, 1 - 1e-5),
     "linkedin": (1e-6, 1 - 1e-6),
-    "organization": (0.005, 0.005, 0.99),
+    "organization": (0.005, 0.005, 0.002, 0.988),
     "location": (0.001, 0.02, 0.979),
     "street": (1e-4, 1 - 1e-4),
     "birthday": (1e-4, 0.003, 0.9969),
@@ -95,7 +95,7 @@ def _normalise(values: list[float]) -> list[float]:
 
 def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[float]]:
     """u per comparison level: a random-pair sample, with exact agreement counted from frequencies."""
-    from pipeline.dedupe.compare import compare, pair_frame
+    from pipeline.dedupe.compare import compare
 
     n = feats.height
     counts: dict[str, list[float]] = {c: [0.0] * len(levels) for c, levels in COMPARISONS.items()}
@@ -116,7 +116,7 @@ def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[f
                 .filter(pl.col("a") != pl.col("b"))
                 .select(pl.min_horizontal("a", "b").alias("i"), pl.max_horizontal("a", "b").alias("j"))
             )
-        levels = compare(pair_frame(feats, pairs))
+        levels = compare(feats, pairs)
         for c in COMPARISONS:
             for code, cnt in levels.group_by(c).len().iter_rows():
                 if code:
@@ -280,11 +280,26 @@ def _level_weights(m: dict, u: dict, c: str) -> pl.Expr:
     return pl.col(c).replace_strict(codes, w, return_dtype=pl.Float64)
 
 
-def comparison_weights(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
+def tf_arrays(model: dict, feats: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per TF comparison, P(another record shares the value) indexed by the value's code in ``feats``."""
+    from pipeline.dedupe.features import value_table
+
+    out = {}
+    for c, (col, _level) in TF_COLUMNS.items():
+        table = model["tf"][c]
+        values = value_table(feats, col)
+        out[c] = values.replace_strict(
+            list(table), list(table.values()), default=model["tf_floor"][c], return_dtype=pl.Float64
+        )
+    return out
+
+
+def comparison_weights(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
     """Per comparison, the log2 Bayes factor of each pair's level (``w_<comparison>``).
 
     Exact agreement on a name or organization is weighted by how rare the shared value is
-    (term frequency), so "Smith" counts for less than "Kowalczyk".
+    (term frequency), so "Smith" counts for less than "Kowalczyk". ``tf`` comes from
+    :func:`tf_arrays` over the same features the levels were computed from.
     """
     m, u = model["m"], model["u"]
     exprs = []
@@ -292,18 +307,17 @@ def comparison_weights(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
         expr = _level_weights(m, u, c)
         if c in TF_COLUMNS:
             col, level = TF_COLUMNS[c]
-            table = model["tf"][c]
-            freq = pl.col(f"{col}_a").replace_strict(
-                list(table), list(table.values()), default=model["tf_floor"][c], return_dtype=pl.Float64
-            )
-            expr = pl.when(pl.col(c) == level).then((m[c][level - 1] / freq).log(2)).otherwise(expr)
-        exprs.append(expr.alias(f"w_{c}"))
+            code = levels[f"{col}_id_a"]
+            freq = tf[c].gather(code.fill_null(0)) if tf[c].len() else pl.Series([1.0] * levels.height)
+            expr = pl.when(pl.col(c) == level).then((m[c][level - 1] / pl.lit(freq)).log(2)).otherwise(expr)
+        exprs.append(expr.cast(pl.Float32).alias(f"w_{c}"))
     return levels.select(exprs)
 
 
-def match_weight(levels: pl.DataFrame, model: dict) -> pl.Series:
+def match_weight(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.Series:
     """Sum of the per-comparison log2 Bayes factors, without the prior."""
-    return comparison_weights(levels, model).select(pl.sum_horizontal(pl.all()).alias("weight"))["weight"]
+    weights = comparison_weights(levels, model, tf)
+    return weights.select(pl.sum_horizontal(pl.all()).alias("weight"))["weight"]
 
 
 def prior_weight(model: dict) -> float:
@@ -313,13 +327,18 @@ def prior_weight(model: dict) -> float:
 
 
 def estimate_lambda(weights: pl.Series, n_records: int, start: float) -> float:
-    """Fixed point of λ = E[matches among candidates] / all pairs (non-candidates count as non-matches)."""
+    """Fixed point of λ = E[matches among candidates] / all pairs (non-candidates count as non-matches).
+
+    Iterates over a histogram of the weights (rounded to 1/100 bit), not over every pair.
+    """
     total = max(n_records * (n_records - 1) / 2, 1.0)
     lam = min(max(start, 1.0 / total), 0.5)
+    hist = weights.round(2).value_counts()
+    w, cnt = hist[weights.name], hist["count"].cast(pl.Float64)
     for _ in range(50):
         logit = math.log2(lam / (1 - lam))
         expected = (
-            pl.select((1.0 / (1.0 + 2.0 ** (-(pl.lit(weights) + logit)))).sum()).item() if len(weights) else 0
+            pl.select((pl.lit(cnt) / (1.0 + 2.0 ** (-(pl.lit(w) + logit)))).sum()).item() if len(w) else 0
         )
         new = min(max(expected / total, 1.0 / total), 0.5)
         if abs(math.log(new) - math.log(lam)) < 1e-4:
@@ -344,7 +363,8 @@ def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> d
         "records": feats.height,
         "trained_pairs": trained,
     }
+    # λ starts from the pairs that share a strong identifier; resolve() refines it (estimate_lambda).
     strong = levels.filter((pl.col("email") == 1) | (pl.col("phone") == 1) | (pl.col("linkedin") == 1)).height
     total = max(feats.height * (feats.height - 1) / 2, 1.0)
-    model["lambda"] = estimate_lambda(match_weight(levels, model), feats.height, strong / total)
+    model["lambda"] = min(max(strong / total, 1.0 / total), 0.5)
     return model

@@ -14,6 +14,7 @@ re-examined from scratch. To have a changed record re-examined, leave it out of
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -21,10 +22,18 @@ import polars as pl
 
 from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names
 from pipeline.dedupe.cluster import cluster, components
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, pair_frame
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.ids import assign_person_ids
-from pipeline.dedupe.model import comparison_weights, estimate_lambda, fit, match_weight, prior_weight, refine
+from pipeline.dedupe.model import (
+    comparison_weights,
+    estimate_lambda,
+    fit,
+    match_weight,
+    prior_weight,
+    refine,
+    tf_arrays,
+)
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
 
@@ -51,6 +60,9 @@ class DedupeSettings:
     #: disagrees (another employer, another phone). A name is not an identifier: by default such
     #: pairs go to review however likely the model finds them.
     merge_on_name_against_evidence: bool = False
+    #: Records that agree on the name and nothing else (nothing disagrees either) merge without
+    #: asking only at this probability; below it they go to review.
+    name_only_merge: float = 0.97
     #: Seed of the random pairs the u probabilities are estimated from.
     seed: int = 20240611
 
@@ -79,12 +91,17 @@ def _index(records: pl.DataFrame, frame: pl.DataFrame, a: str, b: str) -> pl.Dat
 
 def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.DataFrame:
     """Compare and score ``pairs`` (i, j, …): levels, ``w_*``, weight, probability, override, against."""
-    levels = compare(pair_frame(feats, pairs))
-    return _scored(levels, model)
+    levels = compare(feats, pairs)
+    return _scored(levels, model, tf_arrays(model, feats))
 
 
-def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
-    weights = comparison_weights(levels, model)
+def _scored(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
+    return _with_probability(_weighed(levels, model, tf), model)
+
+
+def _weighed(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.DataFrame:
+    """Levels plus ``w_*``, ``weight`` (without the prior), ``against`` and ``override``."""
+    weights = comparison_weights(levels, model, tf)
     wcols = weights.columns
     out = pl.concat(
         [
@@ -94,12 +111,16 @@ def _scored(levels: pl.DataFrame, model: dict) -> pl.DataFrame:
         how="horizontal",
     )
     override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
-    total = pl.sum_horizontal(wcols) + prior_weight(model)
     return out.with_columns(
         pl.sum_horizontal(wcols).alias("weight"),
         pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
         override.alias("override"),
-    ).with_columns(
+    )
+
+
+def _with_probability(weighed: pl.DataFrame, model: dict) -> pl.DataFrame:
+    total = pl.col("weight") + prior_weight(model)
+    return weighed.with_columns(
         pl.when(pl.col("override").is_not_null())
         .then(0.0)
         .otherwise(1.0 / (1.0 + 2.0 ** (-total)))
@@ -134,7 +155,10 @@ def resolve(
     n = records.height
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
-    feats = build_features(records)
+    # One contiguous chunk per column: gathers over a frame read from parquet in row groups are ten
+    # times slower, and every later step gathers.
+    records = records.rechunk()
+    feats = build_features(records).rechunk()
     lap("features")
 
     # --- settled records (incremental) and user decisions ------------------------------------
@@ -194,24 +218,26 @@ def resolve(
     pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
     lap("blocking")
 
-    levels = compare(pair_frame(feats, pairs))
+    levels = compare(feats, pairs)
     lap("compare")
+    all_pairs = max(n * (n - 1) / 2, 1.0)
     if model is None:
         model = fit(feats, levels, seed=settings.seed)
         # Second look: count value frequencies over provisional people, not records.
-        first = _scored(levels, model)
-        provisional = components(
-            n, first.filter(pl.col("probability") >= settings.auto_merge).select("i", "j")
-        )
+        first = match_weight(levels, model, tf_arrays(model, feats))
+        model["lambda"] = estimate_lambda(first, n, model["lambda"])
+        sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
+        sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
+        provisional = components(n, levels.filter(sure).select("i", "j"))
         model = refine(model, feats, provisional)
-        strong = first.filter(pl.col("probability") >= settings.auto_merge).height
-        model["lambda"] = estimate_lambda(
-            match_weight(levels, model), n, max(strong, 1) / max(n * (n - 1) / 2, 1.0)
-        )
-        del first
+        weighed = _weighed(levels, model, tf_arrays(model, feats))
+        model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
+        del first, sure
+    else:
+        weighed = _weighed(levels, model, tf_arrays(model, feats))
     lap("model")
-    scored = _scored(levels, model)
-    del levels
+    scored = _with_probability(weighed, model)
+    del levels, weighed
 
     # --- decisions win ----------------------------------------------------------------------
     scored = scored.join(dec, on=["i", "j"], how="left").with_columns(
@@ -225,7 +251,7 @@ def resolve(
     lap("score")
 
     # --- clustering with the chain guard ---------------------------------------------------
-    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated()
+    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated(settings)
     accepted = scored.filter(
         (pl.col("decision") == "same")
         | (
@@ -273,39 +299,43 @@ def resolve(
             ]
         )
     labels = cluster(n, edges, cannot)
+    # The features are the largest frame alive; nothing after clustering needs them.
+    del feats, edges, cannot
     lap("cluster")
 
     person = assign_person_ids(records["record_id"].cast(pl.String), labels, previous)
     assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
     lap("ids")
-    people = merge_people(records, person, list(settings.source_priority))
-    lap("survivorship")
-
     names = [*rule_names(rules), "decision_or_recheck"]
     out_pairs = _public_pairs(scored, records, person, names)
     review = _review(out_pairs, settings)
+    n_pairs, n_accepted, n_checked = pairs.height, accepted.height, checked.height
+    del scored, pairs, accepted, checked  # before survivorship builds the people frame
     lap("review")
+    people = merge_people(records, person, list(settings.source_priority), labels)
+    lap("survivorship")
     stats = {
         "records": n,
         "people": people.height,
-        "candidate_pairs": pairs.height,
+        "candidate_pairs": n_pairs,
         "pairs_by_rule": per_rule,
-        "auto_merged_pairs": accepted.height,
+        "auto_merged_pairs": n_accepted,
         "review_pairs": review.height,
-        "chain_checked_pairs": checked.height,
+        "chain_checked_pairs": n_checked,
         "settled_records": 0 if active is None else int((~active).sum()),
         "timings": timings,
     }
     return DedupeResult(assignments, people, review, out_pairs, model, stats)
 
 
-def _corroborated() -> pl.Expr:
-    """Something besides the name agrees, or nothing besides the name disagrees."""
+def _corroborated(settings: DedupeSettings) -> pl.Expr:
+    """Something besides the name agrees; or nothing besides the name disagrees and the name alone is
+    overwhelming (``name_only_merge``): a wrong merge costs more than a missed one."""
     others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
     agree = [pl.col(c) == 1 for c in others]
-    agree += [pl.col("organization") == 2, pl.col("location") == 2, pl.col("birthday") == 2]
-    silent = [pl.col(c) == 0 for c in others]
-    return pl.any_horizontal(agree) | pl.all_horizontal(silent)
+    agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
+    silent = pl.all_horizontal([pl.col(c) == 0 for c in others])
+    return pl.any_horizontal(agree) | (silent & (pl.col("probability") >= settings.name_only_merge))
 
 
 def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
@@ -326,16 +356,21 @@ def _public_pairs(
     scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
 ) -> pl.DataFrame:
     rid = records["record_id"].cast(pl.String)
+
+    # Level and rule names as Enums: one byte per pair instead of a 16-byte string view, which on
+    # millions of pairs is hundreds of MiB (they compare equal to plain strings all the same).
+    def names_of(codes: pl.Series, labels: list[str]) -> pl.Series:
+        return pl.Series(labels, dtype=pl.Enum(labels)).gather(codes)
+
     level_names = [
-        pl.col(c).replace_strict(list(range(len(lv) + 1)), ["null", *lv], return_dtype=pl.String).alias(c)
-        for c, lv in COMPARISONS.items()
+        names_of(scored[c].cast(pl.UInt32), ["null", *lv]).alias(c) for c, lv in COMPARISONS.items()
     ]
     return scored.select(
         rid.gather(scored["i"]).alias("record_a"),
         rid.gather(scored["j"]).alias("record_b"),
         person.gather(scored["i"]).alias("person_a"),
         person.gather(scored["j"]).alias("person_b"),
-        pl.col("rule").replace_strict(list(range(len(names))), names, return_dtype=pl.String).alias("rule"),
+        names_of(scored["rule"].cast(pl.UInt32), names).alias("rule"),
         "probability",
         "weight",
         "override",
