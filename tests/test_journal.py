@@ -256,3 +256,20 @@ def test_one_human_in_several_records_is_one_match_unless_profiles_differ(linked
     assert (match.status, match.how) == ("one", "name, same person in 2 records")
     assert match.person.email == "ken.watanabe@example.com"  # the record with the most to go on
     assert find_person(load_people(store), "Emma Park").status == "many"
+
+
+def test_a_bare_mention_resolves_to_the_one_real_person_of_that_name(linked):
+    _, _, store = linked
+    maria = _rid(store, "Maria Gonzalez")
+    # e.g. a journal row read while several "Maria Gonzalez" records still existed: the
+    # journal kept a record of its own, which dedupe won't merge on a bare name
+    stub = add_manual_contact(store, name="Maria Gonzalez", channel="alumni")
+    add_entry(store, "met", stub, date=D(2026, 11, 5))
+    real = load_people(store).filter(pl.col("record_ids").list.contains(maria))["person_id"][0]
+    assert load_journal(store)["person_id"].to_list() == [real]
+    # two real people of one name: no guess, the mention stays its own person
+    add_manual_contact(store, name="Emma Park")
+    emma_stub = store.records().filter(pl.col("full_name") == "Emma Park")["record_id"][-1]
+    add_entry(store, "call", emma_stub, date=D(2026, 11, 6))
+    stub_person = load_people(store).filter(pl.col("record_ids").list.contains(emma_stub))["person_id"][0]
+    assert load_journal(store)["person_id"].to_list()[-1] == stub_person

@@ -237,13 +237,47 @@ def _person_of_anchors(store: Store, raw: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(identity_person_id(pl.col("record_id")).alias("person_id"))
 
 
+#: Sources whose records only mention a person (the journal's own record of a name it read,
+#: a contact created by ``kith log`` for an unknown name).
+MENTION_SOURCES = ("journal", "manual")
+
+
+def _reanchor_mentions(store: Store, mapping: pl.DataFrame) -> pl.DataFrame:
+    """Point entries at the real contact when their person is only the journal's own mention.
+
+    A journal row naming "Maria Gonzalez" before dedupe may have had several records to
+    choose from, so it kept a record of its own; dedupe rightly won't merge a bare name on
+    its own. When exactly one real person (not made of mentions) has that name — nickname-
+    aware, never a fuzzy guess — the entries belong to that person.
+    """
+    from pipeline.journal.match import find_person, people_index
+    from pipeline.people import load_people
+
+    if mapping.height == 0:
+        return mapping
+    people = load_people(store)
+    mentions_only = pl.col("sources").list.eval(pl.element().is_in(list(MENTION_SOURCES))).list.all()
+    stubs = people.filter(mentions_only & pl.col("person_id").is_in(mapping["person_id"].implode()))
+    if stubs.height == 0:
+        return mapping
+    index = people_index(people.filter(~mentions_only))
+    remap: dict[str, str] = {}
+    for row in stubs.iter_rows(named=True):
+        name = row["full_name"] or " ".join(p for p in (row["given_name"], row["family_name"]) if p)
+        if name:
+            match = find_person(None, name, index=index, fuzzy=False)
+            if match.status == "one":
+                remap[row["person_id"]] = match.person.person_id
+    return mapping.with_columns(pl.col("person_id").replace(remap)) if remap else mapping
+
+
 def load_journal(store: Store) -> pl.DataFrame:
     """Every entry with :data:`JOURNAL_COLUMNS`, people resolved to today's person ids.
 
     An anchor whose record is gone (its file was removed from the store) resolves to null.
     """
     raw = raw_journal(store)
-    mapping = _person_of_anchors(store, raw)
+    mapping = _reanchor_mentions(store, _person_of_anchors(store, raw))
     for anchor, target in (
         ("record_id", "person_id"),
         ("via_record_id", "via_person_id"),
