@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
 MODEL_KEY, STATS_KEY, SHEETS_KEY = "dedupe.model", "dedupe.stats", "dedupe.sheets"
+#: What the store looked like when people were last resolved (see :func:`_state_stamp`).
+STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
@@ -291,6 +294,31 @@ def _insert_frame(conn: sqlite3.Connection, table: str, frame: pl.DataFrame) -> 
         conn.executemany(sql, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
 
 
+def _state_stamp(store: Store, settings: DedupeSettings) -> str:
+    """A digest of everything a resolve depends on: sources, records, decisions, settings."""
+    queries = (
+        "SELECT group_concat(source_id || ':' || content_hash) FROM sources",
+        "SELECT count(*), max(rowid) FROM records",
+        # a decision flipped within the same second changes the sum, not the count or the time
+        "SELECT count(*), max(decided_at), sum(decision = 'same') FROM decisions",
+    )
+    parts = [store.conn.execute(sql).fetchone() for sql in queries] + [repr(settings)]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _unchanged_run(store: Store, warnings: list[str]) -> DedupeRun:
+    merged = "SELECT count(*) FROM people WHERE json_array_length(record_ids) > 1"
+    return DedupeRun(
+        records=store.count("records"),
+        people=store.count("people"),
+        merged_people=int(store.conn.execute(merged).fetchone()[0]),
+        review=store.count("review_queue"),
+        decisions=store.count("decisions"),
+        stats={"unchanged": True},
+        warnings=warnings,
+    )
+
+
 def dedupe_store(
     store: Store,
     settings: DedupeSettings | None = None,
@@ -324,6 +352,12 @@ def dedupe_store(
         if digest not in applied:
             applied.append(digest)
 
+    stamp = _state_stamp(store, settings)
+    if not sheet_rows and not refit and store.get_meta(STAMP_KEY) == stamp:
+        # Nothing that decides people changed since the last run: the weekly re-run of an
+        # unchanged million-record directory costs a few queries, not a resolve.
+        return _unchanged_run(store, warnings)
+
     with store.transaction() as conn:
         _upsert_decisions(conn, sheet_rows)
         records = records_for_dedupe(store)
@@ -339,6 +373,7 @@ def dedupe_store(
         )
         queue = _review_queue(result, load_review_queue(store), previous, decisions)
         _write(conn, store, records, prints, result, queue, last, settings, refitted, applied)
+        store.set_meta(STAMP_KEY, _state_stamp(store, settings), conn)
 
     sizes = result.people["record_ids"].list.len()
     return DedupeRun(
