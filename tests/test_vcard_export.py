@@ -262,3 +262,20 @@ def test_exporter_refuses_an_unknown_version_with_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="version must be one of 3.0, 4.0"):
         VCardExporter().write(context(None, tmp_path, version="2.1"))
+
+
+def test_exporter_skips_big_directories_unless_told(tmp_path, monkeypatch, caplog):
+    import logging
+
+    import plugins.vcard as vcard_plugin
+    from pipeline.store import Store
+    from pipeline.testing import import_through_core, make_workspace
+
+    ws = make_workspace(tmp_path / "ws")
+    import_through_core(ws, FIXTURES / "google_3.0.vcf")
+    monkeypatch.setattr(vcard_plugin, "DEFAULT_MAX_PEOPLE", 1)
+    with Store(ws.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.vcard"):
+        assert VCardExporter().write(context(store, tmp_path / "a")) == []
+        assert "over max_people" in caplog.text
+        (path,) = VCardExporter().write(context(store, tmp_path / "b", max_people=0))
+    assert path.read_text(encoding="utf-8").count("BEGIN:VCARD") == 2

@@ -9,6 +9,7 @@ Android import.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pipeline import hookimpl
@@ -51,8 +52,17 @@ class VCardImporter:
         return read_vcards(Path(path), options)
 
 
+#: A phone's address book, not a million-row directory: past this many people the weekly
+#: batch skips contacts.vcf (about 10,000 cards/s to write) unless ``max_people`` says more
+#: (0 = no limit). ``kith export people --format vcf`` always writes.
+DEFAULT_MAX_PEOPLE = 50_000
+
+
 class VCardExporter:
-    """Writes ``contacts.vcf`` (vCard 3.0, or 4.0 with option ``version = "4.0"``)."""
+    """Writes ``contacts.vcf`` (vCard 3.0, or 4.0 with option ``version = "4.0"``).
+
+    Options: ``version`` ("3.0"/"4.0"), ``filename``, ``max_people`` (see DEFAULT_MAX_PEOPLE).
+    """
 
     name = "vcard"
     description = "contacts.vcf for Apple Contacts, Google Contacts and Android (vCard 3.0/4.0)"
@@ -68,7 +78,20 @@ class VCardExporter:
             raise ConfigError(f"exporter 'vcard': version must be one of {allowed}, not {version!r}")
         from pipeline.people import load_people
 
+        limit = context.options.get("max_people", DEFAULT_MAX_PEOPLE)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ConfigError(
+                f"exporter 'vcard': max_people must be a whole number (0 = no limit), not {limit!r}"
+            )
         frame = load_people(context.store)
+        if limit and frame.height > limit:
+            logging.getLogger("kith.vcard").warning(
+                "vcard: %s people, over max_people = %s: contacts.vcf not written "
+                "(set max_people = 0 in this exporter's [[exporters]] table to write it anyway)",
+                f"{frame.height:,}",
+                f"{limit:,}",
+            )
+            return []
         filename = str(context.options.get("filename", "contacts.vcf"))
         return [write_vcards(frame, Path(context.out_dir) / filename, version=version)]
 
