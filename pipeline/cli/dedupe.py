@@ -34,6 +34,9 @@ from pipeline.errors import UsageError
 
 MAX_WHY_PAIRS = 400
 
+#: A or B of `why` and `merge`: whatever the user has at hand.
+WhoArg = Annotated[str, typer.Argument(help="A record id, person id, email or name.")]
+
 
 def _rerun(session: Session, **kwargs) -> DedupeRun:
     return dedupe_workspace(session.store, session.workspace, **kwargs)
@@ -222,8 +225,8 @@ def _model(session: Session) -> dict:
 @handle_errors
 def why_command(
     ctx: typer.Context,
-    a: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
-    b: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    a: WhoArg,
+    b: WhoArg,
     json_out: JsonOption = False,
 ) -> None:
     """Explain the match score of two records: each comparison's level and weight, and the probability."""
@@ -279,8 +282,8 @@ def why_command(
 @handle_errors
 def merge_command(
     ctx: typer.Context,
-    a: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
-    b: Annotated[str, typer.Argument(help="A record id, person id, email or name.")],
+    a: WhoArg,
+    b: WhoArg,
     json_out: JsonOption = False,
 ) -> None:
     """Say that A and B are the same person (stored; wins on every later run)."""
