@@ -50,7 +50,25 @@ def has_people_table(store: Store) -> bool:
 
 
 def load_people(store: Store) -> pl.DataFrame:
-    """All people with :data:`PEOPLE_COLUMNS` (from dedupe when it has run, else one per record)."""
+    """All people with :data:`PEOPLE_COLUMNS` (from dedupe when it has run, else one per record).
+
+    Cached on the store until anything is written to it (by this connection or another
+    process), so the exporters of one run read a million people once, not once each.
+    """
+    version = (
+        id(store.conn),
+        store.conn.total_changes,
+        store.conn.execute("PRAGMA data_version").fetchone()[0],
+    )
+    cached = getattr(store, "_people_cache", None)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    frame = _read_people(store)
+    store._people_cache = (version, frame)  # type: ignore[attr-defined]
+    return frame
+
+
+def _read_people(store: Store) -> pl.DataFrame:
     if has_people_table(store):
         frame = store.query_frame(
             f"SELECT {', '.join(PEOPLE_COLUMNS)} FROM people ORDER BY person_id", schema=PEOPLE_COLUMNS
