@@ -12,7 +12,6 @@ a file replaces that file's records. One file failing never stops the others.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -313,7 +312,3 @@ def import_paths(
             import_file(store, pm, path, options=options, as_name=as_name, strict=strict, progress=progress)
         )
     return summary
-
-
-def summary_json(summary: ImportSummary) -> str:
-    return json.dumps(summary.to_json(), ensure_ascii=False, indent=2, default=str)

@@ -103,11 +103,6 @@ def validate_raw(frame: object, plugin: str) -> pl.DataFrame:
     return frame
 
 
-def empty_frame(columns: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
-    """An empty frame with the canonical (or given) columns and dtypes."""
-    return pl.DataFrame(schema=columns or CANONICAL)
-
-
 def conform(frame: pl.DataFrame, columns: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
     """Add missing columns as nulls, cast to the canonical dtypes and order the columns.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +99,6 @@ def main_options(
     ] = False,
 ) -> None:
     ctx.obj = AppState(workspace=workspace, plugins_dir=plugins_dir, no_plugins=no_plugins)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
 
 
 def print_json(data: Any) -> None:
