@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 export_app = typer.Typer(help="Write records or people to a file (jsonl, csv, ...).", no_args_is_help=True)
-app.add_typer(export_app, name="export")
+app.add_typer(export_app, name="export", rich_help_panel="Contacts in and out")
 
 # Shared option aliases, defined once.
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts (stable shape).")]

@@ -59,7 +59,7 @@ def _print_run(run: DedupeRun) -> None:
     typer.echo(_summary(run))
 
 
-@app.command("dedupe")
+@app.command("dedupe", rich_help_panel="People")
 @handle_errors
 def dedupe_command(
     ctx: typer.Context,
@@ -163,7 +163,7 @@ def _interactive(session: Session, rows: list[dict]) -> int:
     return decided
 
 
-@app.command("review")
+@app.command("review", rich_help_panel="People")
 @handle_errors
 def review_command(
     ctx: typer.Context,
@@ -221,7 +221,7 @@ def _model(session: Session) -> dict:
     return model
 
 
-@app.command("why")
+@app.command("why", rich_help_panel="People")
 @handle_errors
 def why_command(
     ctx: typer.Context,
@@ -278,7 +278,7 @@ def why_command(
     typer.echo(f"Now: {verdict}" + (f" (your decision: {decision})" if decision else ""))
 
 
-@app.command("merge")
+@app.command("merge", rich_help_panel="People")
 @handle_errors
 def merge_command(
     ctx: typer.Context,
@@ -300,7 +300,7 @@ def merge_command(
         typer.echo(f"Merged into person {person} ({len(left) + len(right)} records). {_summary(run)}")
 
 
-@app.command("split")
+@app.command("split", rich_help_panel="People")
 @handle_errors
 def split_command(
     ctx: typer.Context,

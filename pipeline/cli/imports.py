@@ -11,15 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import registry
 from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import open_session, plugin_manager
-from pipeline.errors import KithError
+from pipeline.cli.context import open_session
 from pipeline.importing import ImportSummary, Progress, import_paths
-from pipeline.workspace import find_workspace, init_workspace
+from pipeline.workspace import init_workspace
 
 
-@app.command("init")
+@app.command("init", rich_help_panel="Contacts in and out")
 @handle_errors
 def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
@@ -97,7 +95,7 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
     console.print(f"{summary.records:,} records imported, {summary.rejects:,} rejected.")
 
 
-@app.command("import")
+@app.command("import", rich_help_panel="Contacts in and out")
 @handle_errors
 def import_command(
     ctx: typer.Context,
@@ -133,39 +131,3 @@ def import_command(
     if summary.failed:
         # 2 when a file could not be read at all, 1 for other failures (strict rejects, plugin errors).
         raise typer.Exit(max(f.exit_code for f in summary.failed))
-
-
-@app.command("plugins")
-@handle_errors
-def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """List installed plugins (built-in, third-party, plugins_dir) and any that failed to load."""
-    app_state = state(ctx)
-    try:
-        workspace = find_workspace(app_state.workspace)
-    except KithError:
-        workspace = None  # plugins can be listed outside a workspace
-    pm = plugin_manager(app_state, workspace)
-    infos = registry.plugin_infos(pm)
-    if json_out:
-        print_json(
-            [
-                {
-                    "name": i.name,
-                    "version": i.version,
-                    "origin": i.origin,
-                    "hooks": i.hooks,
-                    "provides": i.provides,
-                    "error": i.error,
-                }
-                for i in infos
-            ]
-        )
-        return
-    console = Console()
-    table = Table(show_edge=False)
-    for column in ("plugin", "origin", "provides", "status"):
-        table.add_column(column)
-    for info in infos:
-        status = f"[red]failed: {info.error}[/red]" if info.error else "ok"
-        table.add_row(info.name, info.origin, ", ".join(info.provides) or ", ".join(info.hooks), status)
-    console.print(table)

@@ -93,7 +93,7 @@ class PersonResolver:
             typer.echo(f"Please answer a number from 1 to {len(candidates)}.")
 
 
-@app.command("log")
+@app.command("log", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def log_command(
     ctx: typer.Context,
@@ -127,7 +127,7 @@ def log_command(
     typer.echo(f"Logged #{entry}: {kind} {row['person']} on {day.isoformat()}{extra}")
 
 
-@app.command("outcome")
+@app.command("outcome", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def outcome_command(
     ctx: typer.Context,
@@ -151,7 +151,7 @@ def _named_journal(session: Session) -> pl.DataFrame:
     return journal
 
 
-@app.command("journal")
+@app.command("journal", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def journal_command(
     ctx: typer.Context,
@@ -209,7 +209,7 @@ def journal_command(
         console.print(f"Outcome ({outcome.date.isoformat()}): {outcome.text}", markup=False, highlight=False)
 
 
-@app.command("report")
+@app.command("report", rich_help_panel="The weekly batch")
 @handle_errors
 def report_command(
     ctx: typer.Context,
@@ -235,7 +235,7 @@ def report_command(
         typer.echo(str(path))
 
 
-@app.command("done")
+@app.command("done", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def done_command(
     ctx: typer.Context,

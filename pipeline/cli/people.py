@@ -55,7 +55,7 @@ def search_people(people: pl.DataFrame, query: str | None) -> pl.DataFrame:
     return people.filter(hit)
 
 
-@app.command("people")
+@app.command("people", rich_help_panel="People")
 @handle_errors
 def people_command(
     ctx: typer.Context,

@@ -1,7 +1,7 @@
-"""``kith plugin``: tools for writing a plugin — ``new`` scaffolds a package, ``hooks`` prints the hooks.
+"""``kith plugins`` lists what is installed; ``kith plugin`` has tools for writing one.
 
-``kith plugins`` (plural, in :mod:`pipeline.cli.imports`) lists what is installed; this
-sub-app is for authors. The work happens in :mod:`pipeline.scaffold`.
+``new`` scaffolds a package, ``hooks`` prints the hook reference; the work happens in
+:mod:`pipeline.scaffold`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from pipeline.cli.app import app, handle_errors
-from pipeline.errors import UsageError
+from pipeline import registry
+from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
+from pipeline.cli.context import plugin_manager
+from pipeline.errors import KithError, UsageError
 from pipeline.fileio import atomic_write
 from pipeline.scaffold import hook_reference, replace_hook_reference, scaffold_plugin
+from pipeline.workspace import find_workspace
 
 plugin_app = typer.Typer(
     help="Write your own plugin: scaffold a package (new), read the hook reference (hooks).",
     no_args_is_help=True,
 )
-app.add_typer(plugin_app, name="plugin")
+app.add_typer(plugin_app, name="plugin", rich_help_panel="Plugins")
 
 
 class Kind(StrEnum):
@@ -82,3 +87,39 @@ def hooks_command(
     with atomic_write(update, "w", encoding="utf-8", newline="") as handle:
         handle.write(new)
     typer.echo(f"{update}: hook reference updated")
+
+
+@app.command("plugins", rich_help_panel="Plugins")
+@handle_errors
+def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """List installed plugins (built-in, third-party, plugins_dir) and any that failed to load."""
+    app_state = state(ctx)
+    try:
+        workspace = find_workspace(app_state.workspace)
+    except KithError:
+        workspace = None  # plugins can be listed outside a workspace
+    pm = plugin_manager(app_state, workspace)
+    infos = registry.plugin_infos(pm)
+    if json_out:
+        print_json(
+            [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "origin": i.origin,
+                    "hooks": i.hooks,
+                    "provides": i.provides,
+                    "error": i.error,
+                }
+                for i in infos
+            ]
+        )
+        return
+    console = Console()
+    table = Table(show_edge=False)
+    for column in ("plugin", "origin", "provides", "status"):
+        table.add_column(column)
+    for info in infos:
+        status = f"[red]failed: {info.error}[/red]" if info.error else "ok"
+        table.add_row(info.name, info.origin, ", ".join(info.provides) or ", ".join(info.hooks), status)
+    console.print(table)

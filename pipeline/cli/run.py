@@ -64,7 +64,7 @@ def print_run_summary(report: RunReport) -> None:
             console.print(f"  {output}", highlight=False)
 
 
-@app.command("run")
+@app.command("run", rich_help_panel="The weekly batch")
 @handle_errors
 def run_command(
     ctx: typer.Context,
