@@ -7,31 +7,54 @@ polars, which keeps a million-row import out of Python loops.
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 
-
-def json_member(key: str, value: pl.Expr) -> pl.Expr:
-    """``"key":<value as JSON>`` text, or null where ``value`` is null or blank text."""
-    encoded = pl.struct(value.alias(key)).struct.json_encode()
-    member = encoded.str.slice(1, encoded.str.len_chars() - 2)
-    # Blank text carries nothing worth keeping.
-    blank = value.is_null() | (value.cast(pl.String).str.strip_chars() == "")
-    return pl.when(blank).then(None).otherwise(member)
+#: A value needs JSON escaping if it holds a quote, a backslash or a control character.
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 
 
-def json_object(members: dict[str, pl.Expr]) -> pl.Expr:
-    """A JSON object of the non-null members per row; null when every member is null."""
-    if not members:
-        return pl.lit(None, pl.String)
-    parts = [json_member(key, expr) for key, expr in members.items()]
+def json_object(
+    members: dict[str, pl.Expr] | list[tuple[str, pl.Expr]], frame: pl.DataFrame | None = None
+) -> pl.Expr:
+    """A JSON object per row of the non-null ``key: text`` members; null when none is set.
+
+    Values are escaped by polars' own JSON encoder, so any text survives a round trip.
+    Given the ``frame`` the expressions run on, a column in which no value needs escaping
+    (nearly always) is quoted by plain concatenation instead: several times faster over a
+    million rows.
+    """
+    pairs = list(members.items()) if isinstance(members, dict) else list(members)
+    if not pairs:
+        return pl.lit(None, dtype=pl.String)
+    parts = []
+    for key, expr in pairs:
+        text = expr.cast(pl.String)
+        name = json.dumps(key, ensure_ascii=False)
+        plain = frame is not None and not frame.select(text.str.contains(_NEEDS_ESCAPE).any()).item()
+        if plain:
+            # concat_str is null when the value is null: no when/then needed.
+            parts.append(pl.concat_str([pl.lit(name + ':"'), text, pl.lit('"')]))
+        else:
+            # {"v":<value>} → <value>, escaped exactly as JSON wants it.
+            encoded = pl.struct(text.alias("v")).struct.json_encode().str.slice(5).str.head(-1)
+            parts.append(pl.when(text.is_not_null()).then(pl.lit(name + ":") + encoded))
     body = pl.concat_str(parts, separator=",", ignore_nulls=True)
-    return pl.when(body == "").then(None).otherwise(pl.lit("{") + body + pl.lit("}"))
+    return pl.when(body != "").then(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
 
 
 def extra_from_columns(columns: list[str], keys: list[str] | None = None) -> pl.Expr:
-    """``extra`` from unmapped source columns (``keys`` renames them, e.g. to the original header)."""
+    """``extra`` from unmapped source columns (``keys`` renames them, e.g. to the original header).
+
+    Blank text is left out with nulls: it carries nothing worth keeping.
+    """
     keys = keys or columns
-    return json_object({key: pl.col(col) for key, col in zip(keys, columns, strict=True)}).alias("extra")
+    members = {
+        key: pl.when(pl.col(col).cast(pl.String).str.strip_chars() != "").then(pl.col(col))
+        for key, col in zip(keys, columns, strict=True)
+    }
+    return json_object(members).alias("extra")
 
 
 def merge_json_objects(left: pl.Expr, right: pl.Expr) -> pl.Expr:

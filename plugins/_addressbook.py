@@ -27,6 +27,7 @@ import polars as pl
 from pipeline import tabular
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import ConfigError, InputError
+from pipeline.frames import json_object
 from pipeline.headers import EXTRA, ColumnMatch, HeaderMapping, header_key, unused_overrides
 from pipeline.schema import RAW_COLUMNS
 
@@ -211,7 +212,7 @@ def build(
     frame = body.select(
         (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
         *(expr.alias(name) for name, expr in out.items()),
-        tabular.json_object(extra, body).alias("extra"),
+        json_object(extra, body).alias("extra"),
     )
     return _split_rejects(frame)
 

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from pipeline import tabular
+from pipeline.frames import json_object
 from pipeline.headers import AliasIndex, find_header_row, header_key, match_headers, normalize_header
 from plugins.alumni.aliases import ALIASES, MULTI, allowed_targets
 
@@ -204,9 +205,7 @@ def test_read_workbook_of_a_non_workbook_is_an_input_error(tmp_path):
 
 def test_json_object_round_trips_any_text_and_skips_nulls():
     frame = pl.DataFrame({"a": ['say "hi"\\ ü\n', None], "b": [None, None]})
-    out = frame.select(
-        tabular.json_object([("Spouse Name", pl.col("a")), ("Straße", pl.col("b"))]).alias("x")
-    )
+    out = frame.select(json_object([("Spouse Name", pl.col("a")), ("Straße", pl.col("b"))]).alias("x"))
     assert json.loads(out["x"][0]) == {"Spouse Name": 'say "hi"\\ ü\n'}
     assert out["x"][1] is None
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline.contracts import ImportOptions, Reject
+from pipeline.frames import json_object
 from pipeline.headers import EXTRA, HeaderMapping
-from pipeline.tabular import blank_to_null, joined, json_object, list_of, unique_keys, via_uniques
+from pipeline.tabular import blank_to_null, joined, list_of, unique_keys, via_uniques
 
 #: Explicit "no" in a flag or opt-in column; anything else non-empty in a flag column means yes.
 FALSY = ["no", "n", "false", "f", "0", "none", "-", "0.0"]
