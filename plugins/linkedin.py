@@ -21,6 +21,7 @@ from pipeline import hookimpl
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError
 from pipeline.frames import extra_from_columns, json_object, merge_json_objects
+from pipeline.normalize import linkedin_url_expr
 from pipeline.textio import decode_bytes
 
 NAME = "linkedin"
@@ -217,7 +218,8 @@ def _shape(frame: pl.DataFrame) -> pl.DataFrame:
     no_employer = company.str.to_lowercase().is_in(list(NO_EMPLOYER)) | (
         company.str.to_lowercase() == full.str.to_lowercase()
     )
-    slug = pl.col("linkedin_url").str.to_lowercase().str.extract(r"linkedin\.com/in/([^/?#\s]+)", 1)
+    # The profile's canonical URL is the record's own key: the same one the core stores.
+    profile = linkedin_url_expr(pl.col("linkedin_url"))
     extra_company = pl.when(no_employer.fill_null(False)).then(json_object({"company": company}))
     return frame.with_columns(
         full.replace("", None).alias("full_name"),
@@ -225,7 +227,7 @@ def _shape(frame: pl.DataFrame) -> pl.DataFrame:
         .then(None)
         .otherwise(pl.col("organization"))
         .alias("organization"),
-        slug.alias("source_key"),
+        profile.alias("source_key"),
         pl.lit("linkedin").alias("channel"),
         merge_json_objects(pl.col("extra"), extra_company).alias("extra"),
     )

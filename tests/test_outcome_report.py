@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from pipeline import registry
 from pipeline.contracts import ExportContext
+from pipeline.journal import JOURNAL_COLUMNS
 from pipeline.people import PEOPLE_COLUMNS, load_people
 from pipeline.store import Store
 from pipeline.testing import import_through_core
@@ -29,17 +30,7 @@ from plugins.outcome_report import wording, write_report
 from plugins.outcome_report.model import Owner, build_outcome_report
 
 D = dt.date
-JOURNAL_SCHEMA = {
-    "entry_id": pl.Int64,
-    "date": pl.Date,
-    "kind": pl.String,
-    "person_id": pl.String,
-    "via_person_id": pl.String,
-    "to_person_id": pl.String,
-    "channel": pl.String,
-    "note": pl.String,
-    "source": pl.String,
-}
+JOURNAL_SCHEMA = JOURNAL_COLUMNS  # the frame load_journal returns
 
 
 @dataclass
