@@ -34,7 +34,7 @@ import random
 
 import polars as pl
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 GIVEN_M = (
     "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew "
@@ -208,14 +208,20 @@ def _people(n_people: int, rng: random.Random) -> list[dict]:
     def phone() -> str:
         return f"+1{rng.randrange(200, 999)}{rng.randrange(200, 999)}{rng.randrange(0, 9999):04d}"
 
+    def mailbox(addr: str) -> str:
+        # Gmail ignores dots in the local part: john.smith@ and johnsmith@ are one mailbox, so
+        # two people can never hold both (version 2 handed them to different people).
+        local, _, domain = addr.partition("@")
+        return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else addr
+
     def email_for(given: str, fam: str, domain: str) -> str:
         g, f = given.lower(), fam.lower().replace(" ", "")
         base = rng.choice([f"{g}.{f}", f"{g[0]}{f}", f"{g}{f}", f"{g}_{f}", f"{f}.{g}"])
         base = base.encode("ascii", "ignore").decode() or "x"
         addr = f"{base}@{domain}"
-        while addr in used_email:
+        while mailbox(addr) in used_email:
             addr = f"{base}{rng.randrange(1, 999)}@{domain}"
-        used_email.add(addr)
+        used_email.add(mailbox(addr))
         return addr
 
     def new_person(given=None, fam=None, female_=None, household=None) -> dict:

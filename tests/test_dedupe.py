@@ -402,7 +402,8 @@ def test_review_holds_the_uncertain_middle_with_reasons():
         },
         *FILLER,
     )
-    result = resolve(frame, settings=DedupeSettings(auto_merge=0.999, auto_reject=0.05))
+    strict = DedupeSettings(auto_merge=0.999, name_only_merge=0.999, auto_reject=0.05)
+    result = resolve(frame, settings=strict)
     row = result.review.row(0, named=True)
     assert {row["record_a"], row["record_b"]} == {"x1", "x2"}
     assert 0.05 <= row["probability"] < 0.999
@@ -595,3 +596,76 @@ def test_blocking_pairs_every_record_in_a_block_once_and_skips_oversized_blocks(
     pairs, per_rule = candidate_pairs(feats, rules)
     assert pairs.select("i", "j").rows() == [(0, 1), (0, 2), (1, 2)]
     assert per_rule == {"email": 3, "phone": 0}
+
+
+def _kowalczyk_profile(record_id: str, slug: str, employer: str) -> dict:
+    return {
+        "record_id": record_id,
+        "source": "linkedin",
+        "given_name": "Robert",
+        "family_name": "Kowalczyk",
+        "organization": employer,
+        "linkedin_url": f"https://www.linkedin.com/in/{slug}",
+        "connected_on": "2022-05-01",
+    }
+
+
+BOB_CARD = {
+    "record_id": "vc",
+    "source": "vcard",
+    "given_name": "Bob",
+    "family_name": "Kowalczyk",
+    "phones": ["+12065550199"],
+}
+
+
+def test_a_name_alone_merges_when_no_file_lists_two_people_under_it():
+    result = resolve(records(_kowalczyk_profile("li-1", "robert-kowalczyk-1a", "Initech"), BOB_CARD, *FILLER))
+    assert same(result, "li-1", "vc")
+    assert result.review.is_empty()
+
+
+def test_a_name_alone_goes_to_review_when_one_file_lists_two_people_under_it():
+    result = resolve(
+        records(
+            _kowalczyk_profile("li-1", "robert-kowalczyk-1a", "Initech"),
+            _kowalczyk_profile("li-2", "rkowalczyk", "Globex"),
+            BOB_CARD,
+            *FILLER,
+        )
+    )
+    assert not same(result, "li-1", "vc") and not same(result, "li-2", "vc")
+    assert not same(result, "li-1", "li-2")
+    assert set(result.review["record_a"]) | set(result.review["record_b"]) >= {"vc"}
+    reasons = result.review.filter((pl.col("record_a") == "vc") | (pl.col("record_b") == "vc"))["reasons"]
+    assert "name only: one file lists 2 people under this name" in reasons[0]
+
+
+def test_a_files_own_duplicates_count_once_when_judging_a_name():
+    # The phone holds the same Robert twice (one mobile on both cards): still one person in that file,
+    # so the LinkedIn profile may join them on the name.
+    twin = dict(BOB_CARD, record_id="vc-2", given_name="Robert")
+    result = resolve(
+        records(_kowalczyk_profile("li-1", "robert-kowalczyk-1a", "Initech"), BOB_CARD, twin, *FILLER)
+    )
+    assert same(result, "vc", "vc-2", "li-1")
+
+
+def test_name_crowding_counts_distinct_provisional_people_per_file():
+    from pipeline.dedupe.crowding import name_crowding
+    from pipeline.dedupe.features import build_features
+
+    frame = records(
+        _kowalczyk_profile("li-1", "a", "Initech"),
+        _kowalczyk_profile("li-2", "b", "Globex"),
+        BOB_CARD,
+        dict(BOB_CARD, record_id="vc-2"),
+        {"record_id": "x", "source": "vcard", "given_name": "Wei", "family_name": "Zhang"},
+        {"record_id": "y", "source": "vcard", "given_name": "Cher"},
+    )
+    listing = frame["source_file"]
+    apart = name_crowding(build_features(frame), listing, pl.Series([0, 1, 2, 3, 4, 5], dtype=pl.UInt32))
+    # Bob's nickname keys reach Robert: the LinkedIn file's two Roberts crowd the cards too.
+    assert apart.to_list() == [2, 2, 2, 2, 1, 0]
+    merged = name_crowding(build_features(frame), listing, pl.Series([0, 0, 2, 2, 4, 5], dtype=pl.UInt32))
+    assert merged.to_list() == [1, 1, 1, 1, 1, 0]

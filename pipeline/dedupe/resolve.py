@@ -23,6 +23,7 @@ import polars as pl
 from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names
 from pipeline.dedupe.cluster import cluster, components
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
+from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.ids import assign_person_ids
 from pipeline.dedupe.model import (
@@ -62,7 +63,7 @@ class DedupeSettings:
     merge_on_name_against_evidence: bool = False
     #: Records that agree on the name and nothing else (nothing disagrees either) merge without
     #: asking only at this probability; below it they go to review.
-    name_only_merge: float = 0.97
+    name_only_merge: float = 0.8
     #: Seed of the random pairs the u probabilities are estimated from.
     seed: int = 20240611
 
@@ -251,15 +252,13 @@ def resolve(
     lap("score")
 
     # --- clustering with the chain guard ---------------------------------------------------
-    corroborated = pl.lit(True) if settings.merge_on_name_against_evidence else _corroborated(settings)
-    accepted = scored.filter(
+    undecided = pl.col("decision").is_null() & pl.col("override").is_null()
+    # Names plus something else: merge at auto_merge. Names alone: only at name_only_merge, and
+    # only when no listing holds two people under either name (see .crowding).
+    supported = pl.lit(True) if settings.merge_on_name_against_evidence else _agrees_besides_name()
+    strong = scored.filter(
         (pl.col("decision") == "same")
-        | (
-            pl.col("decision").is_null()
-            & pl.col("override").is_null()
-            & (pl.col("probability") >= settings.auto_merge)
-            & corroborated
-        )
+        | (undecided & (pl.col("probability") >= settings.auto_merge) & supported)
     ).select(
         "i",
         "j",
@@ -268,7 +267,7 @@ def resolve(
         .otherwise(pl.col("weight"))
         .alias("priority"),
     )
-    edge_parts = [accepted]
+    edge_parts = [strong]
     if prev is not None:
         settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(active))
         hub = settled.group_by("person_id").agg(pl.col("i").min().alias("hub"))
@@ -279,6 +278,18 @@ def resolve(
                 pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority")
             )
         )
+    name_only = scored.filter(
+        undecided & (pl.col("probability") >= settings.name_only_merge) & _name_only()
+    ).select("i", "j", "weight")
+    crowd = pl.zeros(n, dtype=pl.UInt32, eager=True)
+    if name_only.height:
+        firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in edge_parts])
+        crowd = name_crowding(feats, _listing(records), components(n, firm))
+        name_only = name_only.filter(
+            (crowd.gather(name_only["i"]) <= 1) & (crowd.gather(name_only["j"]) <= 1)
+        )
+    accepted = pl.concat([strong, name_only.select("i", "j", pl.col("weight").alias("priority"))])
+    edge_parts[0] = accepted
     edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
     cannot = scored.filter(
         (pl.col("decision") == "different")
@@ -307,6 +318,13 @@ def resolve(
     assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
     lap("ids")
     names = [*rule_names(rules), "decision_or_recheck"]
+    scored = scored.with_columns(
+        pl.when(_name_only())
+        .then(pl.max_horizontal(crowd.gather(scored["i"]), crowd.gather(scored["j"])))
+        .otherwise(0)
+        .cast(pl.UInt32)
+        .alias("name_crowding")
+    )
     out_pairs = _public_pairs(scored, records, person, names)
     review = _review(out_pairs, settings)
     n_pairs, n_accepted, n_checked = pairs.height, accepted.height, checked.height
@@ -328,14 +346,28 @@ def resolve(
     return DedupeResult(assignments, people, review, out_pairs, model, stats)
 
 
-def _corroborated(settings: DedupeSettings) -> pl.Expr:
-    """Something besides the name agrees; or nothing besides the name disagrees and the name alone is
-    overwhelming (``name_only_merge``): a wrong merge costs more than a missed one."""
-    others = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
-    agree = [pl.col(c) == 1 for c in others]
+_OTHERS = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
+
+
+def _agrees_besides_name() -> pl.Expr:
+    """Something besides the name agrees (an employer or its email domain and a city count)."""
+    agree = [pl.col(c) == 1 for c in _OTHERS]
     agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
-    silent = pl.all_horizontal([pl.col(c) == 0 for c in others])
-    return pl.any_horizontal(agree) | (silent & (pl.col("probability") >= settings.name_only_merge))
+    return pl.any_horizontal(agree)
+
+
+def _name_only() -> pl.Expr:
+    """Nothing besides the name has a value on both sides: nothing agrees, nothing disagrees."""
+    return pl.all_horizontal([pl.col(c) == 0 for c in _OTHERS])
+
+
+def _listing(records: pl.DataFrame) -> pl.Series:
+    """The file each record came from (its source where the file is unknown): one listing."""
+    cols = [c for c in ("source_file", "source") if c in records.columns]
+    if not cols:
+        return pl.Series("listing", ["?"] * records.height)
+    listing = pl.coalesce(pl.col(cols).cast(pl.String)).fill_null("?")
+    return records.select(listing.alias("listing")).to_series()
 
 
 def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
@@ -375,6 +407,7 @@ def _public_pairs(
         "weight",
         "override",
         "decision",
+        "name_crowding",
         *level_names,
         *(f"w_{c}" for c in COMPARISONS),
     )
@@ -399,7 +432,11 @@ def _review(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
             )
             for c in COMPARISONS
         ]
-    ).list.drop_nulls()
+    )
+    crowded = pl.when(pl.col("name_crowding") > 1).then(
+        pl.format("name only: one file lists {} people under this name", pl.col("name_crowding"))
+    )
+    reasons = pl.concat_list(reasons, crowded).list.drop_nulls()
     return (
         middle.with_columns(
             pl.min_horizontal("person_a", "person_b").alias("_pa"),

@@ -123,7 +123,7 @@ def settings_from_config(options: dict[str, Any], source: str = "kith.toml") -> 
             if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
                 raise ConfigError(f"{where} must be a whole number, got {value!r}")
         values[key] = value
-    for key in ("auto_merge", "auto_reject"):
+    for key in ("auto_merge", "auto_reject", "name_only_merge"):
         if key in values and not 0.0 <= values[key] <= 1.0:
             raise ConfigError(f"{source}: [dedupe] '{key}' must be between 0 and 1, got {values[key]!r}")
     settings = DedupeSettings(**values)
