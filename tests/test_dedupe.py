@@ -155,6 +155,32 @@ def test_father_and_son_sharing_a_landline_stay_two_people():
     assert pair["override"] == "different generations (Sr./Jr.)"
 
 
+def test_father_and_son_without_suffixes_are_told_apart_by_their_birth_years():
+    home = {"phones": ["+12065550100"], "street": "12 Oak Street", "postal_code": "98101"}
+    result = resolve(
+        records(
+            {"record_id": "dad", "source": "vcard", "full_name": "Robert Kowalski", "birthday": "1961-02-03"}
+            | home,
+            {"record_id": "son", "source": "alumni", "full_name": "Robert Kowalski", "birthday": "1989-07-30"}
+            | home,
+            {
+                "record_id": "son-2",
+                "source": "google_csv",
+                "full_name": "Rob Kowalski",
+                "birthday": "1989-07-30",
+            }
+            | {"phones": ["+12065550177"]},
+            *FILLER,
+        )
+    )
+    assert not same(result, "dad", "son")
+    assert same(result, "son", "son-2")
+    pair = result.pairs.filter(
+        pl.col("record_a").is_in(["dad", "son"]) & pl.col("record_b").is_in(["dad", "son"])
+    ).row(0, named=True)
+    assert pair["override"] == "birth years or class years a generation apart (a parent and child)"
+
+
 def test_colleagues_sharing_a_switchboard_stay_two_people():
     result = resolve(
         records(

@@ -44,7 +44,11 @@ OVERRIDES = {
     "ov_linkedin": "different LinkedIn profiles",
     "ov_suffix": "different generations (Sr./Jr.)",
     "ov_given": "clearly different given names behind a shared email, phone or address",
+    "ov_generation": "birth years or class years a generation apart (a parent and child)",
 }
+
+#: Years between two birth years (or two class years) that make two records two generations.
+GENERATION_YEARS = 15
 
 #: Per-side value codes kept with each pair, for term-frequency weights.
 TF_CODES = ("g_id", "f_id", "org_id")
@@ -288,4 +292,16 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
             )
             & ~swapped.fill_null(False)
         ).alias("ov_given"),
+        # Father and son often share name, landline and address, and the suffix is missing from
+        # most records; a birth or class year a generation apart is the fact that tells them apart.
+        (
+            ((_year(pl.col("bday_a")) - _year(pl.col("bday_b"))).abs() >= GENERATION_YEARS)
+            | ((pl.col("cyear_a") - pl.col("cyear_b")).abs() >= GENERATION_YEARS)
+        )
+        .fill_null(False)
+        .alias("ov_generation"),
     )
+
+
+def _year(bday: pl.Expr) -> pl.Expr:
+    return bday.str.slice(0, 4).cast(pl.Int32, strict=False)

@@ -250,7 +250,7 @@ def estimate_m(
     # Pairs that hard evidence already rules out (households, namesakes with different profiles)
     # would otherwise teach EM that a shared landline makes "different given names" look like a match.
     known_apart = pl.any_horizontal(
-        [pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given") if f in levels.columns]
+        [pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given", "ov_generation") if f in levels.columns]
     )
     levels = levels.filter(~known_apart)
     for name, selector, fixed in PASSES:
