@@ -380,6 +380,8 @@ def main() -> None:
                     res["stats"]["timings"],
                     "candidates:",
                     res["stats"]["candidate_pairs"],
+                    "review:",
+                    res["stats"]["review_pairs"],
                     file=sys.stderr,
                 )
 
