@@ -28,33 +28,58 @@ import polars as pl
 def name_crowding(feats: pl.DataFrame, listing: pl.Series, labels: pl.Series) -> pl.Series:
     """Per record, the most distinct provisional people any one listing holds under its name.
 
-    ``feats``: the feature frame (``g_keys``, ``g``, ``f``); ``listing``: per record the file
+    ``feats``: the feature frame (``g_keys``, ``g``, ``g_id``, ``f_id``); ``listing``: per record the file
     it came from; ``labels``: per record its provisional person (the corroborated merges so
     far, so a listing's own duplicates count once). A name is every nickname key of the given
     name with the family name, so "Bob" counts the Roberts too. Records without a family
     name get 0 (they never match on the name alone).
     """
-    keys = (
+    # Every nickname key of every distinct given name gets a dense code, so a name is one integer
+    # (key code × family codes + family code): no string is hashed per record.
+    key_codes = (
         feats.select(
-            pl.coalesce(pl.col("g_keys"), pl.concat_list(pl.col("g").cast(pl.String))).alias("g"),
-            pl.col("f").cast(pl.String),
+            "g_id", pl.coalesce(pl.col("g_keys"), pl.concat_list(pl.col("g").cast(pl.String))).alias("k")
         )
-        .with_columns(
-            pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("n"),
-            pl.lit(listing).alias("listing"),
-            pl.lit(labels).alias("label"),
-        )
-        .filter(pl.col("f").is_not_null())
-        .explode("g")
-        .filter(pl.col("g").is_not_null())
-        .select("n", "listing", "label", pl.struct("g", "f").hash().alias("name"))
+        .filter(pl.col("g_id").is_not_null())
+        .unique("g_id")
+        .explode("k")
+        .drop_nulls()
+        .with_columns(pl.col("k").rank("dense").cast(pl.UInt64))
     )
+    families = int(feats["f_id"].max() or 0) + 1
+    rows = (
+        pl.DataFrame(
+            {
+                "g_id": feats["g_id"],
+                "f_id": feats["f_id"],
+                "listing": listing.cast(pl.String).cast(pl.Categorical).to_physical(),
+                "label": labels,
+            }
+        )
+        .with_row_index("n")
+        .drop_nulls(["g_id", "f_id"])
+        .join(key_codes, on="g_id")
+        .select(
+            "n", "label", "listing", (pl.col("k") * families + pl.col("f_id").cast(pl.UInt64)).alias("name")
+        )
+        # A name held by one record anywhere is held by one person in every listing.
+        .filter(pl.col("name").is_duplicated())
+    )
+    # Distinct people are counted only where a listing's group has two labels at all (min ≠ max):
+    # a few percent of the groups, and min/max is much cheaper than counting distinct values.
+    groups = rows.group_by("name", "listing").agg(
+        pl.col("label").min().alias("lo"), pl.col("label").max().alias("hi")
+    )
+    mixed = groups.filter(pl.col("lo") != pl.col("hi")).select("name", "listing")
     per_name = (
-        keys.group_by("name", "listing")
+        rows.join(mixed, on=["name", "listing"], how="semi")
+        .group_by("name", "listing")
         .agg(pl.col("label").n_unique().alias("people"))
         .group_by("name")
         .agg(pl.col("people").max())
     )
-    crowd = keys.join(per_name, on="name").group_by("n").agg(pl.col("people").max())
-    out = pl.zeros(feats.height, dtype=pl.UInt32, eager=True).alias("crowding")
-    return out.scatter(crowd["n"], crowd["people"].cast(pl.UInt32))
+    crowd = rows.select("n", "name").join(per_name, on="name").group_by("n").agg(pl.col("people").max())
+    named = feats.select(
+        (pl.col("g_id").is_not_null() & pl.col("f_id").is_not_null()).cast(pl.UInt32).alias("crowding")
+    ).to_series()
+    return named.scatter(crowd["n"], crowd["people"].cast(pl.UInt32))
