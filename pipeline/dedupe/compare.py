@@ -50,11 +50,15 @@ OVERRIDES = {
 TF_CODES = ("g_id", "f_id", "org_id")
 
 
-def _jw(a: list[str], b: list[str]) -> list[float]:
+def _jw(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Jaro-Winkler similarity of each (a, b) row, in rapidfuzz's C loop over both cores."""
     from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import cpdist
 
-    score = JaroWinkler.normalized_similarity
-    return [score(x, y) for x, y in zip(a, b, strict=True)]
+    if not a.len():
+        return pl.Series("_jw", [], dtype=pl.Float32)
+    sims = cpdist(a.to_list(), b.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1)
+    return pl.Series("_jw", sims, dtype=pl.Float32)
 
 
 def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
@@ -77,8 +81,7 @@ def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 def _with_jw(table: pl.DataFrame, col: str, need: pl.Expr) -> pl.DataFrame:
     todo = table.filter(need)
-    sims = pl.Series("_jw", _jw(todo[f"{col}_a"].to_list(), todo[f"{col}_b"].to_list()), dtype=pl.Float32)
-    done = todo.select("_k").with_columns(sims)
+    done = todo.select("_k").with_columns(_jw(todo[f"{col}_a"], todo[f"{col}_b"]))
     return table.join(done, on="_k", how="left")
 
 
@@ -95,12 +98,11 @@ def _level(*cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
     return expr.otherwise(last).cast(pl.Int8).alias("level")
 
 
-def _best_jw(a: list[list[str]], b: list[list[str]]) -> list[float]:
-    """Per row, the best Jaro-Winkler between any name form of side a and any of side b."""
-    from rapidfuzz.distance import JaroWinkler
-
-    score = JaroWinkler.normalized_similarity
-    return [max(score(x, y) for x in xs for y in ys) for xs, ys in zip(a, b, strict=True)]
+def _best_jw(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Per row, the best Jaro-Winkler between any name form of side a (a list) and any of side b."""
+    forms = pl.DataFrame({"a": a, "b": b}).with_row_index("_r").explode("a").explode("b")
+    best = forms.with_columns(_jw(forms["a"], forms["b"])).group_by("_r").agg(pl.col("_jw").max()).sort("_r")
+    return best["_jw"]
 
 
 def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
@@ -113,7 +115,7 @@ def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Serie
     # A typo in a nickname or in its formal name (Dniel/Dan, Aigail/Abby): compare every name form.
     forms_a = todo.select(pl.concat_list(pl.col("g_a"), pl.col("g_keys_a").fill_null([]))).to_series()
     forms_b = todo.select(pl.concat_list(pl.col("g_b"), pl.col("g_keys_b").fill_null([]))).to_series()
-    sims = pl.Series("_jw", _best_jw(forms_a.to_list(), forms_b.to_list()), dtype=pl.Float32)
+    sims = _best_jw(forms_a, forms_b)
     t = t.join(todo.select("_k").with_columns(sims), on="_k", how="left")
     t = t.with_columns(
         _level(
