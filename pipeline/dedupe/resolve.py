@@ -155,9 +155,10 @@ def resolve(
     n = records.height
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
-    # One contiguous chunk per column: gathers over a frame read from parquet in row groups are ten
-    # times slower, and every later step gathers.
-    records = records.rechunk()
+    # The features come out as one contiguous chunk per column (gathers over a frame read from parquet
+    # in row groups are several times slower, and every later step gathers). The records themselves are
+    # not copied into one chunk — that copy would be held all run; the few gathers from them rechunk
+    # the column they need.
     feats = build_features(records).rechunk()
     lap("features")
 
@@ -215,7 +216,8 @@ def resolve(
     extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(
         pl.lit(extra_code, dtype=pl.UInt8).alias("rule")
     )
-    pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
+    if extra.height:
+        pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
     lap("blocking")
 
     levels = compare(feats, pairs)
@@ -228,7 +230,7 @@ def resolve(
         model["lambda"] = estimate_lambda(first, n, model["lambda"])
         sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
         sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
-        provisional = components(n, levels.filter(sure).select("i", "j"))
+        provisional = components(n, levels.select("i", "j").filter(sure))
         model = refine(model, feats, provisional)
         weighed = _weighed(levels, model, tf_arrays(model, feats))
         model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
@@ -355,7 +357,7 @@ def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: De
 def _public_pairs(
     scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
 ) -> pl.DataFrame:
-    rid = records["record_id"].cast(pl.String)
+    rid = records["record_id"].cast(pl.String).rechunk()
 
     # Level and rule names as Enums: one byte per pair instead of a 16-byte string view, which on
     # millions of pairs is hundreds of MiB (they compare equal to plain strings all the same).
