@@ -67,7 +67,11 @@ def _recency(records: pl.DataFrame) -> pl.Expr:
 
 
 def rank_records(records: pl.DataFrame, priority: list[str]) -> pl.DataFrame:
-    """``records`` with ``_r_*`` rank columns: source priority, recency, completeness."""
+    """The ``_r_*`` rank columns of ``records`` (one row each): source priority, recency, completeness.
+
+    A frame of its own rather than columns added to ``records``: adding single-chunk columns to a
+    frame read in parquet row groups makes polars copy the whole frame into one chunk.
+    """
     order = {s: n for n, s in enumerate(priority)}
     filled = []
     for c in SCORED:
@@ -77,7 +81,7 @@ def rank_records(records: pl.DataFrame, priority: list[str]) -> pl.DataFrame:
             filled.append((pl.col(c).list.len() > 0).fill_null(False).cast(pl.Int32))
         else:
             filled.append(pl.col(c).is_not_null().cast(pl.Int32))
-    return records.with_columns(
+    return records.select(
         pl.col("source").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_r_source"),
         _recency(records).alias("_r_recent"),
         (pl.sum_horizontal(filled) if filled else pl.lit(0)).alias("_r_complete"),
@@ -116,34 +120,36 @@ def _provenance(frame: pl.DataFrame, single: pl.Series, one: list[Entry], many: 
         return frame.select(
             pl.when(pl.lit(single)).then(_json_pairs(_entries(one))).otherwise(_json_pairs(_entries(many)))
         ).to_series()
-    rows = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)
-    used = {f for f, _p, _r in [*one, *many]} | set(rid_cols)
-    frame = frame.select(c for c in frame.columns if c in used)
-    parts = [
-        _templated(frame.filter(mask), entries, marks).to_frame().with_columns(rows.filter(mask).alias("_i"))
-        for mask, entries in ((single, one), (~single, many))
-    ]
-    return pl.concat(parts).sort("_i")["provenance"]
 
-
-def _templated(frame: pl.DataFrame, entries: list[Entry], marks: dict[str, str]) -> pl.Series:
-    if frame.is_empty():
-        return pl.Series("provenance", [], dtype=pl.String)
-    pattern = frame.select(
-        pl.sum_horizontal(
+    def bits(entries: list[Entry]) -> pl.Expr:
+        return pl.sum_horizontal(
             [(p & pl.col(rid).is_not_null()).cast(pl.UInt64) * 2**k for k, (_f, p, rid) in enumerate(entries)]
         )
+
+    # The pattern per row: which entries it has (bit k = entry k), plus bit 62 for a one-record person.
+    pattern = frame.select(
+        pl.when(pl.lit(single)).then(bits(one) + 2**62).otherwise(bits(many)).alias("p")
     ).to_series()
     seen = pattern.unique().to_list()
-    templates = [
-        "{" + ",".join(f'"{f}":"{marks[rid]}"' for k, (f, _p, rid) in enumerate(entries) if p >> k & 1) + "}"
-        for p in seen
-    ]
-    out = pattern.replace_strict(seen, templates, return_dtype=pl.String)
-    for rid in dict.fromkeys(rid for _f, _p, rid in entries):
-        value = pl.col(rid).fill_null("")
-        out = frame.select(pl.lit(out).str.replace_all(marks[rid], value, literal=True)).to_series()
-    return out.alias("provenance")
+    templates = []
+    for p in seen:
+        entries = one if p >= 2**62 else many
+        body = [f'"{f}":"{marks[rid]}"' for k, (f, _p, rid) in enumerate(entries) if p >> k & 1]
+        templates.append("{" + ",".join(body) + "}")
+    out = pattern.replace_strict(seen, templates, return_dtype=pl.String).alias("provenance")
+    del pattern
+    # Each stand-in is replaced only in the rows that can hold it (one-record people hold only one).
+    rows = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)
+    parts = []
+    for mask, entries in ((single, one), (~single, many)):
+        part = out.filter(mask)
+        for rid in dict.fromkeys(rid for _f, _p, rid in entries):
+            value = frame[rid].filter(mask).fill_null("")
+            swap = pl.lit(part).str.replace_all(marks[rid], pl.lit(value), literal=True)
+            part = pl.select(swap).to_series()
+        parts.append(part.to_frame().with_columns(rows.filter(mask).alias("_i")))
+    del out
+    return pl.concat(parts).sort("_i")["provenance"]
 
 
 def _entries(entries: list[Entry]) -> list[tuple[str, pl.Expr]]:
@@ -160,10 +166,11 @@ class _Heads:
     slower, and a whole-frame copy would double the memory).
     """
 
-    def __init__(self, frame: pl.DataFrame, order: pl.Series):
+    def __init__(self, frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]):
         self.frame = frame
+        self.extra = extra
         self.order = order
-        pos = frame["_pos"].rechunk().gather(order)
+        pos = extra["_pos"].gather(order)
         self.first = (pos != pos.shift(1)).fill_null(True)
         self.pos = pos.filter(self.first)
         self.sorted_pos = pos
@@ -178,7 +185,8 @@ class _Heads:
         return pl.select(pl.when(pl.lit(same)).then(pl.lit(self.order.gather(idx)))).to_series()
 
     def take(self, rows: pl.Series, cols: list[str]) -> pl.DataFrame:
-        return pl.DataFrame([self.frame[c].rechunk().gather(rows) for c in cols])
+        columns = [(self.extra[c] if c in self.extra else self.frame[c]).alias(c) for c in cols]
+        return pl.DataFrame([column.rechunk().gather(rows) for column in columns])
 
     def sorted(self, cols: list[str]) -> pl.DataFrame:
         return self.take(self.order, cols)
@@ -205,11 +213,12 @@ def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
     return pl.Series("_pos", slot[labels.to_numpy()], dtype=pl.UInt32)
 
 
-def _merge(frame: pl.DataFrame, order: pl.Series) -> pl.DataFrame:
-    """Survivorship over ``frame``'s rows in ``order`` (by person in person-id order, best record first)."""
+def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -> pl.DataFrame:
+    """Survivorship over ``frame``'s rows in ``order`` (by person in person-id order, best record first);
+    ``extra`` holds the columns ``person_id`` and ``_pos`` (aligned with ``frame``)."""
     import numpy as np
 
-    heads = _Heads(frame, order)
+    heads = _Heads(frame, order, extra)
     starts = np.flatnonzero(heads.first.to_numpy())
     sizes = np.diff(np.r_[starts, len(order)])
     n_people = len(starts)
@@ -292,12 +301,12 @@ def merge_people(
 
     ``labels`` (an integer per person, aligned the same way) saves sorting the ids of every record.
     """
-    frame = records.with_columns(person.alias("person_id"), _positions(person, labels).alias("_pos"))
-    ranked = rank_records(frame, priority)
+    pos = _positions(person, labels)
+    ranked = rank_records(records, priority)
     # record_id breaks ties, so the input order never matters. All four ranks are packed into one
     # number (source | days before 2100 | fields missing | place of record_id in id order): a sort
     # on (person, number) costs a fraction of a sort on five keys, one of them text.
-    by_id = ranked["record_id"].arg_sort()
+    by_id = records["record_id"].arg_sort()
     id_rank = pl.zeros(ranked.height, dtype=pl.UInt64, eager=True).scatter(
         by_id, pl.int_range(0, ranked.height, dtype=pl.UInt64, eager=True)
     )
@@ -310,10 +319,16 @@ def merge_people(
     )
     # Only a narrow key frame is sorted — by person in person-id order, so the output needs no
     # final sort — and the wide one is gathered from, once per output column.
-    order = ranked.select(
-        "_pos", packed.alias("_key"), pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_row")
-    ).sort(["_pos", "_key"])["_row"]
-    people = _merge(ranked, order)
+    keys = pl.DataFrame(
+        {
+            "_pos": pos,
+            "_key": ranked.select(packed).to_series().rechunk(),
+            "_row": pl.int_range(0, records.height, dtype=pl.UInt32, eager=True),
+        }
+    )
+    order = keys.sort(["_pos", "_key"])["_row"]
+    del keys, ranked
+    people = _merge(records, order, {"person_id": person.rechunk(), "_pos": pos})
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
