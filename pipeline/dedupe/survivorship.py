@@ -117,9 +117,15 @@ def _provenance(frame: pl.DataFrame, single: pl.Series, one: list[Entry], many: 
     marks = {rid: chr(_MARK + k) for k, rid in enumerate(rid_cols)}
     stand_ins = f"[{''.join(marks.values())}]"
     if frame.select(pl.any_horizontal(pl.col(rid_cols).str.contains(stand_ins).any())).item():
-        return frame.select(
-            pl.when(pl.lit(single)).then(_json_pairs(_entries(one))).otherwise(_json_pairs(_entries(many)))
-        ).to_series()
+        return (
+            frame.select(
+                pl.when(pl.lit(single))
+                .then(_json_pairs(_entries(one)))
+                .otherwise(_json_pairs(_entries(many)))
+            )
+            .to_series()
+            .alias("provenance")
+        )
 
     def bits(entries: list[Entry]) -> pl.Expr:
         return pl.sum_horizontal(
