@@ -119,12 +119,14 @@ def street_key(expr: pl.Expr) -> pl.Expr:
 def per_value(values: pl.Series, derive: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
     """``derive`` (unique non-null values → a frame of outputs, one row per value) mapped back to ``values``.
 
-    The way back is a join on the 64-bit hash of the value (a join on the strings themselves
-    costs five times as much); rows whose value is null get nulls.
+    The unique values are found, and mapped back, by the value's 64-bit hash (a hash pass over
+    integers instead of a unique and a join on the strings themselves, which cost five times as
+    much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
     """
-    uniq = values.drop_nulls().unique().sort()
+    hashes = values.hash().alias("_h")
+    uniq = values.gather(hashes.arg_unique()).drop_nulls()
     out = derive(uniq).with_columns(uniq.hash().alias("_h"))
-    mapped = values.hash().alias("_h").to_frame().join(out, on="_h", how="left", maintain_order="left")
+    mapped = hashes.to_frame().join(out, on="_h", how="left", maintain_order="left")
     present = values.is_not_null()
     return mapped.drop("_h").select(
         pl.when(pl.lit(present)).then(pl.col(c)).alias(c) for c in out.columns if c != "_h"

@@ -30,7 +30,6 @@ clustering all address records by that index. Columns:
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import polars as pl
@@ -89,22 +88,17 @@ def fold(expr: pl.Expr) -> pl.Expr:
 
 
 def skeleton(expr: pl.Expr) -> pl.Expr:
-    """A coarse phonetic key of a folded name: variants of one spelling share it."""
-    return expr.map_batches(
-        lambda s: pl.Series([None if v is None else skeleton_of(v) for v in s.to_list()], dtype=pl.String),
-        return_dtype=pl.String,
-    )
+    """A coarse phonetic key of a folded name (ASCII letters only): variants of one spelling share it.
 
-
-_DOUBLED = re.compile(r"(.)\1+")
-
-
-def skeleton_of(name: str) -> str:
-    """:func:`skeleton` of one folded name (run once per unique name)."""
+    Literal replacements over the whole column (left to right, non-overlapping) by
+    :data:`_SKELETON_RULES`, then doubled letters — the commonest typo and transliteration
+    difference (Aleksandr/Alexandr) — collapsed.
+    """
     for old, new in _SKELETON_RULES:
-        name = name.replace(old, new)
-    # Doubled letters are the commonest typo and transliteration difference (Aleksandr/Alexandr).
-    return _DOUBLED.sub(r"\1", name)
+        expr = expr.str.replace_all(old, new, literal=True)
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        expr = expr.str.replace_all(letter + "{2,}", letter)
+    return expr
 
 
 @lru_cache(maxsize=1)
@@ -235,11 +229,15 @@ def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
     frame = pl.DataFrame({"given": given, "middle": middle, "family": family, "suffix": suffix}).hstack(
         parsed
     )
+    generation = {
+        c: per_value(frame[c], lambda u: u.to_frame("s").select(_generation(pl.col("s")))).to_series()
+        for c in ("suffix", "sfx_full")
+    }
     frame = frame.select(
         pl.coalesce("given", "given_full").alias("given"),
         pl.coalesce("middle", "middle_full").alias("middle"),
         pl.coalesce("family", "family_full").alias("family"),
-        pl.coalesce(_generation(pl.col("suffix")), _generation(pl.col("sfx_full"))).alias("sfx"),
+        pl.coalesce(pl.lit(generation["suffix"]), pl.lit(generation["sfx_full"])).alias("sfx"),
     )
     g = per_value(frame["given"], _given_table)
     f = per_value(frame["family"], _family_table)
@@ -263,9 +261,14 @@ def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _code(expr: pl.Expr) -> pl.Expr:
+def _code(values: pl.Series) -> pl.Series:
     """Dense code of a string column: index into its sorted unique non-null values."""
-    return (expr.rank("dense") - 1).cast(pl.UInt32)
+
+    def codes(uniq: pl.Series) -> pl.DataFrame:
+        # ``per_value`` hands the values over unordered: their rank among themselves is the code.
+        return uniq.to_frame("v").select((pl.col("v").rank("ordinal") - 1).cast(pl.UInt32).alias("code"))
+
+    return per_value(values, codes).to_series()
 
 
 def value_table(feats: pl.DataFrame, col: str) -> pl.Series:
@@ -353,7 +356,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("org").str.replace_all(" ", "", literal=True).alias("org_c"),
         domains.list.get(0, null_on_oob=True).alias("dom0"),
         domains.list.get(1, null_on_oob=True).alias("dom1"),
-        _code(pl.col("org")).alias("org_id"),
+        _code(feats["org"]).alias("org_id"),
     )
     feats = feats.with_columns(personal(feats, col).alias(f"_{col}") for col in HASHED)
     feats = feats.with_columns(
