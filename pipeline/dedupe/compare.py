@@ -63,16 +63,23 @@ def _jw(a: pl.Series, b: pl.Series) -> pl.Series:
 
 def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
     """Unique (code_a, code_b) pairs with each side's ``cols`` (value table looked up by code)."""
-    # One row per code: find each code's first record on the code column alone, then gather.
-    first = feats.select(id_col).with_row_index("_r").drop_nulls(id_col).unique(id_col).sort(id_col)
-    table = feats.select(cols)[first["_r"]]
-    codes = pl.DataFrame({"a": ia, "b": ib}).drop_nulls().unique()
-    side_a = table.select(pl.col(cols).name.suffix("_a")).with_row_index("a")
-    side_b = table.select(pl.col(cols).name.suffix("_b")).with_row_index("b")
+    # One row per code: each code's first record (a hash pass over the code column), ordered by code.
+    code = feats[id_col]
+    first = code.arg_unique()
+    present = code.gather(first).is_not_null()
+    first = first.filter(present).gather(code.gather(first).filter(present).arg_sort())
+    table = feats.select(cols)[first]
+    # Unique pairs of codes as one 64-bit key (a unique over one integer column, not two).
+    keys = pl.select(_key(pl.lit(ia), pl.lit(ib)).alias("_k")).to_series().drop_nulls().unique()
+    codes = keys.to_frame("_k").select(
+        (pl.col("_k") // 2**32).cast(pl.UInt32).alias("a"),
+        (pl.col("_k") % 2**32).cast(pl.UInt32).alias("b"),
+        "_k",
+    )
     # Codes are dense (0..n-1), so gathering by code is the lookup.
-    return pl.concat(
-        [codes, side_a.drop("a")[codes["a"]], side_b.drop("b")[codes["b"]]], how="horizontal"
-    ).with_columns(_key(pl.col("a"), pl.col("b")).alias("_k"))
+    side_a = table.select(pl.col(cols).name.suffix("_a"))[codes["a"]]
+    side_b = table.select(pl.col(cols).name.suffix("_b"))[codes["b"]]
+    return pl.concat([codes, side_a, side_b], how="horizontal")
 
 
 def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
