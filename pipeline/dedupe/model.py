@@ -335,8 +335,9 @@ def comparison_weights(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Serie
     exprs = []
     for c in COMPARISONS:
         # A lookup by level code (numpy take): a third of the cost of replace_strict on millions of pairs.
-        table = np.array(_weight_table(m, u, c), dtype=np.float64)
-        expr = pl.lit(pl.Series(table[levels[c].to_numpy()], dtype=pl.Float64))
+        # Float32 straight away (the weights are Float32): rounding the table once is rounding each value.
+        table = np.array(_weight_table(m, u, c), dtype=np.float64).astype(np.float32)
+        expr = pl.lit(pl.Series(table[levels[c].to_numpy()], dtype=pl.Float32))
         if c in TF_COLUMNS:
             col, level = TF_COLUMNS[c]
             code = levels[f"{col}_id_a"]

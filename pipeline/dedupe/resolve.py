@@ -110,7 +110,10 @@ def _weighed(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.
         ],
         how="horizontal",
     )
-    override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
+    # The first flag that fired, as a code gathered from the reasons: a literal string per row would
+    # materialise a string column per flag (hundreds of MiB at millions of pairs) to keep a few.
+    code = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(k, pl.UInt32)) for k, f in enumerate(OVERRIDES)])
+    override = pl.lit(pl.Series(list(OVERRIDES.values()), dtype=pl.String)).gather(code)
     return out.with_columns(
         pl.sum_horizontal(wcols).alias("weight"),
         pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
@@ -242,7 +245,12 @@ def resolve(
     del levels, weighed
 
     # --- decisions win ----------------------------------------------------------------------
-    scored = scored.join(dec, on=["i", "j"], how="left").with_columns(
+    # (No decisions: no join, which would copy every scored pair.)
+    scored = (
+        scored.join(dec, on=["i", "j"], how="left")
+        if dec.height
+        else scored.with_columns(pl.lit(None, dtype=pl.String).alias("decision"))
+    ).with_columns(
         pl.when(pl.col("decision") == "same")
         .then(1.0)
         .when(pl.col("decision") == "different")
