@@ -105,18 +105,21 @@ _MARK = 0xF0000
 Entry = tuple[str, pl.Expr, str]
 
 
-def _provenance(frame: pl.DataFrame, single: pl.Series, one: list[Entry], many: list[Entry]) -> pl.Series:
+def _provenance(
+    frame: pl.DataFrame, single: pl.Series, one: list[Entry], many: list[Entry], ids: pl.Series
+) -> pl.Series:
     """Provenance JSON per row of ``frame``: entries ``one`` where ``single`` holds, else ``many``.
 
     An entry is (field, whether the person has it, column of the escaped record id). Few rows
     differ in *which* fields they have, so the JSON is written once per pattern of present
     fields, with a stand-in character per record-id column, and each stand-in is then replaced
     by its column — a string pass per record-id column instead of a concatenation of every field.
+    ``ids``: every record id the entries may hold (a stand-in character in one means the slow way).
     """
     rid_cols = list(dict.fromkeys(rid for _f, _p, rid in [*one, *many]))
     marks = {rid: chr(_MARK + k) for k, rid in enumerate(rid_cols)}
     stand_ins = f"[{''.join(marks.values())}]"
-    if frame.select(pl.any_horizontal(pl.col(rid_cols).str.contains(stand_ins).any())).item():
+    if ids.str.contains(stand_ins).any():
         return (
             frame.select(
                 pl.when(pl.lit(single))
@@ -221,7 +224,8 @@ def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
 
 def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -> pl.DataFrame:
     """Survivorship over ``frame``'s rows in ``order`` (by person in person-id order, best record first);
-    ``extra`` holds the columns ``person_id`` and ``_pos`` (aligned with ``frame``)."""
+    ``extra`` holds single-chunk columns aligned with ``frame``: ``person_id``, ``_pos``, ``record_id``
+    and ``_esc`` (the escaped record id)."""
     import numpy as np
 
     heads = _Heads(frame, order, extra)
@@ -231,7 +235,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
     single = pl.Series(sizes == 1)
     head_rows = order.filter(heads.first)
     columns = [heads.take(head_rows, ["person_id"])]
-    esc_head = _escaped(heads.take(head_rows, ["record_id"]).to_series())
+    esc_head = heads.take(head_rows, ["_esc"]).to_series()
     # Provenance of a one-record person: every field is that record's (in PERSON_FIELDS order).
     fields = [c for c in PERSON_FIELDS if c in frame.columns]
     prov_single: list[Entry] = [(c, pl.col(c).is_not_null(), "_esc") for c in fields]
@@ -240,7 +244,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
         cols = [c for c in cols if c in frame.columns]
         idx = heads.pick(_present(frame, tuple(cols)))
         columns.append(heads.take(idx, cols))
-        columns.append(_escaped(heads.take(idx, ["record_id"]).to_series()).alias(f"_p_{group}").to_frame())
+        columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{group}").to_frame())
         prov += [(c, pl.col(c).is_not_null(), f"_p_{group}") for c in cols]
     for c in SINGLE:
         if c not in frame.columns:
@@ -251,7 +255,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
             full = heads.pick(pl.col(c).str.contains(r"^\d{4}"))
             idx = pl.select(pl.coalesce(pl.lit(full), pl.lit(idx))).to_series()
         columns.append(heads.take(idx, [c]))
-        columns.append(_escaped(heads.take(idx, ["record_id"]).to_series()).alias(f"_p_{c}").to_frame())
+        columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{c}").to_frame())
         prov.append((c, pl.lit(True), f"_p_{c}"))
     if "notes" in frame.columns:
         notes = (
@@ -296,7 +300,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
     )
     people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
     # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
-    return people.with_columns(_provenance(people, single, prov_single, prov))
+    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
 
 
 def merge_people(
@@ -334,7 +338,10 @@ def merge_people(
     )
     order = keys.sort(["_pos", "_key"])["_row"]
     del keys, ranked
-    people = _merge(records, order, {"person_id": person.rechunk(), "_pos": pos})
+    # Record ids, plain and escaped for JSON, in one chunk once: every field group gathers them.
+    rid = records["record_id"].rechunk()
+    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
+    people = _merge(records, order, extra)
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
