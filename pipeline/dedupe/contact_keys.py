@@ -35,8 +35,10 @@ def personal(feats: pl.DataFrame, col: str) -> pl.Series:
     """``col`` (emails or phones) without the values several families share: a company switchboard or
     a team inbox on the cards of three colleagues identifies none of them. A household landline
     (one family name) stays; the household override deals with it."""
-    held = feats.select(pl.col(col), "f").with_row_index("_r").explode(col).drop_nulls(col)
-    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
+    # Family names counted by their dense code where the features have one (the same count, cheaper).
+    family = "f_id" if "f_id" in feats.columns else "f"
+    held = feats.select(pl.col(col), family).with_row_index("_r").explode(col).drop_nulls(col)
+    shared = held.group_by(col).agg(pl.col(family).n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
     if shared.is_empty():
         return feats[col]
     kept = (
