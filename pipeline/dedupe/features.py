@@ -358,18 +358,17 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         domains.list.get(1, null_on_oob=True).alias("dom1"),
         _code(feats["org"]).alias("org_id"),
     )
-    feats = feats.with_columns(personal(feats, col).alias(f"_{col}") for col in HASHED)
-    feats = feats.with_columns(
-        pl.col(f"_{col}").list.get(k, null_on_oob=True).hash().alias(f"{p}{k}")
-        for col, p in HASHED.items()
-        for k in range(HASH_SLOTS)
-    )
-    # hash() of a null is a number: put the nulls back so "no value" never equals "no value".
-    feats = feats.with_columns(
-        pl.when(pl.col(f"_{col}").list.get(k, null_on_oob=True).is_not_null())
-        .then(pl.col(f"{p}{k}"))
-        .alias(f"{p}{k}")
-        for col, p in HASHED.items()
-        for k in range(HASH_SLOTS)
-    ).drop(f"_{col}" for col in HASHED)
+    for col, p in HASHED.items():
+        # Each value hashed once inside its list, then the first slots taken out of the hash lists:
+        # taking strings out of the lists first would build four string columns only to hash them.
+        # A null value stays null, so "no value" never equals "no value".
+        hashed = pl.select(
+            pl.lit(personal(feats, col)).list.eval(
+                pl.when(pl.element().is_not_null()).then(pl.element().hash())
+            )
+        ).to_series()
+        feats = feats.with_columns(
+            pl.lit(hashed).list.get(k, null_on_oob=True).alias(f"{p}{k}") for k in range(HASH_SLOTS)
+        )
+        del hashed
     return feats.with_row_index("i")
