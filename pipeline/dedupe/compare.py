@@ -52,13 +52,26 @@ TF_CODES = ("g_id", "f_id", "org_id")
 
 def _jw(a: pl.Series, b: pl.Series) -> pl.Series:
     """Jaro-Winkler similarity of each (a, b) row, in rapidfuzz's C loop over both cores."""
+    import numpy as np
     from rapidfuzz.distance import JaroWinkler
     from rapidfuzz.process import cpdist
 
-    if not a.len():
-        return pl.Series("_jw", [], dtype=pl.Float32)
-    sims = cpdist(a.to_list(), b.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1)
-    return pl.Series("_jw", sims, dtype=pl.Float32)
+    # In slices: rapidfuzz takes Python strings, and millions of them at once cost more memory than
+    # the rest of the comparison.
+    parts = [
+        cpdist(
+            a.slice(k, JW_SLICE).to_list(),
+            b.slice(k, JW_SLICE).to_list(),
+            scorer=JaroWinkler.normalized_similarity,
+            workers=-1,
+        )
+        for k in range(0, a.len(), JW_SLICE)
+    ]
+    return pl.Series("_jw", np.concatenate(parts) if parts else [], dtype=pl.Float32)
+
+
+#: Name pairs per rapidfuzz call.
+JW_SLICE = 200_000
 
 
 def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
