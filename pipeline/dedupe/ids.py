@@ -63,10 +63,14 @@ def assign_person_ids(record_ids: pl.Series, labels: pl.Series, previous: pl.Dat
     )
     # A collision (with an earlier id or among the new ones) is astronomically rare: salt just those,
     # in seed order.
-    clash = missing.select(
-        pl.col("pid").is_duplicated() | pl.col("pid").is_in(pl.Series(list(taken), dtype=pl.String).implode())
-    ).to_series()
-    if clash.any():
+    earlier = pl.Series(list(taken), dtype=pl.String)
+    suspect = missing["pid"].n_unique() < missing.height or bool(
+        missing["pid"].is_in(earlier.implode()).any()
+    )
+    if suspect:
+        clash = missing.select(
+            pl.col("pid").is_duplicated() | pl.col("pid").is_in(earlier.implode())
+        ).to_series()
         missing = missing.with_columns(clash.alias("_clash")).sort("seed")
         seeds, new_ids, bad = (missing[c].to_list() for c in ("seed", "pid", "_clash"))
         taken |= {pid for pid, b in zip(new_ids, bad, strict=True) if not b}
@@ -76,4 +80,11 @@ def assign_person_ids(record_ids: pl.Series, labels: pl.Series, previous: pl.Dat
         missing = missing.with_columns(pl.Series("pid", new_ids, dtype=pl.String))
     fresh = missing.select("label", pl.col("pid").alias("person_id"))
     mapping = pl.concat([chosen.cast({"label": labels.dtype}), fresh])
+    if labels.dtype.is_integer() and labels.len() and labels.min() >= 0:
+        # Integer labels (as clustering gives): look each record's person up by label in an array.
+        import numpy as np
+
+        slot = np.zeros(int(labels.max()) + 1, dtype=np.uint32)
+        slot[mapping["label"].to_numpy()] = np.arange(mapping.height, dtype=np.uint32)
+        return mapping["person_id"].gather(pl.Series(slot[labels.to_numpy()]))
     return frame.join(mapping, on="label", how="left", maintain_order="left")["person_id"]
