@@ -168,8 +168,8 @@ def _entries(entries: list[Entry]) -> list[tuple[str, pl.Expr]]:
 class _Heads:
     """Best-ranked row per person, over ``frame`` read in ``order`` (by person, best record first).
 
-    ``pick(present)`` gives, for each person, the row of ``frame`` of their best-ranked record
-    where ``present`` holds (null if none): one backward fill over the sorted order, no
+    ``pick({name: present})`` gives, per condition and for each person, the row of ``frame`` of their
+    best-ranked record where ``present`` holds (null if none): one backward fill over the sorted order, no
     grouping, and the wide frame itself is never sorted — only gathered from, one column at a
     time (rechunked first: a gather over a frame read in parquet row groups is several times
     slower, and a whole-frame copy would double the memory).
@@ -184,14 +184,20 @@ class _Heads:
         self.pos = pos.filter(self.first)
         self.sorted_pos = pos
 
-    def pick(self, present: pl.Expr) -> pl.Series:
-        flag = self.frame.select(present.fill_null(False)).to_series().rechunk().gather(self.order)
-        k = pl.int_range(0, flag.len(), dtype=pl.UInt32, eager=True)
-        filled = pl.select(pl.when(pl.lit(flag)).then(pl.lit(k)).backward_fill()).to_series()
-        idx = filled.filter(self.first)
-        # The fill may reach into the next person: only a row of the same person counts.
-        same = (self.sorted_pos.gather(idx) == self.pos).fill_null(False)
-        return pl.select(pl.when(pl.lit(same)).then(pl.lit(self.order.gather(idx)))).to_series()
+    def pick(self, presents: dict[str, pl.Expr]) -> dict[str, pl.Series]:
+        """Per condition, each person's best-ranked row where it holds (one pass, one gather)."""
+        flags = self.frame.select(p.fill_null(False).alias(name) for name, p in presents.items()).rechunk()
+        flags = flags[self.order]
+        k = pl.int_range(0, flags.height, dtype=pl.UInt32, eager=True)
+        filled = flags.select(pl.when(pl.col(n)).then(pl.lit(k)).backward_fill().alias(n) for n in presents)
+        filled = filled.filter(self.first)
+        out = {}
+        for name in presents:
+            idx = filled[name]
+            # The fill may reach into the next person: only a row of the same person counts.
+            same = (self.sorted_pos.gather(idx) == self.pos).fill_null(False)
+            out[name] = pl.select(pl.when(pl.lit(same)).then(pl.lit(self.order.gather(idx)))).to_series()
+        return out
 
     def take(self, rows: pl.Series, cols: list[str]) -> pl.DataFrame:
         columns = [(self.extra[c] if c in self.extra else self.frame[c]).alias(c) for c in cols]
@@ -240,20 +246,23 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
     fields = [c for c in PERSON_FIELDS if c in frame.columns]
     prov_single: list[Entry] = [(c, pl.col(c).is_not_null(), "_esc") for c in fields]
     prov: list[Entry] = []
-    for group, cols in GROUPS.items():
-        cols = [c for c in cols if c in frame.columns]
-        idx = heads.pick(_present(frame, tuple(cols)))
+    groups = {group: [c for c in cols if c in frame.columns] for group, cols in GROUPS.items()}
+    singles = [c for c in SINGLE if c in frame.columns]
+    presents = {group: _present(frame, tuple(cols)) for group, cols in groups.items()}
+    presents.update({c: pl.col(c).is_not_null() for c in singles})
+    if "birthday" in singles:
+        presents["_full_birthday"] = pl.col("birthday").str.contains(r"^\d{4}")
+    picked = heads.pick(presents)
+    for group, cols in groups.items():
+        idx = picked[group]
         columns.append(heads.take(idx, cols))
         columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{group}").to_frame())
         prov += [(c, pl.col(c).is_not_null(), f"_p_{group}") for c in cols]
-    for c in SINGLE:
-        if c not in frame.columns:
-            continue
-        idx = heads.pick(pl.col(c).is_not_null())
+    for c in singles:
+        idx = picked[c]
         if c == "birthday":
             # A full date beats a year-less one whatever the rank: it is strictly more information.
-            full = heads.pick(pl.col(c).str.contains(r"^\d{4}"))
-            idx = pl.select(pl.coalesce(pl.lit(full), pl.lit(idx))).to_series()
+            idx = pl.select(pl.coalesce(pl.lit(picked["_full_birthday"]), pl.lit(idx))).to_series()
         columns.append(heads.take(idx, [c]))
         columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{c}").to_frame())
         prov.append((c, pl.lit(True), f"_p_{c}"))
