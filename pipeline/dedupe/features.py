@@ -300,8 +300,44 @@ def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
     """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
-    names = _name_columns(records)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The name columns (much of it per-value Python and small-frame work that keeps one core busy)
+    # are built in a second thread while this one does the contact fields; polars releases the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(lambda: _name_columns(records))
+        feats = _contact_columns(records)
+        names = pending.result()
     names = names.with_columns(_given_keys(names, records))
+    feats = pl.concat([feats.select("rid", "source"), names, feats.drop("rid", "source")], how="horizontal")
+    alt_sk = {
+        f"{c}_sk": per_value(feats[c], lambda u: u.to_frame("a").select(skeleton(pl.col("a")))).to_series()
+        for c in ("f_alt", "f_alt2")
+    }
+    order = [c for c in feats.columns if c not in _DERIVED]
+    feats = feats.with_columns(**alt_sk).select(*order, *alt_sk, *_DERIVED)
+    for col, p in HASHED.items():
+        # Each value hashed once inside its list, then the first slots taken out of the hash lists:
+        # taking strings out of the lists first would build four string columns only to hash them.
+        # A null value stays null, so "no value" never equals "no value".
+        hashed = pl.select(
+            pl.lit(personal(feats, col)).list.eval(
+                pl.when(pl.element().is_not_null()).then(pl.element().hash())
+            )
+        ).to_series()
+        feats = feats.with_columns(
+            pl.lit(hashed).list.get(k, null_on_oob=True).alias(f"{p}{k}") for k in range(HASH_SLOTS)
+        )
+        del hashed
+    return feats.with_row_index("i")
+
+
+#: Columns :func:`_contact_columns` derives from the others (after them in the feature frame).
+_DERIVED = ("byear", "org_c", "dom0", "dom1", "org_id")
+
+
+def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
+    """Record id, source and the contact and context columns (everything but the names)."""
 
     def one(column: str, expr, dtype: pl.DataType = pl.String) -> pl.Series:
         values = records.select(_col(records, column, dtype)).to_series()
@@ -314,7 +350,6 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
     feats = pl.concat(
         [
             records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
-            names,
             emails,
             records.select(
                 _col(records, "phones", pl.List(pl.String))
@@ -345,30 +380,11 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         ],
         how="horizontal",
     )
-    alt_sk = {
-        f"{c}_sk": per_value(feats[c], lambda u: u.to_frame("a").select(skeleton(pl.col("a")))).to_series()
-        for c in ("f_alt", "f_alt2")
-    }
-    feats = feats.with_columns(**alt_sk)
     domains = employer_domains(feats["emails"])
-    feats = feats.with_columns(
+    return feats.with_columns(
         pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"),
         pl.col("org").str.replace_all(" ", "", literal=True).alias("org_c"),
         domains.list.get(0, null_on_oob=True).alias("dom0"),
         domains.list.get(1, null_on_oob=True).alias("dom1"),
         _code(feats["org"]).alias("org_id"),
     )
-    for col, p in HASHED.items():
-        # Each value hashed once inside its list, then the first slots taken out of the hash lists:
-        # taking strings out of the lists first would build four string columns only to hash them.
-        # A null value stays null, so "no value" never equals "no value".
-        hashed = pl.select(
-            pl.lit(personal(feats, col)).list.eval(
-                pl.when(pl.element().is_not_null()).then(pl.element().hash())
-            )
-        ).to_series()
-        feats = feats.with_columns(
-            pl.lit(hashed).list.get(k, null_on_oob=True).alias(f"{p}{k}") for k in range(HASH_SLOTS)
-        )
-        del hashed
-    return feats.with_row_index("i")
