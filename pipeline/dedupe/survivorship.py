@@ -19,6 +19,8 @@ which record it came from.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -240,6 +242,9 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
     n_people = len(starts)
     single = pl.Series(sizes == 1)
     head_rows = order.filter(heads.first)
+    # The list columns need nothing from the field groups: built in a second thread meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(_list_columns, heads, head_rows, sizes, n_people)
     columns = [heads.take(head_rows, ["person_id"])]
     esc_head = heads.take(head_rows, ["_esc"]).to_series()
     # Provenance of a one-record person: every field is that record's (in PERSON_FIELDS order).
@@ -278,9 +283,22 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
         )
         columns.append(_aligned(notes, n_people))
         prov.append(("notes", pl.lit(True), "_p_notes"))
+    lists = pending.result()
+    pool.shutdown()
+    people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
+    # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
+    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
+
+
+def _list_columns(heads: _Heads, head_rows: pl.Series, sizes, n_people: int) -> pl.DataFrame:
+    """Emails, phones and tags (every value, best record first), record ids and sources, per person."""
+    import numpy as np
+
+    single = pl.Series(sizes == 1)
+    columns = []
     in_multi = pl.Series(np.repeat(sizes > 1, sizes))
     for c in LISTS:
-        if c not in frame.columns:
+        if c not in heads.frame.columns:
             columns.append(pl.DataFrame({c: [[]] * n_people}, schema={c: pl.List(pl.String)}))
             continue
         # Several records: every value, best record first, each once. One record: its list as it is.
@@ -298,7 +316,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
             pl.when(pl.lit(single)).then(pl.lit(own)).otherwise(pl.lit(_aligned(merged, n_people)[c]))
         ).to_series()
         columns.append(column.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias(c).to_frame())
-    lists = (
+    ids = (
         heads.sorted(["_pos", "record_id", "source"])
         .group_by("_pos", maintain_order=True)
         .agg(
@@ -307,9 +325,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
         )
         .drop("_pos")
     )
-    people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
-    # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
-    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
+    return pl.concat([*columns, ids], how="horizontal")
 
 
 def merge_people(
