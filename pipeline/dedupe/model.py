@@ -24,6 +24,7 @@ data does. The fitted model is a plain JSON-serializable dict (stored, and read 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -102,6 +103,11 @@ def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[f
 
     n = feats.height
     counts: dict[str, list[float]] = {c: [0.0] * len(levels) for c, levels in COMPARISONS.items()}
+    # The exact-agreement counts need nothing from the sample: counted in a second thread meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    exact = pool.submit(
+        lambda: {c: _exact_agreement(feats, col, is_list) for c, (col, is_list, _level) in EXACT_U.items()}
+    )
     if n >= 2:
         if n * (n - 1) // 2 <= U_SAMPLE:
             idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
@@ -130,10 +136,11 @@ def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[f
         u[c] = [
             (cnt + U_STRENGTH * p) / (total + U_STRENGTH) for cnt, p in zip(counts[c], prior, strict=True)
         ]
-    for c, (col, is_list, level) in EXACT_U.items():
-        exact = _exact_agreement(feats, col, is_list)
-        if exact is not None:
-            u[c] = _with_exact(u[c], exact, PRIOR_U[c][level - 1], level)
+    agreement = exact.result()
+    pool.shutdown()
+    for c, (_col, _is_list, level) in EXACT_U.items():
+        if agreement[c] is not None:
+            u[c] = _with_exact(u[c], agreement[c], PRIOR_U[c][level - 1], level)
     return u
 
 
