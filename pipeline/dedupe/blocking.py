@@ -184,15 +184,21 @@ def candidate_pairs(
 
     rules = rules or default_rules()
     schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
+    from concurrent.futures import ThreadPoolExecutor
+
     hashes = _Hashes(feats)
-    firsts, seconds, codes = [], [], []
-    for code, rule in enumerate(rules):
+
+    def one_rule(code: int, rule: Rule) -> tuple:
         rows, key = _rule_keys(hashes, code, rule)
-        i, j = _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height)
-        firsts.append(i)
-        seconds.append(j)
-        codes.append(np.full(len(i), code, dtype=np.uint8))
-    del hashes
+        return _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height)
+
+    # Rules are independent and their work (polars, numpy sorts) runs without the GIL: two at a time.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(one_rule, range(len(rules)), rules))
+    firsts = [i for i, _j in found]
+    seconds = [j for _i, j in found]
+    codes = [np.full(len(i), code, dtype=np.uint8) for code, (i, _j) in enumerate(found)]
+    del found
     i, j, code = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(codes)
     del firsts, seconds, codes
     if not len(i):
