@@ -18,6 +18,8 @@ but not a given name; two different given names behind one of those are two peop
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from pipeline.dedupe.features import HASH_SLOTS
@@ -201,12 +203,18 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     keep = [c for c in ("i", "j", "rule") if c in pairs.columns]
     out = pairs.select(keep)
     ids = {c: (feats[c].gather(i), feats[c].gather(j)) for c in TF_CODES}
-    out = out.with_columns(
-        _given_levels(feats, *ids["g_id"]).alias("given"),
-        _family_levels(feats, *ids["f_id"]).alias("family"),
-        _org_levels(feats, *ids["org_id"]).alias("organization"),
-        *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
-    )
+    # Given names in a second thread while family names and employers are compared here: much of
+    # each is Python-side (lists of names for rapidfuzz) that would otherwise leave a core idle.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        given = pool.submit(_given_levels, feats, *ids["g_id"])
+        family = _family_levels(feats, *ids["f_id"])
+        organization = _org_levels(feats, *ids["org_id"])
+        out = out.with_columns(
+            given.result().alias("given"),
+            family.alias("family"),
+            organization.alias("organization"),
+            *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
+        )
     # The rest gathers sixteen columns per side: in slices, so memory stays flat at any size.
     out = pl.concat(
         [_field_levels(feats, out.slice(k, CHUNK), keep) for k in range(0, max(out.height, 1), CHUNK)]
