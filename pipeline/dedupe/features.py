@@ -25,7 +25,7 @@ clustering all address records by that index. Columns:
 * ``slug`` (LinkedIn), ``org`` (legal suffix removed when something is left), ``org_c``
   (``org`` without spaces), ``dom0``/``dom1`` (employer labels of non-freemail email
   domains: ``jane@acmelabs.com`` → ``acmelabs``), ``postal``, ``city``, ``street``,
-  ``bday``, ``bmd``, ``byear``, ``cyear``.
+  ``bday``, ``bmd``, ``cyear``. (No record id, source or birth year: no later step reads them.)
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
         feats = _contact_columns(records)
         names = pending.result()
     names = names.with_columns(_given_keys(names, records))
-    feats = pl.concat([feats.select("rid", "source"), names, feats.drop("rid", "source")], how="horizontal")
+    feats = pl.concat([names, feats], how="horizontal")
     alt_sk = {
         f"{c}_sk": per_value(feats[c], lambda u: u.to_frame("a").select(skeleton(pl.col("a")))).to_series()
         for c in ("f_alt", "f_alt2")
@@ -333,11 +333,11 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
 
 
 #: Columns :func:`_contact_columns` derives from the others (after them in the feature frame).
-_DERIVED = ("byear", "org_c", "dom0", "dom1", "org_id")
+_DERIVED = ("org_c", "dom0", "dom1", "org_id")
 
 
 def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
-    """Record id, source and the contact and context columns (everything but the names)."""
+    """The contact and context columns (everything but the names)."""
 
     def one(column: str, expr, dtype: pl.DataType = pl.String) -> pl.Series:
         values = records.select(_col(records, column, dtype)).to_series()
@@ -349,7 +349,6 @@ def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
     emails = records.select(email_list(records).alias("emails"))
     feats = pl.concat(
         [
-            records.select(_col(records, "record_id").alias("rid"), _col(records, "source").alias("source")),
             emails,
             records.select(
                 _col(records, "phones", pl.List(pl.String))
@@ -382,7 +381,6 @@ def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
     )
     domains = employer_domains(feats["emails"])
     return feats.with_columns(
-        pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False).alias("byear"),
         pl.col("org").str.replace_all(" ", "", literal=True).alias("org_c"),
         domains.list.get(0, null_on_oob=True).alias("dom0"),
         domains.list.get(1, null_on_oob=True).alias("dom1"),

@@ -339,19 +339,24 @@ def comparison_weights(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Serie
     import numpy as np
 
     m, u = model["m"], model["u"]
-    exprs = []
+    out = {}
     for c in COMPARISONS:
         # A lookup by level code (numpy take): a third of the cost of replace_strict on millions of pairs.
         # Float32 straight away (the weights are Float32): rounding the table once is rounding each value.
+        codes = levels[c].to_numpy()
         table = np.array(_weight_table(m, u, c), dtype=np.float64).astype(np.float32)
-        expr = pl.lit(pl.Series(table[levels[c].to_numpy()], dtype=pl.Float32))
+        weights = table[codes]
         if c in TF_COLUMNS:
+            # Only the pairs at the exact level get a per-value weight: computed for those rows alone
+            # (the same float64 arithmetic, then Float32), not as full-length temporary columns.
             col, level = TF_COLUMNS[c]
-            code = levels[f"{col}_id_a"]
-            freq = tf[c].gather(code.fill_null(0)) if tf[c].len() else pl.Series([1.0] * levels.height)
-            expr = pl.when(pl.col(c) == level).then((m[c][level - 1] / pl.lit(freq)).log(2)).otherwise(expr)
-        exprs.append(expr.cast(pl.Float32).alias(f"w_{c}"))
-    return levels.select(exprs)
+            rows = np.flatnonzero(codes == level)
+            code = levels[f"{col}_id_a"].gather(rows).fill_null(0)
+            freq = tf[c].gather(code) if tf[c].len() else pl.Series([1.0] * len(rows), dtype=pl.Float64)
+            exact = pl.select((m[c][level - 1] / pl.lit(freq)).log(2).cast(pl.Float32)).to_series()
+            weights[rows] = exact.to_numpy()
+        out[f"w_{c}"] = pl.Series(weights, dtype=pl.Float32)
+    return pl.DataFrame(out)
 
 
 def match_weight(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.Series:
