@@ -124,6 +124,54 @@ def _rule_keys(hashes: _Hashes, code: int, rule: Rule) -> tuple:
     return np.concatenate(rows), np.concatenate(keys)
 
 
+def _block_pairs(rows, key, cap: int, n: int) -> tuple:
+    """Pairs ``(i, j)`` (numpy) of records that share a key in a block of 2..``cap`` records, for one rule.
+
+    A block's pairs are the positions ``k`` and ``k + d`` of the keys sorted by (key, record) that
+    hold the same key. The sort is a *value* sort of one 64-bit number per key — the key's top
+    bits over the record index — which is several times faster than an argsort; a separate
+    sort of the full keys proves that no two keys share those top bits (if two do, this rule
+    falls back to the exact (key, record) argsort).
+    """
+    import numpy as np
+
+    bits = np.uint64(max(int(n - 1).bit_length(), 1))
+    packed = np.sort(((key >> bits) << bits) | rows)
+    group = packed >> bits
+    full = np.sort(key)
+    if np.any((group[1:] == group[:-1]) & (full[1:] != full[:-1])):
+        order = np.lexsort((rows, key))
+        rows, group = rows[order], key[order]
+    else:
+        rows = packed & ((np.uint64(1) << bits) - np.uint64(1))
+    del packed, full
+    # A record can reach one key twice (family and previous family alike): count it once.
+    fresh = np.ones(len(group), dtype=bool)
+    fresh[1:] = (group[1:] != group[:-1]) | (rows[1:] != rows[:-1])
+    rows, group = rows[fresh], group[fresh]
+    # Block sizes from the runs of equal keys; blocks of one record or over the cap go.
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[starts, len(group)])
+    fits = (sizes >= 2) & (sizes <= cap)
+    starts, sizes = starts[fits], sizes[fits]
+    # Positions of the kept blocks, and how many later members each position has in its block.
+    take = np.repeat(starts, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    later = np.repeat(sizes, sizes) - 1 - (take - np.repeat(starts, sizes))
+    rows = rows[take]
+    # Every pair (k, k + d) of one block is one pair i < j (sorted by record within the block):
+    # no self pairs, no mirrored pairs; each pass only visits positions with a k + d in their block.
+    firsts, seconds = [], []
+    idx = np.flatnonzero(later > 0)
+    d = 1
+    while len(idx):
+        firsts.append(rows[idx])
+        seconds.append(rows[idx + d])
+        d += 1
+        idx = idx[later[idx] >= d]
+    empty = np.zeros(0, dtype=np.uint64)
+    return (np.concatenate(firsts), np.concatenate(seconds)) if firsts else (empty, empty)
+
+
 def candidate_pairs(
     feats: pl.DataFrame, rules: list[Rule] | None = None, active: pl.Series | None = None
 ) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -136,38 +184,25 @@ def candidate_pairs(
 
     rules = rules or default_rules()
     schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
+    from concurrent.futures import ThreadPoolExecutor
+
     hashes = _Hashes(feats)
-    parts = [_rule_keys(hashes, code, rule) for code, rule in enumerate(rules)]
-    rows = np.concatenate([p[0] for p in parts]).astype(np.uint64)
-    key = np.concatenate([p[1] for p in parts])
-    rule = np.concatenate([np.full(len(p[0]), c, dtype=np.uint8) for c, p in enumerate(parts)])
-    del parts, hashes
-    order = np.lexsort((rows, key))
-    rows, key, rule = rows[order], key[order], rule[order]
-    # A record can reach one key twice (family and previous family alike): count it once.
-    fresh = np.ones(len(key), dtype=bool)
-    fresh[1:] = (key[1:] != key[:-1]) | (rows[1:] != rows[:-1])
-    rows, key, rule = rows[fresh], key[fresh], rule[fresh]
-    # Block sizes from the runs of equal keys; blocks of one record or over the rule's cap go.
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[starts, len(key)])
-    size = np.repeat(sizes, sizes)
-    caps = np.array([r.cap for r in rules], dtype=np.int64)
-    fits = (size >= 2) & (size <= caps[rule])
-    rows, key, rule = rows[fits], key[fits], rule[fits]
-    # Within a block sorted by record, every pair (k, k + d) with the same key is one pair i < j:
-    # no self pairs, no mirrored pairs, and at most ``cap - 1`` vectorized passes.
-    firsts, seconds, codes = [], [], []
-    for d in range(1, max((r.cap for r in rules), default=1)):
-        same = np.flatnonzero(key[d:] == key[:-d])
-        if not len(same):
-            break
-        firsts.append(rows[same])
-        seconds.append(rows[same + d])
-        codes.append(rule[same])
-    if not firsts:
-        return pl.DataFrame(schema=schema), {r.name: 0 for r in rules}
+
+    def one_rule(code: int, rule: Rule) -> tuple:
+        rows, key = _rule_keys(hashes, code, rule)
+        return _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height)
+
+    # Rules are independent and their work (polars, numpy sorts) runs without the GIL: two at a time.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(one_rule, range(len(rules)), rules))
+    firsts = [i for i, _j in found]
+    seconds = [j for _i, j in found]
+    codes = [np.full(len(i), code, dtype=np.uint8) for code, (i, _j) in enumerate(found)]
+    del found
     i, j, code = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(codes)
+    del firsts, seconds, codes
+    if not len(i):
+        return pl.DataFrame(schema=schema), {r.name: 0 for r in rules}
     keep = np.ones(len(i), dtype=bool)
     for n, r in enumerate(rules):
         if r.one_side is not None:

@@ -18,6 +18,8 @@ but not a given name; two different given names behind one of those are two peop
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from pipeline.dedupe.features import HASH_SLOTS
@@ -54,25 +56,49 @@ GENERATION_YEARS = 15
 TF_CODES = ("g_id", "f_id", "org_id")
 
 
-def _jw(a: list[str], b: list[str]) -> list[float]:
+def _jw(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Jaro-Winkler similarity of each (a, b) row, in rapidfuzz's C loop over both cores."""
+    import numpy as np
     from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import cpdist
 
-    score = JaroWinkler.normalized_similarity
-    return [score(x, y) for x, y in zip(a, b, strict=True)]
+    # In slices: rapidfuzz takes Python strings, and millions of them at once cost more memory than
+    # the rest of the comparison.
+    parts = [
+        cpdist(
+            a.slice(k, JW_SLICE).to_list(),
+            b.slice(k, JW_SLICE).to_list(),
+            scorer=JaroWinkler.normalized_similarity,
+            workers=-1,
+        )
+        for k in range(0, a.len(), JW_SLICE)
+    ]
+    return pl.Series("_jw", np.concatenate(parts) if parts else [], dtype=pl.Float32)
+
+
+#: Name pairs per rapidfuzz call.
+JW_SLICE = 200_000
 
 
 def _pair_table(feats: pl.DataFrame, id_col: str, cols: list[str], ia: pl.Series, ib: pl.Series):
     """Unique (code_a, code_b) pairs with each side's ``cols`` (value table looked up by code)."""
-    # One row per code: find each code's first record on the code column alone, then gather.
-    first = feats.select(id_col).with_row_index("_r").drop_nulls(id_col).unique(id_col).sort(id_col)
-    table = feats.select(cols)[first["_r"]]
-    codes = pl.DataFrame({"a": ia, "b": ib}).drop_nulls().unique()
-    side_a = table.select(pl.col(cols).name.suffix("_a")).with_row_index("a")
-    side_b = table.select(pl.col(cols).name.suffix("_b")).with_row_index("b")
+    # One row per code: each code's first record (a hash pass over the code column), ordered by code.
+    code = feats[id_col]
+    first = code.arg_unique()
+    present = code.gather(first).is_not_null()
+    first = first.filter(present).gather(code.gather(first).filter(present).arg_sort())
+    table = feats.select(cols)[first]
+    # Unique pairs of codes as one 64-bit key (a unique over one integer column, not two).
+    keys = pl.select(_key(pl.lit(ia), pl.lit(ib)).alias("_k")).to_series().drop_nulls().unique()
+    codes = keys.to_frame("_k").select(
+        (pl.col("_k") // 2**32).cast(pl.UInt32).alias("a"),
+        (pl.col("_k") % 2**32).cast(pl.UInt32).alias("b"),
+        "_k",
+    )
     # Codes are dense (0..n-1), so gathering by code is the lookup.
-    return pl.concat(
-        [codes, side_a.drop("a")[codes["a"]], side_b.drop("b")[codes["b"]]], how="horizontal"
-    ).with_columns(_key(pl.col("a"), pl.col("b")).alias("_k"))
+    side_a = table.select(pl.col(cols).name.suffix("_a"))[codes["a"]]
+    side_b = table.select(pl.col(cols).name.suffix("_b"))[codes["b"]]
+    return pl.concat([codes, side_a, side_b], how="horizontal")
 
 
 def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -81,8 +107,7 @@ def _key(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 def _with_jw(table: pl.DataFrame, col: str, need: pl.Expr) -> pl.DataFrame:
     todo = table.filter(need)
-    sims = pl.Series("_jw", _jw(todo[f"{col}_a"].to_list(), todo[f"{col}_b"].to_list()), dtype=pl.Float32)
-    done = todo.select("_k").with_columns(sims)
+    done = todo.select("_k").with_columns(_jw(todo[f"{col}_a"], todo[f"{col}_b"]))
     return table.join(done, on="_k", how="left")
 
 
@@ -99,12 +124,11 @@ def _level(*cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
     return expr.otherwise(last).cast(pl.Int8).alias("level")
 
 
-def _best_jw(a: list[list[str]], b: list[list[str]]) -> list[float]:
-    """Per row, the best Jaro-Winkler between any name form of side a and any of side b."""
-    from rapidfuzz.distance import JaroWinkler
-
-    score = JaroWinkler.normalized_similarity
-    return [max(score(x, y) for x in xs for y in ys) for xs, ys in zip(a, b, strict=True)]
+def _best_jw(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Per row, the best Jaro-Winkler between any name form of side a (a list) and any of side b."""
+    forms = pl.DataFrame({"a": a, "b": b}).with_row_index("_r").explode("a").explode("b")
+    best = forms.with_columns(_jw(forms["a"], forms["b"])).group_by("_r").agg(pl.col("_jw").max()).sort("_r")
+    return best["_jw"]
 
 
 def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
@@ -117,7 +141,7 @@ def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Serie
     # A typo in a nickname or in its formal name (Dniel/Dan, Aigail/Abby): compare every name form.
     forms_a = todo.select(pl.concat_list(pl.col("g_a"), pl.col("g_keys_a").fill_null([]))).to_series()
     forms_b = todo.select(pl.concat_list(pl.col("g_b"), pl.col("g_keys_b").fill_null([]))).to_series()
-    sims = pl.Series("_jw", _best_jw(forms_a.to_list(), forms_b.to_list()), dtype=pl.Float32)
+    sims = _best_jw(forms_a, forms_b)
     t = t.join(todo.select("_k").with_columns(sims), on="_k", how="left")
     t = t.with_columns(
         _level(
@@ -183,12 +207,18 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     keep = [c for c in ("i", "j", "rule") if c in pairs.columns]
     out = pairs.select(keep)
     ids = {c: (feats[c].gather(i), feats[c].gather(j)) for c in TF_CODES}
-    out = out.with_columns(
-        _given_levels(feats, *ids["g_id"]).alias("given"),
-        _family_levels(feats, *ids["f_id"]).alias("family"),
-        _org_levels(feats, *ids["org_id"]).alias("organization"),
-        *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
-    )
+    # Given names in a second thread while family names and employers are compared here: much of
+    # each is Python-side (lists of names for rapidfuzz) that would otherwise leave a core idle.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        given = pool.submit(_given_levels, feats, *ids["g_id"])
+        family = _family_levels(feats, *ids["f_id"])
+        organization = _org_levels(feats, *ids["org_id"])
+        out = out.with_columns(
+            given.result().alias("given"),
+            family.alias("family"),
+            organization.alias("organization"),
+            *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
+        )
     # The rest gathers sixteen columns per side: in slices, so memory stays flat at any size.
     out = pl.concat(
         [_field_levels(feats, out.slice(k, CHUNK), keep) for k in range(0, max(out.height, 1), CHUNK)]

@@ -35,8 +35,10 @@ def personal(feats: pl.DataFrame, col: str) -> pl.Series:
     """``col`` (emails or phones) without the values several families share: a company switchboard or
     a team inbox on the cards of three colleagues identifies none of them. A household landline
     (one family name) stays; the household override deals with it."""
-    held = feats.select(pl.col(col), "f").with_row_index("_r").explode(col).drop_nulls(col)
-    shared = held.group_by(col).agg(pl.col("f").n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
+    # Family names counted by their dense code where the features have one (the same count, cheaper).
+    family = "f_id" if "f_id" in feats.columns else "f"
+    held = feats.select(pl.col(col), family).with_row_index("_r").explode(col).drop_nulls(col)
+    shared = held.group_by(col).agg(pl.col(family).n_unique().alias("n")).filter(pl.col("n") >= SHARED_BY)
     if shared.is_empty():
         return feats[col]
     kept = (
@@ -119,12 +121,14 @@ def street_key(expr: pl.Expr) -> pl.Expr:
 def per_value(values: pl.Series, derive: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
     """``derive`` (unique non-null values → a frame of outputs, one row per value) mapped back to ``values``.
 
-    The way back is a join on the 64-bit hash of the value (a join on the strings themselves
-    costs five times as much); rows whose value is null get nulls.
+    The unique values are found, and mapped back, by the value's 64-bit hash (a hash pass over
+    integers instead of a unique and a join on the strings themselves, which cost five times as
+    much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
     """
-    uniq = values.drop_nulls().unique().sort()
+    hashes = values.hash().alias("_h")
+    uniq = values.gather(hashes.arg_unique()).drop_nulls()
     out = derive(uniq).with_columns(uniq.hash().alias("_h"))
-    mapped = values.hash().alias("_h").to_frame().join(out, on="_h", how="left", maintain_order="left")
+    mapped = hashes.to_frame().join(out, on="_h", how="left", maintain_order="left")
     present = values.is_not_null()
     return mapped.drop("_h").select(
         pl.when(pl.lit(present)).then(pl.col(c)).alias(c) for c in out.columns if c != "_h"

@@ -111,7 +111,10 @@ def _weighed(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Series]) -> pl.
         ],
         how="horizontal",
     )
-    override = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(reason)) for f, reason in OVERRIDES.items()])
+    # The first flag that fired, as a code gathered from the reasons: a literal string per row would
+    # materialise a string column per flag (hundreds of MiB at millions of pairs) to keep a few.
+    code = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(k, pl.UInt32)) for k, f in enumerate(OVERRIDES)])
+    override = pl.lit(pl.Series(list(OVERRIDES.values()), dtype=pl.String)).gather(code)
     return out.with_columns(
         pl.sum_horizontal(wcols).alias("weight"),
         pl.sum_horizontal([pl.min_horizontal(pl.col(c), pl.lit(0.0)) for c in wcols]).alias("against"),
@@ -156,9 +159,10 @@ def resolve(
     n = records.height
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
-    # One contiguous chunk per column: gathers over a frame read from parquet in row groups are ten
-    # times slower, and every later step gathers.
-    records = records.rechunk()
+    # The features come out as one contiguous chunk per column (gathers over a frame read from parquet
+    # in row groups are several times slower, and every later step gathers). The records themselves are
+    # not copied into one chunk — that copy would be held all run; the few gathers from them rechunk
+    # the column they need.
     feats = build_features(records).rechunk()
     lap("features")
 
@@ -216,7 +220,8 @@ def resolve(
     extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(
         pl.lit(extra_code, dtype=pl.UInt8).alias("rule")
     )
-    pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
+    if extra.height:
+        pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
     lap("blocking")
 
     levels = compare(feats, pairs)
@@ -229,7 +234,7 @@ def resolve(
         model["lambda"] = estimate_lambda(first, n, model["lambda"])
         sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
         sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
-        provisional = components(n, levels.filter(sure).select("i", "j"))
+        provisional = components(n, levels.select("i", "j").filter(sure))
         model = refine(model, feats, provisional)
         weighed = _weighed(levels, model, tf_arrays(model, feats))
         model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
@@ -241,7 +246,12 @@ def resolve(
     del levels, weighed
 
     # --- decisions win ----------------------------------------------------------------------
-    scored = scored.join(dec, on=["i", "j"], how="left").with_columns(
+    # (No decisions: no join, which would copy every scored pair.)
+    scored = (
+        scored.join(dec, on=["i", "j"], how="left")
+        if dec.height
+        else scored.with_columns(pl.lit(None, dtype=pl.String).alias("decision"))
+    ).with_columns(
         pl.when(pl.col("decision") == "same")
         .then(1.0)
         .when(pl.col("decision") == "different")
@@ -387,7 +397,7 @@ def _chain_pairs(n: int, edges: pl.DataFrame, scored: pl.DataFrame, settings: De
 def _public_pairs(
     scored: pl.DataFrame, records: pl.DataFrame, person: pl.Series, names: list[str]
 ) -> pl.DataFrame:
-    rid = records["record_id"].cast(pl.String)
+    rid = records["record_id"].cast(pl.String).rechunk()
 
     # Level and rule names as Enums: one byte per pair instead of a 16-byte string view, which on
     # millions of pairs is hundreds of MiB (they compare equal to plain strings all the same).

@@ -19,6 +19,8 @@ which record it came from.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -67,7 +69,11 @@ def _recency(records: pl.DataFrame) -> pl.Expr:
 
 
 def rank_records(records: pl.DataFrame, priority: list[str]) -> pl.DataFrame:
-    """``records`` with ``_r_*`` rank columns: source priority, recency, completeness."""
+    """The ``_r_*`` rank columns of ``records`` (one row each): source priority, recency, completeness.
+
+    A frame of its own rather than columns added to ``records``: adding single-chunk columns to a
+    frame read in parquet row groups makes polars copy the whole frame into one chunk.
+    """
     order = {s: n for n, s in enumerate(priority)}
     filled = []
     for c in SCORED:
@@ -77,7 +83,7 @@ def rank_records(records: pl.DataFrame, priority: list[str]) -> pl.DataFrame:
             filled.append((pl.col(c).list.len() > 0).fill_null(False).cast(pl.Int32))
         else:
             filled.append(pl.col(c).is_not_null().cast(pl.Int32))
-    return records.with_columns(
+    return records.select(
         pl.col("source").replace_strict(order, default=len(order), return_dtype=pl.Int32).alias("_r_source"),
         _recency(records).alias("_r_recent"),
         (pl.sum_horizontal(filled) if filled else pl.lit(0)).alias("_r_complete"),
@@ -95,130 +101,247 @@ def _json_pairs(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
     return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
+#: Stand-ins for record ids in provenance templates (private-use characters; ids holding one are
+#: built the slow way).
+_MARK = 0xF0000
+Entry = tuple[str, pl.Expr, str]
+
+
+def _provenance(
+    frame: pl.DataFrame, single: pl.Series, one: list[Entry], many: list[Entry], ids: pl.Series
+) -> pl.Series:
+    """Provenance JSON per row of ``frame``: entries ``one`` where ``single`` holds, else ``many``.
+
+    An entry is (field, whether the person has it, column of the escaped record id). Few rows
+    differ in *which* fields they have, so the JSON is written once per pattern of present
+    fields, with a stand-in character per record-id column, and each stand-in is then replaced
+    by its column — a string pass per record-id column instead of a concatenation of every field.
+    ``ids``: every record id the entries may hold (a stand-in character in one means the slow way).
+    """
+    rid_cols = list(dict.fromkeys(rid for _f, _p, rid in [*one, *many]))
+    marks = {rid: chr(_MARK + k) for k, rid in enumerate(rid_cols)}
+    stand_ins = f"[{''.join(marks.values())}]"
+    if ids.str.contains(stand_ins).any():
+        return (
+            frame.select(
+                pl.when(pl.lit(single))
+                .then(_json_pairs(_entries(one)))
+                .otherwise(_json_pairs(_entries(many)))
+            )
+            .to_series()
+            .alias("provenance")
+        )
+
+    def bits(entries: list[Entry]) -> pl.Expr:
+        return pl.sum_horizontal(
+            [(p & pl.col(rid).is_not_null()).cast(pl.UInt64) * 2**k for k, (_f, p, rid) in enumerate(entries)]
+        )
+
+    # The pattern per row: which entries it has (bit k = entry k), plus bit 62 for a one-record person.
+    pattern = frame.select(
+        pl.when(pl.lit(single)).then(bits(one) + 2**62).otherwise(bits(many)).alias("p")
+    ).to_series()
+    seen = pattern.unique().to_list()
+    templates = []
+    for p in seen:
+        entries = one if p >= 2**62 else many
+        body = [f'"{f}":"{marks[rid]}"' for k, (f, _p, rid) in enumerate(entries) if p >> k & 1]
+        templates.append("{" + ",".join(body) + "}")
+    out = pattern.replace_strict(seen, templates, return_dtype=pl.String).alias("provenance")
+    del pattern
+    # Each stand-in is replaced only in the rows that can hold it (one-record people hold only one).
+    rows = pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)
+    parts = []
+    for mask, entries in ((single, one), (~single, many)):
+        part = out.filter(mask)
+        for rid in dict.fromkeys(rid for _f, _p, rid in entries):
+            value = frame[rid].filter(mask).fill_null("")
+            swap = pl.lit(part).str.replace_all(marks[rid], pl.lit(value), literal=True)
+            part = pl.select(swap).to_series()
+        parts.append(part.to_frame().with_columns(rows.filter(mask).alias("_i")))
+    del out
+    return pl.concat(parts).sort("_i")["provenance"]
+
+
+def _entries(entries: list[Entry]) -> list[tuple[str, pl.Expr]]:
+    return [(f, pl.when(p).then(pl.col(rid))) for f, p, rid in entries]
+
+
 class _Heads:
     """Best-ranked row per person, over ``frame`` read in ``order`` (by person, best record first).
 
-    ``pick(present)`` gives, for each person, the row of ``frame`` of their best-ranked record
-    where ``present`` holds (null if none): one backward fill over the sorted order, no
-    grouping, and the wide frame itself is never sorted — only gathered from at the end.
+    ``pick({name: present})`` gives, per condition and for each person, the row of ``frame`` of their
+    best-ranked record where ``present`` holds (null if none): one backward fill over the sorted order, no
+    grouping, and the wide frame itself is never sorted — only gathered from, one column at a
+    time (rechunked first: a gather over a frame read in parquet row groups is several times
+    slower, and a whole-frame copy would double the memory).
     """
 
-    def __init__(self, frame: pl.DataFrame, order: pl.Series):
+    def __init__(self, frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]):
         self.frame = frame
+        self.extra = extra
         self.order = order
-        pc = frame["_pc"].gather(order)
-        self.first = (pc != pc.shift(1)).fill_null(True)
-        self.pc = pc.filter(self.first)
-        self.sorted_pc = pc
+        pos = extra["_pos"].gather(order)
+        self.first = (pos != pos.shift(1)).fill_null(True)
+        self.pos = pos.filter(self.first)
+        self.sorted_pos = pos
 
-    def pick(self, present: pl.Expr) -> pl.Series:
-        flag = self.frame.select(present.fill_null(False)).to_series().gather(self.order)
-        k = pl.int_range(0, flag.len(), dtype=pl.UInt32, eager=True)
-        filled = pl.select(pl.when(pl.lit(flag)).then(pl.lit(k)).backward_fill()).to_series()
-        idx = filled.filter(self.first)
-        # The fill may reach into the next person: only a row of the same person counts.
-        same = (self.sorted_pc.gather(idx) == self.pc).fill_null(False)
-        return pl.select(pl.when(pl.lit(same)).then(pl.lit(self.order.gather(idx)))).to_series()
+    def pick(self, presents: dict[str, pl.Expr]) -> dict[str, pl.Series]:
+        """Per condition, each person's best-ranked row where it holds (one pass, one gather)."""
+        flags = self.frame.select(p.fill_null(False).alias(name) for name, p in presents.items()).rechunk()
+        flags = flags[self.order]
+        k = pl.int_range(0, flags.height, dtype=pl.UInt32, eager=True)
+        filled = flags.select(pl.when(pl.col(n)).then(pl.lit(k)).backward_fill().alias(n) for n in presents)
+        filled = filled.filter(self.first)
+        out = {}
+        for name in presents:
+            idx = filled[name]
+            # The fill may reach into the next person: only a row of the same person counts.
+            same = (self.sorted_pos.gather(idx) == self.pos).fill_null(False)
+            out[name] = pl.select(pl.when(pl.lit(same)).then(pl.lit(self.order.gather(idx)))).to_series()
+        return out
 
     def take(self, rows: pl.Series, cols: list[str]) -> pl.DataFrame:
-        return self.frame.select(pl.col(cols).gather(rows))
+        columns = [(self.extra[c] if c in self.extra else self.frame[c]).alias(c) for c in cols]
+        return pl.DataFrame([column.rechunk().gather(rows) for column in columns])
 
     def sorted(self, cols: list[str]) -> pl.DataFrame:
-        return self.frame.select(pl.col(cols).gather(self.order))
+        return self.take(self.order, cols)
 
 
-def _merge_groups(frame: pl.DataFrame, order: pl.Series) -> pl.DataFrame:
-    """Survivorship for people with two or more records: ``frame``'s rows in ``order`` (best first)."""
-    heads = _Heads(frame, order)
-    multi = frame
-    parts = [heads.take(heads.order.filter(heads.first), ["_pc", "person_id"])]
-    prov: list[tuple[str, pl.Expr]] = []
-    for group, cols in GROUPS.items():
-        cols = [c for c in cols if c in multi.columns]
-        idx = heads.pick(_present(multi, tuple(cols)))
-        parts.append(
-            heads.take(idx, cols).with_columns(
-                _escaped(heads.take(idx, ["record_id"]).to_series()).alias(f"_p_{group}")
-            )
-        )
-        prov += [(c, pl.when(pl.col(c).is_not_null()).then(pl.col(f"_p_{group}"))) for c in cols]
-    for c in SINGLE:
-        if c not in multi.columns:
-            continue
-        idx = heads.pick(pl.col(c).is_not_null())
+def _aligned(values: pl.DataFrame, people: int) -> pl.DataFrame:
+    """``values`` (keyed by ``_pos``, some people only) as columns of ``people`` rows, in person order."""
+    rows = pl.DataFrame({"_pos": pl.int_range(0, people, dtype=pl.UInt32, eager=True)})
+    return rows.join(values, on="_pos", how="left", maintain_order="left").drop("_pos")
+
+
+def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
+    """Per record, its person's place in person-id order (the order of the output)."""
+    import numpy as np
+
+    if labels is None:
+        return (person.rank("dense") - 1).cast(pl.UInt32)
+    # Person ids and labels are one-to-one: order the people by id once, then look up by label.
+    firsts = labels.arg_unique()
+    heads = labels.gather(firsts)
+    by_id = person.gather(firsts).arg_sort()
+    slot = np.zeros(int(labels.max()) + 1, dtype=np.uint32)
+    slot[heads.gather(by_id).to_numpy()] = np.arange(len(firsts), dtype=np.uint32)
+    return pl.Series("_pos", slot[labels.to_numpy()], dtype=pl.UInt32)
+
+
+def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -> pl.DataFrame:
+    """Survivorship over ``frame``'s rows in ``order`` (by person in person-id order, best record first);
+    ``extra`` holds single-chunk columns aligned with ``frame``: ``person_id``, ``_pos``, ``record_id``
+    and ``_esc`` (the escaped record id)."""
+    import numpy as np
+
+    heads = _Heads(frame, order, extra)
+    starts = np.flatnonzero(heads.first.to_numpy())
+    sizes = np.diff(np.r_[starts, len(order)])
+    n_people = len(starts)
+    single = pl.Series(sizes == 1)
+    head_rows = order.filter(heads.first)
+    # The list columns need nothing from the field groups: built in a second thread meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(_list_columns, heads, head_rows, sizes, n_people)
+    columns = [heads.take(head_rows, ["person_id"])]
+    esc_head = heads.take(head_rows, ["_esc"]).to_series()
+    # Provenance of a one-record person: every field is that record's (in PERSON_FIELDS order).
+    fields = [c for c in PERSON_FIELDS if c in frame.columns]
+    prov_single: list[Entry] = [(c, pl.col(c).is_not_null(), "_esc") for c in fields]
+    prov: list[Entry] = []
+    groups = {group: [c for c in cols if c in frame.columns] for group, cols in GROUPS.items()}
+    singles = [c for c in SINGLE if c in frame.columns]
+    presents = {group: _present(frame, tuple(cols)) for group, cols in groups.items()}
+    presents.update({c: pl.col(c).is_not_null() for c in singles})
+    if "birthday" in singles:
+        presents["_full_birthday"] = pl.col("birthday").str.contains(r"^\d{4}")
+    picked = heads.pick(presents)
+    for group, cols in groups.items():
+        idx = picked[group]
+        columns.append(heads.take(idx, cols))
+        columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{group}").to_frame())
+        prov += [(c, pl.col(c).is_not_null(), f"_p_{group}") for c in cols]
+    for c in singles:
+        idx = picked[c]
         if c == "birthday":
             # A full date beats a year-less one whatever the rank: it is strictly more information.
-            full = heads.pick(pl.col(c).str.contains(r"^\d{4}"))
-            idx = pl.select(pl.coalesce(pl.lit(full), pl.lit(idx))).to_series()
-        parts.append(
-            heads.take(idx, [c]).with_columns(
-                _escaped(heads.take(idx, ["record_id"]).to_series()).alias(f"_p_{c}")
-            )
-        )
-        prov.append((c, pl.col(f"_p_{c}")))
-    people = pl.concat(parts, how="horizontal")
-    if "notes" in multi.columns:
+            idx = pl.select(pl.coalesce(pl.lit(picked["_full_birthday"]), pl.lit(idx))).to_series()
+        columns.append(heads.take(idx, [c]))
+        columns.append(heads.take(idx, ["_esc"]).to_series().alias(f"_p_{c}").to_frame())
+        prov.append((c, pl.lit(True), f"_p_{c}"))
+    if "notes" in frame.columns:
         notes = (
-            heads.sorted(["_pc", "notes", "record_id"])
+            heads.sorted(["_pos", "notes", "record_id"])
             .filter(pl.col("notes").is_not_null())
-            .group_by("_pc", maintain_order=True)
+            .group_by("_pos", maintain_order=True)
             .agg(
                 pl.col("notes").unique(maintain_order=True).str.join("\n\n").alias("notes"),
                 _escaped(pl.col("record_id").first()).alias("_p_notes"),
             )
         )
-        people = people.join(notes, on="_pc", how="left")
-        prov.append(("notes", pl.col("_p_notes")))
-    for c in ("emails", "phones", "tags"):
-        if c in multi.columns:
-            values = (
-                heads.sorted(["_pc", c])
-                .explode(c)
-                .drop_nulls(c)
-                .unique(["_pc", c], keep="first", maintain_order=True)
-                .group_by("_pc", maintain_order=True)
-                .agg(c)
-            )
-            people = people.join(values, on="_pc", how="left")
-    lists = (
-        heads.sorted(["_pc", "record_id", "source"])
-        .group_by("_pc", maintain_order=True)
+        columns.append(_aligned(notes, n_people))
+        prov.append(("notes", pl.lit(True), "_p_notes"))
+    lists = pending.result()
+    pool.shutdown()
+    people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
+    # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
+    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
+
+
+def _list_columns(heads: _Heads, head_rows: pl.Series, sizes, n_people: int) -> pl.DataFrame:
+    """Emails, phones and tags (every value, best record first), record ids and sources, per person."""
+    import numpy as np
+
+    single = pl.Series(sizes == 1)
+    columns = []
+    in_multi = pl.Series(np.repeat(sizes > 1, sizes))
+    for c in LISTS:
+        if c not in heads.frame.columns:
+            columns.append(pl.DataFrame({c: [[]] * n_people}, schema={c: pl.List(pl.String)}))
+            continue
+        # Several records: every value, best record first, each once. One record: its list as it is.
+        merged = (
+            heads.sorted(["_pos", c])
+            .filter(in_multi)
+            .explode(c)
+            .drop_nulls(c)
+            .unique(["_pos", c], keep="first", maintain_order=True)
+            .group_by("_pos", maintain_order=True)
+            .agg(c)
+        )
+        own = heads.take(head_rows, [c]).to_series()
+        column = pl.select(
+            pl.when(pl.lit(single)).then(pl.lit(own)).otherwise(pl.lit(_aligned(merged, n_people)[c]))
+        ).to_series()
+        columns.append(column.fill_null(pl.lit([], dtype=pl.List(pl.String))).alias(c).to_frame())
+    ids = (
+        heads.sorted(["_pos", "record_id", "source"])
+        .group_by("_pos", maintain_order=True)
         .agg(
             pl.col("record_id").alias("record_ids"),
             pl.col("source").unique(maintain_order=True).alias("sources"),
         )
+        .drop("_pos")
     )
-    people = people.join(lists, on="_pc", how="left")
-    return people.with_columns(_json_pairs(prov).alias("provenance"))
-
-
-def _singles(single: pl.DataFrame) -> pl.DataFrame:
-    """People with one record: every field is that record's, and so is every provenance entry."""
-    fields = [c for c in PERSON_FIELDS if c in single.columns]
-    single = single.with_columns(_escaped(pl.col("record_id")).alias("_esc"))
-    prov = [(c, pl.when(pl.col(c).is_not_null()).then(pl.col("_esc"))) for c in fields]
-    return single.with_columns(
-        pl.concat_list("record_id").alias("record_ids"),
-        pl.concat_list("source").alias("sources"),
-        _json_pairs(prov).alias("provenance"),
-    )
+    return pl.concat([*columns, ids], how="horizontal")
 
 
 def merge_people(
     records: pl.DataFrame, person: pl.Series, priority: list[str], labels: pl.Series | None = None
 ) -> pl.DataFrame:
-    """One row per person id in ``person`` (aligned with ``records``), with merged fields and provenance.
+    """One row per person id in ``person`` (aligned with ``records``), with merged fields and provenance,
+    sorted by person id.
 
-    ``labels`` (an integer per person, aligned the same way) saves turning the ids into codes.
+    ``labels`` (an integer per person, aligned the same way) saves sorting the ids of every record.
     """
-    # An integer per person: sorting and joining on it is far cheaper than on the id text.
-    code = person.cast(pl.Categorical).to_physical() if labels is None else labels
-    frame = records.rechunk().with_columns(person.alias("person_id"), code.alias("_pc"))
-    ranked = rank_records(frame, priority)
+    pos = _positions(person, labels)
+    ranked = rank_records(records, priority)
     # record_id breaks ties, so the input order never matters. All four ranks are packed into one
     # number (source | days before 2100 | fields missing | place of record_id in id order): a sort
     # on (person, number) costs a fraction of a sort on five keys, one of them text.
-    by_id = ranked["record_id"].arg_sort()
+    by_id = records["record_id"].arg_sort()
     id_rank = pl.zeros(ranked.height, dtype=pl.UInt64, eager=True).scatter(
         by_id, pl.int_range(0, ranked.height, dtype=pl.UInt64, eager=True)
     )
@@ -229,22 +352,22 @@ def merge_people(
         + (63 - pl.col("_r_complete").clip(0, 63)).cast(pl.UInt64) * 2**35
         + pl.lit(id_rank).clip(0, 2**35 - 1)
     )
-    keys = ranked.select(
-        "_pc", packed.alias("_key"), pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_row")
+    # Only a narrow key frame is sorted — by person in person-id order, so the output needs no
+    # final sort — and the wide one is gathered from, once per output column.
+    keys = pl.DataFrame(
+        {
+            "_pos": pos,
+            "_key": ranked.select(packed).to_series().rechunk(),
+            "_row": pl.int_range(0, records.height, dtype=pl.UInt32, eager=True),
+        }
     )
-    size = keys.select(pl.len().over("_pc")).to_series()
-    # Only the narrow key frame is sorted; the wide one is gathered from.
-    order = keys.filter(size > 1).sort(["_pc", "_key"])["_row"]
-    parts = [_singles(ranked.filter(size == 1)), _merge_groups(ranked, order)]
-    for n, part in enumerate(parts):
-        for c in PERSON_FIELDS:
-            if c not in part.columns:
-                part = part.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-        for c in ("emails", "phones", "tags"):
-            if c not in part.columns:
-                part = part.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(c))
-            else:
-                part = part.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        parts[n] = part.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
-    people = pl.concat(parts, how="vertical_relaxed")
-    return people[people["person_id"].arg_sort()]
+    order = keys.sort(["_pos", "_key"])["_row"]
+    del keys, ranked
+    # Record ids, plain and escaped for JSON, in one chunk once: every field group gathers them.
+    rid = records["record_id"].rechunk()
+    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
+    people = _merge(records, order, extra)
+    for c in PERSON_FIELDS:
+        if c not in people.columns:
+            people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    return people.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
