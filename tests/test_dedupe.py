@@ -695,3 +695,9 @@ def test_name_crowding_counts_distinct_provisional_people_per_file():
     assert apart.to_list() == [2, 2, 2, 2, 1, 0]
     merged = name_crowding(build_features(frame), listing, pl.Series([0, 0, 2, 2, 4, 5], dtype=pl.UInt32))
     assert merged.to_list() == [1, 1, 1, 1, 1, 0]
+    # Asked about the second card only: its names are counted, everyone else's are left null.
+    only = pl.Series([3], dtype=pl.UInt32)
+    asked = name_crowding(
+        build_features(frame), listing, pl.Series([0, 1, 2, 3, 4, 5], dtype=pl.UInt32), only
+    )
+    assert asked.to_list() == [None, None, None, 2, None, None]

@@ -26,6 +26,7 @@ from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.ids import assign_person_ids
+from pipeline.dedupe.memory import release_freed_memory
 from pipeline.dedupe.model import (
     comparison_weights,
     estimate_lambda,
@@ -152,6 +153,7 @@ def resolve(
 
     def lap(name: str) -> None:
         nonlocal clock
+        release_freed_memory()  # each step's temporaries are gone: don't stack the next peak on them
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
@@ -294,7 +296,11 @@ def resolve(
     crowd = pl.zeros(n, dtype=pl.UInt32, eager=True)
     if name_only.height:
         firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in edge_parts])
-        crowd = name_crowding(feats, _listing(records), components(n, firm))
+        # Only the names of name-only pairs worth a look (merge or review) are counted.
+        worth = min(settings.auto_reject, settings.name_only_merge)
+        candidates = scored.filter(undecided & (pl.col("probability") >= worth) & _name_only())
+        among = pl.concat([candidates["i"], candidates["j"]]).unique().cast(pl.UInt32)
+        crowd = name_crowding(feats, _listing(records), components(n, firm), among).fill_null(0)
         name_only = name_only.filter(
             (crowd.gather(name_only["i"]) <= 1) & (crowd.gather(name_only["j"]) <= 1)
         )
