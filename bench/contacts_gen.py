@@ -21,6 +21,8 @@ spouses sharing a household email or landline, fathers and sons (Sr./Jr.) sharin
 landline and address, colleagues listing the company switchboard.
 
 ``GENERATOR_VERSION`` names this recipe; bench/dedupe.py caches generated sets under it.
+Version 3: Gmail addresses are unique per *mailbox* (Gmail ignores dots in the local part;
+version 2 gave ``john.smith@`` and ``johnsmith@`` to two different people).
 
 ``generate(n_records, seed)`` returns ``(canonical records, truth)`` where ``truth`` has
 record_id and the true person id. Deterministic for a given seed.

@@ -8,7 +8,9 @@ recall (share of true pairs that were candidates), recall split into true pairs 
 a name *and* another field (``rec_corr``) and name-only true pairs (``rec_name``; their
 share is printed under the naive row), people found, seconds for the dedupe step (data
 loading excluded) and peak RSS. The naive rule is the floor the others are measured
-against. Generated sets are cached per size, seed and ``GENERATOR_VERSION``.
+against. Under the naive row: the oracle *ceiling* (see :func:`ceiling`), the best recall and
+F1 any engine can reach on the set without knowing which same-name records are one person.
+Generated sets are cached per size, seed and ``GENERATOR_VERSION``.
 
     python bench/dedupe.py                      # 10^4 and 10^5, all methods
     python bench/dedupe.py --sizes 1000000 --methods kith naive
