@@ -22,7 +22,9 @@ landline and address, colleagues listing the company switchboard.
 
 ``GENERATOR_VERSION`` names this recipe; bench/dedupe.py caches generated sets under it.
 Version 3: Gmail addresses are unique per *mailbox* (Gmail ignores dots in the local part;
-version 2 gave ``john.smith@`` and ``johnsmith@`` to two different people).
+version 2 gave ``john.smith@`` and ``johnsmith@`` to two different people). Version 4: the
+same people and records, stored by bench/dedupe.py with normalization's derived name keys
+(``name_key``, ``given_key``, ``family_key``) as the store holds them.
 
 ``generate(n_records, seed)`` returns ``(canonical records, truth)`` where ``truth`` has
 record_id and the true person id. Deterministic for a given seed.
@@ -36,7 +38,7 @@ import random
 
 import polars as pl
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 GIVEN_M = (
     "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel Matthew "

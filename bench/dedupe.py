@@ -274,6 +274,20 @@ def run_splink(records):
 METHODS = {"kith": run_kith, "naive": run_naive, "splink": run_splink}
 
 
+def with_store_keys(records):
+    """The records as the store holds them: with normalization's derived name keys.
+
+    ``kith dedupe`` reads records that went through normalization, which adds ``name_key``,
+    ``given_key`` and ``family_key`` (pipeline.schema.DERIVED); the generator's frames lack
+    them, and dedupe reads ``given_key``. Added when a set is generated, so loading stays a
+    plain parquet read.
+    """
+    from pipeline.normalize.names import normalize_names
+
+    _, keys = normalize_names(records)
+    return records.with_columns(**keys)
+
+
 def worker(method: str, n: int) -> None:
     import polars as pl
 
@@ -311,7 +325,7 @@ def generate(n: int) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     records, truth = gen(n, SEED)
-    records.write_parquet(records_path)
+    with_store_keys(records).write_parquet(records_path)
     truth.write_parquet(truth_path)
     print(f"generated {n:,} records in {time.perf_counter() - start:.1f}s → {records_path}", file=sys.stderr)
 

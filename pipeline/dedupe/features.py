@@ -285,22 +285,58 @@ def value_table(feats: pl.DataFrame, col: str) -> pl.Series:
 
 
 def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
-    """Nickname keys, widened by normalization's ``given_key`` where the records carry one."""
+    """Nickname keys, widened by normalization's ``given_key`` where the records carry one.
+
+    Computed once per distinct (given name, given_key) and joined back on their hash: a store's
+    records always carry ``given_key``, and folding and list work per record cost 12 s at 10^6.
+    """
     if "given_key" not in records.columns:
         return names["g_keys"]
-    extra = records.select(fold(pl.col("given_key").cast(pl.String))).to_series()
-    return pl.select(
-        pl.concat_list(pl.lit(names["g_keys"]), pl.lit(extra))
+    pairs = pl.DataFrame(
+        {"g_keys": names["g_keys"], "g": names["g"], "gk": records["given_key"].cast(pl.String)}
+    )
+    key = pairs.select(pl.struct("g", "gk").hash().alias("h")).to_series()
+    first = key.arg_unique()
+    table = pairs.gather(first).select(
+        key.gather(first).alias("h"),
+        pl.concat_list(pl.col("g_keys"), fold(pl.col("gk")))
         .list.drop_nulls()
         .list.unique()
         .list.sort()
-        .alias("g_keys")
-    ).to_series()
+        .alias("g_keys"),
+    )
+    return key.to_frame("h").join(table, on="h", how="left", maintain_order="left")["g_keys"]
+
+
+#: The record columns the features are built from.
+INPUTS = (
+    "given_name",
+    "middle_name",
+    "family_name",
+    "suffix",
+    "full_name",
+    "given_key",
+    "extra",
+    "emails",
+    "phones",
+    "linkedin_url",
+    "organization",
+    "postal_code",
+    "city",
+    "street",
+    "birthday",
+    "class_year",
+)
 
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
     """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
     from concurrent.futures import ThreadPoolExecutor
+
+    # Only the columns read below: with a store's other long-string columns (name_key,
+    # family_key, …) merely present in the frame, every select here ran 40 % slower (measured,
+    # polars 2.1: 2.1–2.7 s against 3.6–4.3 s at 10^6).
+    records = records.select(c for c in INPUTS if c in records.columns)
 
     # The name columns (much of it per-value Python and small-frame work that keeps one core busy)
     # are built in a second thread while this one does the contact fields; polars releases the GIL.

@@ -159,6 +159,7 @@ def resolve(
         clock = now
 
     n = records.height
+    release_freed_memory()  # what reading the records left behind
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
     # The features come out as one contiguous chunk per column (gathers over a frame read from parquet
