@@ -280,33 +280,33 @@ def resolve(
         .otherwise(pl.col("weight"))
         .alias("priority"),
     )
-    edge_parts = [strong]
+    settled_parts = []
     if prev is not None:
         settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(active))
         hub = settled.group_by("person_id").agg(pl.col("i").min().alias("hub"))
-        edge_parts.append(
+        settled_parts.append(
             settled.join(hub, on="person_id")
             .filter(pl.col("i") != pl.col("hub"))
             .select(
                 pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority")
             )
         )
-    name_only = scored.filter(
-        undecided & (pl.col("probability") >= settings.name_only_merge) & _name_only()
-    ).select("i", "j", "weight")
+    # Name-only pairs worth a look (to merge or to review): their names' crowding is counted over
+    # the people the firm edges make so far, so a file's own duplicates count once.
+    worth = min(settings.auto_reject, settings.name_only_merge)
+    looked_at = scored.filter(undecided & (pl.col("probability") >= worth) & _name_only())
     crowd = pl.zeros(n, dtype=pl.UInt32, eager=True)
-    if name_only.height:
-        firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in edge_parts])
-        # Only the names of name-only pairs worth a look (merge or review) are counted.
-        worth = min(settings.auto_reject, settings.name_only_merge)
-        candidates = scored.filter(undecided & (pl.col("probability") >= worth) & _name_only())
-        among = pl.concat([candidates["i"], candidates["j"]]).unique().cast(pl.UInt32)
+    if looked_at.height:
+        firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in [strong, *settled_parts]])
+        among = pl.concat([looked_at["i"], looked_at["j"]]).unique().cast(pl.UInt32)
         crowd = name_crowding(feats, _listing(records), components(n, firm), among).fill_null(0)
-        name_only = name_only.filter(
-            (crowd.gather(name_only["i"]) <= 1) & (crowd.gather(name_only["j"]) <= 1)
-        )
-    accepted = pl.concat([strong, name_only.select("i", "j", pl.col("weight").alias("priority"))])
-    edge_parts[0] = accepted
+    name_only = looked_at.filter(
+        (pl.col("probability") >= settings.name_only_merge)
+        & (crowd.gather(looked_at["i"]) <= 1)
+        & (crowd.gather(looked_at["j"]) <= 1)
+    ).select("i", "j", pl.col("weight").alias("priority"))
+    accepted = pl.concat([strong, name_only], how="vertical_relaxed")
+    edge_parts = [accepted, *settled_parts]
     edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
     cannot = scored.filter(
         (pl.col("decision") == "different")
