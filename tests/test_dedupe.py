@@ -66,6 +66,8 @@ def test_bob_robert_rob_kowalski_across_phone_linkedin_and_alumni_is_one_person(
     assert person["emails"] == ["bob.kowalski@example.com"]
     assert person["linkedin_url"] == "https://www.linkedin.com/in/robert-kowalski-4a1b"
     assert result.people.height == 1 + len(FILLER)
+    # The store writes people in this order, relying on it being person-id order.
+    assert result.people["person_id"].is_sorted()
 
 
 def test_two_john_smiths_at_different_companies_stay_two_people():

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, TF_CODES
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, TF_CODES
 from pipeline.dedupe.features import value_table
 
 #: Prior beliefs, level by level (same order as COMPARISONS), from what contact data looks like.
@@ -282,9 +282,7 @@ def estimate_m(
     trained: dict[str, int] = {}
     # Pairs that hard evidence already rules out (households, namesakes with different profiles)
     # would otherwise teach EM that a shared landline makes "different given names" look like a match.
-    known_apart = pl.any_horizontal(
-        [pl.col(f) for f in ("ov_linkedin", "ov_suffix", "ov_given", "ov_generation") if f in levels.columns]
-    )
+    known_apart = pl.any_horizontal([pl.col(f) for f in OVERRIDES if f in levels.columns])
     levels = levels.filter(~known_apart)
     for name, selector, fixed in PASSES:
         chosen = levels.filter(selector)

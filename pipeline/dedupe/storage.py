@@ -496,8 +496,9 @@ def _write(
         conn.execute("DELETE FROM assignments")
         # Rows in key order append to the B-trees instead of splitting pages all over them, and
         # the person index is built once at the end: 1,000,000 assignments in ~5 s, not 36 s.
+        # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
-        _insert_frame(conn, "people", encode_for_sql(people.sort("person_id")))
+        _insert_frame(conn, "people", encode_for_sql(people))
         _insert_frame(conn, "assignments", assignments.sort("record_id"))
         conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
     else:
