@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import normalize, schema
 from pipeline.contracts import ExportContext, ImportOptions
+from pipeline.testing import export_context
 from plugins.vcard import VCardExporter, VCardImporter
 from plugins.vcard import write as write_module
 from plugins.vcard.write import write_vcards
@@ -241,7 +242,7 @@ def test_unknown_version_is_refused(tmp_path):
 
 
 def context(store, tmp_path, **options) -> ExportContext:
-    return ExportContext(store=store, out_dir=tmp_path / "week", as_of=dt.date(2024, 3, 18), options=options)
+    return export_context(store, tmp_path / "week", dt.date(2024, 3, 18), options=options)
 
 
 def test_exporter_writes_the_stores_people(tmp_path):
@@ -261,7 +262,10 @@ def test_exporter_refuses_an_unknown_version_with_a_config_error(tmp_path):
     from pipeline.errors import ConfigError
 
     with pytest.raises(ConfigError, match="version must be one of 3.0, 4.0"):
-        VCardExporter().write(context(None, tmp_path, version="2.1"))
+        bare = ExportContext(
+            tmp_path, dt.date(2024, 3, 18), "2024-W12", data=None, options={"version": "2.1"}
+        )
+        VCardExporter().write(bare)
 
 
 def test_exporter_skips_big_directories_unless_told(tmp_path, monkeypatch, caplog):

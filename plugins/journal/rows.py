@@ -1,13 +1,13 @@
 """Reading a journal spreadsheet: header matching, words for What and Channel, dates, rows.
 
-Part of the ``journal`` importer (:mod:`plugins.journal_import`).
+Part of the ``journal`` importer (:mod:`plugins.journal`).
 
 Columns (matched by name, case/spacing/punctuation-blind, anywhere in the first rows):
 Date, Person, What, Via / Referred by, Channel, Notes; optionally To / Referred to and
 Email. What a row becomes is decided in :mod:`pipeline.journal`: ``read`` returns one
 contact record per person the sheet mentions (first mention's place as ``source_ref``, the
-name as ``source_key`` so ids stay stable) and the rows in ``info["journal"]``; a row whose
-What is ``outcome`` sets ``info["journal_outcome"]``. A row without a readable date, a
+name as ``source_key`` so ids stay stable) and the rows as typed ``ImportResult.journal``; a row
+whose What is ``outcome`` sets ``ImportResult.journal_outcome``. A row without a readable date, a
 person, or a known What is a reject naming the row; columns we don't know are kept with
 the entry. Journals are hand-kept logs of hundreds of rows, so rows are handled in Python.
 
@@ -23,7 +23,7 @@ import io
 import re
 from pathlib import Path
 
-from pipeline.contracts import Reject
+from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
 from pipeline.errors import InputError
 from pipeline.journal.match import name_key, split_query
 from pipeline.textio import decode_bytes
@@ -139,10 +139,10 @@ class JournalRows:
 
     def __init__(self) -> None:
         self.people: dict[str, dict] = {}
-        self.entries: list[dict] = []
+        self.entries: list[JournalRow] = []
         self.rejects: list[Reject] = []
         self.warnings: list[str] = []
-        self.outcome: dict | None = None
+        self.outcome: JournalOutcomeRow | None = None
         self.mapping: dict[str, str] = {}
 
 
@@ -200,8 +200,8 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
             text = cells.get("note") or cells.get("person")
             if not text:
                 rejects.append(Reject(place, "an outcome row needs the outcome in Notes"))
-            elif out.outcome is None or date >= dt.date.fromisoformat(out.outcome["date"]):
-                out.outcome = {"text": text, "date": date.isoformat(), "place": place}
+            elif out.outcome is None or date >= dt.date.fromisoformat(out.outcome.date):
+                out.outcome = JournalOutcomeRow(text, date.isoformat())
             continue
         channel_text = cells.get("channel")
         channel = CHANNEL_WORDS.get(_key(channel_text or "")) if channel_text else None
@@ -241,16 +241,16 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
         digest = hashlib.sha1(fingerprint.encode(), usedforsecurity=False).hexdigest()[:16]
         seen[digest] = seen.get(digest, 0) + 1
         entries.append(
-            {
-                "key": f"{digest}#{seen[digest]}",
-                "place": place,
-                "date": date.isoformat(),
-                "kind": what,
-                "person": person,
-                "via": via,
-                "to": to,
-                "channel": channel,
-                "note": note,
-            }
+            JournalRow(
+                key=f"{digest}#{seen[digest]}",
+                place=place,
+                date=date.isoformat(),
+                kind=what,
+                person=person,
+                via=via,
+                to=to,
+                channel=channel,
+                note=note,
+            )
         )
     return out
