@@ -217,7 +217,7 @@ def candidate_pairs(
     )
     # One row per pair, labelled with the first rule that found it: pack (i, j, rule) in 64 bits
     # (28 + 28 + 8; a quarter of a billion records), sort once, keep the first of each pair.
-    # (np.sort, not np.unique: numpy 2's unique is hash-based and fifty times slower here.)
+    # (np.sort, not np.unique: numpy 2's unique is hash-based and much slower here.)
     packed = np.sort((i << np.uint64(36)) | (j << np.uint64(8)) | code.astype(np.uint64))
     pair = packed >> np.uint64(8)
     first = np.ones(len(pair), dtype=bool)

@@ -122,8 +122,8 @@ def per_value(values: pl.Series, derive: Callable[[pl.Series], pl.DataFrame]) ->
     """``derive`` (unique non-null values → a frame of outputs, one row per value) mapped back to ``values``.
 
     The unique values are found, and mapped back, by the value's 64-bit hash (a hash pass over
-    integers instead of a unique and a join on the strings themselves, which cost five times as
-    much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
+    integers instead of a unique and a join on the strings themselves, which cost several times
+    as much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
     """
     hashes = values.hash().alias("_h")
     uniq = values.gather(hashes.arg_unique()).drop_nulls()

@@ -2,8 +2,9 @@
 
 First step of :func:`pipeline.dedupe.resolve`. Everything here is a polars expression over
 the whole frame, and every piece of string work runs once per *unique value* of one
-column (a million records hold ~5,000 distinct given names, ~70,000 family names and a few
-thousand employers) and is joined back. The only per-value Python is the nickname lookup.
+column (a million records hold only thousands of distinct given names, tens of thousands
+of family names and a few thousand employers) and is joined back. The only per-value Python
+is the nickname lookup.
 
 The features are computed from the canonical name fields themselves (so the engine works
 whether or not normalization already added ``given_key``); a ``given_key`` column, when
@@ -288,7 +289,7 @@ def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
     """Nickname keys, widened by normalization's ``given_key`` where the records carry one.
 
     Computed once per distinct (given name, given_key) and joined back on their hash: a store's
-    records always carry ``given_key``, and folding and list work per record cost 12 s at 10^6.
+    records always carry ``given_key``, and folding and list work per record is too slow.
     """
     if "given_key" not in records.columns:
         return names["g_keys"]
@@ -333,9 +334,7 @@ def build_features(records: pl.DataFrame) -> pl.DataFrame:
     """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # Only the columns read below: with a store's other long-string columns (name_key,
-    # family_key, …) merely present in the frame, every select here ran 40 % slower (measured,
-    # polars 2.1: 2.1–2.7 s against 3.6–4.3 s at 10^6).
+    # Only the columns read below: a store's other long-string columns merely present slow every select.
     records = records.select(c for c in INPUTS if c in records.columns)
 
     # The name columns (much of it per-value Python and small-frame work that keeps one core busy)
