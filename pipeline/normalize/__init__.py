@@ -126,7 +126,7 @@ def _merge_extra(extra: str | None, found: dict[str, object]) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeResult:
+def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
 
     :param region: the workspace's default region (kith.toml ``region``): phone numbers
@@ -134,7 +134,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
     :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
         warnings for values kept aside.
     """
-    region = (region or "US").upper()
+    region = region.upper()
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
     out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}

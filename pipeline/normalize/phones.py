@@ -48,7 +48,7 @@ _TYPE_FIELDS = (
 )
 
 
-def parse_phone(text: str | None, region: str = "US") -> str | None:
+def parse_phone(text: str | None, region: str) -> str | None:
     """E.164 (plus ``;ext=N``) for a valid number, else None. One slow ``phonenumbers`` call per value."""
     import phonenumbers
 
@@ -270,11 +270,11 @@ def _cells(s: pl.Series) -> pl.Series:
     return on_subset(s, s.str.contains(r"[;,:\n\r\t\x1f]"), lambda sub: sub.str.replace_all(_SPLIT_RE, SEP))
 
 
-def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
+def normalize_phones(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
     """
-    region = (region or "US").upper()
+    region = region.upper()
 
     def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         guarded = values.str.contains(_EXT_GUARD, literal=True)
@@ -295,6 +295,6 @@ def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Se
     return phones.alias(s.name), unparsed
 
 
-def normalize_phone(text: str | None, region: str = "US") -> str | None:
+def normalize_phone(text: str | None, region: str) -> str | None:
     """One number: E.164 (``;ext=N``) or None; same result as the column path."""
     return parse_phone(text, region)
