@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from pipeline.normalize import canonical_given, fold, normalize_records
-from pipeline.normalize.names import NICKNAME_CHOICES, nickname_table
+from pipeline.normalize.nicknames import NICKNAME_CHOICES, nickname_table
 
 PARTS = ("prefix", "given_name", "middle_name", "family_name", "suffix", "nickname")
 

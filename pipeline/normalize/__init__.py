@@ -36,7 +36,8 @@ from pipeline.normalize.dates import (
     parse_date,
 )
 from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
-from pipeline.normalize.names import NAME_COLUMNS, canonical_given, normalize_names
+from pipeline.normalize.names import NAME_COLUMNS, normalize_names
+from pipeline.normalize.nicknames import canonical_given
 from pipeline.normalize.phones import normalize_phone, normalize_phones
 from pipeline.normalize.places import country_code, normalize_country, split_city_column
 from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
