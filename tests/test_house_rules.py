@@ -184,3 +184,48 @@ def test_region_is_required_below_config(module):
         fn = getattr(mod, name, None)
         if fn is not None:
             assert inspect.signature(fn).parameters["region"].default is inspect.Parameter.empty
+
+
+def test_threads_only_through_the_one_helper_and_only_as_a_context_manager():
+    shared = ROOT / "pipeline/threads.py"
+    outside, bare = [], []
+    for path in CODE:
+        text = path.read_text(encoding="utf-8")
+        rel = str(path.relative_to(ROOT))
+        if path != shared and re.search(
+            r"ThreadPoolExecutor|threading\.Thread\b|from threading import", text
+        ):
+            outside.append(rel)
+        tree = ast.parse(text)
+        managed = {
+            id(item.context_expr)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.With)
+            for item in node.items
+        }
+        for node in ast.walk(tree):
+            is_helper = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "helper_threads"
+            if is_helper and id(node) not in managed:
+                bare.append(f"{rel}:{node.lineno}")
+    assert outside == []
+    assert bare == []
+    users = [p.name for p in CODE if "helper_threads(" in p.read_text(encoding="utf-8") and p != shared]
+    assert sorted(users) == ["blocking.py", "compare.py", "features.py", "model.py", "survivorship.py"]
+
+
+def test_helper_threads_are_joined_when_the_block_raises():
+    import threading
+    import time
+
+    from pipeline.threads import helper_threads
+
+    done = threading.Event()
+
+    def slow():
+        time.sleep(0.05)
+        done.set()
+
+    with pytest.raises(RuntimeError), helper_threads() as pool:
+        pool.submit(slow)
+        raise RuntimeError("step failed")
+    assert done.is_set()

@@ -18,11 +18,10 @@ but not a given name; two different given names behind one of those are two peop
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import polars as pl
 
 from pipeline.dedupe.features import HASH_SLOTS
+from pipeline.threads import helper_threads
 
 #: comparison → level names (level code = position + 1; 0 is "null").
 COMPARISONS: dict[str, tuple[str, ...]] = {
@@ -209,7 +208,7 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     ids = {c: (feats[c].gather(i), feats[c].gather(j)) for c in TF_CODES}
     # Given names in a second thread while family names and employers are compared here: much of
     # each is Python-side (lists of names for rapidfuzz) that would otherwise leave a core idle.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with helper_threads() as pool:
         given = pool.submit(_given_levels, feats, *ids["g_id"])
         family = _family_levels(feats, *ids["f_id"])
         organization = _org_levels(feats, *ids["org_id"])

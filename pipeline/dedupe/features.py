@@ -45,6 +45,7 @@ from pipeline.dedupe.contact_keys import (
 )
 from pipeline.normalize.nicknames import nickname_keys
 from pipeline.normalize.text import fold_expr
+from pipeline.threads import helper_threads
 
 _PREFIXES = r"(?i)^(?:(?:dr|mr|mrs|ms|miss|mx|prof|sir|rev|hon)\.?\s+)+"
 _SUFFIX_WORDS = r"(?:jr|sr|ii|iii|iv|phd|md|esq|cpa|mba|dds|jd)\b\.?"
@@ -302,15 +303,13 @@ INPUTS = (
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
     """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     # Only the columns read below: a store's other long-string columns merely present slow every select.
     records = records.select(c for c in INPUTS if c in records.columns)
 
     # The name columns (much of it per-value Python and small-frame work that keeps one core busy)
     # are built in a second thread while this one does the contact fields; polars releases the GIL.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(lambda: _name_columns(records))
+    with helper_threads() as pool:
+        pending = pool.submit(_name_columns, records)
         feats = _contact_columns(records)
         names = pending.result()
     names = names.with_columns(_given_keys(names, records))
