@@ -158,8 +158,20 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         c: clean_text(frame[c]) if c in frame.columns else pl.Series(c, [None] * n, dtype=pl.String)
         for c in NAME_COLUMNS
     }
+    shouting = _fix_shouting(cols)
+    _move_family_suffixes(cols)
+    _move_given_prefixes(cols)
+    # 4. Parts from full_name where the source gave none.
+    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
+    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
+    if need.any():
+        _parse_full(cols, need, shouting)
+    _fill_full_name(cols)
+    return {c: s.alias(c) for c, s in cols.items()}, _name_keys(cols)
 
-    # 2. Shouting.
+
+def _fix_shouting(cols: dict[str, pl.Series]) -> pl.Series:
+    """2. Re-case the name fields of shouted records; returns which records shouted."""
     shouting = _shouting(cols)
     for c in _CASED:
         _per_distinct(
@@ -169,8 +181,11 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
             lambda v, _c=c: (fix_case(v, family=_c == "family_name"),),
             [c],
         )
+    return shouting
 
-    # 3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr").
+
+def _move_family_suffixes(cols: dict[str, pl.Series]) -> None:
+    """3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr") move to ``suffix``."""
     fam = cols["family_name"]
     fam_fix = _narrow(
         fam.str.contains("[, ]").fill_null(False),
@@ -186,7 +201,9 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
 
     _per_distinct(cols, fam_fix, ["family_name", "suffix"], family, ["family_name", "suffix"])
 
-    # 3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"').
+
+def _move_given_prefixes(cols: dict[str, pl.Series]) -> None:
+    """3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"') moves out."""
     giv = cols["given_name"]
     giv_fix = _narrow(
         giv.str.contains(r"[ \"“(]").fill_null(False),
@@ -201,24 +218,23 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"]
     )
 
-    # 4. Parts from full_name where the source gave none.
-    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
-    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
-    if need.any():
-        _parse_full(cols, need, shouting)
 
-    # 5. full_name from the parts where the source gave none.
+def _fill_full_name(cols: dict[str, pl.Series]) -> None:
+    """5. ``full_name`` from the parts where the source gave none."""
     missing = cols["full_name"].is_null()
-    if missing.any():
-        parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
-        idx = missing.arg_true()
-        built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
-            pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
-        )[:, 0]
-        built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
-        cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
+    if not missing.any():
+        return
+    parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
+    idx = missing.arg_true()
+    built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
+        pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
+    )[:, 0]
+    built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
+    cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 
-    # 6. Keys.
+
+def _name_keys(cols: dict[str, pl.Series]) -> dict[str, pl.Series]:
+    """6. ``name_key``, ``given_key`` and ``family_key`` from the finished name columns."""
     given_f = fold_series(cols["given_name"])
     family_f = fold_series(cols["family_name"])
     keys = pl.DataFrame({"g": given_f, "f": family_f}).select(
@@ -233,9 +249,8 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
     if no_key.any():
         idx = no_key.arg_true()
         name_key = name_key.clone().scatter(idx, fold_series(cols["full_name"].gather(idx)))
-    key_cols = {
+    return {
         "name_key": name_key.alias("name_key"),
         "given_key": keys["given_key"],
         "family_key": keys["family_key"],
     }
-    return {c: s.alias(c) for c, s in cols.items()}, key_cols
