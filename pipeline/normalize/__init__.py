@@ -14,7 +14,8 @@ phone numbers that can't be parsed stay in ``phones`` as written and are listed 
 such row gets a ``(source_ref, message)`` warning naming only the kind of value.
 
 Field modules (each vectorized; per-value Python only over distinct irregular values):
-:mod:`.text` (hygiene, folding), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
+:mod:`.text` (hygiene; the one name fold, also used by dedupe and the journal),
+:mod:`.nicknames` (the one nickname table), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
 :mod:`.phones` (E.164, extensions as ``+12065550142;ext=12``), :mod:`.urls` (LinkedIn),
 :mod:`.dates`, :mod:`.places`. The per-value helpers re-exported here run the same code
 paths as the columns, so a key computed by another module matches the stored one.
