@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from pipeline.config import DEFAULT_REGION
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -56,7 +58,7 @@ class ImportOptions:
     :param settings: any other per-input settings from kith.toml, for the importer to read.
     """
 
-    region: str = "US"
+    region: str = DEFAULT_REGION
     school: str | None = None
     channel: str | None = None
     tags: list[str] = field(default_factory=list)

@@ -333,81 +333,86 @@ def import_planned(
 ) -> FileOutcome:
     """Do what ``plan`` says for its file (see :func:`plan_file`)."""
     started = time.perf_counter()
-    path, options = plan.path, plan.options
-    shown = str(path)
-    outcome = FileOutcome(path=shown, content_hash=plan.content_hash)
+    outcome = FileOutcome(path=str(plan.path), content_hash=plan.content_hash)
     note = progress or (lambda _path, _stage: None)
     try:
+        known = plan.source
         if plan.status == "failed":
             outcome.exit_code = plan.exit_code
-            raise InputError(plan.error or f"{path}: cannot be imported")
-        known = plan.source
+            raise InputError(plan.error or f"{plan.path}: cannot be imported")
         if plan.status == "unchanged" and known is not None:
-            outcome.importer, outcome.status, outcome.records = (
-                known.importer,
-                "unchanged",
-                known.record_count,
-            )
-            return outcome
-        if plan.status == "same content" and known is not None:
-            store.add_source_path(str(path.resolve()), known.source_id, str(plan.content_hash))
+            outcome.importer, outcome.status = known.importer, "unchanged"
+            outcome.records = known.record_count
+        elif plan.status == "same content" and known is not None:
+            store.add_source_path(str(plan.path.resolve()), known.source_id, str(plan.content_hash))
             outcome.importer, outcome.status, outcome.records = known.importer, "unchanged", 0
             outcome.error = f"same content as {known.path}, already imported"
-            return outcome
-        head = read_head(path)
-        limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
-        name = pick_importer(pm, path, head, plan.as_name)
-        outcome.importer = name
-        importer = registry.importers(pm)[name]
-        note(shown, f"reading ({name})")
-        result = registry.guarded(pm, "importer", name, lambda: importer.read(path, options), where=str(path))
-        if not isinstance(result, ImportResult):
-            raise SchemaError(f"importer {name!r} returned {type(result).__name__}, expected ImportResult")
-        _check_result(result, name)
-        _merge_warnings_into_info(result, outcome)
-        outcome.rejects = list(result.rejects)
-        raw = validate_raw(result.records, name)
-        if strict and outcome.rejects:
-            raise StrictModeError(
-                f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
-                f"{outcome.rejects[0].reason}); nothing imported because of --strict"
+        else:
+            frame, result = _read_records(pm, plan, outcome, strict, note)
+            note(outcome.path, f"storing {frame.height:,} records")
+            store.replace_source(
+                path=_source_path(plan),
+                seen_at=str(plan.path.resolve()),
+                source_id=known.source_id if known is not None else None,
+                importer=str(outcome.importer),
+                content_hash=str(plan.content_hash),
+                size=plan.size,
+                shape=plan.shape,
+                records=frame,
+                rejects=outcome.rejects,
+                info={k: v for k, v in outcome.info.items() if k != "warnings"},
+                journal=result.journal,
+                journal_outcome=result.journal_outcome,
             )
-        note(shown, "normalizing")
-        raw = _apply_input_defaults(raw, options)
-        normalized = normalize_records(raw, region=options.region)
-        outcome.warnings.extend(normalized.warnings)
-        frame = normalized.frame
-        # Ids come from the source's first path, so a source's edited copy keeps its records' ids.
-        source_path = known.path if known is not None else str(path.resolve())
-        frame = frame.with_columns(
-            record_ids(frame, source_path, name),
-            pl.lit(name).alias("source"),
-            pl.lit(shown).alias("source_file"),
-        )
-        frame = conform(frame, RECORD_COLUMNS)
-        if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
-            outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
-        note(shown, f"storing {frame.height:,} records")
-        store.replace_source(
-            path=source_path,
-            seen_at=str(path.resolve()),
-            source_id=known.source_id if known is not None else None,
-            importer=name,
-            content_hash=str(plan.content_hash),
-            size=plan.size,
-            shape=plan.shape,
-            records=frame,
-            rejects=outcome.rejects,
-            info={k: v for k, v in outcome.info.items() if k != "warnings"},
-            journal=result.journal,
-            journal_outcome=result.journal_outcome,
-        )
-        outcome.status, outcome.records = "imported", frame.height
+            outcome.status, outcome.records = "imported", frame.height
     except KithError as exc:
         outcome.status, outcome.error, outcome.exit_code = "failed", str(exc), exc.exit_code
     finally:
         outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _source_path(plan: FilePlan) -> str:
+    """The path a file's records are keyed by: its source's first path, so that a source's edited
+    copy elsewhere keeps its records' ids."""
+    return plan.source.path if plan.source is not None else str(plan.path.resolve())
+
+
+def _read_records(
+    pm: KithPluginManager, plan: FilePlan, outcome: FileOutcome, strict: bool, note: Progress
+) -> tuple[pl.DataFrame, ImportResult]:
+    """Read the file with its importer, check and normalize what came back, give the records ids."""
+    path, options, shown = plan.path, plan.options, outcome.path
+    head = read_head(path)
+    limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
+    name = pick_importer(pm, path, head, plan.as_name)
+    outcome.importer = name
+    importer = registry.importers(pm)[name]
+    note(shown, f"reading ({name})")
+    result = registry.guarded(pm, "importer", name, lambda: importer.read(path, options), where=str(path))
+    if not isinstance(result, ImportResult):
+        raise SchemaError(f"importer {name!r} returned {type(result).__name__}, expected ImportResult")
+    _check_result(result, name)
+    _merge_warnings_into_info(result, outcome)
+    outcome.rejects = list(result.rejects)
+    raw = validate_raw(result.records, name)
+    if strict and outcome.rejects:
+        raise StrictModeError(
+            f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
+            f"{outcome.rejects[0].reason}); nothing imported because of --strict"
+        )
+    note(shown, "normalizing")
+    normalized = normalize_records(_apply_input_defaults(raw, options), region=options.region)
+    outcome.warnings.extend(normalized.warnings)
+    frame = normalized.frame.with_columns(
+        record_ids(normalized.frame, _source_path(plan), name),
+        pl.lit(name).alias("source"),
+        pl.lit(shown).alias("source_file"),
+    )
+    frame = conform(frame, RECORD_COLUMNS)
+    if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
+        outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
+    return frame, result
 
 
 def _check_result(result: ImportResult, name: str) -> None:

@@ -68,10 +68,10 @@ def test_round_trip_through_the_core_normalizer(tmp_path):
     """import → validate → normalize → export → import → normalize gives the same records."""
     paths = [FIXTURES / name for name in ROUND_TRIP]
     for path in paths:
-        first = normalize.normalize_records(schema.validate_raw(read(path), "vcard")).frame
+        first = normalize.normalize_records(schema.validate_raw(read(path), "vcard"), region="US").frame
         canonical = schema.conform(first.with_columns(pl.lit("r1").alias("record_id")))
         out = write_vcards(canonical, tmp_path / f"{path.stem}.vcf")
-        second = normalize.normalize_records(schema.validate_raw(read(out), "vcard")).frame
+        second = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
         second = schema.conform(second)
         for column in MAPPED:
             if column == "full_name":
@@ -114,7 +114,7 @@ def test_people_frame_writes_kith_fields_uid_and_types(tmp_path):
     assert "\r\nTEL;TYPE=cell;TYPE=pref:+12065550142\r\n" in text
     assert "\r\nCATEGORIES:Alumni,Job search\\, 2024\r\n" in text
     assert "\r\nBDAY:--04-15\r\n" in text
-    back = normalize.normalize_records(schema.validate_raw(read(out), "vcard")).frame
+    back = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
     row = back.row(0, named=True)
     assert (row["school"], row["degree"], row["class_year"]) == ("University of Washington", "BS", 2008)
     assert row["connected_on"] == dt.date(2023, 3, 15)

@@ -29,7 +29,7 @@ from plugins.contacts.formats import FORMATS
 NAME = "contacts"
 # contacts.vcf is the `vcard` exporter's file; ask for "vcf" here only when that one is off.
 DEFAULT_FORMATS = ("csv", "xlsx", "google-csv")
-#: openpyxl writes ~1,500 rows/s here: past this many people the default skips contacts.xlsx
+#: openpyxl writes slowly: past this many people the default skips contacts.xlsx
 #: (the csv holds the same) so a weekly directory batch doesn't spend minutes on it.
 #: Asking for "xlsx" in ``formats`` always writes it.
 DEFAULT_XLSX_MAX_PEOPLE = 50_000
