@@ -212,6 +212,7 @@ def import_file(
     outcome = FileOutcome(path=shown)
     note = progress or (lambda _path, _stage: None)
     try:
+        limits.check_regular_file(path)  # a FIFO or /dev/zero would hang the hashing below
         head = read_head(path)
         source_path = str(path.resolve())
         content_hash, size = file_hash(path)

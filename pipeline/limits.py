@@ -124,6 +124,32 @@ def describe(path: Path, head: bytes) -> str | None:
 # --- the checks ----------------------------------------------------------------------------------
 
 
+def check_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file (``/dev/zero``, a FIFO, a socket) before it is opened.
+
+    Opening a FIFO blocks until a writer comes and a device never ends, so hashing or
+    sniffing one hangs; ``os.stat`` answers without opening it.
+    """
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        if stat.S_ISFIFO(mode):
+            kind = "a named pipe (FIFO)"
+        elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            kind = "a device"
+        else:
+            kind = "a socket or other special file"
+        raise InputError(f"{path}: is {kind}, not a regular file; kith imports only ordinary files")
+
+
 def check_input(path: Path, head: bytes, limits: Limits | None = None) -> None:
     """Refuse a file before any importer sniffs it: too big, an encrypted workbook, a hostile xlsx."""
     limits = limits or current()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.fileio import atomic_path
-from pipeline.safety import looks_like_formula
+from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula
 
 if TYPE_CHECKING:
     import polars as pl
@@ -261,7 +261,7 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
     ws.append(header_cells(ws, prepared.columns))
     text_cols = [i for i, d in enumerate(prepared.dtypes) if d == pl.String]
     date_cols = [i for i, d in enumerate(prepared.dtypes) if d in (pl.Date, pl.Datetime)]
-    risky = ("=", "+", "-", "@", "\t", "\r")
+    risky = tuple(FORMULA_TRIGGERS)
     for batch in prepared.iter_slices(10_000):
         for row in batch.iter_rows():
             values = list(row)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import typer
+
 from pipeline.cli.app import AppState
 from pipeline.contracts import ImportOptions
 from pipeline.manager import KithPluginManager, make_plugin_manager
@@ -28,6 +30,10 @@ class Session:
 def plugin_manager(state: AppState, workspace: Workspace | None) -> KithPluginManager:
     plugins_dir: Path | None = state.plugins_dir or (workspace.plugins_dir if workspace else None)
     if state.no_plugins:
+        if workspace is not None:
+            workspace.builtins_only = True
+            if (workspace.root / "templates").is_dir() or workspace.config.followups.get("templates_dir"):
+                typer.echo("kith: note: --no-plugins: the workspace's templates are ignored", err=True)
         return make_plugin_manager(entry_points=False)
     return make_plugin_manager(plugins_dir=plugins_dir)
 

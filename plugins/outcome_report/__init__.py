@@ -50,7 +50,8 @@ class OutcomeReportExporter:
         journal, outcome = read_journal(context.store)
         report = build_outcome_report(load_people(context.store), journal, outcome, context.as_of, owner)
         root = getattr(context.workspace, "root", None)
-        template_dirs = [Path(root) / "templates"] if root else []
+        trusted = root and not getattr(context.workspace, "builtins_only", False)  # --no-plugins
+        template_dirs = [Path(root) / "templates"] if trusted else []
         return write_report(report, Path(context.out_dir), filename, drafts, template_dirs)
 
 
