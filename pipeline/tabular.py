@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,15 +145,7 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
     """
     import polars as pl
 
-    kwargs = {
-        "has_header": False,
-        "separator": head.delimiter,
-        "infer_schema": False,
-        "skip_rows": skip_rows,
-        "truncate_ragged_lines": True,
-        "quote_char": '"',
-        "raise_if_empty": False,
-    }
+    kwargs = _csv_options(head, skip_rows)
     if head.encoding in _UTF8 and not head.cr_newlines:
         try:
             return pl.read_csv(path, encoding="utf8", **kwargs)
@@ -176,6 +169,157 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
+
+
+#: First cell of the one line that stands for a run of blank lines (a private-use character
+#: no export writes), followed by how many blank lines it replaces.
+BLANK_RUN_MARK = "\ue000kith-blank-lines:"
+#: A file with at least this many blank lines gets its runs collapsed before parsing.
+BLANK_LINES_TO_COLLAPSE = 10_000
+# One character class, not a repeated group: Python's re keeps no backtracking state per
+# repetition then, so a 50 MB run of newlines is one cheap match.
+_BLANK_RUN = re.compile(rb"\n[ \t\r\n]*\n")
+
+
+def count_blank_lines(path: Path, limit: int = BLANK_LINES_TO_COLLAPSE) -> int:
+    """Blank lines in ``path`` (``\\n\\n`` pairs, counted in C per 8 MB chunk), stopping at ``limit``."""
+    found = 0
+    tail = b""
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(8 * 1024 * 1024):
+                data = tail + chunk
+                found += data.count(b"\n\n") + data.count(b"\n\r\n")
+                if found >= limit:
+                    break
+                tail = data[-1:]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return found
+
+
+def collapse_blank_lines(data: bytes, start: int = 0) -> bytes:
+    """Each run of two or more blank lines after byte ``start`` and outside quoted fields becomes one
+    line :data:`BLANK_RUN_MARK` ``<count>``, so a header, one row and a million newlines parse as
+    three rows instead of a million all-null ones (see :func:`drop_blank_runs`).
+
+    Works on any ASCII-compatible bytes (UTF-8, Windows-1252): only ``\\n``, ``\\r``, space, tab
+    and ``"`` are looked at. Quote parity is counted in C between runs, so a blank line inside
+    a quoted note stays where it is.
+    """
+    parts: list[bytes] = []
+    inside = data.count(b'"', 0, start) % 2 == 1
+    last = kept = start
+    for match in _BLANK_RUN.finditer(data, start):
+        inside ^= data.count(b'"', last, match.start()) % 2 == 1
+        last = match.end()
+        blank = data.count(b"\n", match.start(), match.end()) - 1
+        if inside or blank < 2:
+            continue
+        parts.append(data[kept : match.start()])
+        parts.append(b"\n" + BLANK_RUN_MARK.encode() + str(blank).encode() + b"\n")
+        kept = match.end()
+    if not parts:
+        return data
+    return data[:start] + b"".join(parts) + data[kept:]
+
+
+def drop_blank_runs(frame: pl.DataFrame, column: str = "_record") -> pl.DataFrame:
+    """``frame`` without the marker rows of :func:`collapse_blank_lines`, with ``column`` holding each
+    row's record number in the file as it was (0 for the frame's first row)."""
+    import polars as pl
+
+    first = pl.col(frame.columns[0])
+    marker = first.str.starts_with(BLANK_RUN_MARK).fill_null(False)
+    span = (
+        pl.when(marker).then(first.str.slice(len(BLANK_RUN_MARK)).cast(pl.Int64, strict=False)).otherwise(1)
+    )
+    numbered = frame.with_columns(
+        span.fill_null(1).cum_sum().shift(1, fill_value=0).alias(column), marker.alias("__marker")
+    )
+    return numbered.filter(~pl.col("__marker")).drop("__marker")
+
+
+def records_in(frame: pl.DataFrame) -> int:
+    """How many records ``frame`` stands for, each collapsed run of blank lines counted in full."""
+    import polars as pl
+
+    if not frame.width:
+        return frame.height
+    first = pl.col(frame.columns[0])
+    marker = first.str.starts_with(BLANK_RUN_MARK).fill_null(False)
+    count = first.str.slice(len(BLANK_RUN_MARK)).cast(pl.Int64, strict=False).fill_null(1)
+    return frame.height + int(frame.select(pl.when(marker).then(count - 1).otherwise(0).sum()).item())
+
+
+def header_end(data: bytes, records: int, delimiter: str = ",") -> int:
+    """Byte offset just after the first ``records`` records of UTF-8 ``data`` (quote-aware, looks
+    at the first :data:`SNIFF_BYTES` only; 0 when they do not end there)."""
+    text = data[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+    consumed = 0
+
+    def lines():
+        nonlocal consumed
+        for line in io.StringIO(text, newline=""):
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    try:
+        for _ in range(records):
+            next(reader)
+    except (StopIteration, csv.Error):
+        return 0
+    return len(text[:consumed].encode("utf-8"))
+
+
+def read_delimited_records(
+    path: Path, head: DelimitedHead, *, skip_rows: int = 0, column: str = "_record"
+) -> pl.DataFrame:
+    """:func:`read_delimited` that stays small on files padded with millions of blank lines.
+
+    Frame rows are the non-blank records (runs of blank lines after the header are collapsed
+    before polars sees them, so they cost nothing), and ``column`` holds each row's record
+    number counted from record ``skip_rows`` (the header is 0), blank lines included, so
+    places still match what a spreadsheet shows.
+    """
+    import polars as pl
+
+    if head.cr_newlines or count_blank_lines(path) < BLANK_LINES_TO_COLLAPSE:
+        frame = read_delimited(path, head, skip_rows=skip_rows)
+        return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(column))
+    data = _read_all(path)
+    if head.encoding not in _UTF8:
+        codec = head.encoding
+        try:
+            data = _strip_bom(data).decode(codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: cannot be decoded as {codec} at byte {exc.start}") from None
+    else:
+        data = _strip_bom(data)
+    start = header_end(data, skip_rows + 1, head.delimiter)
+    if start == 0 and skip_rows:
+        del data
+        frame = read_delimited(path, head, skip_rows=skip_rows)
+        return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(column))
+    data = collapse_blank_lines(data, start)
+    try:
+        frame = pl.read_csv(io.BytesIO(data), **_csv_options(head, skip_rows))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
+    return drop_blank_runs(frame, column)
+
+
+def _csv_options(head: DelimitedHead, skip_rows: int) -> dict:
+    return {
+        "has_header": False,
+        "separator": head.delimiter,
+        "infer_schema": False,
+        "skip_rows": skip_rows,
+        "truncate_ragged_lines": True,
+        "quote_char": '"',
+        "raise_if_empty": False,
+    }
 
 
 def _read_all(path: Path) -> bytes:

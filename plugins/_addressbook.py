@@ -116,8 +116,9 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     position = header_position(head.rows, layout)
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
-    grid = tabular.read_delimited(path, head, skip_rows=position)
-    headers = [cell or "" for cell in grid.row(0)]
+    # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
+    grid = tabular.read_delimited_records(path, head, skip_rows=position)
+    headers = [cell or "" for cell in grid.drop("_record").row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
         "encoding": head.encoding,
@@ -138,6 +139,8 @@ def build(
     body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, options: ImportOptions, *, first_row: int
 ) -> tuple[pl.DataFrame, list[Reject]]:
     """Raw canonical columns from the rows under the header; rows with nothing identifying are rejects."""
+    record = body.get_column("_record") if "_record" in body.columns else None
+    body = body.drop("_record", strict=False)
     names = [f"c{i}" for i in range(body.width)]
     body = tabular.blank_to_null(body.rename(dict(zip(body.columns, names, strict=True))))
     cleanup = []
@@ -150,7 +153,10 @@ def build(
             cleanup.append(pl.when(~col.str.strip_chars().is_in(drop)).then(col).alias(f"c{m.index}"))
     if cleanup:
         body = body.with_columns(cleanup)
-    body = body.with_row_index("_row", offset=first_row)
+    if record is None:
+        body = body.with_row_index("_row", offset=first_row)
+    else:  # the header is record 0, so the first body record is first_row
+        body = body.with_columns((record + first_row - 1).alias("_row"))
     filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names])
     body = body.filter(filled > 0)
 
