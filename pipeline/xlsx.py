@@ -278,6 +278,26 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
     return ws
 
 
+def open_readback(path: Path):
+    """A read-only openpyxl workbook of an xlsx kith wrote and now reads back (a review sheet's
+    decisions, followups.xlsx's Done ticks): the file may have been edited, or planted in a
+    report folder, so it gets the limits every imported workbook gets (InputError past them).
+
+    The sheets' declared ``<dimension>`` is dropped: openpyxl would otherwise walk every cell
+    of a claimed ``A1:XFD1048576`` (17 billion of them) instead of the cells the file holds.
+    """
+    from openpyxl import load_workbook
+
+    from pipeline.limits import check_workbook
+
+    check_workbook(Path(path))
+    wb = load_workbook(path, read_only=True, data_only=True)
+    for ws in wb.worksheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+    return wb
+
+
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Save atomically (temporary name, then rename) with owner-only permissions."""
     with atomic_path(Path(path)) as tmp:

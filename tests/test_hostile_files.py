@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -122,3 +123,177 @@ def test_linkedin_zip_of_newlines_is_cheap(pm, tmp_path):
         "Connections.csv row 7",
     ]
     assert seconds < 15
+
+
+# --- workbooks: far cells every way calamine accepts them ------------------------------------------
+
+
+def _xlsx(
+    sheet: str, sheet_part: str = "xl/worksheets/sheet1.xml", extra: dict[str, str] | None = None
+) -> bytes:
+    """A one-sheet workbook whose sheet lives at ``sheet_part`` (the relationships point there)."""
+    from tests.corpus import make_corpus as corpus
+
+    target = sheet_part.removeprefix("xl/")
+    parts = {
+        "[Content_Types].xml": corpus._CT.replace("/xl/worksheets/sheet1.xml", "/" + sheet_part),
+        "_rels/.rels": corpus._RELS,
+        "xl/workbook.xml": corpus._WORKBOOK,
+        "xl/_rels/workbook.xml.rels": corpus._WORKBOOK_RELS.replace("worksheets/sheet1.xml", target),
+        sheet_part: sheet,
+        **(extra or {}),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def _alumni_sheet(tail: str = "", cell_ref: bool = True) -> str:
+    from tests.corpus import make_corpus as corpus
+
+    rows = corpus.grid_rows([corpus.ALUMNI_HEADER, "A-1,Ana,Lima,2001,ana.lima@example.com,,Contoso Ltd"])
+    xml = corpus.sheet_xml(rows)
+    if not cell_ref:
+        xml = re.sub(r' r="[A-Z]+[0-9]+"', "", xml)
+    return xml.replace("</sheetData>", tail + "</sheetData>")
+
+
+FAR = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+FAR_CELL_VARIANTS = {
+    "sheet moved to xl/sheet1.xml": _xlsx(_alumni_sheet(FAR), "xl/sheet1.xml"),
+    "r with spaces": _xlsx(_alumni_sheet(FAR.replace('c r="', 'c r = "'))),
+    "lower-case r": _xlsx(_alumni_sheet(FAR.replace("XFD1048576", "xfd1048576"))),
+    "no r at all": _xlsx(
+        _alumni_sheet(
+            "<row>" + '<c t="inlineStr"><is><t>y</t></is></c>' * 16_384 + "</row>"
+            '<row r="1048576"><c t="inlineStr"><is><t>x</t></is></c></row>',
+            cell_ref=False,
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(FAR_CELL_VARIANTS))
+def test_far_cell_variants_are_refused_before_calamine(tmp_path, variant):
+    from pipeline.errors import InputError
+    from pipeline.limits import check_workbook
+
+    path = tmp_path / "alumni.xlsx"
+    path.write_bytes(FAR_CELL_VARIANTS[variant])
+    with pytest.raises(InputError) as refused:
+        check_workbook(path)
+    message = str(refused.value)
+    assert message == (
+        f"{path}: sheet1 spans 1,048,576 rows × 16,384 columns = 17,179,869,184 cells, over the "
+        "50,000,000-cell limit (KITH_MAX_CELLS); a stray cell far away?"
+    )
+    assert "\n" not in message
+
+
+def test_a_workbook_whose_cells_have_no_references_still_imports(workspace, pm, tmp_path):
+    from pipeline.importing import import_file
+    from pipeline.store import Store
+
+    path = tmp_path / "alumni.xlsx"
+    path.write_bytes(_xlsx(_alumni_sheet(cell_ref=False), "xl/sheet1.xml"))
+    with Store(workspace.store_path) as store:
+        outcome = import_file(store, pm, path)
+        names = store.records()["full_name"].to_list()
+    assert (outcome.status, outcome.records, outcome.error) == ("imported", 1, None)
+    assert names == ["Ana Lima"]
+
+
+def test_too_many_shared_strings_are_refused(tmp_path, monkeypatch):
+    from pipeline.errors import InputError
+    from pipeline.limits import check_workbook
+
+    monkeypatch.setenv("KITH_MAX_SHARED_STRINGS", "1000")
+    strings = "".join(f"<si><t>value {i}</t></si>" for i in range(1001))
+    sst = f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{strings}</sst>'
+    path = tmp_path / "alumni.xlsx"
+    path.write_bytes(_xlsx(_alumni_sheet(), extra={"xl/sharedStrings.xml": sst}))
+    with pytest.raises(InputError, match=r"holds (at least )?1,001 shared strings, over the 1,000 limit"):
+        check_workbook(path)
+    monkeypatch.setenv("KITH_MAX_SHARED_STRINGS", "1001")
+    check_workbook(path)
+
+
+def test_a_linkedin_zip_with_too_many_entries_is_refused_before_listing(workspace, pm, tmp_path, monkeypatch):
+    from pipeline.importing import import_file
+    from pipeline.store import Store
+
+    monkeypatch.setenv("KITH_MAX_ZIP_MEMBERS", "500")
+    path = tmp_path / "Basic_LinkedInDataExport.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Connections.csv", b"\n".join(_linkedin_lines()) + b"\n")
+        for number in range(600):
+            archive.writestr(f"padding/{number}.txt", b"")
+    with Store(workspace.store_path) as store:
+        outcome = import_file(store, pm, path)
+    assert outcome.error == f"{path}: zip holds 601 entries, over the limit of 500 (KITH_MAX_ZIP_MEMBERS)"
+    assert outcome.exit_code == 2
+
+
+def test_zip64_entry_counts_are_read(tmp_path):
+    from pipeline.limits import zip_entry_count
+
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for number in range(70_000):  # past 65,535: the count lives in the zip64 record
+            archive.writestr(f"{number}", b"")
+    assert zip_entry_count(path) == 70_000
+
+
+# --- files kith reads back -------------------------------------------------------------------------
+
+
+def _review_sheet(tmp_path: Path, tail: str = "") -> Path:
+    """A duplicates.xlsx as kith writes it (openpyxl), with a lying dimension and an optional far cell."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Review"
+    ws.append(["Decision", "Record A", "Record B", "Name A", "Name B"])
+    ws.append(["same", "rec-a1", "rec-b1", "Maria Gonzalez", "María González"])
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    path = tmp_path / "duplicates.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', data.decode())
+                data = text.replace("</sheetData>", tail + "</sheetData>").encode()
+            target.writestr(info, data)
+    return path
+
+
+def test_a_review_sheet_with_a_lying_dimension_reads_at_once(tmp_path):
+    from pipeline.dedupe.review_sheet import read_sheet_decisions
+
+    started = time.perf_counter()
+    decisions, warnings = read_sheet_decisions(_review_sheet(tmp_path))
+    assert decisions == [("rec-a1", "rec-b1", "same")]
+    assert warnings == []
+    assert time.perf_counter() - started < 5
+
+
+def test_a_review_sheet_with_a_far_cell_is_refused_like_an_import(tmp_path):
+    from pipeline.dedupe.review_sheet import read_sheet_decisions
+    from pipeline.errors import InputError
+
+    path = _review_sheet(tmp_path, FAR)
+    with pytest.raises(InputError, match=r"duplicates\.xlsx: sheet1 spans 1,048,576 rows × 16,384 columns"):
+        read_sheet_decisions(path)
+
+
+def test_followups_done_ticks_from_a_hostile_sheet_are_ignored_quickly(tmp_path):
+    from plugins.followups_export.xlsx import read_done
+
+    path = _review_sheet(tmp_path, FAR)
+    started = time.perf_counter()
+    assert read_done(path) == set()
+    assert time.perf_counter() - started < 5

@@ -126,10 +126,10 @@ def write_xlsx(path: Path, tasks: list[Task], as_of: dt.date, week: str) -> Path
 
 def read_done(path: Path) -> set[str]:
     """Task keys whose Done cell is ticked in a followups.xlsx (ours, possibly edited by hand)."""
-    from openpyxl import load_workbook
+    from pipeline.xlsx import open_readback
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = open_readback(path)  # the limits imports get: an edited or planted file must not stall a run
     except Exception:  # a damaged or foreign file: nothing to read back, never a failed run
         return set()
     try:
