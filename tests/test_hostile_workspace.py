@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -238,3 +239,83 @@ def test_fullwidth_triggers_are_strings_in_xlsx(tmp_path):
 
     sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet
+
+
+# --- a full disk, a read-only workspace: one line and exit 1, never a traceback -------------------
+
+
+@pytest.fixture
+def full_disk(monkeypatch, workspace):
+    """The store exists; from now on no connection may grow it: SQLite's own "disk is full"."""
+    from pipeline import store as store_module
+
+    store_module.Store(workspace.store_path).close()
+    connect = store_module.Store._connect
+
+    def capped(self):
+        conn = connect(self)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(store_module.Store, "_connect", capped)
+
+
+def _records(root: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(root / "kith.db") as conn:
+        return conn.execute("SELECT count(*) FROM records").fetchone()[0]
+
+
+def _alumni_rows(count: int) -> str:
+    rows = [f"Person{i},Example{i},person{i}@example.com" for i in range(count)]
+    return "First Name,Last Name,Email\n" + "\n".join(rows) + "\n"
+
+
+def test_disk_full_during_import_is_one_line_and_the_store_untouched(runner, workspace, full_disk):
+    (workspace.root / "first.csv").write_text(ALUMNI)
+    (workspace.root / "big.csv").write_text(_alumni_rows(3000))
+    root = str(workspace.root)
+    result = runner.invoke(app, ["-w", root, "import", "--json", str(workspace.root / "big.csv")])
+    assert result.exit_code == 1, result.output
+    (outcome,) = json.loads(result.output)["files"]
+    assert outcome["status"] == "failed"
+    assert outcome["error"].startswith(f"{workspace.store_path}: the disk is full (database or disk is full)")
+    assert "Traceback" not in result.output
+    assert _records(workspace.root) == 0
+
+
+def test_disk_full_during_log_is_one_line(runner, workspace, full_disk):
+    result = runner.invoke(app, ["-w", str(workspace.root), "log", "met", "Maria Gonzalez"])
+    assert result.exit_code == 1, result.output
+    _one_line_error(result, "the disk is full (database or disk is full)")
+
+
+def test_disk_full_during_run_is_one_line(runner, workspace, full_disk):
+    (workspace.root / "alumni.csv").write_text(_alumni_rows(3000))
+    workspace.config_path.write_text('[[inputs]]\npath = "alumni.csv"\n')
+    result = runner.invoke(app, ["-w", str(workspace.root), "run", "--as-of", "2026-11-26"])
+    assert result.exit_code == 1, result.output
+    assert "the disk is full" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_read_only_workspace_is_one_line(runner, workspace, monkeypatch):
+    import errno
+    import tempfile
+
+    def read_only(*_args, dir=None, **_kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), dir)
+
+    (workspace.root / "alumni.csv").write_text(ALUMNI)
+    assert (
+        runner.invoke(
+            app, ["-w", str(workspace.root), "import", str(workspace.root / "alumni.csv")]
+        ).exit_code
+        == 0
+    )
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    result = runner.invoke(app, ["-w", str(workspace.root), "report", "--as-of", "2026-11-26"])
+    assert result.exit_code == 1, result.output
+    _one_line_error(result, "Read-only file system")
