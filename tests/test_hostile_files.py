@@ -297,3 +297,65 @@ def test_followups_done_ticks_from_a_hostile_sheet_are_ignored_quickly(tmp_path)
     started = time.perf_counter()
     assert read_done(path) == set()
     assert time.perf_counter() - started < 5
+
+
+# --- control characters --------------------------------------------------------------------------
+
+
+def test_control_characters_are_removed_at_normalization_and_kept_in_extra():
+    import json
+
+    from pipeline.normalize import normalize_records
+    from pipeline.schema import validate_raw
+
+    raw = validate_raw(
+        pl.DataFrame(
+            {
+                "source_ref": ["row 2", "row 3"],
+                "given_name": ["Quinn\x01", "Ana"],
+                "family_name": ["Lee", "Lima"],
+                "organization": ["Acme\x07 Corp\x9b", "Contoso"],
+                "notes": ["first\x0bsecond", None],
+                "emails": [["quinn\x00@example.com"], ["ana@example.com"]],
+            }
+        ),
+        "test",
+    )
+    result = normalize_records(raw)
+    frame = result.frame
+    assert frame["given_name"].to_list() == ["Quinn", "Ana"]
+    assert frame["full_name"].to_list() == ["Quinn Lee", "Ana Lima"]
+    assert frame["organization"].to_list() == ["Acme Corp", "Contoso"]
+    assert frame["notes"].to_list() == ["first second", None]
+    assert frame["emails"].to_list() == [["quinn@example.com"], ["ana@example.com"]]
+    extra = json.loads(frame["extra"][0])
+    assert extra["given_name_as_written"] == "Quinn\x01"
+    assert extra["organization_as_written"] == "Acme\x07 Corp\x9b"
+    assert extra["emails_as_written"] == ["quinn\x00@example.com"]
+    assert frame["extra"][1] is None
+    assert ("row 2", "control characters removed, the value as written kept in extra") in result.warnings
+    assert not any(ref == "row 3" for ref, _ in result.warnings)
+
+
+def test_every_xlsx_writer_takes_control_characters(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from pipeline import xlsx
+    from pipeline.exporting import write_xlsx
+    from plugins.followups_export.xlsx import _put
+
+    hostile = "Quinn\x01 \x1b[31mLee"
+    wb = Workbook()
+    _put(wb.active, 1, 1, hostile)
+    _put(wb.active, 1, 2, "=cmd\x02")
+    wb.save(tmp_path / "followups.xlsx")
+    assert [c.value for c in load_workbook(tmp_path / "followups.xlsx").active[1]] == [
+        "Quinn [31mLee",
+        "'=cmd",
+    ]
+    write_xlsx(pl.DataFrame({"full_name": [hostile], "tags": [["a\x03"]]}), tmp_path / "export.xlsx")
+    book = xlsx.new_workbook()
+    xlsx.write_table(book, "T", ["Name\x04"], [[hostile]])
+    xlsx.save_workbook(book, tmp_path / "table.xlsx")
+    assert load_workbook(tmp_path / "export.xlsx").active["A2"].value == "Quinn [31mLee"
+    assert load_workbook(tmp_path / "table.xlsx").active["A1"].value == "Name"

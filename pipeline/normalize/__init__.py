@@ -74,6 +74,39 @@ _MESSAGES = {
 }
 
 
+#: Control characters no contact field needs (C0 but tab and line breaks, DEL, C1): they make
+#: spreadsheets refuse the value and terminals misbehave. Removed at normalization; the value
+#: as written is kept in ``extra`` under ``"<field>_as_written"``.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0e-\x1f\x7f-\x9f]"
+_VERTICAL = r"[\x0b\x0c]"
+_AS_WRITTEN_MESSAGE = "control characters removed, the value as written kept in extra"
+
+
+def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.DataFrame:
+    """Remove control characters from every text and list column (one vectorized test per column;
+    only columns that hold one are rewritten), keeping each touched value as written in ``aside``."""
+    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    fixed = []
+    for name, dtype in frame.schema.items():
+        if name in _UNTOUCHED:
+            continue
+        col = pl.col(name)
+        if dtype == pl.String:
+            hit = col.str.contains(pattern)
+            clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            hit = col.list.eval(pl.element().str.contains(pattern)).list.any()
+            element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+            clean = col.list.eval(element)
+        else:
+            continue
+        if not frame.select(hit.any()).item():
+            continue
+        aside[f"{name}_as_written"] = frame.select(pl.when(hit).then(col))[:, 0]
+        fixed.append(pl.when(hit).then(clean).otherwise(col).alias(name))
+    return frame.with_columns(fixed) if fixed else frame
+
+
 @dataclass
 class NormalizeResult:
     """The normalized frame and ``(source_ref, message)`` warnings."""
@@ -138,6 +171,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
     out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}
+    frame = _strip_controls(frame, aside)
 
     names, keys = normalize_names(frame)
     out.update(names)
@@ -193,7 +227,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
                     v = values[k][i]
                     if v:  # non-empty list or non-null text
                         found[k] = v
-                        warnings.append((ref, _MESSAGES[k]))
+                        warnings.append((ref, _MESSAGES.get(k, _AS_WRITTEN_MESSAGE)))
                 merged.append(_merge_extra(olds[i], found))
             extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
     if extra is not None:

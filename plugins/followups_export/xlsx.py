@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.fileio import atomic_path
 from pipeline.followups import Task
 from pipeline.safety import looks_like_formula, neutralise_formula
+from pipeline.xlsx import clean_text
 
 SHEET = "Follow-ups"
 COLUMNS = ("Due", "Person", "Email", "Action", "Why", "Draft", "Status", "Done", "Task")
@@ -26,6 +27,7 @@ OVERDUE_FONT = "9C0006"
 def _put(ws, row: int, column: int, value: object):
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
+        value = clean_text(value)  # a control character in a name must not make the file unwritable
         risky = looks_like_formula(value)
         cell.value = neutralise_formula(value)
         if risky:
