@@ -36,6 +36,8 @@ from pipeline.safety import FORMULA_TRIGGERS, PHONE_PATTERN, looks_like_formula,
 FORMATS = ("csv", "xlsx", "vcf", "jsonl", "google-csv")
 LIST_SEPARATOR = "; "
 GOOGLE_SEPARATOR = " ::: "
+#: Most E-mail/Phone column groups in a Google CSV; the rest of a row's values share the last one.
+GOOGLE_MAX_GROUPS = 10
 GOOGLE_MY_CONTACTS = "* myContacts"
 
 #: The fixed head of Google's current CSV header (numbered groups follow, as many as used).
@@ -119,7 +121,9 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """People or records (canonical field names) in Google Contacts' current CSV columns.
 
     ``E-mail N``/``Phone N`` groups go up to the most any row has, as Google's own export
-    does; the first e-mail (the preferred one) is labelled ``* Other``, the rest ``Other``.
+    does, but never past :data:`GOOGLE_MAX_GROUPS`: further values join the last group's cell
+    with Google's ``" ::: "`` (one card with 190,000 addresses is one cell, not 380,000 columns);
+    the first e-mail (the preferred one) is labelled ``* Other``, the rest ``Other``.
     Tags become labels next to ``* myContacts``; the LinkedIn URL is ``Website 1``.
     """
 
@@ -158,8 +162,12 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
     for field, group in (("emails", "E-mail"), ("phones", "Phone")):
         values = col(field, pl.List(pl.String))
         most = int(frame.select(values.list.len().max()).item() or 0) if field in frame.columns else 0
-        for n in range(1, max(most, 1) + 1):
+        groups = min(max(most, 1), GOOGLE_MAX_GROUPS)
+        for n in range(1, groups + 1):
             value = values.list.get(n - 1, null_on_oob=True)
+            if n == GOOGLE_MAX_GROUPS and most > n:  # the rest share the last cell, as Google reads it
+                rest = values.list.slice(n - 1).list.join(GOOGLE_SEPARATOR)
+                value = pl.when(values.list.len() > n).then(rest).otherwise(value)
             label = "* Other" if (field == "emails" and n == 1) else "Other"
             exprs.append(pl.when(value.is_not_null()).then(pl.lit(label)).alias(f"{group} {n} - Label"))
             exprs.append(value.alias(f"{group} {n} - Value"))

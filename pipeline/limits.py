@@ -56,6 +56,8 @@ class Limits:
     max_shared_strings: int = 10_000_000
     #: Most columns of a delimited file's header or a worksheet.
     max_columns: int = 5_000
+    #: Most values in one list field of one record (e-mails, phones, tags); the rest go to ``extra``.
+    max_values_per_field: int = 100
     #: Largest single vCard after photos are cut out (a 50 MB NOTE line is not a contact).
     max_card_bytes: int = 4 * 1024**2
 

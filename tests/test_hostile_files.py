@@ -359,3 +359,59 @@ def test_every_xlsx_writer_takes_control_characters(tmp_path):
     xlsx.save_workbook(book, tmp_path / "table.xlsx")
     assert load_workbook(tmp_path / "export.xlsx").active["A2"].value == "Quinn [31mLee"
     assert load_workbook(tmp_path / "table.xlsx").active["A1"].value == "Name"
+
+
+# --- one card with 190,000 e-mail addresses --------------------------------------------------------
+
+MANY = 190_000
+
+
+def test_one_card_with_190000_emails_is_capped_with_the_rest_in_extra(runner, workspace, tmp_path):
+    import json
+
+    from pipeline.cli import app
+
+    emails = "".join(f"EMAIL:{i}@a.test\r\n" for i in range(MANY))  # 3.4 MB, like the reported card
+    card = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Robin Hale\r\nN:Hale;Robin;;;\r\n{emails}END:VCARD\r\n"
+    path = tmp_path / "robin.vcf"
+    path.write_text(card)
+    assert path.stat().st_size < 4 * 1024**2  # under the per-card limit: it is imported, not rejected
+    root = str(workspace.root)
+    started = time.perf_counter()
+    result = runner.invoke(app, ["-w", root, "import", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    (outcome,) = json.loads(result.output)["files"]
+    assert outcome["records"] == 1
+    message = "more than 100 values in emails: the first 100 kept, the rest in extra"
+    assert [w["message"] for w in outcome["warnings"]] == [message]
+    exported = runner.invoke(app, ["-w", root, "export", "records", "-f", "jsonl"])
+    (record,) = [json.loads(line) for line in exported.output.splitlines()]
+    assert record["emails"] == [f"{i}@a.test" for i in range(100)]
+    extra = record["extra"] if isinstance(record["extra"], dict) else json.loads(record["extra"])
+    rest = extra["emails_beyond_limit"]
+    assert rest == [f"{i}@a.test" for i in range(100, MANY)]  # nothing lost
+    google = tmp_path / "google.csv"
+    result = runner.invoke(app, ["-w", root, "export", "records", "-f", "google-csv", "-o", str(google)])
+    assert result.exit_code == 0, result.output
+    with open(google, newline="", encoding="utf-8-sig") as handle:
+        header, row = list(csv.reader(handle))
+    assert [h for h in header if h.startswith("E-mail") and h.endswith("Value")] == [
+        f"E-mail {n} - Value" for n in range(1, 11)
+    ]
+    assert row[header.index("E-mail 10 - Value")].split(" ::: ") == [f"{i}@a.test" for i in range(9, 100)]
+    assert time.perf_counter() - started < 60
+
+
+def test_google_csv_columns_are_capped_and_nothing_dropped():
+    from pipeline.exporting import GOOGLE_MAX_GROUPS, google_contacts_frame
+
+    phones = [f"+1206555{n:04d}" for n in range(25)]
+    frame = google_contacts_frame(
+        pl.DataFrame({"given_name": ["Robin", "Ana"], "phones": [phones, ["+12065550100"]]})
+    )
+    values = [c for c in frame.columns if c.startswith("Phone") and c.endswith("Value")]
+    assert len(values) == GOOGLE_MAX_GROUPS == 10
+    robin = frame.row(0, named=True)
+    kept = [robin[f"Phone {n} - Value"] for n in range(1, 10)] + robin["Phone 10 - Value"].split(" ::: ")
+    assert kept == phones
+    assert frame.row(1, named=True)["Phone 10 - Value"] is None

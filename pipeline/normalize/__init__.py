@@ -107,6 +107,35 @@ def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.Data
     return frame.with_columns(fixed) if fixed else frame
 
 
+def _cap_values(out: dict[str, pl.Series], aside: dict[str, pl.Series]) -> None:
+    """At most ``KITH_MAX_VALUES_PER_FIELD`` values in a normalized list field; the rest go to
+    ``extra`` under ``"<field>_beyond_limit"`` (a card with 190,000 e-mail addresses is not a
+    contact's, and every exporter would pay for it)."""
+    from pipeline.limits import current
+
+    limit = current().max_values_per_field
+    for name, s in list(out.items()):
+        if not isinstance(s.dtype, pl.List):
+            continue
+        over = s.list.len() > limit
+        if not over.any():
+            continue
+        aside[f"{name}_beyond_limit"] = pl.select(pl.when(pl.lit(over)).then(pl.lit(s.list.slice(limit))))[
+            :, 0
+        ]
+        out[name] = s.list.head(limit)
+
+
+def _message(key: str) -> str:
+    if key.endswith("_beyond_limit"):
+        from pipeline.limits import current
+
+        field = key.removesuffix("_beyond_limit")
+        limit = current().max_values_per_field
+        return f"more than {limit:,} values in {field}: the first {limit:,} kept, the rest in extra"
+    return _MESSAGES.get(key, _AS_WRITTEN_MESSAGE)
+
+
 @dataclass
 class NormalizeResult:
     """The normalized frame and ``(source_ref, message)`` warnings."""
@@ -202,6 +231,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
             out[column] = clean_text(s).str.to_lowercase()
         elif s.dtype in (pl.String, pl.Null):
             out[column] = clean_text(s, single_line=column not in MULTI_LINE)
+    _cap_values(out, aside)
     if "city" in out:
         out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
 
@@ -227,7 +257,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
                     v = values[k][i]
                     if v:  # non-empty list or non-null text
                         found[k] = v
-                        warnings.append((ref, _MESSAGES.get(k, _AS_WRITTEN_MESSAGE)))
+                        warnings.append((ref, _message(k)))
                 merged.append(_merge_extra(olds[i], found))
             extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
     if extra is not None:
