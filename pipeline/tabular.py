@@ -240,6 +240,65 @@ def drop_blank_runs(frame: pl.DataFrame, column: str = "_record") -> pl.DataFram
     return numbered.filter(~pl.col("__marker")).drop("__marker")
 
 
+#: Reason given for a line whose stray quote would have folded the following rows into it.
+STRAY_QUOTE = (
+    "a quote opens a field here that runs over the next lines, which look like whole rows "
+    "(a stray quote?); this line was not imported so the rows after it are kept apart"
+)
+
+
+def blank_stray_quotes(data: bytes, delimiter: str, width: int, start: int = 0) -> tuple[bytes, list[int]]:
+    """Find lines whose quote opens a field that swallows whole rows, and blank them.
+
+    A CSV field may span lines (a note), but when the lines it would swallow each hold at
+    least half a row's delimiters they are rows, and the opening quote is a stray one (one
+    ``"`` before a company name folded 40 rows into a single cell). Each such opening line
+    is emptied, so the parser reads the rows after it as rows; the caller reports it.
+
+    Vectorized: quote and delimiter counts per line in polars, parity by a cumulative sum;
+    one stray quote per round (each round changes the parity of every later line).
+
+    :param start: byte offset where rows begin (after the header); nothing before is looked at.
+    :return: the data (unchanged when nothing was found) and the 0-based line numbers
+        (counted from the start of ``data``) that were blanked.
+    """
+    import polars as pl
+
+    if data.find(b'"', start) < 0:
+        return data, []
+    try:
+        body = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return data, []
+    first_line = data.count(b"\n", 0, start)
+    lines = pl.Series("line", [body]).str.split("\n").explode()
+    threshold = max(2, (width - 1) // 2)
+    blanked: list[int] = []
+    for _ in range(100):  # each round settles one stray quote; 100 is far past real files
+        frame = pl.DataFrame(lines).select(
+            pl.col("line").str.count_matches('"', literal=True).alias("q"),
+            pl.col("line").str.count_matches(delimiter, literal=True).alias("d"),
+        )
+        quotes = frame["q"]
+        before = (quotes.cum_sum() - quotes) % 2
+        index = pl.int_range(len(lines), eager=True)
+        opener = pl.select(
+            pl.when(pl.lit((before == 0) & (quotes % 2 == 1))).then(pl.lit(index)).forward_fill()
+        )[:, 0]
+        suspicious = (before == 1) & (frame["d"] >= threshold)
+        bad = opener.filter(suspicious).drop_nulls()
+        if bad.len() == 0:
+            break
+        # Only the first: once it is gone, the parity of every later line changes.
+        first = int(bad.min())
+        blanked.append(first)
+        lines = lines.scatter([first], "")
+    if not blanked:
+        return data, []
+    fixed = lines.str.join("\n").item().encode("utf-8")
+    return data[:start] + fixed, sorted(first_line + i for i in set(blanked))
+
+
 def records_in(frame: pl.DataFrame) -> int:
     """How many records ``frame`` stands for, each collapsed run of blank lines counted in full."""
     import polars as pl
@@ -274,20 +333,39 @@ def header_end(data: bytes, records: int, delimiter: str = ",") -> int:
 
 
 def read_delimited_records(
-    path: Path, head: DelimitedHead, *, skip_rows: int = 0, column: str = "_record"
+    path: Path,
+    head: DelimitedHead,
+    *,
+    skip_rows: int = 0,
+    column: str = "_record",
+    stray: list[int] | None = None,
 ) -> pl.DataFrame:
-    """:func:`read_delimited` that stays small on files padded with millions of blank lines.
+    """:func:`read_delimited` that stays small on files padded with millions of blank lines,
+    and that keeps rows apart when a stray quote would fold them into one cell.
 
     Frame rows are the non-blank records (runs of blank lines after the header are collapsed
     before polars sees them, so they cost nothing), and ``column`` holds each row's record
     number counted from record ``skip_rows`` (the header is 0), blank lines included, so
     places still match what a spreadsheet shows.
+
+    :param stray: when given, a cell spanning lines makes the file be checked for stray
+        quotes (:func:`blank_stray_quotes`); the 1-based line numbers of the lines left out
+        are appended here for the caller to report as rejects.
     """
     import polars as pl
 
-    if head.cr_newlines or count_blank_lines(path) < BLANK_LINES_TO_COLLAPSE:
-        frame = read_delimited(path, head, skip_rows=skip_rows)
+    def numbered(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(column))
+
+    if head.cr_newlines or count_blank_lines(path) < BLANK_LINES_TO_COLLAPSE:
+        try:
+            frame = read_delimited(path, head, skip_rows=skip_rows)
+        except InputError:
+            if stray is None or head.cr_newlines:
+                raise
+            frame = None  # polars chokes on an odd quote mid-file: look for a stray one below
+        if frame is not None and (stray is None or head.cr_newlines or not _spans_lines(frame)):
+            return numbered(frame)
     data = _read_all(path)
     if head.encoding not in _UTF8:
         codec = head.encoding
@@ -300,14 +378,28 @@ def read_delimited_records(
     start = header_end(data, skip_rows + 1, head.delimiter)
     if start == 0 and skip_rows:
         del data
-        frame = read_delimited(path, head, skip_rows=skip_rows)
-        return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(column))
+        return numbered(read_delimited(path, head, skip_rows=skip_rows))
+    if stray is not None:
+        width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 0
+        data, lines = blank_stray_quotes(data, head.delimiter, width, start)
+        stray.extend(line + 1 for line in lines)
     data = collapse_blank_lines(data, start)
     try:
         frame = pl.read_csv(io.BytesIO(data), **_csv_options(head, skip_rows))
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
     return drop_blank_runs(frame, column)
+
+
+def _spans_lines(frame: pl.DataFrame) -> bool:
+    """Does any cell hold a line break (a note, or rows folded by a stray quote)?"""
+    import polars as pl
+
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not texts or not frame.height:
+        return False
+    found = frame.select(pl.any_horizontal(pl.col(texts).str.contains("\n", literal=True)).any()).item()
+    return bool(found)
 
 
 def _csv_options(head: DelimitedHead, skip_rows: int) -> dict:

@@ -117,7 +117,8 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
     # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
-    grid = tabular.read_delimited_records(path, head, skip_rows=position)
+    stray: list[int] = []
+    grid = tabular.read_delimited_records(path, head, skip_rows=position, stray=stray)
     headers = [cell or "" for cell in grid.drop("_record").row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
@@ -132,6 +133,7 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
         ],
     }
     records, rejects = build(grid.slice(1), mapping, layout, options, first_row=position + 2)
+    rejects = [Reject(f"line {n}", tabular.STRAY_QUOTE) for n in stray] + rejects
     return ImportResult(records, rejects, info)
 
 

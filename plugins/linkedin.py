@@ -181,7 +181,15 @@ class LinkedInImporter:
             offset, header_line = find_header(text)
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
-        table = _parse_table(text[offset:], path)
+        body, stray = text[offset:], []
+        end = body.find("\n")
+        if end > 0:  # a stray quote must not fold the rows after it into one cell
+            width = len(next(csv.reader([body[:end].rstrip("\r")]), []))
+            fixed, stray = tabular.blank_stray_quotes(
+                body.encode("utf-8"), ",", width, len(body[: end + 1].encode())
+            )
+            body = fixed.decode("utf-8") if stray else body
+        table = _parse_table(body, path)
         mapping = {col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns}
         mapped = [c for c, f in mapping.items() if f != "extra"]
         unmapped = [c for c, f in mapping.items() if f == "extra"]
@@ -207,7 +215,7 @@ class LinkedInImporter:
         identifying = [c for c in IDENTIFYING if c in frame.columns]
         has_identity = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
         bad = frame.filter(~has_identity)
-        rejects = [
+        rejects = [Reject(f"{place_prefix}row {header_line + n}", tabular.STRAY_QUOTE) for n in stray] + [
             Reject(f"{place_prefix}row {line}", "restricted profile: the row has only a connection date")
             for line in bad["__line"].to_list()
         ]

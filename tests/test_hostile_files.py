@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import registry
+from pipeline import registry, tabular
 from pipeline.contracts import ImportOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -415,3 +415,49 @@ def test_google_csv_columns_are_capped_and_nothing_dropped():
     kept = [robin[f"Phone {n} - Value"] for n in range(1, 10)] + robin["Phone 10 - Value"].split(" ::: ")
     assert kept == phones
     assert frame.row(1, named=True)["Phone 10 - Value"] is None
+
+
+# --- a stray quote must not fold rows together -----------------------------------------------------
+
+FIRST = ["Robert", "Priya", "Chen", "Olga", "Tomás", "Aisha", "Lars", "Mei", "Kwame", "Sofia"]
+
+
+def _linkedin_rows(count: int) -> list[str]:
+    rows = []
+    for i in range(count):
+        name = FIRST[i % len(FIRST)]
+        company = '"Fabrikam, Inc."' if i % 7 == 3 else "Contoso Ltd"
+        url = f"https://www.linkedin.com/in/{name.lower()}-{i}"
+        rows.append(f"{name},Example{i},{url},,{company},Senior Engineer,15 Mar 2024")
+    return rows
+
+
+def test_a_stray_quote_in_linkedin_is_a_reject_not_folded_rows(pm, tmp_path):
+    lines = _linkedin_lines()[:4]  # the preamble and the header (line 4)
+    rows = _linkedin_rows(50)
+    rows[11] = rows[11].replace(",Contoso Ltd,", ',"Contoso Ltd,')  # the stray quote, on line 16
+    path = tmp_path / "Connections.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n" + "\n".join(rows).encode() + b"\n")
+    result, _ = _read(pm, "linkedin", path)
+    assert [(r.ref, r.reason) for r in result.rejects] == [("row 16", tabular.STRAY_QUOTE)]
+    frame = result.records
+    assert frame.height == 49
+    assert set(frame["organization"].drop_nulls()) == {"Contoso Ltd", "Fabrikam, Inc."}
+    assert frame["source_ref"].to_list() == [f"row {n}" for n in range(5, 55) if n != 16]
+
+
+def test_a_stray_quote_in_an_address_book_is_a_reject(pm, tmp_path):
+    header = "First Name,Last Name,Organization Name,Notes,E-mail 1 - Value"
+    rows = [
+        f"{name},Example{i},Contoso Ltd,,{name.lower()}{i}@example.com" for i, name in enumerate(FIRST * 3)
+    ]
+    rows[4] = rows[4].replace(",Contoso Ltd,", ',"Contoso Ltd,')
+    rows[8] = rows[8].replace(",,", ',"met at the fair,\nlikes sailing",')  # a real multi-line note stays
+    path = tmp_path / "contacts.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    result, _ = _read(pm, "google_csv", path)
+    assert [(r.ref, r.reason) for r in result.rejects] == [("line 6", tabular.STRAY_QUOTE)]
+    frame = result.records
+    assert frame.height == 29
+    assert set(frame["organization"]) == {"Contoso Ltd"}
+    assert "met at the fair,\nlikes sailing" in frame["notes"].to_list()
