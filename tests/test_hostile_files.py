@@ -272,7 +272,7 @@ def _review_sheet(tmp_path: Path, tail: str = "") -> Path:
 
 
 def test_a_review_sheet_with_a_lying_dimension_reads_at_once(tmp_path):
-    from pipeline.dedupe.review_sheet import read_sheet_decisions
+    from plugins.duplicates.sheet import read_sheet_decisions
 
     started = time.perf_counter()
     decisions, warnings = read_sheet_decisions(_review_sheet(tmp_path))
@@ -282,8 +282,8 @@ def test_a_review_sheet_with_a_lying_dimension_reads_at_once(tmp_path):
 
 
 def test_a_review_sheet_with_a_far_cell_is_refused_like_an_import(tmp_path):
-    from pipeline.dedupe.review_sheet import read_sheet_decisions
     from pipeline.errors import InputError
+    from plugins.duplicates.sheet import read_sheet_decisions
 
     path = _review_sheet(tmp_path, FAR)
     with pytest.raises(InputError, match=r"duplicates\.xlsx: sheet1 spans 1,048,576 rows × 16,384 columns"):
@@ -291,7 +291,7 @@ def test_a_review_sheet_with_a_far_cell_is_refused_like_an_import(tmp_path):
 
 
 def test_followups_done_ticks_from_a_hostile_sheet_are_ignored_quickly(tmp_path):
-    from plugins.followups_export.xlsx import read_done
+    from plugins.followups.xlsx import read_done
 
     path = _review_sheet(tmp_path, FAR)
     started = time.perf_counter()
@@ -321,7 +321,7 @@ def test_control_characters_are_removed_at_normalization_and_kept_in_extra():
         ),
         "test",
     )
-    result = normalize_records(raw)
+    result = normalize_records(raw, region="US")
     frame = result.frame
     assert frame["given_name"].to_list() == ["Quinn", "Ana"]
     assert frame["full_name"].to_list() == ["Quinn Lee", "Ana Lima"]
@@ -341,8 +341,8 @@ def test_every_xlsx_writer_takes_control_characters(tmp_path):
     from openpyxl import Workbook, load_workbook
 
     from pipeline import xlsx
-    from pipeline.exporting import write_xlsx
-    from plugins.followups_export.xlsx import _put
+    from plugins.contacts.formats import XlsxFormat
+    from plugins.followups.xlsx import _put
 
     hostile = "Quinn\x01 \x1b[31mLee"
     wb = Workbook()
@@ -353,7 +353,7 @@ def test_every_xlsx_writer_takes_control_characters(tmp_path):
         "Quinn [31mLee",
         "'=cmd",
     ]
-    write_xlsx(pl.DataFrame({"full_name": [hostile], "tags": [["a\x03"]]}), tmp_path / "export.xlsx")
+    XlsxFormat().write(pl.DataFrame({"full_name": [hostile], "tags": [["a\x03"]]}), tmp_path / "export.xlsx")
     book = xlsx.new_workbook()
     xlsx.write_table(book, "T", ["Name\x04"], [[hostile]])
     xlsx.save_workbook(book, tmp_path / "table.xlsx")
@@ -369,7 +369,9 @@ MANY = 190_000
 def test_one_card_with_190000_emails_is_capped_with_the_rest_in_extra(runner, workspace, tmp_path):
     import json
 
-    from pipeline.cli import app
+    from pipeline.cli import build_app
+
+    app = build_app()
 
     emails = "".join(f"EMAIL:{i}@a.test\r\n" for i in range(MANY))  # 3.4 MB, like the reported card
     card = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Robin Hale\r\nN:Hale;Robin;;;\r\n{emails}END:VCARD\r\n"
@@ -403,7 +405,7 @@ def test_one_card_with_190000_emails_is_capped_with_the_rest_in_extra(runner, wo
 
 
 def test_google_csv_columns_are_capped_and_nothing_dropped():
-    from pipeline.exporting import GOOGLE_MAX_GROUPS, google_contacts_frame
+    from plugins.contacts.google import GOOGLE_MAX_GROUPS, google_contacts_frame
 
     phones = [f"+1206555{n:04d}" for n in range(25)]
     frame = google_contacts_frame(
@@ -461,3 +463,21 @@ def test_a_stray_quote_in_an_address_book_is_a_reject(pm, tmp_path):
     assert frame.height == 29
     assert set(frame["organization"]) == {"Contoso Ltd"}
     assert "met at the fair,\nlikes sailing" in frame["notes"].to_list()
+
+
+def test_a_planted_review_sheet_in_an_old_report_folder_does_not_stop_dedupe(runner, workspace, tmp_path):
+    from pipeline.cli import build_app
+
+    app = build_app()
+    data = tmp_path / "alumni.csv"
+    data.write_text("First Name,Last Name,Email\nMaria,Gonzalez,maria.gonzalez@example.com\n")
+    root = str(workspace.root)
+    assert runner.invoke(app, ["-w", root, "import", str(data)]).exit_code == 0
+    week = workspace.reports_dir / "2026-W47"
+    week.mkdir(parents=True)
+    _review_sheet(tmp_path, FAR).rename(week / "duplicates.xlsx")
+    started = time.perf_counter()
+    result = runner.invoke(app, ["-w", root, "dedupe"])
+    assert result.exit_code == 0, result.output
+    assert "its decisions were not read" in result.output
+    assert time.perf_counter() - started < 30

@@ -7,7 +7,6 @@ Each test is one item of issue 21 ("hostile workspaces"); docs/reliability.md li
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import stat
@@ -16,10 +15,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError, KithError
-from pipeline.exporting import write_frame
 from pipeline.followups import FollowupSettings
 from pipeline.followups.templates import render_draft
 from pipeline.importing import import_file
@@ -27,6 +25,7 @@ from pipeline.lock import workspace_lock
 from pipeline.store import Store
 from pipeline.workspace import Workspace, load_config
 
+app = build_app()
 ALUMNI = "First Name,Last Name,Email\nMaria,Gonzalez,maria.gonzalez@example.com\n"
 
 
@@ -217,19 +216,22 @@ def test_init_writes_a_private_kith_toml_under_umask_000(runner, tmp_path):
 FULLWIDTH = ["\uff1dHYPERLINK(1)", "\uff0bcmd", "\uff0d2+3", "\uff20SUM(A1)", "+12065550142", "Ana"]
 
 
-def test_fullwidth_triggers_are_neutralised_in_csv():
-    out = io.StringIO()
-    write_frame(pl.DataFrame({"full_name": FULLWIDTH}), "csv", out)
-    cells = [row[0] for row in csv.reader(io.StringIO(out.getvalue()))][1:]
+def test_fullwidth_triggers_are_neutralised_in_csv(tmp_path):
+    from plugins.contacts.formats import CsvFormat
+
+    CsvFormat().write(pl.DataFrame({"full_name": FULLWIDTH}), tmp_path / "out.csv")
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8-sig") as handle:
+        cells = [row[0] for row in csv.reader(handle)][1:]
     assert cells == ["'" + v for v in FULLWIDTH[:4]] + ["+12065550142", "Ana"]
 
 
 def test_fullwidth_triggers_are_strings_in_xlsx(tmp_path):
     from openpyxl import load_workbook
 
-    from pipeline.exporting import write_xlsx
+    from plugins.contacts.formats import XlsxFormat
 
-    path = write_xlsx(pl.DataFrame({"full_name": FULLWIDTH}), tmp_path / "out.xlsx")
+    path = tmp_path / "out.xlsx"
+    XlsxFormat().write(pl.DataFrame({"full_name": FULLWIDTH}), path)
     ws = load_workbook(path).active
     cells = [ws.cell(row=i, column=1) for i in range(2, 2 + len(FULLWIDTH))]
     assert [c.value for c in cells] == FULLWIDTH
@@ -279,10 +281,7 @@ def test_disk_full_during_import_is_one_line_and_the_store_untouched(runner, wor
     root = str(workspace.root)
     result = runner.invoke(app, ["-w", root, "import", "--json", str(workspace.root / "big.csv")])
     assert result.exit_code == 1, result.output
-    (outcome,) = json.loads(result.output)["files"]
-    assert outcome["status"] == "failed"
-    assert outcome["error"].startswith(f"{workspace.store_path}: the disk is full (database or disk is full)")
-    assert "Traceback" not in result.output
+    _one_line_error(result, f"{workspace.store_path}: the disk is full (database or disk is full)")
     assert _records(workspace.root) == 0
 
 

@@ -16,8 +16,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from pipeline.contracts import Task
 from pipeline.fileio import atomic_write
-from pipeline.followups import Task
 from pipeline.journal.match import name_key
 from pipeline.safety import neutralise_formula, single_line
 
