@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
-from pipeline.errors import StoreError
+from pipeline.errors import StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 
@@ -321,11 +321,13 @@ class Store:
             ) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only: one line, not a traceback
+                raise StoreError(environment_message(exc, str(self.path))) from None
+            raise
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
@@ -517,6 +519,8 @@ class Store:
                 raise StoreError(
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
+            if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
+                raise StoreError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()
