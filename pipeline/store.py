@@ -18,7 +18,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from pipeline.errors import StoreError
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
 
 RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
@@ -228,6 +228,10 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
+            # Imported here: it imports the stage modules, which import this one.
+            from pipeline.store_schema import ensure_schema
+
+            ensure_schema(conn)
 
     def ensure_tables(self, ddl: str) -> None:
         """Create tables a later stage needs (idempotent ``CREATE … IF NOT EXISTS`` statements)."""
@@ -374,6 +378,43 @@ class Store:
         """Forget one imported file and its records; True if it was there."""
         with self.transaction() as conn:
             return conn.execute("DELETE FROM sources WHERE path = ?", (path,)).rowcount > 0
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def save_tasks(self, week: str, tasks: Iterable[Any]) -> int:
+        """Keep the week's follow-up tasks (``tasks`` table), replacing what that week had; returns the count.
+
+        ``week`` is the report folder's name (``2026-W48``); each task is a
+        :class:`pipeline.followups.Task` (read by attribute, so the core needs no import of it).
+        Done-state stays in ``task_state``: ``done`` here is the state when the week was written.
+        """
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = [
+            (
+                week,
+                t.key,
+                t.person_id,
+                t.person_name,
+                t.email,
+                t.rule,
+                t.due.isoformat(),
+                t.overdue_after.isoformat() if t.overdue_after else None,
+                t.action,
+                str(t.why),
+                int(bool(t.done)),
+                now,
+            )
+            for t in tasks
+        ]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM tasks WHERE week = ?", (week,))
+            conn.executemany(
+                "INSERT INTO tasks(week, task_key, person_id, person_name, email, kind, due, overdue_after, "
+                "title, why, done, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(week, task_key) DO NOTHING",
+                rows,
+            )
+        return len(rows)
 
     # --- reads -----------------------------------------------------------------------
 

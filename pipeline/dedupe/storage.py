@@ -40,6 +40,7 @@ from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
 from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
+from pipeline.store_schema import ensure_views
 
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
@@ -491,6 +492,7 @@ def _write(
     settings_text = repr(settings)
     full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
     conn.execute(_people_table_sql())
+    ensure_views(conn)  # the views read people from now on, not records
     if full:
         conn.execute("DELETE FROM people")
         conn.execute("DELETE FROM assignments")
