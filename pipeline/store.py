@@ -1,8 +1,9 @@
 """The workspace store: one SQLite file (stdlib ``sqlite3``, WAL, foreign keys).
 
 Tables: ``sources`` (each imported file with its content hash), ``records`` (canonical
-records plus derived matching columns), ``rejects``, and ``meta``. Later stages add their
-own tables through :meth:`Store.ensure_tables`. Every write is one transaction
+records plus derived matching columns), ``rejects``, and ``meta``; on open every later
+stage's tables and the views are created too (:mod:`pipeline.store_schema`, described in
+``docs/schema.md``). Every write is one transaction
 (``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was, and a
 second writer waits for the first instead of failing with "database is locked".
 

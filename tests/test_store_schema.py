@@ -7,6 +7,7 @@ module (no kith code on that connection) and, when installed, the ``sqlite3`` sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -190,3 +191,21 @@ def test_views_before_the_first_dedupe_stand_each_record_for_a_person(tmp_path, 
     records = _rows(db, "SELECT record_id, full_name FROM records ORDER BY full_name")
     assert [p["person_id"] for p in people] == ["p_" + r["record_id"] for r in records]
     assert all(p["record_count"] == 1 for p in people)
+
+
+def test_docs_schema_describes_every_table_view_and_column(sample_store):
+    text = (REPO / "docs" / "schema.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### `(\w+)`\n(.*?)(?=^### |^## |\Z)", text, flags=re.M | re.S))
+    objects = _rows(
+        sample_store,
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name != 'sqlite_sequence'",
+    )
+    missing = []
+    for name in (o["name"] for o in objects):
+        if name not in sections:
+            missing.append(name)
+            continue
+        for column in _rows(sample_store, f"PRAGMA table_info({name})"):
+            if f"`{column['name']}`" not in sections[name]:
+                missing.append(f"{name}.{column['name']}")
+    assert not missing, f"docs/schema.md does not describe {missing}"
