@@ -37,7 +37,8 @@ def atomic_write(path: Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, FILE_MODE)
+        if hasattr(os, "fchmod"):  # POSIX-only before Python 3.13; mkstemp's file is owner-only anyway
+            os.fchmod(fd, FILE_MODE)
         if "b" not in mode:
             open_kwargs.setdefault("encoding", "utf-8")
         with os.fdopen(fd, mode, **open_kwargs) as handle:

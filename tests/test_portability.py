@@ -1,0 +1,157 @@
+"""Runs where POSIX-only modules are missing (Windows), and on paths with spaces and non-ASCII letters.
+
+The CLI runs in a child Python whose ``import fcntl`` fails (a meta path hook installed by a
+``sitecustomize``), as on Windows: init, import, run and people on a copy of the sample inputs
+under a workspace, input folders and a report folder named with spaces, accents and CJK.
+The workspace lock is the OS's: a killed holder frees it at once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.lock import WorkspaceBusy, workspace_lock
+from tests.corpus.measure import ROOT, child_env, kith_command
+
+NO_FCNTL = """
+import sys
+
+class _NoPosix:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("fcntl", "termios", "pty", "tty"):
+            raise ImportError(f"No module named {name!r} (blocked: testing a Windows-like Python)")
+        return None
+
+sys.modules.pop("fcntl", None)
+sys.meta_path.insert(0, _NoPosix())
+"""
+
+CONFIG = """
+[workspace]
+store = "données/kith.db"
+reports = "Rapports hebdo/été 2026"
+region = "US"
+owner_name = "Jordan Rivera"
+owner_email = "jordan.rivera@example.com"
+
+[[inputs]]
+path = "entrées/LinkedIn export (2026)/Connections é.csv"
+importer = "linkedin"
+
+[[inputs]]
+path = "entrées/téléphone 联系人/*.vcf"
+channel = "social"
+
+[[inputs]]
+path = "entrées/journal de recherche.xlsx"
+importer = "journal"
+"""
+
+
+def _no_fcntl_env(tmp_path: Path) -> dict[str, str]:
+    hook = tmp_path / "site hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(NO_FCNTL, encoding="utf-8")
+    env = child_env()
+    env["PYTHONPATH"] = f"{hook}{__import__('os').pathsep}{env['PYTHONPATH']}"
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def _kith(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(kith_command(*args), env=env, cwd=ROOT, capture_output=True, timeout=300)
+
+
+def test_the_cli_runs_without_fcntl_on_paths_with_spaces_and_accents(tmp_path):
+    env = _no_fcntl_env(tmp_path)
+    blocked = subprocess.run([sys.executable, "-c", "import fcntl"], env=env, capture_output=True)
+    assert blocked.returncode != 0 and b"blocked" in blocked.stderr, "the hook must hide fcntl"
+
+    root = tmp_path / "Mes contacts – Zoë Ünal 联系"
+    samples = ROOT / "sample_inputs"
+    inbox = root / "entrées"
+    (inbox / "LinkedIn export (2026)").mkdir(parents=True)
+    shutil.copy(
+        samples / "linkedin" / "Connections.csv", inbox / "LinkedIn export (2026)" / "Connections é.csv"
+    )
+    shutil.copytree(samples / "vcard", inbox / "téléphone 联系人")
+    shutil.copy(samples / "journal" / "journal.xlsx", inbox / "journal de recherche.xlsx")
+
+    init = _kith(env, "init", str(root))
+    assert init.returncode == 0, init.stderr.decode()
+    (root / "kith.toml").write_text(CONFIG, encoding="utf-8")
+
+    extra = root / "à importer" / "Google contacts 2026.csv"
+    extra.parent.mkdir()
+    shutil.copy(samples / "google" / "contacts.csv", extra)
+    imported = _kith(env, "-w", str(root), "import", str(extra), "--as", "google_csv", "--json")
+    assert imported.returncode == 0, imported.stderr.decode()
+    assert json.loads(imported.stdout)["files"][0]["path"] == str(extra)
+
+    run = _kith(env, "-w", str(root), "run", "--as-of", "2026-11-26", "--json")
+    err = run.stderr.decode()
+    assert run.returncode in (0, 3), err  # 3: the sample vCards hold a reject on purpose
+    assert "Traceback" not in err
+    week = root / "Rapports hebdo" / "été 2026" / "2026-W48"
+    summary = json.loads((week / "run.json").read_text(encoding="utf-8"))
+    paths = {Path(i["path"]).name: i["status"] for i in summary["inputs"]}
+    assert paths["Connections é.csv"] == "imported" and paths["journal de recherche.xlsx"] == "imported"
+    assert any(name.endswith(".vcf") for name in paths)
+    checklist = (week / "followups.md").read_text(encoding="utf-8")
+    assert "Maria Gonzalez" in checklist and "Priya Raman" in checklist
+    assert any((week / "drafts").glob("*.eml"))
+    assert (root / "données" / "kith.db").is_file()
+
+    people = _kith(env, "-w", str(root), "people", "Gonzalez")
+    assert people.returncode == 0 and "Maria Gonzalez" in people.stdout.decode("utf-8")
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from pipeline.lock import workspace_lock
+with workspace_lock(Path(sys.argv[1]) / "kith.lock"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_killed_holder_frees_the_lock_at_once_and_the_holder_is_named(tmp_path):
+    root = tmp_path / "espace de travail é"
+    root.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(root)], env=child_env(), cwd=ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        with pytest.raises(WorkspaceBusy, match=rf"kith run, pid {holder.pid}, started"):
+            with workspace_lock(root / "kith.lock"):
+                pass
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        started = time.monotonic()
+        with workspace_lock(root / "kith.lock", "kith report"):
+            text = (root / "kith.lock").read_bytes().decode()
+            assert f"kith report, pid {__import__('os').getpid()}" in text
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (root / "kith.lock").read_bytes() == b"", "the description goes when the lock is released"
+
+
+def test_a_lock_path_that_is_a_folder_is_one_clear_error(tmp_path):
+    (tmp_path / "kith.lock").mkdir()
+    with pytest.raises(Exception, match=r"kith\.lock") as caught:
+        with workspace_lock(tmp_path / "kith.lock"):
+            pass
+    assert "\n" not in str(caught.value)
