@@ -8,7 +8,9 @@ The workspace lock is the OS's: a killed holder frees it at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.fileio import slug
 from pipeline.lock import WorkspaceBusy, workspace_lock
 from tests.corpus.measure import ROOT, child_env, kith_command
 
@@ -61,7 +64,7 @@ def _no_fcntl_env(tmp_path: Path) -> dict[str, str]:
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(NO_FCNTL, encoding="utf-8")
     env = child_env()
-    env["PYTHONPATH"] = f"{hook}{__import__('os').pathsep}{env['PYTHONPATH']}"
+    env["PYTHONPATH"] = f"{hook}{os.pathsep}{env['PYTHONPATH']}"
     env["PYTHONIOENCODING"] = "utf-8"
     return env
 
@@ -141,7 +144,7 @@ def test_a_killed_holder_frees_the_lock_at_once_and_the_holder_is_named(tmp_path
         started = time.monotonic()
         with workspace_lock(root / "kith.lock", "kith report"):
             text = (root / "kith.lock").read_bytes().decode()
-            assert f"kith report, pid {__import__('os').getpid()}" in text
+            assert f"kith report, pid {os.getpid()}" in text
         assert time.monotonic() - started < 5
     finally:
         holder.kill()
@@ -155,3 +158,61 @@ def test_a_lock_path_that_is_a_folder_is_one_clear_error(tmp_path):
         with workspace_lock(tmp_path / "kith.lock"):
             pass
     assert "\n" not in str(caught.value)
+
+
+# --- file names -----------------------------------------------------------------------------
+
+WINDOWS_FORBIDDEN = set('<>:"/\\|?*')
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("José Müller", "josé-müller"),
+        ("Jose\u0301 Mu\u0308ller", "josé-müller"),  # decomposed (macOS) input: the same NFC slug
+        ("李小龙", "李小龙"),
+        ("प्रिया शर्मा", "प्रिया-शर्मा"),  # Devanagari vowel signs are marks, kept
+        ("Jonathan O'Neil", "jonathan-o-neil"),
+        ("Mary_Ann", "mary_ann"),
+        ('a<b>c:d"e/f\\g|h?i*j', "a-b-c-d-e-f-g-h-i-j"),
+        ("  Dr. J. R. R. Tolkien.  ", "dr-j-r-r-tolkien"),
+        ("..", "contact"),
+        ("🎉 🎉", "contact"),
+        (None, "contact"),
+        ("CON", "con_"),
+        ("Lpt1", "lpt1_"),
+        ("x" * 100, "x" * 40),
+    ],
+)
+def test_one_slug_rule_for_every_file_name(name, expected):
+    result = slug(name)
+    assert result == expected
+    assert not WINDOWS_FORBIDDEN & set(result) and not result.endswith((".", " ")) and len(result) <= 40
+
+
+def test_both_draft_folders_name_files_with_the_same_slug(tmp_path):
+    from pipeline.followups.model import Draft, Task, Why
+    from plugins.followups_export.text import write_eml
+    from plugins.outcome_report.drafts import write_drafts
+    from plugins.outcome_report.model import build_outcome_report
+    from tests.test_outcome_report import AS_OF, JOURNAL, OUTCOME, OWNER, PEOPLE
+
+    report = build_outcome_report(PEOPLE, JOURNAL, OUTCOME, AS_OF, OWNER)
+    helpers = [h for h in report.helpers if h.email]
+    helpers[0].name, helpers[1].name = "李小龙", "José Müller"
+    outcome = {p.name for p in write_drafts(report, tmp_path / "outcome-drafts")}
+    assert {"01-李小龙.eml", "02-josé-müller.eml"} <= outcome
+
+    followups = set()
+    for key, name in (("thank_you:4", "李小龙"), ("referral:thank_referrer:7", "José Müller")):
+        task = Task(
+            key=key, due=dt.date(2026, 11, 10), person_id="p1", person_name=name,
+            email="bruce@example.com", action="Thank", why=Why((4,), "met"),
+            draft=Draft("Thanks", "Thank you."), rule=key.split(":")[0], overdue_after=dt.date(2026, 11, 13),
+        )  # fmt: skip
+        followups.add(write_eml(tmp_path / "drafts", task, "Jordan Rivera", "jordan.rivera@example.com").name)
+    assert followups == {
+        "2026-11-10-李小龙-thank_you-4.eml",
+        "2026-11-10-josé-müller-referral-thank_referrer-7.eml",
+    }
+    assert all((tmp_path / "drafts" / name).is_file() for name in followups)
