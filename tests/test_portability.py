@@ -216,3 +216,28 @@ def test_both_draft_folders_name_files_with_the_same_slug(tmp_path):
         "2026-11-10-josé-müller-referral-thank_referrer-7.eml",
     }
     assert all((tmp_path / "drafts" / name).is_file() for name in followups)
+
+
+def test_piped_output_is_utf8_whatever_the_code_page(tmp_path):
+    """Windows writes pipes in its ANSI code page (cp1252 here): kith writes UTF-8 there instead."""
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "FN:李小龙",
+        "N:李;小龙;;;",
+        "EMAIL:bruce.lee@example.com",
+        "END:VCARD",
+    ]
+    card = "\r\n".join(lines) + "\r\n"
+    (tmp_path / "李小龙.vcf").write_text(card, encoding="utf-8")
+    env = child_env(PYTHONIOENCODING="cp1252")
+    root = str(tmp_path / "ws")
+    for args in (("init", root), ("-w", root, "import", str(tmp_path / "李小龙.vcf"))):
+        done = subprocess.run(kith_command(*args), env=env, cwd=ROOT, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    table = subprocess.run(kith_command("-w", root, "people"), env=env, cwd=ROOT, capture_output=True)
+    listed = subprocess.run(
+        kith_command("-w", root, "people", "--json"), env=env, cwd=ROOT, capture_output=True
+    )
+    assert table.returncode == 0 and "李小龙" in table.stdout.decode("utf-8")
+    assert [p["name"] for p in json.loads(listed.stdout.decode("utf-8"))] == ["李小龙"]

@@ -9,6 +9,7 @@ from :mod:`pipeline.cli.app`. The core never imports typer.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 
 from pipeline.cli.app import app
@@ -19,8 +20,21 @@ for _module in ("imports", "exports", "dedupe", "people", "journal", "run", "plu
     import_module(f"pipeline.cli.{_module}")
 
 
+def _unicode_output() -> None:
+    """Pipes and files get UTF-8; a terminal keeps its encoding and shows ``?`` for what it lacks.
+
+    Windows writes pipes in its ANSI code page, where ``李小龙`` raised UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding == "utf8" or not hasattr(stream, "reconfigure"):
+            continue
+        stream.reconfigure(**({"errors": "replace"} if stream.isatty() else {"encoding": "utf-8"}))
+
+
 def main() -> None:
     """Console-script entry point (``kith``) and ``python -m pipeline``."""
+    _unicode_output()
     app()
 
 
