@@ -66,6 +66,8 @@ def _no_fcntl_env(tmp_path: Path) -> dict[str, str]:
     env = child_env()
     env["PYTHONPATH"] = f"{hook}{os.pathsep}{env['PYTHONPATH']}"
     env["PYTHONIOENCODING"] = "utf-8"
+    # Windows' default text encoding is its ANSI code page: every open() of kith's must say UTF-8.
+    env |= {"PYTHONWARNDEFAULTENCODING": "1", "PYTHONWARNINGS": "always::EncodingWarning"}
     return env
 
 
@@ -103,6 +105,8 @@ def test_the_cli_runs_without_fcntl_on_paths_with_spaces_and_accents(tmp_path):
     err = run.stderr.decode()
     assert run.returncode in (0, 3), err  # 3: the sample vCards hold a reject on purpose
     assert "Traceback" not in err
+    ours = [line for line in err.splitlines() if "EncodingWarning" in line and str(ROOT) in line]
+    assert not [line for line in ours if "site-packages" not in line], ours
     week = root / "Rapports hebdo" / "été 2026" / "2026-W48"
     summary = json.loads((week / "run.json").read_text(encoding="utf-8"))
     paths = {Path(i["path"]).name: i["status"] for i in summary["inputs"]}
