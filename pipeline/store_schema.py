@@ -74,23 +74,27 @@ def _record_person(has_people: bool) -> str:
     return "SELECT record_id, 'p_' || record_id AS person_id FROM records"
 
 
-def _journal_view() -> str:
-    def name(alias: str, column: str) -> str:
-        return (
-            f"coalesce((SELECT pv.full_name FROM record_people rp JOIN people_view pv USING (person_id) "
-            f"WHERE rp.record_id = j.{column}), (SELECT r.full_name FROM records r "
-            f"WHERE r.record_id = j.{column})) AS {alias}"
+def _journal_view(has_people: bool) -> str:
+    # Lookups by primary key only (assignments.record_id, people.person_id, records.record_id):
+    # a journal of hundreds of entries stays instant over a million records.
+    def name(column: str) -> str:
+        record = f"(SELECT r.full_name FROM records r WHERE r.record_id = j.{column})"
+        if not has_people:
+            return record
+        person = (
+            f"(SELECT p.full_name FROM assignments a JOIN people p USING (person_id) "
+            f"WHERE a.record_id = j.{column})"
         )
+        return f"coalesce({person}, {record})"
 
+    if has_people:
+        person_id = "(SELECT a.person_id FROM assignments a WHERE a.record_id = j.record_id)"
+    else:
+        person_id = "(SELECT 'p_' || r.record_id FROM records r WHERE r.record_id = j.record_id)"
     return (
-        "SELECT j.entry_id, j.date, j.kind, "
-        + name("person", "record_id")
-        + ", (SELECT rp.person_id FROM record_people rp WHERE rp.record_id = j.record_id) AS person_id, "
-        + name("via", "via_record_id")
-        + ", "
-        + name('"to"', "to_record_id")
-        + ", j.channel, j.note, j.source, j.place, j.record_id, j.via_record_id, j.to_record_id "
-        "FROM journal j"
+        f"SELECT j.entry_id, j.date, j.kind, {name('record_id')} AS person, {person_id} AS person_id, "
+        f'{name("via_record_id")} AS via, {name("to_record_id")} AS "to", j.channel, j.note, j.source, '
+        "j.place, j.record_id, j.via_record_id, j.to_record_id FROM journal j"
     )
 
 
@@ -120,7 +124,7 @@ def view_sql(has_people: bool) -> dict[str, str]:
     return {
         "record_people": _record_person(has_people),
         "people_view": _people_view(has_people),
-        "journal_view": _journal_view(),
+        "journal_view": _journal_view(has_people),
         "open_tasks": _OPEN_TASKS.strip(),
         "review_queue_view": _REVIEW_QUEUE_VIEW.format(
             emails_a=_joined("ra.emails"), emails_b=_joined("rb.emails")
@@ -163,8 +167,7 @@ def ensure_views(conn: sqlite3.Connection) -> None:
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     if row and row[0] == digest and present >= views.keys():
         return
-    # Dependants first: journal_view reads record_people and people_view.
-    for name in reversed(list(views)):
+    for name in views:
         conn.execute(f"DROP VIEW IF EXISTS {name}")
     for name, select in views.items():
         conn.execute(f"CREATE VIEW {name} AS {select}")
