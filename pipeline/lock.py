@@ -57,11 +57,13 @@ def workspace_lock(path: Path, what: str = "kith run") -> Iterator[None]:
     held: list[int] = []
 
     def stamp(fd: int) -> None:
-        started = dt.datetime.now().isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"\n{what}, pid {os.getpid()}, started {started}\n".encode())
         held.append(fd)
+        started = dt.datetime.now().isoformat(timespec="seconds")
+        # The description only informs a second run: a platform that refuses a write keeps the lock.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"\n{what}, pid {os.getpid()}, started {started}\n".encode())
 
     # fallback_to_soft=False: a marker file instead of an OS lock would outlive a killed run. Only a
     # POSIX without fcntl gets the soft lock anyway, and it lends no descriptor to describe the holder.
