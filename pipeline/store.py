@@ -383,7 +383,7 @@ class Store:
     # --- tasks -----------------------------------------------------------------------
 
     def save_tasks(self, week: str, tasks: Iterable[Any]) -> int:
-        """Keep the week's follow-up tasks (``tasks`` table), replacing what that week had; returns the count.
+        """Keep the week's follow-up tasks (``tasks`` table), replacing what that week had; returns how many.
 
         ``week`` is the report folder's name (``2026-W48``); each task is a
         :class:`pipeline.followups.Task` (read by attribute, so the core needs no import of it).
@@ -415,7 +415,7 @@ class Store:
                 "ON CONFLICT(week, task_key) DO NOTHING",
                 rows,
             )
-        return len(rows)
+            return int(conn.execute("SELECT count(*) FROM tasks WHERE week = ?", (week,)).fetchone()[0])
 
     # --- reads -----------------------------------------------------------------------
 

@@ -144,7 +144,8 @@ def test_save_tasks_replaces_the_week_and_keeps_other_weeks(tmp_path):
         )  # fmt: skip
 
     with Store(tmp_path / "kith.db") as store:
-        store.save_tasks("2026-W47", [task("thank_you:1", "Ana Lima", "2026-11-17")])
+        twice = [task("thank_you:1", "Ana Lima", "2026-11-17")] * 2  # a key is stored once a week
+        assert store.save_tasks("2026-W47", twice) == 1
         store.save_tasks("2026-W48", [task("thank_you:1", "Ana Lima", "2026-11-17")])
         assert store.save_tasks("2026-W48", [task("check_in:2", "Bo Chen", "2026-11-25")]) == 1
     rows = _rows(tmp_path / "kith.db", "SELECT week, task_key, why, done FROM tasks ORDER BY week")
