@@ -16,6 +16,8 @@ from pipeline.errors import ConfigError
 from pipeline.schema import CANONICAL, CHANNELS
 
 CONFIG_NAME = "kith.toml"
+#: The region when kith.toml names none; the one place this default is written (below it, required).
+DEFAULT_REGION = "US"
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Config:
 
     store: str = "kith.db"
     reports: str = "reports"
-    region: str = "US"
+    region: str = DEFAULT_REGION
     school: str | None = None
     owner_name: str | None = None
     owner_email: str | None = None

@@ -35,12 +35,12 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.google_csv",
     "plugins.outlook_csv",
     "plugins.thunderbird_csv",
-    "plugins.journal_import",
+    "plugins.journal",
     "plugins.followup_rules",
-    "plugins.followups_export",
+    "plugins.followups",
     "plugins.outcome_report",
-    "plugins.contacts_export",
-    "plugins.duplicates_sheet",
+    "plugins.contacts",
+    "plugins.duplicates",
 )
 
 

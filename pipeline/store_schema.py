@@ -135,7 +135,7 @@ def view_sql(has_people: bool) -> dict[str, str]:
 def _stage_ddl() -> str:
     # Imported here: these modules import pipeline.store, which calls this module.
     from pipeline.dedupe.storage import TABLES as DEDUPE_TABLES
-    from pipeline.followups.model import TASK_STATE_DDL
+    from pipeline.followups.state import TASK_STATE_DDL
     from pipeline.journal.model import DDL as JOURNAL_DDL
     from pipeline.journal.sync import ALIAS_DDL
 

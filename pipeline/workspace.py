@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import CONFIG_NAME, Config, load_config
+from pipeline.config import CONFIG_NAME, DEFAULT_REGION, Config, load_config
 from pipeline.errors import UsageError
 from pipeline.fileio import ensure_private_dir
 
@@ -21,7 +21,7 @@ DEFAULT_CONFIG = """\
 [workspace]
 store = "kith.db"          # the SQLite store (opens in any SQLite tool)
 reports = "reports"        # weekly reports go to reports/<ISO week>/
-region = "US"              # default country for phone numbers and day/month order in dates
+region = "{region}"              # default country for phone numbers and day/month order in dates
 # school = "Example University"   # filled in for alumni files that don't name one
 # owner_name = "Your Name"         # signs drafted messages
 # owner_email = "you@example.com"
@@ -96,7 +96,7 @@ def init_workspace(folder: Path) -> tuple[Workspace, bool]:
     config_path = folder / CONFIG_NAME
     created = not config_path.exists()
     if created:
-        config_path.write_text(DEFAULT_CONFIG, encoding="utf-8")
+        config_path.write_text(DEFAULT_CONFIG.replace("{region}", DEFAULT_REGION), encoding="utf-8")
     workspace = Workspace(folder.resolve(), load_config(config_path))
     ensure_private_dir(workspace.reports_dir)
     return workspace, created

@@ -138,6 +138,18 @@ def build(
     body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, options: ImportOptions, *, first_row: int
 ) -> tuple[pl.DataFrame, list[Reject]]:
     """Raw canonical columns from the rows under the header; rows with nothing identifying are rejects."""
+    body = _cleaned_rows(body, mapping, layout, first_row)
+    out = _canonical_exprs(mapping, layout, options)
+    frame = body.select(
+        (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
+        *(expr.alias(name) for name, expr in out.items()),
+        json_object(_extra_exprs(mapping), body).alias("extra"),
+    )
+    return _split_rejects(frame)
+
+
+def _cleaned_rows(body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, first_row: int) -> pl.DataFrame:
+    """Columns renamed ``c0…``, placeholder values nulled, a ``_row`` number, blank rows dropped."""
     names = [f"c{i}" for i in range(body.width)]
     body = tabular.blank_to_null(body.rename(dict(zip(body.columns, names, strict=True))))
     cleanup = []
@@ -152,13 +164,19 @@ def build(
         body = body.with_columns(cleanup)
     body = body.with_row_index("_row", offset=first_row)
     filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names])
-    body = body.filter(filled > 0)
+    return body.filter(filled > 0)
+
+
+def _columns_for(mapping: HeaderMapping, target: str) -> list[pl.Expr]:
+    return [pl.col(f"c{m.index}") for m in mapping.columns_for(target)]
+
+
+def _canonical_exprs(mapping: HeaderMapping, layout: Layout, options: ImportOptions) -> dict[str, pl.Expr]:
+    """Canonical field → expression over the cleaned rows."""
 
     def cols(target: str) -> list[pl.Expr]:
-        return [pl.col(f"c{m.index}") for m in mapping.columns_for(target)]
+        return _columns_for(mapping, target)
 
-    keys = tabular.unique_keys([m.header.strip() or f"column {m.index + 1}" for m in mapping.columns])
-    extra: list[tuple[str, pl.Expr]] = []
     out: dict[str, pl.Expr] = {}
     for target in _SINGLE:
         found = cols(target)
@@ -196,8 +214,15 @@ def build(
         out.setdefault("birthday", pl.when(year.is_not_null()).then(full).otherwise(partial))
     if options.channel:
         out["channel"] = pl.lit(options.channel)
+    return out
 
-    assembled = bool(cols("birth_month") and cols("birth_day"))
+
+def _extra_exprs(mapping: HeaderMapping) -> list[tuple[str, pl.Expr]]:
+    """(key, expression) of every value kept in ``extra``: unmapped columns, home addresses, other
+    websites, and birthday parts that did not make a birthday."""
+    keys = tabular.unique_keys([m.header.strip() or f"column {m.index + 1}" for m in mapping.columns])
+    assembled = bool(_columns_for(mapping, "birth_month") and _columns_for(mapping, "birth_day"))
+    extra: list[tuple[str, pl.Expr]] = []
     for m in mapping.columns:
         col = pl.col(f"c{m.index}")
         if m.target == EXTRA or m.target.startswith("home:"):
@@ -208,13 +233,7 @@ def build(
             extra.append((keys[m.index], pl.when(~col.str.contains(r"(?i)linkedin\.com/")).then(col)))
         elif m.target in ("birth_year", "birth_month", "birth_day") and not assembled:
             extra.append((keys[m.index], col))
-
-    frame = body.select(
-        (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
-        *(expr.alias(name) for name, expr in out.items()),
-        json_object(extra, body).alias("extra"),
-    )
-    return _split_rejects(frame)
+    return extra
 
 
 def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:

@@ -1,5 +1,5 @@
-"""The ``followups`` exporter and ``run_reports``: xlsx/md/ics/eml content, the Done round-trip,
-formula and header injection, and atomic report folders."""
+"""The ``followups`` exporter and ``kith report`` (``Run.reports``): xlsx/md/ics/eml content, the Done
+round-trip, formula and header injection, and atomic report folders."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 
 from pipeline import hookimpl
 from pipeline.errors import PluginError
-from pipeline.reporting import iso_week, run_reports
-from plugins.followups_export.xlsx import COLUMNS, OVERDUE_FILL
+from pipeline.lock import workspace_lock
+from pipeline.run import Run, iso_week
+from plugins.followups.xlsx import COLUMNS, OVERDUE_FILL
 from tests.test_followups_rules import World
 
 D = dt.date
@@ -34,7 +35,9 @@ def world(tmp_path):
 
 def _report(world, as_of=AS_OF, names=("followups",)):
     out = world.ws.reports_dir / iso_week(as_of)
-    return out, run_reports(world.store, world.pm, world.ws, list(names), as_of, out)
+    with workspace_lock(world.ws.root / "kith.lock", "kith report"):
+        run = Run(world.ws, world.pm, world.store, as_of=as_of)
+        return out, run.reports(list(names), out)
 
 
 def _rows(path):

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipeline.cli import app
+from pipeline.cli import build_app
+
+app = build_app()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

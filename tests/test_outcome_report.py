@@ -11,8 +11,6 @@ import datetime as dt
 import email
 import email.policy
 import stat
-import sys
-import types
 import zipfile
 from dataclasses import dataclass
 
@@ -21,13 +19,15 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import registry
-from pipeline.contracts import ExportContext
+from pipeline.cli import build_app
 from pipeline.journal import JOURNAL_COLUMNS
 from pipeline.people import PEOPLE_COLUMNS, load_people
 from pipeline.store import Store
-from pipeline.testing import import_through_core
+from pipeline.testing import export_context, import_through_core
 from plugins.outcome_report import wording, write_report
 from plugins.outcome_report.model import Owner, build_outcome_report
+
+app = build_app()
 
 D = dt.date
 JOURNAL_SCHEMA = JOURNAL_COLUMNS  # the frame load_journal returns
@@ -399,16 +399,25 @@ def test_exporter_through_registry_on_a_real_store(workspace, pm, samples, tmp_p
             {"date": D(2026, 2, 5), "kind": "meeting", "person_id": ids["Ken Watanabe"]},
         ]
     )
-    fake = types.ModuleType("pipeline.journal")
-    fake.load_journal = lambda store: journal
-    fake.load_outcome = lambda store: Outcome("Accepted a job with Contoso", D(2026, 3, 1))
-    monkeypatch.setitem(sys.modules, "pipeline.journal", fake)
+
+    class Finished:
+        """A run's finished data with this journal and outcome (the exporter reads nothing else)."""
+
+        tasks: list = []
+
+        def __init__(self) -> None:
+            self.people, self.journal = people, journal
+            self.outcome = Outcome("Accepted a job with Contoso", D(2026, 3, 1))
+
+        def review_pairs(self, limit):
+            return []
 
     exporter = registry.exporters(pm)["outcome_report"]
     assert registry.owner_of(pm, "exporter", "outcome_report") == "outcome_report"
     out = tmp_path / "reports"
     with Store(workspace.store_path) as store:
-        context = ExportContext(store=store, out_dir=out, as_of=D(2026, 3, 9), workspace=workspace)
+        context = export_context(store, out, D(2026, 3, 9), workspace=workspace, pm=pm)
+        context.data = Finished()
         written = exporter.write(context)
     assert written == [out / "outcome-report.xlsx", out / "outcome-drafts" / "01-maria-gonzalez.eml"]
     summary = _cells(load_workbook(written[0])["Summary"])
@@ -424,14 +433,12 @@ def test_exporter_rejects_bad_options(workspace, pm, tmp_path):
 
     exporter = registry.exporters(pm)["outcome_report"]
     with Store(workspace.store_path) as store:
-        context = ExportContext(store, tmp_path, AS_OF, options={"filename": "../x.xlsx"})
+        context = export_context(store, tmp_path, AS_OF, options={"filename": "../x.xlsx"}, pm=pm)
         with pytest.raises(ConfigError, match="plain .xlsx file name"):
             exporter.write(context)
 
 
 def test_end_to_end_through_the_cli_with_the_real_journal(runner, tmp_path, samples):
-    from pipeline.cli import app
-
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     (ws / "kith.toml").write_text(

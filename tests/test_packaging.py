@@ -62,9 +62,11 @@ def test_a_wheel_installs_into_a_fresh_venv_and_runs_the_sample_batch(tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = wheels.glob("kith_contacts-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "pipeline/templates/followups.md.j2" in names or any(
-        n.startswith("pipeline/templates/") for n in names
-    )
+    # package data: the draft templates and the plugin scaffolds
+    assert {
+        "plugins/followup_rules/templates/thank_you.txt",
+        "plugins/outcome_report/templates/outcome_message.txt",
+    } <= set(names)
     assert any(n.startswith("pipeline/scaffold_templates/importer/") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any(n.startswith(("tests/", "bench/", "sample_inputs/")) for n in names)

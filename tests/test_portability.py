@@ -206,8 +206,8 @@ def test_one_slug_rule_for_every_file_name(name, expected):
 
 
 def test_both_draft_folders_name_files_with_the_same_slug(tmp_path):
-    from pipeline.followups.model import Draft, Task, Why
-    from plugins.followups_export.text import write_eml
+    from pipeline.contracts import Draft, Task, Why
+    from plugins.followups.text import write_eml
     from plugins.outcome_report.drafts import write_drafts
     from plugins.outcome_report.model import build_outcome_report
     from tests.test_outcome_report import AS_OF, JOURNAL, OUTCOME, OWNER, PEOPLE

@@ -16,15 +16,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.followups.engine import compute_tasks
-from pipeline.followups.model import mark_done
 from pipeline.followups.settings import FollowupSettings
+from pipeline.followups.state import mark_done
 from pipeline.store import SCHEMA_VERSION, Store
 from pipeline.store_schema import view_sql
 from pipeline.testing import plugin_manager
 from pipeline.workspace import find_workspace
 
+app = build_app()
 REPO = Path(__file__).parent.parent
 OLD_STORE = Path(__file__).parent / "fixtures" / "store" / "store-0.1.0.sql"
 AS_OF = dt.date(2026, 11, 26)
@@ -133,7 +134,7 @@ def test_the_sqlite3_shell_reads_the_views(sample_store):
 
 
 def test_save_tasks_replaces_the_week_and_keeps_other_weeks(tmp_path):
-    from pipeline.followups.model import Draft, Task, Why
+    from pipeline.contracts import Draft, Task, Why
 
     def task(key: str, name: str, due: str) -> Task:
         day = dt.date.fromisoformat(due)

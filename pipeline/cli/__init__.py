@@ -3,21 +3,15 @@
 Commands live in small modules by topic: ``imports`` (init, import), ``exports``
 (export records/people), ``journal`` (log, outcome, journal, report, done), ``run`` (the
 weekly batch), ``dedupe`` (dedupe, review, why, merge, split), ``people`` (people),
-``plugin`` (plugins, and tools for plugin authors). Each decorates the one :data:`app`
-from :mod:`pipeline.cli.app`. The core never imports typer.
+``plugin`` (plugins, and tools for plugin authors). :func:`pipeline.cli.app.build_app`
+builds the app and each module registers its commands on it. The core never imports typer.
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 
-from pipeline.cli.app import app
-
-# Each module registers its commands on ``app`` when imported; this order is the order of
-# the panels in ``kith --help``.
-for _module in ("imports", "exports", "dedupe", "people", "journal", "run", "plugin"):
-    import_module(f"pipeline.cli.{_module}")
+from pipeline.cli.app import build_app
 
 
 def _unicode_output() -> None:
@@ -35,7 +29,7 @@ def _unicode_output() -> None:
 def main() -> None:
     """Console-script entry point (``kith``) and ``python -m pipeline``."""
     _unicode_output()
-    app()
+    build_app()()
 
 
-__all__ = ["app", "main"]
+__all__ = ["build_app", "main"]

@@ -1,9 +1,12 @@
-"""The typer app, its global options and the helpers every command module shares.
+"""The typer app, built explicitly; its global options and the helpers every command module shares.
 
-Commands parse options, call the core, and print. The core raises
-:class:`pipeline.errors.KithError`; :func:`handle_errors` turns it into one line on
-stderr and the error's exit code (2 bad usage or unreadable input, 1 other failures).
-Long work shows a progress display on a terminal and stays quiet in pipes and cron.
+:func:`build_app` makes a fresh app and asks each command module to ``register`` its
+commands on it, in the order of the panels in ``kith --help``: importing a module registers
+nothing. Commands parse options, call the core (a :class:`pipeline.run.Run` or the store),
+and print. The core raises :class:`pipeline.errors.KithError`; :func:`handle_errors` turns
+it into one line on stderr and the error's exit code (2 bad usage or unreadable input, 1
+other failures). Long work shows a progress display on a terminal and stays quiet in pipes
+and cron.
 """
 
 from __future__ import annotations
@@ -11,39 +14,20 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from pipeline import __version__
+from pipeline.cli.context import CliState
 from pipeline.errors import KithError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(
-    name="kith",
-    help="Turn scattered contact lists into follow-through: import, dedupe, and weekly follow-up reports.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-export_app = typer.Typer(help="Write records or people to a file (jsonl, csv, ...).", no_args_is_help=True)
-app.add_typer(export_app, name="export", rich_help_panel="Contacts in and out")
-
-# Shared option aliases, defined once.
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts (stable shape).")]
-OutOption = Annotated[str, typer.Option("--out", "-o", help="File to write, or - for standard output.")]
-
-
-@dataclass
-class AppState:
-    """Global options, stored on the typer context for every command."""
-
-    workspace: Path | None = None
-    plugins_dir: Path | None = None
-    no_plugins: bool = False
+#: Command modules in the order of their panels in ``kith --help``.
+COMMAND_MODULES = ("imports", "exports", "dedupe", "people", "journal", "run", "plugin")
 
 
 def handle_errors(func: F) -> F:
@@ -63,10 +47,10 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def state(ctx: typer.Context) -> AppState:
+def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
-    if not isinstance(root.obj, AppState):
-        root.obj = AppState()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
     return root.obj
 
 
@@ -76,7 +60,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     ctx: typer.Context,
     workspace: Annotated[
@@ -98,7 +81,24 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = AppState(workspace=workspace, plugins_dir=plugins_dir, no_plugins=no_plugins)
+    ctx.obj = CliState(workspace=workspace, plugins_dir=plugins_dir, no_plugins=no_plugins)
+
+
+def build_app() -> typer.Typer:
+    """A new ``kith`` app with every command registered (each module's ``register(app)``)."""
+    app = typer.Typer(
+        name="kith",
+        help=(
+            "Turn scattered contact lists into follow-through: import, dedupe, and weekly follow-up reports."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(main_options)
+    for name in COMMAND_MODULES:
+        import_module(f"pipeline.cli.{name}").register(app)
+    return app
 
 
 def print_json(data: Any) -> None:

@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import open_session
-from pipeline.importing import ImportSummary, Progress, import_paths
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import ForceOption, JsonOption
+from pipeline.importing import ImportSummary, Progress
 from pipeline.workspace import init_workspace
 
 
-@app.command("init", rich_help_panel="Contacts in and out")
 @handle_errors
 def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
@@ -95,7 +95,6 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
     console.print(f"{summary.records:,} records imported, {summary.rejects:,} rejected.")
 
 
-@app.command("import", rich_help_panel="Contacts in and out")
 @handle_errors
 def import_command(
     ctx: typer.Context,
@@ -110,20 +109,15 @@ def import_command(
     show_mapping: Annotated[
         bool, typer.Option("--show-mapping", help="Show which source column became which field.")
     ] = False,
+    force: ForceOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
-    with open_session(state(ctx)) as session:
+    with open_run(state(ctx)) as run:
         with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
-            summary = import_paths(
-                session.store,
-                session.pm,
-                paths,
-                options=session.import_options(),
-                as_name=as_name,
-                strict=strict,
-                progress=progress,
-            )
+            planned = run.plan_inputs(paths, as_name=as_name, force=force)
+            summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
+        run.sync_journal()
     if json_out:
         print_json(summary.to_json())
     else:
@@ -131,3 +125,8 @@ def import_command(
     if summary.failed:
         # 2 when a file could not be read at all, 1 for other failures (strict rejects, plugin errors).
         raise typer.Exit(max(f.exit_code for f in summary.failed))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init", rich_help_panel="Contacts in and out")(init_command)
+    app.command("import", rich_help_panel="Contacts in and out")(import_command)

@@ -18,22 +18,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import Session, open_session
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import AsOfOption, DateOption, JsonOption, as_of_date
 from pipeline.errors import UsageError
 from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
 from pipeline.journal.contacts import add_manual_contact
 from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index
 from pipeline.journal.sync import matchable_people
 from pipeline.people import load_people
+from pipeline.run import Run
 from pipeline.schema import CHANNELS
-
-DateOption = Annotated[
-    str | None, typer.Option("--date", "-d", help="When it happened: YYYY-MM-DD, today or yesterday.")
-]
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Treat this day as today (YYYY-MM-DD); default: today.")
-]
 
 
 def is_interactive() -> bool:
@@ -43,9 +38,9 @@ def is_interactive() -> bool:
 class PersonResolver:
     """Resolves PERSON arguments for one command (people are loaded once)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.index = people_index(matchable_people(session.store))
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.index = people_index(matchable_people(run.store))
 
     def find(self, query: str, role: str) -> Candidate | None:
         match = find_person(None, query, index=self.index)
@@ -65,15 +60,15 @@ class PersonResolver:
         from pipeline.journal.match import split_query
 
         name, email = split_query(query)
-        region = self.session.workspace.config.region
+        region = self.run.workspace.config.region
         record_id = add_manual_contact(
-            self.session.store, name=name or None, email=email, channel=channel, region=region
+            self.run.store, name=name or None, email=email, channel=channel, region=region
         )
         typer.echo(
             f"{role}: nobody in the store matches {query!r}; created a new contact "
             f"{(name or email)!r} (source manual:journal)"
         )
-        self.index = people_index(matchable_people(self.session.store))
+        self.index = people_index(matchable_people(self.run.store))
         return record_id
 
     def _choose(self, query: str, role: str, candidates: list[Candidate]) -> Candidate:
@@ -93,7 +88,6 @@ class PersonResolver:
             typer.echo(f"Please answer a number from 1 to {len(candidates)}.")
 
 
-@app.command("log", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def log_command(
     ctx: typer.Context,
@@ -106,7 +100,7 @@ def log_command(
         typer.Option("--channel", "-c", help=f"Where the contact came from: {', '.join(CHANNELS)}."),
     ] = None,
     date: DateOption = None,
-    note: Annotated[str | None, typer.Option("--note", "-n", help="Free text.")] = None,
+    note: Annotated[str | None, typer.Option("--note", "-m", help="Free text (a message about it).")] = None,
 ) -> None:
     """Log a journal entry: `kith log met "Maria Gonzalez" --channel alumni --date 2026-11-05`."""
     if kind not in KINDS:
@@ -114,20 +108,20 @@ def log_command(
     if channel is not None and channel not in CHANNELS:
         raise UsageError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
     day = parse_date(date)
-    with open_session(state(ctx)) as session:
-        people = PersonResolver(session)
+    with open_run(state(ctx)) as run:
+        run.sync_journal()
+        people = PersonResolver(run)
         anchor = people.resolve(person, "person", channel)
         via_anchor = people.resolve(via, "--via", None) if via else None
         to_anchor = people.resolve(to, "--to", None) if to else None
         entry = add_entry(
-            session.store, kind, anchor, date=day, via=via_anchor, to=to_anchor, channel=channel, note=note
+            run.store, kind, anchor, date=day, via=via_anchor, to=to_anchor, channel=channel, note=note
         )
-        row = _named_journal(session).filter(pl.col("entry_id") == entry).row(0, named=True)
+        row = _named_journal(run).filter(pl.col("entry_id") == entry).row(0, named=True)
     extra = "".join(f", {k} {row[k]}" for k in ("via", "to", "channel") if row.get(k))
     typer.echo(f"Logged #{entry}: {kind} {row['person']} on {day.isoformat()}{extra}")
 
 
-@app.command("outcome", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def outcome_command(
     ctx: typer.Context,
@@ -136,14 +130,14 @@ def outcome_command(
 ) -> None:
     """Record the outcome of the search; everyone who helped then gets an outcome-report task."""
     day = parse_date(date)
-    with open_session(state(ctx)) as session:
-        set_outcome(session.store, text, day)
+    with open_run(state(ctx)) as run:
+        set_outcome(run.store, text, day)
     typer.echo(f"Outcome recorded for {day.isoformat()}: {text.strip()}")
 
 
-def _named_journal(session: Session) -> pl.DataFrame:
-    journal = load_journal(session.store)
-    names = load_people(session.store).select("person_id", display_name_expr().alias("name"))
+def _named_journal(run: Run) -> pl.DataFrame:
+    journal = load_journal(run.store)
+    names = load_people(run.store).select("person_id", display_name_expr().alias("name"))
     for column, alias in (("person_id", "person"), ("via_person_id", "via"), ("to_person_id", "to")):
         journal = journal.join(
             names.rename({"person_id": column, "name": alias}), on=column, how="left", maintain_order="left"
@@ -151,7 +145,6 @@ def _named_journal(session: Session) -> pl.DataFrame:
     return journal
 
 
-@app.command("journal", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def journal_command(
     ctx: typer.Context,
@@ -159,10 +152,10 @@ def journal_command(
     json_out: JsonOption = False,
 ) -> None:
     """Show the journal (all of it, or one person's history)."""
-    with open_session(state(ctx)) as session:
-        journal = _named_journal(session)
+    with open_run(state(ctx)) as run:
+        journal = _named_journal(run)
         if person:
-            found = PersonResolver(session).find(person, "person")
+            found = PersonResolver(run).find(person, "person")
             if found is None:
                 raise UsageError(f"nobody in the store matches {person!r}")
             pid = found.person_id
@@ -171,7 +164,7 @@ def journal_command(
                 | (pl.col("via_person_id") == pid)
                 | (pl.col("to_person_id") == pid)
             )
-        outcome = load_outcome(session.store)
+        outcome = load_outcome(run.store)
     if json_out:
         print_json(
             {
@@ -209,7 +202,6 @@ def journal_command(
         console.print(f"Outcome ({outcome.date.isoformat()}): {outcome.text}", markup=False, highlight=False)
 
 
-@app.command("report", rich_help_panel="The weekly batch")
 @handle_errors
 def report_command(
     ctx: typer.Context,
@@ -221,13 +213,10 @@ def report_command(
     json_out: JsonOption = False,
 ) -> None:
     """Write reports now (the follow-up checklist and any other exporters) into this week's folder."""
-    from pipeline.reporting import iso_week, run_reports
-
-    day = parse_date(as_of, what="--as-of")
-    with open_session(state(ctx)) as session:
-        names = list(exporters or [])
-        target = out or session.workspace.reports_dir / iso_week(day)
-        paths = run_reports(session.store, session.pm, session.workspace, names, day, target)
+    day = as_of_date(as_of)
+    with open_run(state(ctx), as_of=day, lock="kith report") as run:
+        target = out or run.workspace.reports_dir / run.week
+        paths = run.reports(list(exporters or []), target)
     if json_out:
         print_json({"as_of": day.isoformat(), "folder": str(target), "paths": [str(p) for p in paths]})
         return
@@ -235,7 +224,6 @@ def report_command(
         typer.echo(str(path))
 
 
-@app.command("done", rich_help_panel="Journal and follow-ups")
 @handle_errors
 def done_command(
     ctx: typer.Context,
@@ -244,12 +232,13 @@ def done_command(
     as_of: AsOfOption = None,
 ) -> None:
     """Tick follow-up tasks done (the same as Done = yes in followups.xlsx)."""
-    from pipeline.followups import FollowupSettings, compute_tasks, mark_done
+    from pipeline.followups import compute_tasks, mark_done
 
-    day = parse_date(as_of, what="--as-of")
-    with open_session(state(ctx)) as session:
-        settings = FollowupSettings.from_workspace(session.workspace)
-        known = {t.key: t for t in compute_tasks(session.store, session.pm, day, settings, include_done=True)}
+    day = as_of_date(as_of)
+    with open_run(state(ctx), as_of=day) as run:
+        run.sync_journal()
+        settings = run.followup_settings
+        known = {t.key: t for t in compute_tasks(run.store, run.pm, day, settings, include_done=True)}
         for key in keys:
             if key not in known:
                 close = difflib.get_close_matches(key, list(known), n=3)
@@ -257,8 +246,17 @@ def done_command(
                     f"; did you mean {', '.join(close)}?" if close else "; `kith report` lists the open tasks"
                 )
                 raise UsageError(f"no follow-up task {key!r} as of {day.isoformat()}{hint}")
-        mark_done(session.store, keys, source="kith done", done=not undo)
+        mark_done(run.store, keys, source="kith done", done=not undo)
     for key in keys:
         task = known[key]
         verb = "reopened" if undo else "done"
         typer.echo(f"{verb}: {key} — {task.action}")
+
+
+def register(app: typer.Typer) -> None:
+    panel = "Journal and follow-ups"
+    app.command("log", rich_help_panel=panel)(log_command)
+    app.command("outcome", rich_help_panel=panel)(outcome_command)
+    app.command("journal", rich_help_panel=panel)(journal_command)
+    app.command("report", rich_help_panel="The weekly batch")(report_command)
+    app.command("done", rich_help_panel=panel)(done_command)

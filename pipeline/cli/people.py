@@ -13,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import open_session
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import JsonOption
 from pipeline.people import load_people
 
 TERMINAL_LIMIT = 100
@@ -55,7 +56,6 @@ def search_people(people: pl.DataFrame, query: str | None) -> pl.DataFrame:
     return people.filter(hit)
 
 
-@app.command("people", rich_help_panel="People")
 @handle_errors
 def people_command(
     ctx: typer.Context,
@@ -68,8 +68,8 @@ def people_command(
     json_out: JsonOption = False,
 ) -> None:
     """List or search people: name, emails, phones, organization and the sources behind each."""
-    with open_session(state(ctx)) as session:
-        people = search_people(load_people(session.store), query).sort(
+    with open_run(state(ctx)) as run:
+        people = search_people(load_people(run.store), query).sort(
             [pl.col("name").str.to_lowercase(), "person_id"], nulls_last=True
         )
     total = people.height
@@ -102,3 +102,7 @@ def people_command(
     console.print(table)
     more = f" (showing {shown.height}; --limit 0 shows all)" if shown.height < total else ""
     console.print(f"{total:,} {'person' if total == 1 else 'people'}{more}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("people", rich_help_panel="People")(people_command)

@@ -22,8 +22,6 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 TOP_KEYS = {"templates_dir"}
-#: People with one of these tags never get a task.
-BLOCKING_TAGS = ("do-not-contact", "deceased")
 
 
 @dataclass

@@ -37,7 +37,7 @@ def add_manual_contact(
     email: str | None = None,
     channel: str | None = None,
     note: str | None = None,
-    region: str = "US",
+    region: str,
 ) -> str:
     """Create one contact in the ``manual:journal`` source; return its record id."""
     existing = store.records("WHERE source_file = ?", (MANUAL_SOURCE,))

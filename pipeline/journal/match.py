@@ -21,12 +21,13 @@ rows go through Python for nicknames, and fuzzy runs in rapidfuzz's C loop.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import polars as pl
+
+from pipeline.normalize.nicknames import same_given_name
+from pipeline.normalize.text import fold, fold_expr
 
 FUZZY_CUTOFF = 88
 #: Stages whose several hits may be one person in several records (see :func:`_result`).
@@ -36,22 +37,14 @@ _NAME_AND_EMAIL = re.compile(r"^(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$", re.DOT
 
 
 def name_key(text: str | None) -> str:
-    """Case-, accent- and punctuation-blind form of a name (Python twin of :func:`name_key_expr`)."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^\w]+|_", " ", plain).split())
+    """Case-, accent- and punctuation-blind form of a name: the shared fold, ``""`` for nothing."""
+    return (fold(text) or "") if text else ""
 
 
 def name_key_expr(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    """:func:`name_key` over a column (the shared :func:`~pipeline.normalize.text.fold_expr`)."""
+    # Null stays null and an empty fold is "": people_index falls back from null parts only.
+    return pl.when(expr.is_not_null()).then(fold_expr(expr).fill_null(""))
 
 
 def display_name_expr() -> pl.Expr:
@@ -106,25 +99,6 @@ class Match:
     def person(self) -> Candidate:
         assert self.status == "one"
         return self.candidates[0]
-
-
-@functools.cache
-def _nicknamer():
-    from nicknames import NickNamer
-
-    return NickNamer()
-
-
-def same_given_name(a: str, b: str) -> bool:
-    """True when two given names are the same or nicknames of each other (Bob ~ Robert)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    nn = _nicknamer()
-    a_forms = {a} | nn.nicknames_of(a) | nn.canonicals_of(a)
-    b_forms = {b} | nn.nicknames_of(b) | nn.canonicals_of(b)
-    return b in a_forms or a in b_forms or bool((nn.canonicals_of(a) | {a}) & (nn.canonicals_of(b) | {b}))
 
 
 def people_index(people: pl.DataFrame) -> pl.DataFrame:

@@ -14,10 +14,10 @@ Tables (created on first use through :meth:`pipeline.store.Store.ensure_tables`)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.contracts import Outcome
 from pipeline.errors import UsageError
 from pipeline.people import has_people_table, identity_person_id, person_of_records
 from pipeline.schema import CHANNELS
@@ -52,6 +52,16 @@ JOURNAL_COLUMNS: dict[str, pl.DataType] = {
     "source": pl.String,
 }
 
+#: :func:`raw_journal`'s columns: entries with their anchor record ids, not yet resolved to people.
+RAW_JOURNAL_COLUMNS: dict[str, pl.DataType] = {
+    "entry_id": pl.Int64,
+    "date": pl.Date,
+    **dict.fromkeys(
+        ("kind", "record_id", "via_record_id", "to_record_id", "channel", "note", "source", "place"),
+        pl.String,
+    ),
+}
+
 DDL = """
 CREATE TABLE IF NOT EXISTS journal (
     entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,14 +86,6 @@ CREATE TABLE IF NOT EXISTS journal_outcome (
     created_at TEXT NOT NULL
 );
 """
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How the search ended: ``"accepted a job with Contoso as project manager"`` on a date."""
-
-    text: str
-    date: dt.date
 
 
 def ensure_journal_tables(store: Store) -> None:
@@ -193,9 +195,8 @@ def set_outcome(store: Store, text: str, date: dt.date) -> None:
 
 def load_outcome(store: Store) -> Outcome | None:
     """The latest outcome by date (the command line's wins a tie), or None."""
-    from pipeline.journal.sync import sync_imported
-
-    sync_imported(store)
+    if not store.has_table("journal_outcome"):
+        return None
     row = store.conn.execute(
         "SELECT text, date FROM journal_outcome "
         "ORDER BY date DESC, source = 'cli' DESC, created_at DESC LIMIT 1"
@@ -205,9 +206,8 @@ def load_outcome(store: Store) -> Outcome | None:
 
 def raw_journal(store: Store) -> pl.DataFrame:
     """Journal rows with their anchor record ids (not resolved), in date then id order."""
-    from pipeline.journal.sync import sync_imported
-
-    sync_imported(store)
+    if not store.has_table("journal"):
+        return pl.DataFrame(schema=RAW_JOURNAL_COLUMNS)
     return store.query_frame(
         "SELECT entry_id, date, kind, record_id, via_record_id, to_record_id, channel, note, source, place "
         "FROM journal ORDER BY date, entry_id",

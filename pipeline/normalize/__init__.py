@@ -14,7 +14,8 @@ phone numbers that can't be parsed stay in ``phones`` as written and are listed 
 such row gets a ``(source_ref, message)`` warning naming only the kind of value.
 
 Field modules (each vectorized; per-value Python only over distinct irregular values):
-:mod:`.text` (hygiene, folding), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
+:mod:`.text` (hygiene; the one name fold, also used by dedupe and the journal),
+:mod:`.nicknames` (the one nickname table), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
 :mod:`.phones` (E.164, extensions as ``+12065550142;ext=12``), :mod:`.urls` (LinkedIn),
 :mod:`.dates`, :mod:`.places`. The per-value helpers re-exported here run the same code
 paths as the columns, so a key computed by another module matches the stored one.
@@ -36,7 +37,8 @@ from pipeline.normalize.dates import (
     parse_date,
 )
 from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
-from pipeline.normalize.names import NAME_COLUMNS, canonical_given, normalize_names
+from pipeline.normalize.names import NAME_COLUMNS, normalize_names
+from pipeline.normalize.nicknames import canonical_given
 from pipeline.normalize.phones import normalize_phone, normalize_phones
 from pipeline.normalize.places import country_code, normalize_country, split_city_column
 from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
@@ -126,7 +128,7 @@ def _merge_extra(extra: str | None, found: dict[str, object]) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeResult:
+def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
 
     :param region: the workspace's default region (kith.toml ``region``): phone numbers
@@ -134,7 +136,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
     :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
         warnings for values kept aside.
     """
-    region = (region or "US").upper()
+    region = region.upper()
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
     out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}

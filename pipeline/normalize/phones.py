@@ -11,7 +11,7 @@ that is not — a 7-digit local number, a typo, free text — stays in ``phones`
 written (cleaned of invisible characters) and is listed in the row's ``extra`` under
 ``"unparsed_phones"``.
 
-Speed: ``phonenumbers`` costs ~65 µs a call, minutes for a million rows. The common forms —
+Speed: ``phonenumbers`` is slow per call, minutes for a million rows. The common forms —
 national or ``+<country code>`` numbers of the default region in the usual punctuation
 with an optional ``x``/``ext``/``;ext=`` extension — are decided by polars expressions
 built from ``phonenumbers``' own metadata for the region (national-prefix rule, general and
@@ -48,8 +48,8 @@ _TYPE_FIELDS = (
 )
 
 
-def parse_phone(text: str | None, region: str = "US") -> str | None:
-    """E.164 (plus ``;ext=N``) for a valid number, else None. Per value: ~65 µs."""
+def parse_phone(text: str | None, region: str) -> str | None:
+    """E.164 (plus ``;ext=N``) for a valid number, else None. One slow ``phonenumbers`` call per value."""
     import phonenumbers
 
     if not text:
@@ -238,7 +238,7 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
 def surely_invalid(values: pl.Series, region: str) -> pl.Series:
     """Values ``phonenumbers`` would certainly reject: plain national digits (no ``+``, no
     national/international prefix, not starting with the calling code) of a length the
-    region never uses, such as a 7-digit local number in the US. Saves ~65 µs each.
+    region never uses, such as a 7-digit local number in the US. Each one saves a ``phonenumbers`` call.
     """
     meta = _fast_rules(region)
     npfp = meta.national_prefix_for_parsing if meta is not None else None
@@ -270,11 +270,11 @@ def _cells(s: pl.Series) -> pl.Series:
     return on_subset(s, s.str.contains(r"[;,:\n\r\t\x1f]"), lambda sub: sub.str.replace_all(_SPLIT_RE, SEP))
 
 
-def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
+def normalize_phones(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
     """
-    region = (region or "US").upper()
+    region = region.upper()
 
     def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         guarded = values.str.contains(_EXT_GUARD, literal=True)
@@ -295,6 +295,6 @@ def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Se
     return phones.alias(s.name), unparsed
 
 
-def normalize_phone(text: str | None, region: str = "US") -> str | None:
+def normalize_phone(text: str | None, region: str) -> str | None:
     """One number: E.164 (``;ext=N``) or None; same result as the column path."""
     return parse_phone(text, region)

@@ -5,9 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from pipeline.followups import RuleContext, Task
+from pipeline.contracts import RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import LABEL, WHAT, by_person, helpers, past, referrer_of, short, when
+from plugins.followup_rules.common import (
+    LABEL,
+    TEMPLATES,
+    WHAT,
+    by_person,
+    helpers,
+    past,
+    referrer_of,
+    short,
+    when,
+)
 
 #: Kinds that keep a contact warm (a referral counts for the person who made it).
 WARM_KINDS = (*CONTACT_KINDS, "email", "follow_up", "thank_you", "referral", "outcome_report")
@@ -16,6 +26,7 @@ WARM_KINDS = (*CONTACT_KINDS, "email", "follow_up", "thank_you", "referral", "ou
 class ThankYouRule:
     """1. After a conversation with no later thank-you/follow-up: send one, due the next day."""
 
+    template_dir = TEMPLATES
     name = "thank_you"
     description = "follow-up and thank-you after every met/call/meeting/info_interview"
     defaults = {"delay_days": 1, "overdue_after_days": 3, "lookback_days": 30, "template": "thank_you.txt"}
@@ -56,6 +67,7 @@ class ThankYouRule:
 class PrepareRule:
     """4. A meeting coming up: prepare — ask for information, not advice; referrals at the end are fine."""
 
+    template_dir = TEMPLATES
     name = "prepare"
     description = "before an upcoming meeting or call: prepare questions and confirm"
     defaults = {"lookahead_days": 14, "days_before": 1, "template": "prepare.txt"}
@@ -88,6 +100,7 @@ class PrepareRule:
 class CheckInRule:
     """6. Warm contacts quiet for N weeks (default 6): a check-in."""
 
+    template_dir = TEMPLATES
     name = "check_in"
     description = "check in with warm contacts gone quiet for some weeks"
     defaults = {"weeks": 6, "overdue_after_days": 14, "template": "check_in.txt"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.followups import Entry, RuleContext, Task
+from pipeline.contracts import Entry, RuleContext, Task
 from pipeline.journal import CONTACT_KINDS
-from plugins.followup_rules.common import helpers, number_words, short
+from plugins.followup_rules.common import TEMPLATES, helpers, number_words, short
 
 #: Thanks for a conversation, most substantial first (one line per helper).
 CONVERSATION_THANKS = (
@@ -40,6 +40,7 @@ def thanks_lines(ctx: RuleContext, person_id: str, entries: list[Entry]) -> list
 class OutcomeReportRule:
     """5. Outcome report to everyone who helped."""
 
+    template_dir = TEMPLATES
     name = "outcome_report"
     description = "when the outcome is recorded: tell everyone who helped how it turned out"
     defaults = {"delay_days": 3, "overdue_after_days": 14, "template": "outcome_report.txt"}

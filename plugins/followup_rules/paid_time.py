@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pipeline.followups import Draft, RuleContext, Task
+from pipeline.contracts import Draft, RuleContext, Task
 from pipeline.followups.templates import render_text
 from pipeline.journal.match import name_key
+from plugins.followup_rules.common import TEMPLATES
 
 REMINDER = "keep it under 15 minutes, or offer a paid consultation"
 
@@ -21,6 +22,7 @@ REMINDER = "keep it under 15 minutes, or offer a paid consultation"
 class PaidTimeRule:
     """3. Respect the time of people who sell it."""
 
+    template_dir = TEMPLATES
     name = "paid_time"
     description = "people who sell their time (owner, consultant, coach, attorney…): keep it under 15 minutes"
     defaults = {

@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipeline.followups import Entry, RuleContext, Task
+from pipeline.contracts import Entry, RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import short, thanked_since, when
+from plugins.followup_rules.common import TEMPLATES, short, thanked_since, when
 
 MEETING_KINDS = ("meeting", "call", "info_interview")
 ONE_DAY = dt.timedelta(days=1)
@@ -60,6 +60,7 @@ def _thanked_after(ctx: RuleContext, person_id: str, entry: Entry) -> bool:
 class ReferralRule:
     """2. Referral follow-through."""
 
+    template_dir = TEMPLATES
     name = "referral"
     description = "reach out to people you were referred to, and thank whoever referred you"
     defaults = {

@@ -1,11 +1,10 @@
 """One ``.eml`` draft per helper, ready to open in a mail program, check and send.
 
 Wording comes from Jinja2 templates ``outcome_message.txt`` and ``outcome_subject.txt``:
-a workspace's ``templates/`` folder overrides the built-in ones in
-``pipeline/templates/``. Messages are built with the stdlib :mod:`email` package; every
-header value goes through :func:`pipeline.safety.single_line`, so a CR/LF smuggled into a
-contact's name can never add a header (``Bcc:``). ``X-Unsent: 1`` makes Outlook open the
-file as an unsent draft.
+a workspace's ``templates/`` folder overrides this plugin's own in ``templates/``. Messages
+are built with the stdlib :mod:`email` package; every header value goes through
+:func:`pipeline.safety.single_line`, so a CR/LF smuggled into a contact's name can never add
+a header (``Bcc:``). ``X-Unsent: 1`` makes Outlook open the file as an unsent draft.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from pipeline.fileio import atomic_write, slug
 from pipeline.safety import single_line
 from plugins.outcome_report.model import Helper, OutcomeReport
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "pipeline" / "templates"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _environment(template_dirs: list[Path]):

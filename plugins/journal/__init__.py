@@ -5,10 +5,10 @@ sheet): Date, Person, What, Via / Referred by, Channel, Notes; optionally To / R
 and Email. How rows enter the store is decided in :mod:`pipeline.journal`: ``read``
 returns one contact record per person the sheet mentions (the place of the first mention
 as ``source_ref``, the name as ``source_key`` so ids stay stable) and the rows in
-``info["journal"]``; a row whose What is ``outcome`` sets ``info["journal_outcome"]``.
+``ImportResult.journal``; a row whose What is ``outcome`` sets ``ImportResult.journal_outcome``.
 A row without a readable date, a person, or a known What is a reject naming the row;
 columns we don't know are kept in the entry's note. Row interpretation lives in
-:mod:`plugins.journal_import.rows`.
+:mod:`plugins.journal.rows`.
 
 Outlook's "Referred By" column and vCard notes are not journals and are never read here.
 """
@@ -24,7 +24,7 @@ from pipeline import hookimpl
 from pipeline.contracts import ImportOptions, ImportResult
 from pipeline.errors import InputError
 from pipeline.textio import decode_bytes
-from plugins.journal_import.rows import (
+from plugins.journal.rows import (
     EXCEL_SUFFIXES,
     HEADER_SEARCH_ROWS,
     MAX_SNIFF_XLSX,
@@ -69,15 +69,10 @@ class JournalImporter:
             raise InputError(f"{path}: no journal header row (Date, Person, What) in the first rows")
         parsed = read_rows(rows, header_at, prefix, options.region)
         records = pl.DataFrame(list(parsed.people.values()), schema=RECORD_SCHEMA, orient="row")
-        info = {
-            "encoding": encoding,
-            "mapping": parsed.mapping,
-            "journal": parsed.entries,
-            "warnings": parsed.warnings,
-        }
-        if parsed.outcome:
-            info["journal_outcome"] = parsed.outcome
-        return ImportResult(records, parsed.rejects, info)
+        info = {"encoding": encoding, "mapping": parsed.mapping, "warnings": parsed.warnings}
+        return ImportResult(
+            records, parsed.rejects, info, journal=parsed.entries, journal_outcome=parsed.outcome
+        )
 
 
 @hookimpl

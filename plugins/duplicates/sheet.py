@@ -1,15 +1,13 @@
 """The ``duplicates.xlsx`` review sheet: uncertain pairs out, the user's decisions back in.
 
-Written by the ``duplicates`` exporter (``plugins/duplicates_sheet.py``) into each week's
-report folder from the store's ``review_queue``: one row per pair, the two records side by
-side (name, emails, phones, employer, title, location, details, source), the match
-probability and its reasons, and a **Decision** drop-down (same / different / skip).
+Written by the ``duplicates`` exporter into each week's report folder from the run's review
+pairs: one row per pair, the two records side by side (name, emails, phones, employer,
+title, location, details, source), the match probability and its reasons, and a
+**Decision** drop-down (same / different / skip).
 
-Read back by ``kith review --from-sheet FILE`` and by every dedupe run, which looks for
-filled sheets in the report folders (:func:`report_sheets`). A sheet is applied once per
-content (its SHA-256 is remembered), so an old sheet never overrides a newer ``kith split``.
-Rows are matched by the record ids in the last two columns, never by position, so sorting
-or filtering the sheet in Excel is harmless.
+Read back by the exporter's ``read_feedback`` (every run's feedback stage, and ``kith
+review --from-sheet FILE``). Rows are matched by the record ids in the last two columns,
+never by position, so sorting or filtering the sheet in Excel is harmless.
 """
 
 from __future__ import annotations
@@ -17,8 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import polars as pl
-
+from pipeline.dedupe.review import describe
 from pipeline.errors import InputError
 from pipeline.fileio import atomic_path
 from pipeline.safety import looks_like_formula
@@ -52,65 +49,6 @@ HEADERS = [
 ]
 
 
-def _join(*parts: object, sep: str = " ") -> str:
-    return sep.join(str(p) for p in parts if p not in (None, "", []))
-
-
-def display_name(row: dict) -> str:
-    """The name to show for a record or person: full name, else the parts, else the first email."""
-    name = row.get("full_name") or _join(
-        row.get("given_name"), row.get("middle_name"), row.get("family_name")
-    )
-    return name or (row.get("emails") or ["(no name)"])[0]
-
-
-def describe(row: dict) -> dict[str, str]:
-    """One record as the side-by-side text fields the sheet and ``kith review`` show."""
-    slug = (row.get("linkedin_url") or "").rstrip("/").rsplit("/", 1)[-1]
-    return {
-        "Name": display_name(row),
-        "Emails": ", ".join(row.get("emails") or []),
-        "Phones": ", ".join(row.get("phones") or []),
-        "Organization": _join(row.get("organization"), row.get("department"), sep=", "),
-        "Title": row.get("title") or "",
-        "Location": _join(
-            row.get("street"),
-            _join(row.get("city"), row.get("region"), row.get("postal_code")),
-            row.get("country"),
-            sep=", ",
-        ),
-        "Details": _join(
-            f"linkedin/{slug}" if slug else None,
-            _join(row.get("school"), row.get("class_year") and f"class of {row.get('class_year')}"),
-            row.get("birthday") and f"born {row.get('birthday')}",
-            sep="; ",
-        ),
-        "Source": _join(row.get("source"), Path(row.get("source_file") or "").name, row.get("source_ref")),
-    }
-
-
-def review_rows(store) -> list[dict]:
-    """The stored review queue joined to both records: what the sheet and ``kith review`` show."""
-    from pipeline.dedupe.storage import load_review_queue
-
-    queue = load_review_queue(store)
-    if queue.is_empty():
-        return []
-    ids = pl.concat([queue["record_a"], queue["record_b"]]).unique().to_list()
-    store.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _review_ids (record_id TEXT PRIMARY KEY)")
-    store.conn.execute("DELETE FROM _review_ids")
-    store.conn.executemany("INSERT OR IGNORE INTO _review_ids VALUES (?)", [(i,) for i in ids])
-    records = store.records("WHERE record_id IN (SELECT record_id FROM _review_ids)")
-    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
-    rows = []
-    for pair in queue.iter_rows(named=True):
-        a, b = by_id.get(pair["record_a"]), by_id.get(pair["record_b"])
-        if a is None or b is None:  # a record removed since the run
-            continue
-        rows.append({**pair, "a": a, "b": b})
-    return rows
-
-
 def _safe(cell, value: object) -> None:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -121,13 +59,13 @@ def _safe(cell, value: object) -> None:
         cell.data_type = "s"  # shown as text, never run as a formula
 
 
-def write_review_sheet(store, path: Path, limit: int = MAX_PAIRS) -> int:
-    """Write ``duplicates.xlsx`` at ``path`` (atomically); returns the number of pairs in it."""
+def write_review_sheet(rows: list[dict], path: Path) -> int:
+    """Write ``duplicates.xlsx`` at ``path`` (atomically) from review pairs (see
+    :func:`pipeline.dedupe.review.review_rows`); returns the number of pairs in it."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    rows = review_rows(store)[:limit]
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_TITLE

@@ -16,8 +16,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from pipeline.contracts import Task
 from pipeline.fileio import atomic_write, slug
-from pipeline.followups import Task
 from pipeline.safety import neutralise_formula, single_line
 
 # What Markdown would turn into markup inside a line: emphasis, code, links, HTML (an

@@ -6,8 +6,8 @@ Columns (matched by name, case/spacing/punctuation-blind, anywhere in the first 
 Date, Person, What, Via / Referred by, Channel, Notes; optionally To / Referred to and
 Email. What a row becomes is decided in :mod:`pipeline.journal`: ``read`` returns one
 contact record per person the sheet mentions (first mention's place as ``source_ref``, the
-name as ``source_key`` so ids stay stable) and the rows in ``info["journal"]``; a row whose
-What is ``outcome`` sets ``info["journal_outcome"]``. A row without a readable date, a
+name as ``source_key`` so ids stay stable) and the rows as typed ``ImportResult.journal``; a row
+whose What is ``outcome`` sets ``ImportResult.journal_outcome``. A row without a readable date, a
 person, or a known What is a reject naming the row; columns we don't know are kept with
 the entry. Journals are hand-kept logs of hundreds of rows, so rows are handled in Python.
 
@@ -23,7 +23,7 @@ import io
 import re
 from pathlib import Path
 
-from pipeline.contracts import Reject
+from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
 from pipeline.errors import InputError
 from pipeline.journal.match import name_key, split_query
 from pipeline.textio import decode_bytes
@@ -139,31 +139,75 @@ class JournalRows:
 
     def __init__(self) -> None:
         self.people: dict[str, dict] = {}
-        self.entries: list[dict] = []
+        self.entries: list[JournalRow] = []
         self.rejects: list[Reject] = []
         self.warnings: list[str] = []
-        self.outcome: dict | None = None
+        self.outcome: JournalOutcomeRow | None = None
         self.mapping: dict[str, str] = {}
 
 
 def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region: str) -> JournalRows:
     """Interpret every row under the header at index ``header_at``."""
-    header = rows[header_at]
-    columns = header_map(header) or {}
-    unknown = {i: str(c).strip() for i, c in enumerate(header) if c and i not in columns}
-    out = JournalRows()
-    people, entries, rejects, warnings = out.people, out.entries, out.rejects, out.warnings
-    seen: dict[str, int] = {}
-    key_of: dict[str, str] = {}
-    out.mapping = {str(header[i]): f"journal.{field}" for i, field in columns.items()}
-    out.mapping.update(dict.fromkeys(unknown.values(), "journal.note"))
+    reader = _RowReader(rows[header_at], prefix, region)
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        reader.read(number, row)
+    return reader.out
 
-    def mention(text: str | None, email: str | None, place: str, column: str, channel: str | None):
+
+class _RowReader:
+    """Turns journal rows into entries, people mentioned, the outcome and rejects (in ``out``)."""
+
+    def __init__(self, header: list[str | None], prefix: str, region: str) -> None:
+        self.columns = header_map(header) or {}
+        self.unknown = {i: str(c).strip() for i, c in enumerate(header) if c and i not in self.columns}
+        self.prefix, self.region = prefix, region
+        self.out = JournalRows()
+        self.out.mapping = {str(header[i]): f"journal.{field}" for i, field in self.columns.items()}
+        self.out.mapping.update(dict.fromkeys(self.unknown.values(), "journal.note"))
+        self.seen: dict[str, int] = {}
+        self.key_of: dict[str, str] = {}
+
+    def read(self, number: int, row: list[str | None]) -> None:
+        cells = {field: row[i] if i < len(row) else None for i, field in self.columns.items()}
+        cells = {k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in cells.items()}
+        if not any(cells.values()):
+            return
+        place = f"{self.prefix}{number}"
+        what = KIND_WORDS.get(_key(cells.get("what") or ""))
+        date = parse_date(cells["date"], self.region) if cells.get("date") else None
+        if what is None:
+            got = cells.get("what") or "nothing"
+            self.reject(
+                place,
+                f"'What' is {got!r}, not one of met, call, meeting, info_interview, "
+                "email, follow_up, thank_you, referral, outcome_report, note, outcome",
+            )
+        elif date is None:
+            self.reject(place, f"'Date' {cells.get('date') or '(empty)'!r} is not a date")
+        elif what == "outcome":
+            self.outcome(cells, place, date)
+        else:
+            self.entry(cells, row, place, what, date)
+
+    def reject(self, place: str, reason: str) -> None:
+        self.out.rejects.append(Reject(place, reason))
+
+    def outcome(self, cells: dict[str, str | None], place: str, date: dt.date) -> None:
+        """The latest outcome row wins."""
+        text = cells.get("note") or cells.get("person")
+        if not text:
+            self.reject(place, "an outcome row needs the outcome in Notes")
+        elif self.out.outcome is None or date >= dt.date.fromisoformat(self.out.outcome.date):
+            self.out.outcome = JournalOutcomeRow(text, date.isoformat())
+
+    def mention(self, text: str | None, email: str | None, place: str, column: str, channel: str | None):
+        """The ``source_ref`` of the person a cell names (recorded once per name or email), or None."""
         if not text and not email:
             return None
         name, parsed_email = split_query(text or "")
         email = email or parsed_email
         key = f"email:{email}" if email and not name else f"name:{_key(name)}"
+        people = self.out.people
         if key not in people:
             people[key] = {
                 "source_ref": f"{place} {column}",
@@ -172,85 +216,59 @@ def read_rows(rows: list[list[str | None]], header_at: int, prefix: str, region:
                 "emails": email,
                 "channel": channel,
             }
-        key_of[people[key]["source_ref"]] = key
+        self.key_of[people[key]["source_ref"]] = key
         return people[key]["source_ref"]
 
-    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        cells = {field: row[i] if i < len(row) else None for i, field in columns.items()}
-        cells = {k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in cells.items()}
-        if not any(cells.values()):
-            continue
-        place = f"{prefix}{number}"
-        what = KIND_WORDS.get(_key(cells.get("what") or ""))
-        date = parse_date(cells["date"], region) if cells.get("date") else None
-        if what is None:
-            got = cells.get("what") or "nothing"
-            rejects.append(
-                Reject(
-                    place,
-                    f"'What' is {got!r}, not one of met, call, meeting, info_interview, "
-                    "email, follow_up, thank_you, referral, outcome_report, note, outcome",
-                )
-            )
-            continue
-        if date is None:
-            rejects.append(Reject(place, f"'Date' {cells.get('date') or '(empty)'!r} is not a date"))
-            continue
-        if what == "outcome":
-            text = cells.get("note") or cells.get("person")
-            if not text:
-                rejects.append(Reject(place, "an outcome row needs the outcome in Notes"))
-            elif out.outcome is None or date >= dt.date.fromisoformat(out.outcome["date"]):
-                out.outcome = {"text": text, "date": date.isoformat(), "place": place}
-            continue
+    def entry(
+        self, cells: dict[str, str | None], row: list[str | None], place: str, what: str, date: dt.date
+    ) -> None:
+        """One entry: its people recorded, unknown columns and an unknown channel kept in its note."""
         channel_text = cells.get("channel")
         channel = CHANNEL_WORDS.get(_key(channel_text or "")) if channel_text else None
         if channel_text and channel is None:
-            warnings.append(
+            self.out.warnings.append(
                 f"{place}: channel {channel_text!r} is not one of alumni, meeting, social, "
                 "linkedin, other; kept in the entry's note"
             )
-        person = mention(
-            cells.get("person"), (cells.get("email") or "").lower() or None, place, "Person", channel
-        )
+        email = (cells.get("email") or "").lower() or None
+        person = self.mention(cells.get("person"), email, place, "Person", channel)
         if person is None:
-            rejects.append(Reject(place, "no Person on this row"))
-            continue
-        via = mention(cells.get("via"), None, place, "Via", None)
-        to = mention(cells.get("to"), None, place, "To", None)
+            self.reject(place, "no Person on this row")
+            return
+        via = self.mention(cells.get("via"), None, place, "Via", None)
+        to = self.mention(cells.get("to"), None, place, "To", None)
         if what == "referral" and to is None:
             if via is None:
-                rejects.append(
-                    Reject(
-                        place,
-                        "a referral needs who referred you (Via/Referred by) as well as "
-                        "who you were referred to (Person)",
-                    )
+                self.reject(
+                    place,
+                    "a referral needs who referred you (Via/Referred by) as well as "
+                    "who you were referred to (Person)",
                 )
-                continue
+                return
             person, via, to = via, None, person  # stored as: person referred you to `to`
-        extras = {unknown[i]: str(row[i]) for i in unknown if i < len(row) and row[i] not in (None, "")}
+        extras = {
+            self.unknown[i]: str(row[i]) for i in self.unknown if i < len(row) and row[i] not in (None, "")
+        }
         if channel_text and channel is None:
             extras["Channel"] = channel_text
         note = cells.get("note")
         if extras:
             note = "\n".join(filter(None, [note, *(f"{k}: {v}" for k, v in extras.items())]))
         # By people's names, not places: an entry keeps its key (and id) when rows move.
-        who = [key_of.get(ref) for ref in (person, via, to)]
+        who = [self.key_of.get(ref) for ref in (person, via, to)]
         fingerprint = "\x1f".join(str(x) for x in (date, what, *who, cells.get("note")))
         digest = hashlib.sha1(fingerprint.encode(), usedforsecurity=False).hexdigest()[:16]
-        seen[digest] = seen.get(digest, 0) + 1
-        entries.append(
-            {
-                "key": f"{digest}#{seen[digest]}",
-                "place": place,
-                "date": date.isoformat(),
-                "kind": what,
-                "person": person,
-                "via": via,
-                "to": to,
-                "channel": channel,
-                "note": note,
-            }
+        self.seen[digest] = self.seen.get(digest, 0) + 1
+        self.out.entries.append(
+            JournalRow(
+                key=f"{digest}#{self.seen[digest]}",
+                place=place,
+                date=date.isoformat(),
+                kind=what,
+                person=person,
+                via=via,
+                to=to,
+                channel=channel,
+                note=note,
+            )
         )
-    return out

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pipeline.contracts import Task
 from pipeline.fileio import atomic_path
-from pipeline.followups import Task
 from pipeline.safety import looks_like_formula, neutralise_formula
 
 SHEET = "Follow-ups"
