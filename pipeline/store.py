@@ -30,7 +30,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
-from pipeline.errors import StoreError, environment_message
+from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 from pipeline.store_schema import ensure_schema
@@ -328,7 +328,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only: one line, not a traceback
-                raise StoreError(environment_message(exc, str(self.path))) from None
+                raise MachineError(environment_message(exc, str(self.path))) from None
             raise
 
     def _migrate(self) -> None:
@@ -523,7 +523,7 @@ class Store:
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
             if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
-                raise StoreError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
+                raise MachineError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()
