@@ -33,6 +33,7 @@ import polars_hash as plh
 from pipeline import limits, registry
 from pipeline.contracts import ImportOptions, ImportResult, JournalOutcomeRow, JournalRow, Reject
 from pipeline.errors import InputError, KithError, MachineError, SchemaError, StrictModeError, UsageError
+from pipeline.journal.relink import moved_records
 from pipeline.manager import KithPluginManager
 from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
@@ -350,6 +351,8 @@ def import_planned(
             outcome.error = f"same content as {known.path}, already imported"
         else:
             frame, result = _read_records(pm, plan, outcome, strict, note)
+            # the journal keeps pointing at a contact whose record comes back edited, under a new id
+            moved = moved_records(store, known.source_id, frame) if known is not None else {}
             note(outcome.path, f"storing {frame.height:,} records")
             store.replace_source(
                 path=_source_path(plan),
@@ -364,6 +367,7 @@ def import_planned(
                 info={k: v for k, v in outcome.info.items() if k != "warnings"},
                 journal=result.journal,
                 journal_outcome=result.journal_outcome,
+                moved=moved,
             )
             outcome.status, outcome.records = "imported", frame.height
     except MachineError:

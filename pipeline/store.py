@@ -77,6 +77,13 @@ _INSERT_JOURNAL = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_OUTCOME = "INSERT INTO imported_outcome(source_id, text, date) VALUES (?, ?, ?)"
+#: A record that came back edited under a new id: every journal anchor on it follows.
+_MOVE_ANCHOR = (
+    "UPDATE journal SET record_id = ? WHERE record_id = ?",
+    "UPDATE journal SET via_record_id = ? WHERE via_record_id = ?",
+    "UPDATE journal SET to_record_id = ? WHERE to_record_id = ?",
+    "UPDATE journal_alias SET anchor = ? WHERE anchor = ?",
+)
 
 
 def _insert_sql(table: str, columns: list[str]) -> str:
@@ -240,6 +247,7 @@ class _SourceWrite:
     rejects: list[tuple[str, str]]
     journal: list[tuple]
     outcome: tuple[str, str] | None
+    moved: dict[str, str]
 
     def start(self, execute: Callable[..., Any], scalar: Callable[[str, tuple], Any]) -> int:
         """Clear the source's old version and write its row and the path it was seen at; its id."""
@@ -259,11 +267,14 @@ class _SourceWrite:
         return int(source_id)
 
     def finish(self, source_id: int, execute: Callable[..., Any]) -> None:
-        """The journal rows the source carried."""
+        """The journal rows the source carried, and journal anchors moved to edited records."""
         for row in self.journal:
             execute(_INSERT_JOURNAL, (source_id, *row))
         if self.outcome:
             execute(_INSERT_OUTCOME, (source_id, *self.outcome))
+        for old, new in self.moved.items():
+            for statement in _MOVE_ANCHOR:
+                execute(statement, (new, old))
 
 
 def _run_ddl(conn: sqlite3.Connection, ddl: str) -> None:
@@ -419,6 +430,7 @@ class Store:
         source_id: int | None = None,
         journal: list[JournalRow] | None = None,
         journal_outcome: JournalOutcomeRow | None = None,
+        moved: dict[str, str] | None = None,
     ) -> int:
         """Store one source's records in one transaction, replacing what its earlier version left.
 
@@ -427,6 +439,8 @@ class Store:
         :param source_id: the known source this is a new version of; None for a new source
             (a source already stored at ``path`` is then replaced too).
         :param shape: a digest of what shaped the records (importer, mapping, channel, tags, region).
+        :param moved: ``old record id → new record id`` for records that came back edited under a
+            new id (:func:`pipeline.journal.relink.moved_records`): the journal follows them.
 
         ``records`` must have the columns of :data:`RECORD_COLUMNS` (canonical + derived).
         Returns the source id. Large files go through the ADBC driver's columnar ingest;
@@ -457,6 +471,7 @@ class Store:
                 for j in journal or []
             ],
             outcome=(journal_outcome.text, journal_outcome.date) if journal_outcome else None,
+            moved=dict(moved or {}),
         )
         # The ADBC path swaps our connection out, so never inside a caller's open transaction.
         if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
