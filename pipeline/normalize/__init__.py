@@ -237,6 +237,23 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     if "city" in out:
         out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
 
+    extra, warnings = _extra_with_aside(frame, aside)
+    if extra is not None:
+        out["extra"] = extra
+
+    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
+    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
+    result = result.with_columns(
+        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
+        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
+    )
+    return NormalizeResult(result, warnings)
+
+
+def _extra_with_aside(
+    frame: pl.DataFrame, aside: dict[str, pl.Series]
+) -> tuple[pl.Series | None, list[tuple[str, str]]]:
+    """The ``extra`` column with every value kept aside merged in, and a warning per row and kind."""
     warnings: list[tuple[str, str]] = []
     extra = frame["extra"] if "extra" in frame.columns else None
     if extra is not None and extra.dtype in (pl.String, pl.Null):
@@ -262,13 +279,4 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
                         warnings.append((ref, _message(k)))
                 merged.append(_merge_extra(olds[i], found))
             extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
-    if extra is not None:
-        out["extra"] = extra
-
-    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
-    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
-    result = result.with_columns(
-        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
-        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
-    )
-    return NormalizeResult(result, warnings)
+    return extra, warnings
