@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pipeline import textio
 from pipeline.errors import InputError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -87,8 +88,6 @@ def current() -> Limits:
 
 def content_kind(head: bytes) -> str:
     """``"zip"``, ``"ole2"``, ``"empty"``, ``"binary"`` or ``"text"`` from a file's first bytes."""
-    from pipeline import textio
-
     if not head:
         return "empty"
     if head.startswith(ZIP_MAGIC):

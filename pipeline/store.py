@@ -4,8 +4,9 @@ Tables: ``sources`` (each imported source with the content hash and the shape â€
 mapping, channel, tags, region â€” its records were made with), ``source_paths`` (every path
 a source's content was seen at, with the content last seen there), ``records`` (canonical
 records plus derived matching columns), ``rejects``, ``imported_journal`` /
-``imported_outcome`` (the journal rows a journal source carried), and ``meta``. Later stages
-add their own tables through :meth:`Store.ensure_tables`. Every write is one transaction
+``imported_outcome`` (the journal rows a journal source carried), and ``meta``; on open every
+later stage's tables and the views are created too (:mod:`pipeline.store_schema`; all of them
+are described in ``docs/schema.md``). Every write is one transaction
 (``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was, and a
 second writer waits for the first instead of failing with "database is locked".
 
@@ -21,7 +22,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,12 @@ from typing import Any
 import polars as pl
 
 from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
-from pipeline.errors import StoreError, environment_message
+from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
+from pipeline.store_schema import ensure_schema
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
 
 RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
@@ -326,7 +328,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only: one line, not a traceback
-                raise StoreError(environment_message(exc, str(self.path))) from None
+                raise MachineError(environment_message(exc, str(self.path))) from None
             raise
 
     def _migrate(self) -> None:
@@ -349,6 +351,7 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
+            ensure_schema(conn)
 
     def has_table(self, name: str) -> bool:
         """Whether a later stage has created table ``name`` yet (reads never create tables)."""
@@ -520,7 +523,7 @@ class Store:
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
             if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
-                raise StoreError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
+                raise MachineError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()
@@ -536,6 +539,43 @@ class Store:
             for statement in _DELETE_SOURCE:
                 conn.execute(statement, (seen.source.source_id,))
         return True
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def save_tasks(self, week: str, tasks: Iterable[Any]) -> int:
+        """Keep the week's follow-up tasks (``tasks`` table), replacing what that week had; returns how many.
+
+        ``week`` is the report folder's name (``2026-W48``); each task is a
+        :class:`pipeline.followups.Task` (read by attribute, so the core needs no import of it).
+        Done-state stays in ``task_state``: ``done`` here is the state when the week was written.
+        """
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = [
+            (
+                week,
+                t.key,
+                t.person_id,
+                t.person_name,
+                t.email,
+                t.rule,
+                t.due.isoformat(),
+                t.overdue_after.isoformat() if t.overdue_after else None,
+                t.action,
+                str(t.why),
+                int(bool(t.done)),
+                now,
+            )
+            for t in tasks
+        ]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM tasks WHERE week = ?", (week,))
+            conn.executemany(
+                "INSERT INTO tasks(week, task_key, person_id, person_name, email, kind, due, overdue_after, "
+                "title, why, done, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(week, task_key) DO NOTHING",
+                rows,
+            )
+            return int(conn.execute("SELECT count(*) FROM tasks WHERE week = ?", (week,)).fetchone()[0])
 
     # --- reads -----------------------------------------------------------------------
 

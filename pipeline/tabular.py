@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import textio
 from pipeline.errors import InputError
+from pipeline.limits import check_workbook, current, describe
 
 if TYPE_CHECKING:
     import polars as pl
@@ -95,8 +96,6 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
     if head is None:
         head = textio.read_head(path, SNIFF_BYTES)
     if textio.looks_binary(head):
-        from pipeline.limits import describe
-
         raise InputError(f"{path}: {describe(path, head) or 'is not a text file (binary content)'}")
     encoding = textio.detect_encoding(head)
     text = _decode_head(head, encoding)
@@ -119,8 +118,6 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
 
 
 def _check_width(path: Path, rows: list[list[str]]) -> None:
-    from pipeline.limits import current
-
     widest = max((len(row) for row in rows), default=0)
     if widest > (limit := current().max_columns):
         raise InputError(
@@ -464,8 +461,6 @@ def read_workbook(path: Path) -> list[Sheet]:
     shortest text (``2009``, ``2010.5``). Raises InputError when the file is not a workbook.
     """
     import polars as pl
-
-    from pipeline.limits import check_workbook
 
     check_workbook(path)  # calamine aborts the process on some hostile workbooks: check first
     try:

@@ -283,3 +283,27 @@ def test_exporter_skips_big_directories_unless_told(tmp_path, monkeypatch, caplo
         assert "over max_people" in caplog.text
         (path,) = VCardExporter().write(context(store, tmp_path / "b", max_people=0))
     assert path.read_text(encoding="utf-8").count("BEGIN:VCARD") == 2
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_urls_are_written_as_percent_encoded_uris_and_read_back_the_same(tmp_path, version):
+    """A raw ``é`` or space is not valid in a URI; vobject, Apple and Google read the encoded form."""
+    import vobject
+
+    url = "https://www.linkedin.com/in/josé-müller-李"
+    out = write_vcards(person_frame(linkedin_url=url), tmp_path / "url.vcf", version=version)
+    text = out.read_bytes().decode("utf-8")
+    line = next(x for x in text.replace("\r\n ", "").split("\r\n") if ".URL:" in x)
+    assert line.split(".URL:", 1)[1] == "https://www.linkedin.com/in/jos%C3%A9-m%C3%BCller-%E6%9D%8E"
+    (card,) = vobject.readComponents(text)
+    assert card.contents["url"][0].value.isascii()
+    # Through the importer and the core's normalizer the person's URL is the one written.
+    again = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
+    assert again["linkedin_url"].to_list() == [url]
+
+
+def test_uri_keeps_escapes_and_encodes_what_would_break_a_card():
+    assert write_module.uri("https://example.com/a%C3%A9") == "https://example.com/a%C3%A9"
+    assert write_module.uri("https://example.com/100% sure") == "https://example.com/100%25%20sure"
+    assert write_module.uri("https://example.com/a,b;c\r\nd") == "https://example.com/a%2Cb%3Bcd"
+    assert write_module.uri("https://example.com/q?x=1&y=ü#top") == "https://example.com/q?x=1&y=%C3%BC#top"

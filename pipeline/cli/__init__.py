@@ -9,11 +9,26 @@ builds the app and each module registers its commands on it. The core never impo
 
 from __future__ import annotations
 
+import sys
+
 from pipeline.cli.app import build_app
+
+
+def _unicode_output() -> None:
+    """Pipes and files get UTF-8; a terminal keeps its encoding and shows ``?`` for what it lacks.
+
+    Windows writes pipes in its ANSI code page, where ``李小龙`` raised UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding == "utf8" or not hasattr(stream, "reconfigure"):
+            continue
+        stream.reconfigure(**({"errors": "replace"} if stream.isatty() else {"encoding": "utf-8"}))
 
 
 def main() -> None:
     """Console-script entry point (``kith``) and ``python -m pipeline``."""
+    _unicode_output()
     build_app()()
 
 

@@ -17,8 +17,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from pipeline.contracts import Task
-from pipeline.fileio import atomic_write
-from pipeline.journal.match import name_key
+from pipeline.fileio import atomic_write, slug
 from pipeline.safety import neutralise_formula, single_line
 
 # What Markdown would turn into markup inside a line: emphasis, code, links, HTML (an
@@ -35,13 +34,8 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), inert(text))
 
 
-def slug(text: str, limit: int = 40) -> str:
-    return (name_key(text).replace(" ", "-") or "person")[:limit].strip("-")
-
-
 def draft_name(task: Task) -> str:
-    key = re.sub(r"[^A-Za-z0-9_-]+", "-", task.key).strip("-")
-    return f"{task.due.isoformat()}-{slug(task.person_name)}-{key}.eml"
+    return f"{task.due.isoformat()}-{slug(task.person_name)}-{slug(task.key, 80, 'task')}.eml"
 
 
 def write_markdown(path: Path, tasks: list[Task], as_of: dt.date, week: str, drafts: dict[str, str]) -> Path:

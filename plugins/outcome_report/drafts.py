@@ -9,15 +9,13 @@ a header (``Bcc:``). ``X-Unsent: 1`` makes Outlook open the file as an unsent dr
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.fileio import atomic_write
+from pipeline.fileio import atomic_write, slug
 from pipeline.safety import single_line
 from plugins.outcome_report.model import Helper, OutcomeReport
 
@@ -36,12 +34,6 @@ def _environment(template_dirs: list[Path]):
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-
-
-def slug(text: str) -> str:
-    """A file-name-safe ASCII slug (no path separators, no leading dots)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:60] or "contact"
 
 
 def _address(name: str, email: str) -> Address | None:
