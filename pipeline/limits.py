@@ -168,7 +168,7 @@ def check_input(path: Path, head: bytes, limits: Limits | None = None) -> None:
     kind = content_kind(head)
     suffix = path.suffix.lower()
     if kind == "zip":
-        check_zip_entries(path, limits)  # before anything lists the zip: a million entries take a minute
+        check_zip_entries(path, limits)  # before anything lists the zip: listing is what costs
     if kind == "ole2" and suffix in XLSX_SUFFIXES:
         raise InputError(f"{path}: {_ole2_reason(path)}")
     if kind == "zip" and (suffix in WORKBOOK_SUFFIXES or _zip_is_workbook(path)):
