@@ -184,6 +184,9 @@ class Task:
     :param due: the day to do it.
     :param overdue: ``as_of`` is past ``overdue_after`` (set by the engine).
     :param done: ticked done (``kith done`` or the xlsx Done column).
+    :param draft_file: where the draft is written when another report owns the message (a path
+        relative to the week's folder, e.g. ``outcome-drafts/03-ken-watanabe.eml``); the checklist
+        then links to that file instead of writing a second copy in ``drafts/``.
     """
 
     key: str
@@ -199,6 +202,7 @@ class Task:
     overdue: bool = False
     done: bool = False
     notes: list[str] = field(default_factory=list)
+    draft_file: str | None = None
 
     def status(self, as_of: dt.date) -> str:
         if self.done:
@@ -297,6 +301,11 @@ class RuleContext(Protocol):
 
     @property
     def template_dirs(self) -> list[Path]: ...
+
+    @property
+    def search_over(self) -> bool:
+        """An outcome is recorded on or before as-of (templates see it as ``search.over``)."""
+        ...
 
     def person(self, person_id: str | None) -> PersonInfo | None: ...
 

@@ -59,8 +59,8 @@ def test_a_week_of_networking_becomes_the_right_checklist(runner, tmp_path):
     assert "Send Maria Gonzalez a thank-you" not in md
     assert "Prepare for the meeting with Ken Watanabe on 2026-12-01: ask for information, not advice" in md
     assert "Reach out to Ken" not in md
-    # Pat sells time (owner, consultant): the reminder rides along.
-    assert "Send Pat Lee, MBA a thank-you and follow-up note (keep it under 15 minutes" in md
+    # Pat sells time (owner, consultant), but a thank-you asks for none: no reminder on it.
+    assert "Send Pat Lee, MBA a thank-you and follow-up note — Pat Lee" in md
     assert "Send Xavier Quinn a thank-you and follow-up note — Xavier Quinn <xavier.quinn@example.org>" in md
     assert "Aisha" not in md
     rows = list(load_workbook(folder / "followups.xlsx")["Follow-ups"].iter_rows(min_row=2, values_only=True))

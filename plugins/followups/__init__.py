@@ -1,9 +1,10 @@
 """The ``followups`` exporter: this week's checklist as followups.xlsx, .md, .ics and drafts/*.eml.
 
-It writes the tasks the run planned (``context.tasks``). Its ``read_feedback`` reads back the
-Done column of earlier checklists — the most recent ``reports/<YYYY-Www>/followups.xlsx``
-before this week's, this week's own (when re-run) and ``options["previous"]`` — and the
-run's feedback stage records the ticked tasks before tasks are planned, so the spreadsheet
+It writes the tasks the run planned (``context.tasks``); a task whose message another report
+writes (``Task.draft_file``: the outcome report's ``outcome-drafts/``) gets a link, not a
+copy. Its ``read_feedback`` reads back the Done column of earlier checklists — the most
+recent ``reports/<YYYY-Www>/followups.xlsx`` before this week's, this week's own (when
+re-run) and ``options["previous"]`` — and the run's feedback stage records the ticked tasks before tasks are planned, so the spreadsheet
 people actually use is the way to tick things off.
 """
 
@@ -57,11 +58,13 @@ class FollowupsExporter:
         if drafts_dir.is_dir():  # last run's drafts in a re-used folder are stale
             shutil.rmtree(drafts_dir)
         written = [write_xlsx(out / "followups.xlsx", tasks, as_of, week)]
-        drafts = {t.key: draft_name(t) for t in tasks}
+        # A task whose message another report owns (the outcome report's) links to that file.
+        drafts = {t.key: t.draft_file or f"drafts/{draft_name(t)}" for t in tasks}
         written.append(write_markdown(out / "followups.md", tasks, as_of, week, drafts))
         written.append(write_ics(out / "followups.ics", tasks, as_of))
         for task in tasks:
-            written.append(write_eml(drafts_dir, task, context.owner.name, context.owner.email))
+            if not task.draft_file:
+                written.append(write_eml(drafts_dir, task, context.owner.name, context.owner.email))
         return written
 
 

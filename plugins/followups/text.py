@@ -67,7 +67,7 @@ def write_markdown(path: Path, tasks: list[Task], as_of: dt.date, week: str, dra
             lines.append(f"  - note: {md(note)}")
         key = task.key.replace("`", "")
         draft = drafts.get(task.key)
-        lines.append(f"  - task: `{key}`" + (f" · draft: drafts/{md(draft)}" if draft else ""))
+        lines.append(f"  - task: `{key}`" + (f" · draft: {md(draft)}" if draft else ""))
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write("\n".join(lines) + "\n")
     return path
