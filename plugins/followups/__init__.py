@@ -4,8 +4,9 @@ It writes the tasks the run planned (``context.tasks``); a task whose message an
 writes (``Task.draft_file``: the outcome report's ``outcome-drafts/``) gets a link, not a
 copy. Its ``read_feedback`` reads back the Done column of earlier checklists — the most
 recent ``reports/<YYYY-Www>/followups.xlsx`` before this week's, this week's own (when
-re-run) and ``options["previous"]`` — and the run's feedback stage records the ticked tasks before tasks are planned, so the spreadsheet
-people actually use is the way to tick things off.
+re-run) and ``options["previous"]`` — and the run's feedback stage records the ticked
+tasks before tasks are planned, so the spreadsheet people actually use is the way to tick
+things off.
 """
 
 from __future__ import annotations
