@@ -231,6 +231,9 @@ class Entry:
     to_person_id: str | None
     channel: str | None
     note: str | None
+    #: The day the entry was written into kith (None when unknown); fixes due dates of tasks
+    #: an entry sets off before its own date (a meeting logged ahead: thank the referrer now).
+    logged: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -472,6 +475,18 @@ class ExportContext:
     def tasks(self) -> list[Task]:
         """This week's open follow-up tasks, computed once by the run, sorted by due date."""
         return self.data.tasks
+
+    @property
+    def done_tasks(self) -> list[Task]:
+        """The tasks already ticked done (``done=True``), for reports that keep them, such as a
+        calendar marking them completed; empty when the data has none."""
+        return list(getattr(self.data, "done_tasks", ()))
+
+    @property
+    def workspace_id(self) -> str:
+        """A short id of the workspace, for ids that must be unique per workspace (calendar UIDs);
+        ``""`` when the data does not say."""
+        return str(getattr(self.data, "workspace_id", "") or "")
 
     def review_pairs(self, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` pairs of the review queue, most likely first, each with both records

@@ -210,6 +210,7 @@ def _entries(journal: pl.DataFrame) -> list[Entry]:
             r["to_person_id"],
             r["channel"],
             r["note"],
+            r.get("logged"),
         )
         for r in rows.iter_rows(named=True)
     ]

@@ -57,6 +57,14 @@ def _thanked_after(ctx: RuleContext, person_id: str, entry: Entry) -> bool:
     )
 
 
+def _thank_referrer_due(referral: Entry, meeting: Entry) -> dt.date:
+    """Fixed by the journal, never by the run date: the day after a held meeting; for one still
+    ahead, the day it was logged ("we have a meeting set up"), within [referral, meeting]."""
+    if meeting.logged is None or meeting.logged >= meeting.date:
+        return meeting.date + ONE_DAY
+    return min(max(meeting.logged, referral.date), meeting.date)
+
+
 class ReferralRule:
     """2. Referral follow-through."""
 
@@ -103,7 +111,7 @@ class ReferralRule:
                 yield ctx.task(
                     key=f"thank_referrer:{ref_id}",
                     person_id=link.referrer,
-                    due=ctx.as_of if ahead else meeting.date + ONE_DAY,
+                    due=_thank_referrer_due(link.entry, meeting),
                     action=f"Thank {referrer} for referring you to {referred}",
                     entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
                     why=(

@@ -7,6 +7,9 @@ recent ``reports/<YYYY-Www>/followups.xlsx`` before this week's, this week's own
 re-run) and ``options["previous"]`` — and the run's feedback stage records the ticked
 tasks before tasks are planned, so the spreadsheet people actually use is the way to tick
 things off.
+
+Options (kith.toml ``[[exporters]]`` with ``name = "followups"``): ``calendar = "todo"``,
+``"event"`` or ``"both"`` (the default) — what ``followups.ics`` holds (see :mod:`.text`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, Feedback, FeedbackContext
-from plugins.followups.text import draft_name, write_eml, write_ics, write_markdown
+from pipeline.errors import ConfigError
+from plugins.followups.text import CALENDAR_STYLES, draft_name, write_eml, write_ics, write_markdown
 from plugins.followups.xlsx import read_done, write_xlsx
 
 NAME = "followups"
@@ -62,7 +66,21 @@ class FollowupsExporter:
         # A task whose message another report owns (the outcome report's) links to that file.
         drafts = {t.key: t.draft_file or f"drafts/{draft_name(t)}" for t in tasks}
         written.append(write_markdown(out / "followups.md", tasks, as_of, week, drafts))
-        written.append(write_ics(out / "followups.ics", tasks, as_of))
+        style = context.options.get("calendar", "both")
+        if style not in CALENDAR_STYLES:
+            raise ConfigError(
+                f"exporter {NAME!r}: 'calendar' must be one of {', '.join(CALENDAR_STYLES)}, got {style!r}"
+            )
+        written.append(
+            write_ics(
+                out / "followups.ics",
+                tasks,
+                as_of,
+                done=context.done_tasks,
+                style=style,
+                workspace_id=context.workspace_id,
+            )
+        )
         for task in tasks:
             if not task.draft_file:
                 written.append(write_eml(drafts_dir, task, context.owner.name, context.owner.email))
