@@ -138,7 +138,7 @@ class ReferralRule:
                     meeting_ahead=ahead,
                     meeting_when=meeting_when,
                 )
-            elif not ahead and not _thanked_since(ctx, link.referrer, meeting.date):
+            if thanked and not ahead and not _thanked_since(ctx, link.referrer, meeting.date):
                 # Thanked while the meeting was still ahead: tell them how it went, once.
                 yield ctx.task(
                     key=f"thank_referrer_after:{ref_id}",
