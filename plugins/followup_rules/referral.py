@@ -116,11 +116,10 @@ class ReferralRule:
                 continue
             ahead = meeting.date > ctx.as_of
             meeting_when = when(meeting.date)
+            logged = _thanked_after(ctx, link.referrer, link.entry)
             # A ticked thank-you task counts as the thanks, as a logged one does.
-            thanked = _thanked_after(ctx, link.referrer, link.entry) or ctx.is_done(
-                f"thank_referrer:{ref_id}"
-            )
-            if not thanked:
+            thanked = logged or ctx.is_done(f"thank_referrer:{ref_id}")
+            if not logged:
                 yield ctx.task(
                     key=f"thank_referrer:{ref_id}",
                     person_id=link.referrer,

@@ -89,8 +89,13 @@ def helper_drafts(report: OutcomeReport, template_dirs: list[Path] = ()) -> dict
     env = _environment(list(template_dirs))
     return {
         helper.person_id: (draft_text(report, helper, env), draft_file(number, helper))
-        for number, helper in enumerate(report.helpers, 1)
+        for number, helper in enumerate(_messaged(report), 1)
     }
+
+
+def _messaged(report: OutcomeReport) -> list[Helper]:
+    """The helpers who get a message: all but those tagged do-not-contact or deceased."""
+    return [h for h in report.helpers if not h.blocked]
 
 
 def draft_message(report: OutcomeReport, helper: Helper, env) -> EmailMessage:
@@ -117,7 +122,10 @@ def write_drafts(report: OutcomeReport, out_dir: Path, template_dirs: list[Path]
     """Write a draft for every helper (see :func:`draft_file`); record the file name on the helper."""
     env = _environment(list(template_dirs))
     written = []
-    for number, helper in enumerate(report.helpers, 1):
+    for helper in report.helpers:
+        if helper.blocked:
+            helper.draft = "do not contact"
+    for number, helper in enumerate(_messaged(report), 1):
         name = draft_file(number, helper)
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
