@@ -128,7 +128,6 @@ def write_drafts(report: OutcomeReport, out_dir: Path, template_dirs: list[Path]
     for number, helper in enumerate(_messaged(report), 1):
         name = draft_file(number, helper)
         path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path, "wb") as handle:
             handle.write(draft_message(report, helper, env).as_bytes(policy=SMTP))
         helper.draft = f"{name} (no address)" if name.endswith("-no-address.eml") else name
