@@ -184,6 +184,9 @@ class Task:
     :param due: the day to do it.
     :param overdue: ``as_of`` is past ``overdue_after`` (set by the engine).
     :param done: ticked done (``kith done`` or the xlsx Done column).
+    :param draft_file: where the draft is written when another report owns the message (a path
+        relative to the week's folder, e.g. ``outcome-drafts/03-ken-watanabe.eml``); the checklist
+        then links to that file instead of writing a second copy in ``drafts/``.
     """
 
     key: str
@@ -199,6 +202,7 @@ class Task:
     overdue: bool = False
     done: bool = False
     notes: list[str] = field(default_factory=list)
+    draft_file: str | None = None
 
     def status(self, as_of: dt.date) -> str:
         if self.done:
@@ -227,6 +231,9 @@ class Entry:
     to_person_id: str | None
     channel: str | None
     note: str | None
+    #: The day the entry was written into kith (None when unknown); fixes due dates of tasks
+    #: an entry sets off before its own date (a meeting logged ahead: thank the referrer now).
+    logged: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +304,11 @@ class RuleContext(Protocol):
 
     @property
     def template_dirs(self) -> list[Path]: ...
+
+    @property
+    def search_over(self) -> bool:
+        """An outcome is recorded on or before as-of (templates see it as ``search.over``)."""
+        ...
 
     def person(self, person_id: str | None) -> PersonInfo | None: ...
 
@@ -463,6 +475,18 @@ class ExportContext:
     def tasks(self) -> list[Task]:
         """This week's open follow-up tasks, computed once by the run, sorted by due date."""
         return self.data.tasks
+
+    @property
+    def done_tasks(self) -> list[Task]:
+        """The tasks already ticked done (``done=True``), for reports that keep them, such as a
+        calendar marking them completed; empty when the data has none."""
+        return list(getattr(self.data, "done_tasks", ()))
+
+    @property
+    def workspace_id(self) -> str:
+        """A short id of the workspace, for ids that must be unique per workspace (calendar UIDs);
+        ``""`` when the data does not say."""
+        return str(getattr(self.data, "workspace_id", "") or "")
 
     def review_pairs(self, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` pairs of the review queue, most likely first, each with both records

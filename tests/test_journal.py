@@ -59,7 +59,9 @@ def test_entries_have_the_promised_columns_and_resolve_people(linked):
         "channel": "alumni",
         "note": "mixer",
         "source": "cli",
+        "logged": row["logged"],
     }
+    assert row["logged"] == dt.datetime.now(dt.UTC).date()  # the day it was written into kith
     referral = journal.row(1, named=True)  # stored as: Maria referred you to Ken
     assert (referral["person_id"], referral["to_person_id"], referral["via_person_id"]) == (
         f"p_{maria}",

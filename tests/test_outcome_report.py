@@ -151,19 +151,17 @@ def test_helpers_say_how_each_helped(report):
     assert maria.referred_to == ["Ken Watanabe"] and maria.report_sent and maria.in_outcome_chain
     assert maria.how_met == "Alumni mixer" and maria.channel == "alumni"
     assert maria.thanks == (
-        "Thank you for taking the time to talk with me in January, and thanks again for referring me "
+        "Thank you for taking the time to talk with me in January, and for referring me "
         "to Ken. That introduction is what led me to Contoso."
     )
     robert = by_name["Robert Kowalski"]
-    assert robert.thanks.endswith(
-        "thanks again for referring me to Aiko. Talking with Aiko was very helpful."
-    )
+    assert robert.thanks.endswith("for referring me to Aiko. Talking with Aiko was very helpful.")
     ken = by_name["Ken Watanabe"]
     assert ken.introduced_by == ["Maria Gonzalez"] and ken.email == "ken.watanabe@example.org"
     assert ken.last_contact == D(2026, 2, 12) and ken.meetings == 1
     assert ken.thanks == (
-        "Thank you for taking the time to meet with me in February; that conversation is what led me "
-        "to Contoso. Thanks again for referring me to Dana."
+        "Thank you for taking the time to meet with me in February, and for referring me to Dana; "
+        "that conversation is what led me to Contoso."
     )
     aiko = by_name["Aiko Tanaka"]
     assert aiko.thanks.startswith("Thank you for the informational interview in February.")
@@ -257,7 +255,7 @@ def _cells(ws) -> dict[str, object]:
 def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
     written = write_report(report, tmp_path)
     book = tmp_path / "outcome-report.xlsx"
-    assert written[0] == book and len(written) == 6  # workbook + drafts for the five with email
+    assert written[0] == book and len(written) == 7  # workbook + a draft for each of the six helpers
     assert stat.S_IMODE(book.stat().st_mode) == 0o600
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
     wb = load_workbook(book)
@@ -288,7 +286,18 @@ def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
     assert maria["Message"].alignment.wrap_text
     assert maria["Draft"].value == "outcome-drafts/01-maria-gonzalez.eml"
     li = next(r for r in helpers.iter_rows(min_row=2) if r[0].value == "Li Wei")
-    assert li[header.index("Draft")].value == "no email address"
+    number = [r[0].value for r in helpers.iter_rows(min_row=2)].index("Li Wei") + 1
+    assert (
+        li[header.index("Draft")].value == f"outcome-drafts/{number:02d}-li-wei-no-address.eml (no address)"
+    )
+    no_address = email.message_from_bytes(
+        (tmp_path / "outcome-drafts" / f"{number:02d}-li-wei-no-address.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    assert no_address["To"] is None and "Hi Li," in no_address.get_content()
+    # One numbering: 01..06, no gap where a helper has no address.
+    numbers = sorted(p.name[:2] for p in (tmp_path / "outcome-drafts").iterdir())
+    assert numbers == ["01", "02", "03", "04", "05", "06"]
     assert helpers.column_dimensions["A"].width >= len("Robert Kowalski")
 
     chains = wb["Referral chains"]
@@ -318,6 +327,7 @@ def test_drafts_are_real_messages(report, tmp_path):
     assert [p.name for p in drafts] == [
         "01-maria-gonzalez.eml",
         "02-robert-kowalski.eml",
+        "03-li-wei-no-address.eml",
         "04-ken-watanabe.eml",
         "05-aiko-tanaka.eml",
         "06-sam-patel.eml",
@@ -329,7 +339,7 @@ def test_drafts_are_real_messages(report, tmp_path):
     body = message.get_content().replace("\r\n", "\n")  # .eml files use CRLF (RFC 5322)
     assert body.startswith("Hi Maria,\n\nI wanted to let you know how my search turned out.")
     assert "After talking to six people, I decided to accept a job with Contoso." in body
-    assert "thanks again for referring me to Ken. That introduction is what led me to Contoso." in body
+    assert "and for referring me to Ken. That introduction is what led me to Contoso." in body
     assert body.endswith("Best,\nJordan Rivera\n")
     assert stat.S_IMODE(drafts[0].stat().st_mode) == 0o600
 
@@ -353,7 +363,7 @@ def test_progress_report_without_an_outcome(tmp_path):
     # Entries after "as of" are not counted: Sam's meeting (Feb 17) and the outcome report.
     assert report.summary.people_talked_to == 5 and report.summary.reports_sent == 0
     maria = next(h for h in report.helpers if h.name == "Maria Gonzalez")
-    assert maria.thanks.endswith("thanks again for referring me to Ken. Talking with Ken was very helpful.")
+    assert maria.thanks.endswith("and for referring me to Ken. Talking with Ken was very helpful.")
     assert report.weeks[-1].week == "2026-W07"  # up to the as-of week
     written = write_report(report, tmp_path)
     assert written == [tmp_path / "outcome-report.xlsx"] and not (tmp_path / "outcome-drafts").exists()
@@ -419,7 +429,11 @@ def test_exporter_through_registry_on_a_real_store(workspace, pm, samples, tmp_p
         context = export_context(store, out, D(2026, 3, 9), workspace=workspace, pm=pm)
         context.data = Finished()
         written = exporter.write(context)
-    assert written == [out / "outcome-report.xlsx", out / "outcome-drafts" / "01-maria-gonzalez.eml"]
+    assert written == [
+        out / "outcome-report.xlsx",
+        out / "outcome-drafts" / "01-maria-gonzalez.eml",
+        out / "outcome-drafts" / "02-ken-watanabe-no-address.eml",
+    ]
     summary = _cells(load_workbook(written[0])["Summary"])
     assert (
         summary["Ready to paste"].value

@@ -1,9 +1,10 @@
 """Journal and follow-up commands: ``log``, ``outcome``, ``journal``, ``report``, ``done``.
 
-PERSON arguments are matched by :func:`pipeline.journal.match.find_person` (email, name,
-nickname, words, fuzzy). Several matches: on a terminal the user picks one; in a script
-the command fails with exit 2 and lists the candidates. No match: a new contact is
-created (:func:`pipeline.journal.contacts.add_manual_contact`) and the command says so.
+PERSON arguments are matched by :func:`pipeline.journal.match.find_person` (id, email, name,
+nickname, words, fuzzy, prefix) through :class:`PersonResolver`. Several matches: on a
+terminal the user picks one; in a script the command fails with exit 2 and lists at most ten
+candidates and how to say which. No match: a new contact is created
+(:func:`pipeline.journal.contacts.add_manual_contact`) and the command says so.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from pipeline.errors import UsageError
 from pipeline.followups import compute_tasks, mark_done
 from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
 from pipeline.journal.contacts import add_manual_contact
-from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index, split_query
+from pipeline.journal.match import (
+    Candidate,
+    Match,
+    display_name_expr,
+    find_person,
+    people_index,
+    split_query,
+)
 from pipeline.journal.sync import matchable_people
 from pipeline.people import load_people
 from pipeline.run import Run
@@ -36,55 +44,107 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+#: How many candidates an ambiguous name lists (the rest are counted).
+MAX_CANDIDATES = 10
+
+
 class PersonResolver:
-    """Resolves PERSON arguments for one command (people are loaded once)."""
+    """Resolves PERSON arguments for one command (people are loaded once).
+
+    The matching is :func:`pipeline.journal.match.find_person`; this adds the conversation:
+    several matches (or a name that only matches by prefix) are a numbered choice on a
+    terminal and exit 2 in a script, listing at most :data:`MAX_CANDIDATES` with how to say
+    which one; nobody matching creates a contact, said plainly; ``new=True`` always creates.
+    """
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.index = people_index(matchable_people(run.store))
+        self._last: dict[str, str] | None = None
 
-    def find(self, query: str, role: str) -> Candidate | None:
+    def last_contact(self, person_id: str) -> str:
+        """The date of the latest journal entry about ``person_id`` (or "never")."""
+        if self._last is None:
+            journal = load_journal(self.run.store)
+            frame = pl.concat(
+                [
+                    journal.select(pl.col(c).alias("person_id"), "date")
+                    for c in ("person_id", "via_person_id", "to_person_id")
+                ]
+            ).drop_nulls()
+            latest = frame.group_by("person_id").agg(pl.col("date").max())
+            self._last = {p: d.isoformat() for p, d in latest.iter_rows()}
+        return self._last.get(person_id, "never")
+
+    def describe(self, c: Candidate) -> str:
+        parts = [c.email or "no e-mail", c.organization or "no organization"]
+        return (
+            f"{c.name} — {', '.join(parts)}, last contact {self.last_contact(c.person_id)}, id {c.person_id}"
+        )
+
+    def find(self, query: str, role: str, *, email: str | None = None) -> Candidate | None:
+        if email:
+            name, _ = split_query(query)
+            query = f"{name} <{email.strip()}>"
         match = find_person(None, query, index=self.index)
         if match.status == "one":
-            if match.how != "name" and match.how != "email":
+            if match.how not in {"name", "email", "id"}:
                 typer.echo(f"{role}: {query!r} is {match.person.label()} (matched by {match.how})")
             return match.person
         if match.status == "many":
-            return self._choose(query, role, match.candidates)
+            return self._choose(query, role, match)
         return None
 
-    def resolve(self, query: str, role: str, channel: str | None) -> str:
-        """The anchor record id for ``query``; creates a contact when nobody matches."""
-        found = self.find(query, role)
+    def resolve(
+        self, query: str, role: str, channel: str | None, *, email: str | None = None, new: bool = False
+    ) -> str:
+        """The anchor record id for ``query``; creates a contact when nobody matches (or ``new``)."""
+        found = None if new else self.find(query, role, email=email)
         if found is not None:
             return found.record_id
-        name, email = split_query(query)
+        name, address = split_query(query)
+        address = email.strip().lower() if email else address
         region = self.run.workspace.config.region
         record_id = add_manual_contact(
-            self.run.store, name=name or None, email=email, channel=channel, region=region
+            self.run.store, name=name or None, email=address, channel=channel, region=region
         )
         typer.echo(
-            f"{role}: nobody in the store matches {query!r}; created a new contact "
-            f"{(name or email)!r} (source manual:journal)"
+            f"{role}: created a new contact {(name or address)!r}"
+            + ("" if new else f" (nobody in the store matches {query!r})")
         )
         self.index = people_index(matchable_people(self.run.store))
         return record_id
 
-    def _choose(self, query: str, role: str, candidates: list[Candidate]) -> Candidate:
-        listing = "; ".join(f"{n}) {c.label()}" for n, c in enumerate(candidates, 1))
+    def _choose(self, query: str, role: str, match: Match) -> Candidate | None:
+        candidates = match.candidates
+        prefix = match.how == "prefix"
+        what = "only starts the name of" if prefix else "matches"
+        count = f"{len(candidates)} {'person' if len(candidates) == 1 else 'people'}"
         if not is_interactive():
-            raise UsageError(
-                f"{role} {query!r} matches {len(candidates)} people: {listing}; "
-                "be more specific (e.g. an email)"
-            )
-        typer.echo(f"{role} {query!r} matches several people:")
-        for n, c in enumerate(candidates, 1):
-            typer.echo(f"  {n}) {c.label()}")
+            shown = candidates[:MAX_CANDIDATES]
+            lines = [f"{role} {query!r} {what} {count}:"]
+            lines += [f"  {self.describe(c)}" for c in shown]
+            if len(candidates) > len(shown):
+                lines.append(f"  … and {len(candidates) - len(shown)} more")
+            hint = "say which one with --email ADDRESS or the person id instead of the name"
+            if prefix:
+                hint += ", or add --new to create a new contact with that name"
+            lines.append(hint + ".")
+            raise UsageError("\n".join(lines))
+        typer.echo(f"{role} {query!r} {what} {count}:")
+        shown = candidates[: MAX_CANDIDATES * 5]
+        for n, c in enumerate(shown, 1):
+            typer.echo(f"  {n}) {self.describe(c)}")
+        if prefix:
+            typer.echo(f"  0) none of them: create a new contact {query!r}")
+        low = 0 if prefix else 1
         while True:
-            choice = typer.prompt(f"Which one (1-{len(candidates)})", type=int)
-            if 1 <= choice <= len(candidates):
-                return candidates[choice - 1]
-            typer.echo(f"Please answer a number from 1 to {len(candidates)}.")
+            choice = typer.prompt(f"Which one ({low}-{len(shown)})", type=int)
+            if prefix and choice == 0:
+                return None
+            if 1 <= choice <= len(shown):
+                return shown[choice - 1]
+            typer.echo(f"Please answer a number from {low} to {len(shown)}.")
 
 
 @handle_errors
@@ -100,6 +160,12 @@ def log_command(
     ] = None,
     date: DateOption = None,
     note: Annotated[str | None, typer.Option("--note", "-m", help="Free text (a message about it).")] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="PERSON's e-mail: picks one of several of that name.")
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="PERSON is someone new: create a contact even if a name matches.")
+    ] = False,
 ) -> None:
     """Log a journal entry: `kith log met "Maria Gonzalez" --channel alumni --date 2026-11-05`."""
     if kind not in KINDS:
@@ -110,7 +176,7 @@ def log_command(
     with open_run(state(ctx)) as run:
         run.sync_journal()
         people = PersonResolver(run)
-        anchor = people.resolve(person, "person", channel)
+        anchor = people.resolve(person, "person", channel, email=email, new=new)
         via_anchor = people.resolve(via, "--via", None) if via else None
         to_anchor = people.resolve(to, "--to", None) if to else None
         entry = add_entry(

@@ -21,8 +21,28 @@ class RunFailed(KithError):
     """The batch stopped; the previous reports are untouched."""
 
 
+#: How many rejected rows the summary lists (the rest are counted; run.json has them all).
+SHOWN_REJECTS = 20
+
+
+def print_rejects(console: Console, report: RunReport) -> None:
+    """Each rejected row as ``rejected FILE PLACE: REASON``, the first :data:`SHOWN_REJECTS`."""
+    rows = [
+        (str(item.get("path")), reject.get("ref"), reject.get("reason"))
+        for item in report.inputs
+        if item.get("status") == "imported"
+        for reject in item.get("rejects", [])
+    ]
+    for path, ref, reason in rows[:SHOWN_REJECTS]:
+        console.print(f"rejected {path} {ref}: {reason}", highlight=False, markup=False)
+    if len(rows) > SHOWN_REJECTS:
+        more = len(rows) - SHOWN_REJECTS
+        console.print(f"… and {more:,} more rejected rows ({len(rows):,} in all; run.json lists them all)")
+
+
 def print_run_summary(report: RunReport) -> None:
-    console = Console()
+    # soft_wrap: each rejected row stays on one line (greppable) whatever the terminal width.
+    console = Console(soft_wrap=True)
     table = Table(show_edge=False, title=f"kith run {report.week} (as of {report.as_of})")
     for column in ("input", "importer", "status", "records", "rejects"):
         table.add_column(
@@ -37,6 +57,7 @@ def print_run_summary(report: RunReport) -> None:
             str(len(item.get("rejects", []))),
         )
     console.print(table)
+    print_rejects(console, report)
     facts = []
     if report.people is not None:
         facts.append(f"{report.people:,} people")

@@ -10,6 +10,11 @@ Rules see a :class:`RuleContext`: entries as small objects, person details by id
 ``ctx.task(...)``, which builds a :class:`~pipeline.contracts.Task` with its key,
 reason, overdue date and a draft rendered from the rule's template (looked up in the
 workspace's template folders, then the rule's own ``template_dir``, then the built-ins).
+
+Every draft is worded from the state of the search (docs/followups.md, "Draft states"):
+besides the rule's own variables, each template sees ``search`` — ``over`` (an outcome is
+recorded on or before as-of), ``outcome`` and ``date`` — so no draft written after the job
+was accepted says "I am still exploring".
 """
 
 from __future__ import annotations
@@ -111,6 +116,21 @@ class RuleContext:
     def outcome(self) -> Outcome | None:
         return self.shared.outcome
 
+    @property
+    def search_over(self) -> bool:
+        """An outcome is recorded on or before as-of: the search has ended."""
+        return self.outcome is not None and self.outcome.date <= self.as_of
+
+    @property
+    def search(self) -> dict[str, Any]:
+        """The state of the search every template sees as ``search``."""
+        outcome = self.outcome if self.search_over else None
+        return {
+            "over": outcome is not None,
+            "outcome": outcome.text if outcome else "",
+            "date": outcome and outcome.date,
+        }
+
     def person(self, person_id: str | None) -> PersonInfo | None:
         return self.shared.persons.get(person_id) if person_id else None
 
@@ -159,6 +179,7 @@ class RuleContext:
             "owner": self.owner,
             "as_of": self.as_of,
             "due": due,
+            "search": self.search,
             **variables,
         }
         draft = render_draft(name, context, self.template_dirs)
@@ -189,6 +210,7 @@ def _entries(journal: pl.DataFrame) -> list[Entry]:
             r["to_person_id"],
             r["channel"],
             r["note"],
+            r.get("logged"),
         )
         for r in rows.iter_rows(named=True)
     ]

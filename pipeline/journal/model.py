@@ -52,6 +52,8 @@ JOURNAL_COLUMNS: dict[str, pl.DataType] = {
     "channel": pl.String,
     "note": pl.String,
     "source": pl.String,
+    #: The day the entry was written into kith (a meeting logged ahead of its date was "set" then).
+    "logged": pl.Date,
 }
 
 #: :func:`raw_journal`'s columns: entries with their anchor record ids, not yet resolved to people.
@@ -62,6 +64,7 @@ RAW_JOURNAL_COLUMNS: dict[str, pl.DataType] = {
         ("kind", "record_id", "via_record_id", "to_record_id", "channel", "note", "source", "place"),
         pl.String,
     ),
+    "logged": pl.Date,
 }
 
 
@@ -186,9 +189,9 @@ def raw_journal(store: Store) -> pl.DataFrame:
     if not store.has_table("journal"):
         return pl.DataFrame(schema=RAW_JOURNAL_COLUMNS)
     return store.query_frame(
-        "SELECT entry_id, date, kind, record_id, via_record_id, to_record_id, channel, note, source, place "
-        "FROM journal ORDER BY date, entry_id",
-        schema={"entry_id": pl.Int64, "date": pl.Date},
+        "SELECT entry_id, date, kind, record_id, via_record_id, to_record_id, channel, note, source, place, "
+        "substr(created_at, 1, 10) AS logged FROM journal ORDER BY date, entry_id",
+        schema={"entry_id": pl.Int64, "date": pl.Date, "logged": pl.Date},
     )
 
 

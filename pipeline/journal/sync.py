@@ -15,7 +15,10 @@ When that person's email or name (nickname-aware, no fuzzy guessing) matches exa
 person from *other* sources, the entry is anchored to that person's record instead, so
 "Maria Gonzalez" in the journal is the Maria from LinkedIn before dedupe has run. Those
 re-anchored journal records are listed in ``journal_alias`` so that name lookups
-(:func:`matchable_people`) don't offer them as a second "Maria Gonzalez".
+(:func:`matchable_people`) don't offer them as a second "Maria Gonzalez". The other mentions
+(people the journal names for the first time) become people at once when dedupe has run
+before (:func:`pipeline.journal.contacts.add_singleton_person`), so ``kith people`` and the
+next ``kith log`` find them without waiting for the next dedupe.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ import json
 
 import polars as pl
 
+from pipeline.journal.contacts import add_singleton_person
 from pipeline.journal.match import find_person, people_index
 from pipeline.journal.model import CHANNELS, KINDS, ensure_journal_tables, now_text
-from pipeline.people import load_people
+from pipeline.people import has_people_table, load_people
 from pipeline.store import Store
 from pipeline.store_schema import ALIAS_DDL
 
@@ -177,6 +181,14 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
             [(*o, now) for o in outcomes],
         )
         store.set_meta(META_KEY, fingerprint, conn)
+    if has_people_table(store) and sources:
+        ids = [source_id for source_id, *_ in sources]
+        marks = ", ".join("?" * len(ids))
+        alone = store.records(
+            f"WHERE source_id IN ({marks}) AND record_id NOT IN (SELECT record_id FROM assignments)",
+            tuple(ids),
+        )
+        add_singleton_person(store, alone.filter(~pl.col("record_id").is_in(list(aliases))))
 
 
 def matchable_people(store: Store) -> pl.DataFrame:

@@ -314,7 +314,13 @@ class Run:
 
     def _compute_tasks(self, data: RunData) -> list[Task]:
         return compute_tasks(
-            self.store, self.pm, self.as_of, self.followup_settings, people=data.people, journal=data.journal
+            self.store,
+            self.pm,
+            self.as_of,
+            self.followup_settings,
+            people=data.people,
+            journal=data.journal,
+            include_done=True,
         )
 
     def write_reports(

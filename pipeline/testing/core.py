@@ -201,7 +201,9 @@ def export_context(
     settings = FollowupSettings.from_workspace(workspace)
 
     def plan(data: RunData) -> list:
-        return compute_tasks(store, pm, day, settings, people=data.people, journal=data.journal)
+        return compute_tasks(
+            store, pm, day, settings, people=data.people, journal=data.journal, include_done=True
+        )
 
     data = RunData(store, plan)
     facts = store_facts(store, iso_week(day))

@@ -80,15 +80,19 @@ class PrepareRule:
                 continue
             name = ctx.name_of(e.person_id)
             label = {"call": "call", "info_interview": "informational interview"}.get(e.kind, "meeting")
+            # After the outcome the meeting is no longer a search: no advice on asking for referrals.
+            advice = (
+                "tell them how your search ended"
+                if ctx.search_over
+                else "ask for information, not advice; a request for referrals at the end is fine"
+            )
             yield ctx.task(
                 key=str(e.entry_id),
                 person_id=e.person_id,
-                due=max(e.date - ctx.days("days_before"), min(ctx.as_of, e.date)),
+                # Fixed by the entry, never by the run date (overdue comes from it).
+                due=e.date - ctx.days("days_before"),
                 overdue_after=e.date,
-                action=(
-                    f"Prepare for the {label} with {name} on {short(e.date)}: ask for information, "
-                    "not advice; a request for referrals at the end is fine"
-                ),
+                action=f"Prepare for the {label} with {name} on {short(e.date)}: {advice}",
                 entries=[e.entry_id],
                 why=f"{'An' if label[0] in 'aeiou' else 'A'} {label} with {name} is set for {short(e.date)}",
                 what={"meeting": "our meeting", "call": "our call"}.get(e.kind, "our conversation"),

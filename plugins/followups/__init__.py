@@ -1,10 +1,15 @@
 """The ``followups`` exporter: this week's checklist as followups.xlsx, .md, .ics and drafts/*.eml.
 
-It writes the tasks the run planned (``context.tasks``). Its ``read_feedback`` reads back the
-Done column of earlier checklists — the most recent ``reports/<YYYY-Www>/followups.xlsx``
-before this week's, this week's own (when re-run) and ``options["previous"]`` — and the
-run's feedback stage records the ticked tasks before tasks are planned, so the spreadsheet
-people actually use is the way to tick things off.
+It writes the tasks the run planned (``context.tasks``); a task whose message another report
+writes (``Task.draft_file``: the outcome report's ``outcome-drafts/``) gets a link, not a
+copy. Its ``read_feedback`` reads back the Done column of earlier checklists — the most
+recent ``reports/<YYYY-Www>/followups.xlsx`` before this week's, this week's own (when
+re-run) and ``options["previous"]`` — and the run's feedback stage records the ticked
+tasks before tasks are planned, so the spreadsheet people actually use is the way to tick
+things off.
+
+Options (kith.toml ``[[exporters]]`` with ``name = "followups"``): ``calendar = "todo"``,
+``"event"`` or ``"both"`` (the default) — what ``followups.ics`` holds (see :mod:`.text`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pathlib import Path
 
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, Feedback, FeedbackContext
-from plugins.followups.text import draft_name, write_eml, write_ics, write_markdown
+from pipeline.errors import ConfigError
+from plugins.followups.text import CALENDAR_STYLES, draft_name, write_eml, write_ics, write_markdown
 from plugins.followups.xlsx import read_done, write_xlsx
 
 NAME = "followups"
@@ -57,11 +63,27 @@ class FollowupsExporter:
         if drafts_dir.is_dir():  # last run's drafts in a re-used folder are stale
             shutil.rmtree(drafts_dir)
         written = [write_xlsx(out / "followups.xlsx", tasks, as_of, week)]
-        drafts = {t.key: draft_name(t) for t in tasks}
+        # A task whose message another report owns (the outcome report's) links to that file.
+        drafts = {t.key: t.draft_file or f"drafts/{draft_name(t)}" for t in tasks}
         written.append(write_markdown(out / "followups.md", tasks, as_of, week, drafts))
-        written.append(write_ics(out / "followups.ics", tasks, as_of))
+        style = context.options.get("calendar", "both")
+        if style not in CALENDAR_STYLES:
+            raise ConfigError(
+                f"exporter {NAME!r}: 'calendar' must be one of {', '.join(CALENDAR_STYLES)}, got {style!r}"
+            )
+        written.append(
+            write_ics(
+                out / "followups.ics",
+                tasks,
+                as_of,
+                done=context.done_tasks,
+                style=style,
+                workspace_id=context.workspace_id,
+            )
+        )
         for task in tasks:
-            written.append(write_eml(drafts_dir, task, context.owner.name, context.owner.email))
+            if not task.draft_file:
+                written.append(write_eml(drafts_dir, task, context.owner.name, context.owner.email))
         return written
 
 

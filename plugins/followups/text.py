@@ -1,10 +1,17 @@
-"""``followups.md`` (a ``- [ ]`` checklist by due day), ``followups.ics`` (one VTODO per task)
-and ``drafts/*.eml`` (one ready-to-send message per task).
+"""``followups.md`` (a ``- [ ]`` checklist by due day), ``followups.ics`` (a to-do and/or an
+all-day event per task) and ``drafts/*.eml`` (one ready-to-send message per task).
 
 Everything that comes from people's data is made inert on the way out: formula-looking
-text is neutralised (:func:`pipeline.safety.neutralise_formula`), one-line fields (email
-headers, calendar summaries, Markdown lines) go through :func:`pipeline.safety.single_line`
-so a name with CR/LF can't add a header, and Markdown's own syntax is escaped.
+text is neutralised in what a spreadsheet or Markdown viewer may read
+(:func:`pipeline.safety.neutralise_formula`), one-line fields (email headers, calendar
+summaries, Markdown lines) go through :func:`pipeline.safety.single_line` so a name with CR/LF
+can't add a header, and Markdown's own syntax is escaped. Calendar text is not a spreadsheet:
+it keeps the words as written (no ``'`` before "- send my CV"), one line where one is due.
+
+The calendar (option ``calendar`` of the exporter: ``todo``, ``event`` or ``both``, the
+default) keeps ticked tasks as ``STATUS:COMPLETED`` to-dos (events: "Done: …"), so they do
+not vanish from a subscribed calendar; Google Calendar and iOS Calendar show only events,
+task apps only to-dos. UIDs carry the workspace's id, so two workspaces never clash.
 """
 
 from __future__ import annotations
@@ -61,41 +68,66 @@ def write_markdown(path: Path, tasks: list[Task], as_of: dt.date, week: str, dra
             lines.append(f"  - note: {md(note)}")
         key = task.key.replace("`", "")
         draft = drafts.get(task.key)
-        lines.append(f"  - task: `{key}`" + (f" · draft: drafts/{md(draft)}" if draft else ""))
+        lines.append(f"  - task: `{key}`" + (f" · draft: {md(draft)}" if draft else ""))
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write("\n".join(lines) + "\n")
     return path
 
 
-def write_ics(path: Path, tasks: list[Task], as_of: dt.date) -> Path:
+CALENDAR_STYLES = ("todo", "event", "both")
+
+
+def _uid(key: str, workspace_id: str, suffix: str = "") -> str:
+    base = re.sub(r"[^A-Za-z0-9_.:-]+", "-", key) + suffix
+    return f"{base}@{workspace_id}.kith" if workspace_id else f"{base}@kith"
+
+
+def _description(task: Task) -> str:
+    parts = [str(task.why), *task.notes, "", f"Subject: {task.draft.subject}", "", task.draft.body.rstrip()]
+    return "\n".join(parts)
+
+
+def write_ics(
+    path: Path,
+    tasks: list[Task],
+    as_of: dt.date,
+    *,
+    done: list[Task] = (),
+    style: str = "both",
+    workspace_id: str = "",
+) -> Path:
+    """The calendar: open and done tasks as VTODOs and/or all-day VEVENTs (see module docstring)."""
     import vobject
+    from vobject.icalendar import utc
 
     cal = vobject.iCalendar()
     cal.add("prodid").value = "-//kith//follow-ups//EN"
-    from vobject.icalendar import utc
-
     # DTSTAMP from as_of, not the clock: the same week re-run writes the same file.
     stamp = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=utc)
-    for task in tasks:
-        todo = cal.add("vtodo")
-        todo.add("uid").value = re.sub(r"[^A-Za-z0-9_.:-]+", "-", task.key) + "@kith"
-        todo.add("dtstamp").value = stamp
-        todo.add("due").value = task.due
-        todo.add("summary").value = inert(task.action)
-        parts = [
-            str(task.why),
-            *task.notes,
-            "",
-            f"Subject: {task.draft.subject}",
-            "",
-            task.draft.body.rstrip(),
-        ]
-        body = "\n".join(parts)
-        todo.add("description").value = "\n".join(str(neutralise_formula(line)) for line in body.splitlines())
-        todo.add("status").value = "NEEDS-ACTION"
-        todo.add("categories").value = [task.rule]
-        if task.overdue:
-            todo.add("priority").value = "1"
+    every = sorted([*tasks, *done], key=lambda t: (t.due, t.person_name.casefold(), t.key))
+    for task in every:
+        summary = single_line(task.action)
+        if style in ("todo", "both"):
+            todo = cal.add("vtodo")
+            todo.add("uid").value = _uid(task.key, workspace_id)
+            todo.add("dtstamp").value = stamp
+            todo.add("due").value = task.due
+            todo.add("summary").value = summary
+            todo.add("description").value = _description(task)
+            todo.add("status").value = "COMPLETED" if task.done else "NEEDS-ACTION"
+            todo.add("categories").value = [task.rule]
+            if task.overdue:
+                todo.add("priority").value = "1"
+        if style in ("event", "both"):
+            event = cal.add("vevent")
+            event.add("uid").value = _uid(task.key, workspace_id, "-event")
+            event.add("dtstamp").value = stamp
+            event.add("dtstart").value = task.due  # a date: an all-day event
+            event.add("dtend").value = task.due + dt.timedelta(days=1)
+            event.add("summary").value = f"Done: {summary}" if task.done else summary
+            event.add("description").value = _description(task)
+            event.add("transp").value = "TRANSPARENT"  # a reminder, not a busy day
+            event.add("categories").value = [task.rule]
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(cal.serialize())
     return path

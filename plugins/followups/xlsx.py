@@ -39,6 +39,8 @@ def _put(ws, row: int, column: int, value: object):
 
 def task_row(task: Task, as_of: dt.date) -> list[object]:
     draft = f"Subject: {task.draft.subject}\n\n{task.draft.body.rstrip()}"
+    if task.draft_file:  # written once, by the report that owns the message
+        draft = f"File: {task.draft_file}\n\n{draft}"
     why = str(task.why)
     if task.notes:
         why = why + "\n" + "\n".join(task.notes)

@@ -22,7 +22,7 @@ from pipeline.errors import ConfigError
 
 NAME = "outcome_report"
 DEFAULT_FILENAME = "outcome-report.xlsx"
-DRAFTS_FOLDER = "outcome-drafts"  # the follow-up checklist owns drafts/
+DRAFTS_FOLDER = "outcome-drafts"  # the follow-up checklist owns drafts/; it links here for outcome tasks
 
 
 class OutcomeReportExporter:
@@ -55,7 +55,7 @@ def write_report(
 
     written: list[Path] = []
     if drafts and not report.is_progress:
-        written += write_drafts(report, out_dir / DRAFTS_FOLDER, list(template_dirs))
+        written += write_drafts(report, out_dir, list(template_dirs))
     return [write_workbook(report, out_dir / filename), *written]
 
 

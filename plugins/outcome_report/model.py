@@ -35,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.contracts import BLOCKING_TAGS
 from pipeline.journal.model import JOURNAL_COLUMNS
 from plugins.outcome_report import referrals, tallies, wording
 from plugins.outcome_report.tallies import CONVERSATION_KINDS, NOT_RECORDED, ChannelRow, WeekRow
@@ -80,6 +81,8 @@ class Helper:
     report_sent: bool
     thanks: str
     draft: str | None = None  # file name, set by the writer
+    #: Tagged do-not-contact or deceased: listed as a helper, but no message is drafted.
+    blocked: bool = False
 
 
 @dataclass
@@ -296,6 +299,7 @@ def _helper(
         last_contact=max((e["date"] for e in contact if e["date"]), default=None),
         in_outcome_chain=pid in in_chain,
         report_sent=any(e["kind"] == "outcome_report" for e in own),
+        blocked=any(str(t).strip().casefold() in BLOCKING_TAGS for t in facts.row(pid).get("tags") or ()),
         thanks=wording.thanks_message(
             conversation_kind=kind,
             last_conversation=last_conv,
