@@ -333,7 +333,7 @@ class Run:
             self.note(f"writing reports for {self.week}")
 
             def fill(staging: Path) -> list[str]:
-                written = self._run_exporters(exporters, staging)
+                written = self._run_exporters(exporters, staging, ("run.json",) if record else ())
                 if record:
                     self.report.outputs = sorted([*written, "run.json"])
                     self.report.report_dir = str(target)
@@ -347,14 +347,19 @@ class Run:
             self.report.finish()
         return written
 
-    def _run_exporters(self, exporters: list[tuple[str, dict[str, Any]]], staging: Path) -> list[str]:
+    def _run_exporters(
+        self, exporters: list[tuple[str, dict[str, Any]]], staging: Path, also: tuple[str, ...] = ()
+    ) -> list[str]:
         found = registry.exporters(self.pm)
         facts = self.facts()
         written: list[str] = []
-        for name, options in exporters:
+        # an exporter that links the folder's files (the weekly page) runs after the others
+        ordered = sorted(exporters, key=lambda item: bool(getattr(found[item[0]], "runs_last", False)))
+        for name, options in ordered:
             context = export_context(
                 self.pm, self.data, self.followup_settings, self.as_of, staging, options, facts
             )
+            context.files = (*written, *also)
             exporter = found[name]
             paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
             written += registry.written_paths(self.pm, name, paths, staging)
