@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.manager import KithPluginManager, make_plugin_manager
-from pipeline.run import Run
-from pipeline.workspace import Workspace, find_workspace
+if TYPE_CHECKING:  # the store, polars and the plugins load when a command needs them
+    from pipeline.manager import KithPluginManager
+    from pipeline.run import Run
+    from pipeline.workspace import Workspace
 
 
 @dataclass
@@ -31,6 +32,8 @@ class CliState:
 
     def plugin_manager(self, workspace: Workspace | None) -> KithPluginManager:
         """The process's plugin manager, built on first use."""
+        from pipeline.manager import make_plugin_manager
+
         if self._pm is None:
             if self.no_plugins:
                 self._pm = make_plugin_manager(entry_points=False)
@@ -50,6 +53,9 @@ def open_run(
     **options: Any,
 ) -> Iterator[Run]:
     """The workspace (found from ``--workspace`` or upward), its store and the plugin manager, as a run."""
+    from pipeline.run import Run
+    from pipeline.workspace import find_workspace
+
     workspace = workspace or find_workspace(state.workspace)
     pm = state.plugin_manager(workspace)
     with Run.open(workspace, pm, as_of=as_of or dt.date.today(), lock=lock, **options) as run:

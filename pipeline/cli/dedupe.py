@@ -12,28 +12,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import registry
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import JsonOption
-from pipeline.dedupe import lookup
-from pipeline.dedupe.review import describe, display_name, review_rows
-from pipeline.dedupe.storage import (
-    DedupeRun,
-    decide_between,
-    load_decisions,
-    load_model,
-    records_for_dedupe,
-    split_records,
-)
 from pipeline.errors import UsageError
-from pipeline.run import Run, chosen_exporters, configured_exporters
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.dedupe.storage import DedupeRun
+    from pipeline.run import Run
 
 MAX_WHY_PAIRS = 400
 
@@ -47,6 +39,9 @@ REVIEW_EXPORTER = "duplicates"
 
 def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None) -> DedupeRun:
     """Apply feedback (the filled review sheets, or the one ``sheet`` named), then resolve."""
+    from pipeline import registry
+    from pipeline.run import chosen_exporters, configured_exporters
+
     if sheet is None:
         exporters = configured_exporters(run.workspace, run.pm)
     elif REVIEW_EXPORTER in registry.exporters(run.pm):
@@ -98,6 +93,8 @@ def dedupe_command(
 
 
 def _pair_table(row: dict, number: int, total: int) -> Table:
+    from pipeline.dedupe.review import describe
+
     a, b = describe(row["a"]), describe(row["b"])
     table = Table(
         title=f"Pair {number} of {total}: match probability {row['probability']:.1%}", show_lines=False
@@ -114,6 +111,8 @@ def _pair_table(row: dict, number: int, total: int) -> Table:
 
 
 def _queue_json(rows: list[dict]) -> list[dict]:
+    from pipeline.dedupe.review import display_name
+
     return [
         {
             "rank": r["rank"],
@@ -131,6 +130,8 @@ def _queue_json(rows: list[dict]) -> list[dict]:
 
 
 def _print_queue(rows: list[dict]) -> None:
+    from pipeline.dedupe.review import display_name
+
     if not rows:
         typer.echo("Nothing to review.")
         return
@@ -157,6 +158,9 @@ def _print_queue(rows: list[dict]) -> None:
 
 
 def _interactive(run: Run, rows: list[dict]) -> int:
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
     console = Console()
     decided = 0
     for number, row in enumerate(rows, 1):
@@ -197,6 +201,8 @@ def review_command(
     json_out: JsonOption = False,
 ) -> None:
     """Decide the uncertain pairs: same, different or skip (or apply a filled review sheet)."""
+    from pipeline.dedupe.review import review_rows
+
     with open_run(state(ctx)) as run:
         if from_sheet is not None:
             result = _rerun(run, sheet=from_sheet)
@@ -229,6 +235,8 @@ def review_command(
 
 
 def _model(run: Run) -> dict:
+    from pipeline.dedupe.storage import load_model, records_for_dedupe
+
     model = load_model(run.store)
     if model is None:  # never deduped: fit one for this question, store nothing
         from pipeline.dedupe import resolve
@@ -245,7 +253,9 @@ def why_command(
     json_out: JsonOption = False,
 ) -> None:
     """Explain the match score of two records: each comparison's level and weight, and the probability."""
-    from pipeline.dedupe import explain
+    from pipeline.dedupe import explain, lookup
+    from pipeline.dedupe.review import describe, display_name
+    from pipeline.dedupe.storage import load_decisions
 
     with open_run(state(ctx)) as run:
         store = run.store
@@ -301,6 +311,9 @@ def merge_command(
     json_out: JsonOption = False,
 ) -> None:
     """Say that A and B are the same person (stored; wins on every later run)."""
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
     with open_run(state(ctx)) as run:
         store = run.store
         first, second = lookup.two_people(store, a, b)
@@ -324,6 +337,9 @@ def split_command(
     json_out: JsonOption = False,
 ) -> None:
     """Undo a merge: every record of PERSON becomes its own person, or only --record R leaves."""
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import split_records
+
     with open_run(state(ctx)) as run:
         store = run.store
         person_id, records = lookup.one_person(store, person)

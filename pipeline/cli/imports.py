@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,8 +14,9 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import ForceOption, JsonOption
-from pipeline.importing import ImportSummary, Progress
-from pipeline.workspace import init_workspace
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.importing import ImportSummary, Progress
 
 
 @handle_errors
@@ -23,6 +24,8 @@ def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
 ) -> None:
     """Create a workspace: a commented kith.toml and a reports folder."""
+    from pipeline.workspace import init_workspace
+
     workspace, created = init_workspace(directory)
     if created:
         typer.echo(f"Created a kith workspace in {workspace.root}")
@@ -76,8 +79,9 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
         )
     console.print(table)
     for item in summary.files:
-        if item.error:
-            console.print(f"[bold]{item.path}[/bold]: {item.error}", markup=True, highlight=False)
+        if item.error:  # the error names the file itself when it can; say the path once
+            where = "" if item.error.startswith(item.path) else f"{item.path}: "
+            console.print(f"{where}{item.error}", markup=False, highlight=False)
         for reject in item.rejects[:20]:
             console.print(f"  rejected {item.path} {reject.ref}: {reject.reason}", highlight=False)
         if len(item.rejects) > 20:
@@ -113,6 +117,8 @@ def import_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
+    from pipeline.importing import ImportSummary
+
     with open_run(state(ctx)) as run:
         with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
             planned = run.plan_inputs(paths, as_name=as_name, force=force)
@@ -120,6 +126,9 @@ def import_command(
         run.sync_journal()
     if json_out:
         print_json(summary.to_json())
+    elif not summary.files:
+        names = ", ".join(str(p) for p in paths)
+        typer.echo(f"Nothing to import: {names} {'hold' if len(paths) > 1 else 'holds'} no files.")
     else:
         print_import_summary(summary, show_mapping)
     if summary.failed:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import difflib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,14 +21,13 @@ from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import AsOfOption, DateOption, JsonOption, as_of_date
 from pipeline.errors import UsageError
-from pipeline.followups import compute_tasks, mark_done
-from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
-from pipeline.journal.contacts import add_manual_contact
-from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index, split_query
-from pipeline.journal.sync import matchable_people
-from pipeline.people import load_people
-from pipeline.run import Run
-from pipeline.schema import CHANNELS
+from pipeline.vocabulary import CHANNELS, KINDS
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    import polars as pl
+
+    from pipeline.journal.match import Candidate
+    from pipeline.run import Run
 
 
 def is_interactive() -> bool:
@@ -39,15 +37,22 @@ def is_interactive() -> bool:
 class PersonResolver:
     """Resolves PERSON arguments for one command (people are loaded once)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, err: bool = False) -> None:
+        from pipeline.journal.match import people_index
+        from pipeline.journal.sync import matchable_people
+
         self.run = run
+        self.err = err  # under --json, notes go to stderr so stdout stays one JSON object
         self.index = people_index(matchable_people(run.store))
 
     def find(self, query: str, role: str) -> Candidate | None:
+        from pipeline.journal.match import find_person
+
         match = find_person(None, query, index=self.index)
         if match.status == "one":
             if match.how != "name" and match.how != "email":
-                typer.echo(f"{role}: {query!r} is {match.person.label()} (matched by {match.how})")
+                note = f"{role}: {query!r} is {match.person.label()} (matched by {match.how})"
+                typer.echo(note, err=self.err)
             return match.person
         if match.status == "many":
             return self._choose(query, role, match.candidates)
@@ -55,6 +60,10 @@ class PersonResolver:
 
     def resolve(self, query: str, role: str, channel: str | None) -> str:
         """The anchor record id for ``query``; creates a contact when nobody matches."""
+        from pipeline.journal.contacts import add_manual_contact
+        from pipeline.journal.match import people_index, split_query
+        from pipeline.journal.sync import matchable_people
+
         found = self.find(query, role)
         if found is not None:
             return found.record_id
@@ -65,7 +74,8 @@ class PersonResolver:
         )
         typer.echo(
             f"{role}: nobody in the store matches {query!r}; created a new contact "
-            f"{(name or email)!r} (source manual:journal)"
+            f"{(name or email)!r} (source manual:journal)",
+            err=self.err,
         )
         self.index = people_index(matchable_people(self.run.store))
         return record_id
@@ -100,8 +110,13 @@ def log_command(
     ] = None,
     date: DateOption = None,
     note: Annotated[str | None, typer.Option("--note", "-m", help="Free text (a message about it).")] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Log a journal entry: `kith log met "Maria Gonzalez" --channel alumni --date 2026-11-05`."""
+    import polars as pl
+
+    from pipeline.journal import add_entry, parse_date
+
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
     if channel is not None and channel not in CHANNELS:
@@ -109,7 +124,7 @@ def log_command(
     day = parse_date(date)
     with open_run(state(ctx)) as run:
         run.sync_journal()
-        people = PersonResolver(run)
+        people = PersonResolver(run, err=json_out)
         anchor = people.resolve(person, "person", channel)
         via_anchor = people.resolve(via, "--via", None) if via else None
         to_anchor = people.resolve(to, "--to", None) if to else None
@@ -117,8 +132,16 @@ def log_command(
             run.store, kind, anchor, date=day, via=via_anchor, to=to_anchor, channel=channel, note=note
         )
         row = _named_journal(run).filter(pl.col("entry_id") == entry).row(0, named=True)
+    if json_out:
+        print_json({**_entry_json(row), "record_id": anchor})
+        return
     extra = "".join(f", {k} {row[k]}" for k in ("via", "to", "channel") if row.get(k))
     typer.echo(f"Logged #{entry}: {kind} {row['person']} on {day.isoformat()}{extra}")
+
+
+def _entry_json(row: dict) -> dict:
+    keys = ("entry_id", "date", "kind", "person_id", "person", "via_person_id", "via", "to_person_id", "to")
+    return {**{k: row.get(k) for k in keys}, "channel": row.get("channel"), "note": row.get("note")}
 
 
 @handle_errors
@@ -126,15 +149,25 @@ def outcome_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help='How the search ended, e.g. "accepted a job with Contoso".')],
     date: DateOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Record the outcome of the search; everyone who helped then gets an outcome-report task."""
+    from pipeline.journal import parse_date, set_outcome
+
     day = parse_date(date)
     with open_run(state(ctx)) as run:
         set_outcome(run.store, text, day)
+    if json_out:
+        print_json({"outcome": text.strip(), "date": day.isoformat()})
+        return
     typer.echo(f"Outcome recorded for {day.isoformat()}: {text.strip()}")
 
 
 def _named_journal(run: Run) -> pl.DataFrame:
+    from pipeline.journal import load_journal
+    from pipeline.journal.match import display_name_expr
+    from pipeline.people import load_people
+
     journal = load_journal(run.store)
     names = load_people(run.store).select("person_id", display_name_expr().alias("name"))
     for column, alias in (("person_id", "person"), ("via_person_id", "via"), ("to_person_id", "to")):
@@ -151,6 +184,10 @@ def journal_command(
     json_out: JsonOption = False,
 ) -> None:
     """Show the journal (all of it, or one person's history)."""
+    import polars as pl
+
+    from pipeline.journal import load_outcome
+
     with open_run(state(ctx)) as run:
         journal = _named_journal(run)
         if person:
@@ -229,8 +266,11 @@ def done_command(
     keys: Annotated[list[str], typer.Argument(help="Task keys, as in the Task column of followups.xlsx.")],
     undo: Annotated[bool, typer.Option("--undo", help="Mark as not done again.")] = False,
     as_of: AsOfOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Tick follow-up tasks done (the same as Done = yes in followups.xlsx)."""
+    from pipeline.followups import compute_tasks, mark_done
+
     day = as_of_date(as_of)
     with open_run(state(ctx), as_of=day) as run:
         run.sync_journal()
@@ -244,6 +284,10 @@ def done_command(
                 )
                 raise UsageError(f"no follow-up task {key!r} as of {day.isoformat()}{hint}")
         mark_done(run.store, keys, source="kith done", done=not undo)
+    if json_out:
+        tasks = [{"key": k, "action": known[k].action, "done": not undo} for k in keys]
+        print_json({"as_of": day.isoformat(), "tasks": tasks})
+        return
     for key in keys:
         task = known[key]
         verb = "reopened" if undo else "done"
