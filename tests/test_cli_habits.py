@@ -5,6 +5,7 @@ on stderr with the same exit code), errors that name a path once, and an empty f
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,68 @@ def test_an_unreadable_file_names_its_path_once_and_an_empty_folder_says_so(runn
     said = _kith(runner, ws, "import", str(empty))
     assert said.stdout.strip() == f"Nothing to import: {empty} holds no files."
     assert json.loads(_kith(runner, ws, "import", str(empty), "--json").stdout)["files"] == []
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+def test_dedupe_tells_its_six_stages_in_order_with_counts(ws):
+    from pipeline.dedupe.resolve import STAGES
+    from pipeline.dedupe.storage import dedupe_store
+    from pipeline.store import Store
+
+    told: list[tuple[str, str]] = []
+    with Store(ws / "kith.db") as store:
+        records = store.count("records")
+        dedupe_store(store, progress=lambda stage, detail: told.append((stage, detail)))
+    assert [stage for stage, _ in told] == list(STAGES)
+    assert told[0] == ("read", f"{records:,} records") and told[1] == ("block", f"{records:,} records")
+    assert told[2][1].endswith("candidate pairs") and told[-1][1].endswith("people")
+
+
+def test_nothing_extra_when_piped(runner, ws):
+    for args in (["dedupe"], ["report", "--as-of", "2026-11-26"], ["import", str(FIXTURES / "google")]):
+        result = runner.invoke(app, ["-w", str(ws), *args])
+        assert result.exit_code in (0, 3), result.stderr
+        assert "━" not in result.stderr and "\x1b[" not in result.stderr + result.stdout
+
+
+def _on_a_terminal(ws: Path, *args: str) -> str:
+    """Run kith with a pseudo-terminal as stdout and stderr; everything it drew, escapes removed."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "TERM": "xterm"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "-w", str(ws), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        close_fds=True,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=120)
+    os.close(leader)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode("utf-8", "replace"))
+
+
+def test_on_a_terminal_dedupe_import_and_report_show_progress_with_counts(ws):
+    drawn = _on_a_terminal(ws, "dedupe", "--refit")
+    for stage in ("read", "block", "compare", "score", "cluster", "write"):
+        assert f"dedupe: {stage} (" in drawn, drawn
+    assert "/6" in drawn and " records)" in drawn
+    drawn = _on_a_terminal(ws, "import", "--force", str(FIXTURES / "linkedin" / "Connections_preamble.csv"))
+    assert "Connections_preamble.csv (1/1): normalizing " in drawn and " rows" in drawn, drawn
+    drawn = _on_a_terminal(ws, "report", "--as-of", "2026-11-26")
+    assert re.search(r"writing reports: \w+ \(1 of \d+\)", drawn), drawn

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,9 +12,10 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import ForceOption, JsonOption
+from pipeline.cli.progress import import_progress, wanted
 
 if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
-    from pipeline.importing import ImportSummary, Progress
+    from pipeline.importing import ImportSummary
 
 
 @handle_errors
@@ -34,31 +33,6 @@ def init_command(
         typer.echo(f"  reports: {workspace.reports_dir}")
     else:
         typer.echo(f"{workspace.root} is already a kith workspace; nothing changed")
-
-
-@contextlib.contextmanager
-def import_progress(enabled: bool) -> Iterator[Progress | None]:
-    """A live progress display on a terminal; nothing at all in pipes and cron."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress as RichProgress
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with RichProgress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def note(path: str, stage: str) -> None:
-            bar.update(task, description=f"{Path(path).name}: {stage}")
-
-        yield note
 
 
 def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
@@ -120,8 +94,8 @@ def import_command(
     from pipeline.importing import ImportSummary
 
     with open_run(state(ctx)) as run:
-        with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
-            planned = run.plan_inputs(paths, as_name=as_name, force=force)
+        planned = run.plan_inputs(paths, as_name=as_name, force=force)
+        with import_progress(wanted(json_out=json_out), planned) as progress:
             summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
         run.sync_journal()
     if json_out:

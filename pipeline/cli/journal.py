@@ -20,6 +20,7 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import AsOfOption, DateOption, JsonOption, as_of_date
+from pipeline.cli.progress import status_note, wanted
 from pipeline.errors import UsageError
 from pipeline.vocabulary import CHANNELS, KINDS
 
@@ -250,7 +251,10 @@ def report_command(
 ) -> None:
     """Write reports now (the follow-up checklist and any other exporters) into this week's folder."""
     day = as_of_date(as_of)
-    with open_run(state(ctx), as_of=day, lock="kith report") as run:
+    with (
+        status_note(wanted(json_out=json_out)) as note,
+        open_run(state(ctx), as_of=day, lock="kith report", note=note) as run,
+    ):
         target = out or run.workspace.reports_dir / run.week
         paths = run.reports(list(exporters or []), target)
     if json_out:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -38,6 +39,16 @@ from pipeline.dedupe.model import (
 )
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
+
+#: The steps of a dedupe a progress display names, in order (``read`` and ``write`` are the store's).
+STAGES = ("read", "block", "compare", "score", "cluster", "write")
+#: ``progress(stage, detail)``: a stage of :data:`STAGES` starts; ``detail`` says how much it has.
+StageProgress = Callable[[str, str], None]
+
+
+def _silent(_stage: str, _detail: str) -> None:
+    return None
+
 
 DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
 DECISION_PRIORITY = 1e9
@@ -169,14 +180,17 @@ def resolve(
     decisions: pl.DataFrame | None = None,
     settings: DedupeSettings | None = None,
     model: dict | None = None,
+    progress: StageProgress | None = None,
 ) -> DedupeResult:
     """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
 
     ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
     decision ("same" / "different"); they always win. ``model``: a model from an earlier
-    run to reuse instead of fitting a new one.
+    run to reuse instead of fitting a new one. ``progress(stage, detail)`` is told when each of
+    :data:`STAGES` ``block`` to ``cluster`` starts (the store side tells ``read`` and ``write``).
     """
     settings = settings or DedupeSettings()
+    tell = progress or _silent
     lap = _Laps()
     n = records.height
     release_freed_memory()  # what reading the records left behind
@@ -186,6 +200,7 @@ def resolve(
     # in row groups are several times slower, and every later step gathers). The records themselves are
     # not copied into one chunk — that copy would be held all run; the few gathers from them rechunk
     # the column they need.
+    tell("block", f"{n:,} records")
     feats = build_features(records).rechunk()
     lap("features")
 
@@ -194,8 +209,10 @@ def resolve(
     pairs, per_rule = _candidates(feats, rules, incremental)
     lap("blocking")
 
+    tell("compare", f"{pairs.height:,} candidate pairs")
     levels = compare(feats, pairs)
     lap("compare")
+    tell("score", f"{pairs.height:,} pairs")
     weighed, model = _weighed_by_model(feats, levels, model, settings)
     lap("model")
     scored = _with_probability(weighed, model)
@@ -203,6 +220,7 @@ def resolve(
     scored = _decided(scored, incremental.decisions)
     lap("score")
 
+    tell("cluster", f"{n:,} records")
     labels, crowd, n_accepted, n_checked = _clusters(feats, records, scored, incremental, model, settings)
     # The features are the largest frame alive; nothing after clustering needs them.
     del feats

@@ -293,14 +293,16 @@ class Run:
             self._feedback_read = True
             return ticked, stored
 
-    def resolve_people(self, *, refit: bool = False):
+    def resolve_people(self, *, refit: bool = False, progress: Any = None):
         """Dedupe: resolve records into people (incrementally); returns the run's
-        :class:`~pipeline.dedupe.storage.DedupeRun`."""
+        :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)`` is told as each
+        stage starts (default: the run's note)."""
         from pipeline.dedupe.storage import dedupe_store, workspace_settings
 
         with self._timed("dedupe"):
             self.note("resolving people")
-            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit)
+            tell = progress or (lambda stage, detail: self.note(f"resolving people: {stage} ({detail})"))
+            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit, progress=tell)
             self.report.people, self.report.review = run.people, run.review
             self.report.warnings += run.warnings
             return run
@@ -355,7 +357,8 @@ class Run:
         written: list[str] = []
         # an exporter that links the folder's files (the weekly page) runs after the others
         ordered = sorted(exporters, key=lambda item: bool(getattr(found[item[0]], "runs_last", False)))
-        for name, options in ordered:
+        for number, (name, options) in enumerate(ordered, 1):
+            self.note(f"writing reports: {name} ({number} of {len(ordered)})")
             context = export_context(
                 self.pm, self.data, self.followup_settings, self.as_of, staging, options, facts
             )
