@@ -257,3 +257,32 @@ def test_the_page_renders_in_chromium_and_requests_nothing(sample_week, tmp_path
     pdf = tmp_path / "weekly-page.pdf"
     _chromium(browser, tmp_path, url, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def _linked(folder: Path) -> list[str]:
+    page = _page(folder)
+    return sorted(unquote(h) for h in re.findall(r'<li><a href="([^"]+)">', page.split('id="files-h"')[1]))
+
+
+def test_the_page_runs_last_and_links_what_a_partial_report_keeps(sample_week, tmp_path):
+    """Configured first, the page still runs after the others; ``kith report weekly_page`` alone
+    links the files the folder keeps from the last run."""
+    from typer.testing import CliRunner
+
+    root = tmp_path / "ws"
+    shutil.copytree(sample_week.parent.parent, root)
+    with (root / "kith.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[[exporters]]\nname = "weekly_page"\n\n[[exporters]]\nname = "followups"\n')
+    week = root / "reports" / WEEK
+    shutil.rmtree(week)
+    runner = CliRunner()
+    result = runner.invoke(build_app(), ["-w", str(root), "run", "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output  # a copy of the sample store: nothing new to import
+    files = sorted(p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file())
+    assert "followups.xlsx" in files and "contacts.csv" not in files
+    assert _linked(week) == [f for f in files if f != "index.html"]
+
+    (week / "notes.txt").write_text("kept by hand", encoding="utf-8")
+    result = runner.invoke(build_app(), ["-w", str(root), "report", "weekly_page", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert _linked(week) == sorted(f for f in [*files, "notes.txt"] if f != "index.html")

@@ -46,7 +46,7 @@ from pipeline.journal.sync import sync_imported
 from pipeline.lock import workspace_lock
 from pipeline.manager import KithPluginManager
 from pipeline.run.data import RunData
-from pipeline.run.folders import fill_folder, recover_interrupted
+from pipeline.run.folders import carried_over, fill_folder, recover_interrupted
 from pipeline.run.report import RunReport, iso_week
 from pipeline.store import Store
 from pipeline.workspace import Workspace
@@ -335,7 +335,8 @@ class Run:
             self.note(f"writing reports for {self.week}")
 
             def fill(staging: Path) -> list[str]:
-                written = self._run_exporters(exporters, staging, ("run.json",) if record else ())
+                kept = target if keep_others else None
+                written = self._run_exporters(exporters, staging, ("run.json",) if record else (), kept)
                 if record:
                     self.report.outputs = sorted([*written, "run.json"])
                     self.report.report_dir = str(target)
@@ -350,7 +351,11 @@ class Run:
         return written
 
     def _run_exporters(
-        self, exporters: list[tuple[str, dict[str, Any]]], staging: Path, also: tuple[str, ...] = ()
+        self,
+        exporters: list[tuple[str, dict[str, Any]]],
+        staging: Path,
+        also: tuple[str, ...] = (),
+        kept_from: Path | None = None,
     ) -> list[str]:
         found = registry.exporters(self.pm)
         facts = self.facts()
@@ -363,6 +368,8 @@ class Run:
                 self.pm, self.data, self.followup_settings, self.as_of, staging, options, facts
             )
             context.files = (*written, *also)
+            if kept_from is not None and getattr(found[name], "runs_last", False):
+                context.files += carried_over(kept_from, staging)
             exporter = found[name]
             paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
             written += registry.written_paths(self.pm, name, paths, staging)
