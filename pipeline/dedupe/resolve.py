@@ -147,15 +147,21 @@ def _with_probability(weighed: pl.DataFrame, model: dict) -> pl.DataFrame:
 class _Laps:
     """Seconds per step, taken after handing the step's freed memory back to the system."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: StageProgress | None = None, first: str = "", detail: str = "") -> None:
         self.timings: dict[str, float] = {}
+        self._progress = progress or _silent
+        if first:
+            self._progress(first, detail)
         self._clock = time.perf_counter()
 
-    def __call__(self, name: str) -> None:
+    def __call__(self, name: str, starts: str = "", detail: str = "") -> None:
+        """``name`` is done; with ``starts``, tell the progress display that stage begins."""
         release_freed_memory()  # each step's temporaries are gone: don't stack the next peak on them
         now = time.perf_counter()
         self.timings[name] = round(now - self._clock, 3)
-        self._clock = now
+        if starts:
+            self._progress(starts, detail)
+        self._clock = time.perf_counter()
 
 
 @dataclass
@@ -186,13 +192,11 @@ def resolve(
 
     ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
     decision ("same" / "different"); they always win. ``model``: a model from an earlier
-    run to reuse instead of fitting a new one. ``progress(stage, detail)`` is told when each of
-    :data:`STAGES` ``block`` to ``cluster`` starts (the store side tells ``read`` and ``write``).
+    run to reuse instead of fitting a new one. ``progress`` hears :data:`STAGES` block to cluster start.
     """
     settings = settings or DedupeSettings()
-    tell = progress or _silent
-    lap = _Laps()
     n = records.height
+    lap = _Laps(progress, "block", f"{n:,} records")
     release_freed_memory()  # what reading the records left behind
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
@@ -200,27 +204,23 @@ def resolve(
     # in row groups are several times slower, and every later step gathers). The records themselves are
     # not copied into one chunk — that copy would be held all run; the few gathers from them rechunk
     # the column they need.
-    tell("block", f"{n:,} records")
     feats = build_features(records).rechunk()
     lap("features")
 
     incremental = _incremental(records, previous, decisions)
     rules = default_rules()
     pairs, per_rule = _candidates(feats, rules, incremental)
-    lap("blocking")
+    lap("blocking", "compare", f"{pairs.height:,} candidate pairs")
 
-    tell("compare", f"{pairs.height:,} candidate pairs")
     levels = compare(feats, pairs)
-    lap("compare")
-    tell("score", f"{pairs.height:,} pairs")
+    lap("compare", "score", f"{pairs.height:,} pairs")
     weighed, model = _weighed_by_model(feats, levels, model, settings)
     lap("model")
     scored = _with_probability(weighed, model)
     del levels, weighed
     scored = _decided(scored, incremental.decisions)
-    lap("score")
+    lap("score", "cluster", f"{n:,} records")
 
-    tell("cluster", f"{n:,} records")
     labels, crowd, n_accepted, n_checked = _clusters(feats, records, scored, incremental, model, settings)
     # The features are the largest frame alive; nothing after clustering needs them.
     del feats
