@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the store, polars and the plugins load when a command needs them
-    from pipeline.manager import KithPluginManager
+from pipeline.manager import KithPluginManager, make_plugin_manager
+
+if TYPE_CHECKING:  # the store and polars load when a command needs them
     from pipeline.run import Run
     from pipeline.workspace import Workspace
 
@@ -32,8 +33,6 @@ class CliState:
 
     def plugin_manager(self, workspace: Workspace | None) -> KithPluginManager:
         """The process's plugin manager, built on first use."""
-        from pipeline.manager import make_plugin_manager
-
         if self._pm is None:
             if self.no_plugins:
                 self._pm = make_plugin_manager(entry_points=False)
