@@ -445,6 +445,9 @@ class ExportContext:
         searched before an exporter's own templates.
     :param formats: every installed :class:`FrameFormat` by name.
     :param facts: what the run did (inputs, rejects, people, review queue).
+    :param files: the files the exporters that ran before this one wrote, relative to
+        ``out_dir``, and ``run.json`` when the run records one. An exporter with a true
+        ``runs_last`` attribute runs after the others, so it sees every file of the folder.
     """
 
     out_dir: Path
@@ -456,6 +459,7 @@ class ExportContext:
     template_dirs: Sequence[Path] = ()
     formats: Mapping[str, FrameFormat] = field(default_factory=dict)
     facts: RunFacts | None = None
+    files: tuple[str, ...] = ()
 
     @property
     def people(self) -> pl.DataFrame:

@@ -408,7 +408,7 @@ def _read_records(
             f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
             f"{outcome.rejects[0].reason}); nothing imported because of --strict"
         )
-    note(shown, "normalizing")
+    note(shown, f"normalizing {raw.height:,} rows")
     normalized = normalize_records(_apply_input_defaults(raw, options), region=options.region)
     outcome.warnings.extend(normalized.warnings)
     frame = normalized.frame.with_columns(

@@ -41,6 +41,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.outcome_report",
     "plugins.contacts",
     "plugins.duplicates",
+    "plugins.weekly_page",
 )
 
 

@@ -31,14 +31,18 @@ COMMAND_MODULES = ("imports", "exports", "dedupe", "people", "journal", "run", "
 
 
 def handle_errors(func: F) -> F:
-    """Turn KithError into one line on stderr and the right exit code."""
+    """Turn KithError into one line on stderr (a JSON object under ``--json``) and the right exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except KithError as exc:
-            typer.echo(f"kith: error: {exc}", err=True)
+            if kwargs.get("json_out"):  # --json: scripts parse the error too
+                error = {"error": str(exc), "kind": type(exc).__name__, "exit_code": exc.exit_code}
+                typer.echo(json.dumps(error, ensure_ascii=False), err=True)
+            else:
+                typer.echo(f"kith: error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("kith: interrupted; nothing half-written was kept", err=True)
@@ -98,7 +102,8 @@ def build_app() -> typer.Typer:
             "Turn scattered contact lists into follow-through: import, dedupe, and weekly follow-up reports."
         ),
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
     )
     app.callback()(main_options)

@@ -13,13 +13,15 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pipeline.manager import KithPluginManager, make_plugin_manager
-from pipeline.run import Run
-from pipeline.workspace import Workspace, find_workspace
+
+if TYPE_CHECKING:  # the store and polars load when a command needs them
+    from pipeline.run import Run
+    from pipeline.workspace import Workspace
 
 
 @dataclass
@@ -56,6 +58,9 @@ def open_run(
     **options: Any,
 ) -> Iterator[Run]:
     """The workspace (found from ``--workspace`` or upward), its store and the plugin manager, as a run."""
+    from pipeline.run import Run
+    from pipeline.workspace import find_workspace
+
     workspace = workspace or find_workspace(state.workspace)
     pm = state.plugin_manager(workspace)
     with Run.open(workspace, pm, as_of=as_of or dt.date.today(), lock=lock, **options) as run:

@@ -12,28 +12,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import registry
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import JsonOption
-from pipeline.dedupe import lookup
-from pipeline.dedupe.review import describe, display_name, review_rows
-from pipeline.dedupe.storage import (
-    DedupeRun,
-    decide_between,
-    load_decisions,
-    load_model,
-    records_for_dedupe,
-    split_records,
-)
+from pipeline.cli.progress import stage_progress, wanted
 from pipeline.errors import UsageError
-from pipeline.run import Run, chosen_exporters, configured_exporters
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.dedupe.storage import DedupeRun
+    from pipeline.run import Run
 
 MAX_WHY_PAIRS = 400
 
@@ -45,8 +38,11 @@ WhoArg = Annotated[str, typer.Argument(help="A record id, person id, email or na
 REVIEW_EXPORTER = "duplicates"
 
 
-def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None) -> DedupeRun:
+def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None, progress=None) -> DedupeRun:
     """Apply feedback (the filled review sheets, or the one ``sheet`` named), then resolve."""
+    from pipeline import registry
+    from pipeline.run import chosen_exporters, configured_exporters
+
     if sheet is None:
         exporters = configured_exporters(run.workspace, run.pm)
     elif REVIEW_EXPORTER in registry.exporters(run.pm):
@@ -54,7 +50,7 @@ def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None) -> Dedup
     else:
         raise UsageError(f"reading {sheet} needs the {REVIEW_EXPORTER!r} plugin, which is not installed")
     _ticked, stored = run.apply_feedback(exporters, paths=[sheet] if sheet is not None else None)
-    result = run.resolve_people(refit=refit)
+    result = run.resolve_people(refit=refit, progress=progress)
     result.sheet_decisions = stored
     result.warnings = list(run.report.warnings)
     return result
@@ -86,8 +82,10 @@ def dedupe_command(
     json_out: JsonOption = False,
 ) -> None:
     """Resolve records into people (incremental; your decisions always win)."""
-    with open_run(state(ctx)) as run:
-        result = _rerun(run, refit=refit)
+    from pipeline.dedupe.resolve import STAGES
+
+    with open_run(state(ctx)) as run, stage_progress(wanted(json_out=json_out), "dedupe", STAGES) as tell:
+        result = _rerun(run, refit=refit, progress=tell)
     if json_out:
         print_json(result.to_json())
     else:
@@ -98,6 +96,8 @@ def dedupe_command(
 
 
 def _pair_table(row: dict, number: int, total: int) -> Table:
+    from pipeline.dedupe.review import describe
+
     a, b = describe(row["a"]), describe(row["b"])
     table = Table(
         title=f"Pair {number} of {total}: match probability {row['probability']:.1%}", show_lines=False
@@ -114,6 +114,8 @@ def _pair_table(row: dict, number: int, total: int) -> Table:
 
 
 def _queue_json(rows: list[dict]) -> list[dict]:
+    from pipeline.dedupe.review import display_name
+
     return [
         {
             "rank": r["rank"],
@@ -131,6 +133,8 @@ def _queue_json(rows: list[dict]) -> list[dict]:
 
 
 def _print_queue(rows: list[dict]) -> None:
+    from pipeline.dedupe.review import display_name
+
     if not rows:
         typer.echo("Nothing to review.")
         return
@@ -157,6 +161,9 @@ def _print_queue(rows: list[dict]) -> None:
 
 
 def _interactive(run: Run, rows: list[dict]) -> int:
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
     console = Console()
     decided = 0
     for number, row in enumerate(rows, 1):
@@ -197,6 +204,8 @@ def review_command(
     json_out: JsonOption = False,
 ) -> None:
     """Decide the uncertain pairs: same, different or skip (or apply a filled review sheet)."""
+    from pipeline.dedupe.review import review_rows
+
     with open_run(state(ctx)) as run:
         if from_sheet is not None:
             result = _rerun(run, sheet=from_sheet)
@@ -229,6 +238,8 @@ def review_command(
 
 
 def _model(run: Run) -> dict:
+    from pipeline.dedupe.storage import load_model, records_for_dedupe
+
     model = load_model(run.store)
     if model is None:  # never deduped: fit one for this question, store nothing
         from pipeline.dedupe import resolve
@@ -245,7 +256,9 @@ def why_command(
     json_out: JsonOption = False,
 ) -> None:
     """Explain the match score of two records: each comparison's level and weight, and the probability."""
-    from pipeline.dedupe import explain
+    from pipeline.dedupe import explain, lookup
+    from pipeline.dedupe.review import describe, display_name
+    from pipeline.dedupe.storage import load_decisions
 
     with open_run(state(ctx)) as run:
         store = run.store
@@ -301,6 +314,9 @@ def merge_command(
     json_out: JsonOption = False,
 ) -> None:
     """Say that A and B are the same person (stored; wins on every later run)."""
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
     with open_run(state(ctx)) as run:
         store = run.store
         first, second = lookup.two_people(store, a, b)
@@ -324,6 +340,9 @@ def split_command(
     json_out: JsonOption = False,
 ) -> None:
     """Undo a merge: every record of PERSON becomes its own person, or only --record R leaves."""
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import split_records
+
     with open_run(state(ctx)) as run:
         store = run.store
         person_id, records = lookup.one_person(store, person)

@@ -14,8 +14,6 @@ import typer
 from pipeline.cli.app import handle_errors, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import OutOption
-from pipeline.formatting import write_formatted
-from pipeline.people import load_people
 
 FormatOption = Annotated[
     str,
@@ -26,6 +24,8 @@ FormatOption = Annotated[
 @handle_errors
 def export_records(ctx: typer.Context, fmt: FormatOption = "jsonl", out: OutOption = "-") -> None:
     """Write every imported record in the canonical columns."""
+    from pipeline.formatting import write_formatted
+
     with open_run(state(ctx)) as run:
         frame = run.store.records()
         where = write_formatted(run.pm, fmt, frame, out, sheet="Records")
@@ -36,6 +36,9 @@ def export_records(ctx: typer.Context, fmt: FormatOption = "jsonl", out: OutOpti
 @handle_errors
 def export_people(ctx: typer.Context, fmt: FormatOption = "jsonl", out: OutOption = "-") -> None:
     """Write every person (after dedupe; one per record before it) with all emails, phones and sources."""
+    from pipeline.formatting import write_formatted
+    from pipeline.people import load_people
+
     with open_run(state(ctx)) as run:
         frame = load_people(run.store)
         where = write_formatted(run.pm, fmt, frame, out, sheet="People")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,8 +12,10 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import ForceOption, JsonOption
-from pipeline.importing import ImportSummary, Progress
-from pipeline.workspace import init_workspace
+from pipeline.cli.progress import import_progress, wanted
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.importing import ImportSummary
 
 
 @handle_errors
@@ -23,6 +23,8 @@ def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
 ) -> None:
     """Create a workspace: a commented kith.toml and a reports folder."""
+    from pipeline.workspace import init_workspace
+
     workspace, created = init_workspace(directory)
     if created:
         typer.echo(f"Created a kith workspace in {workspace.root}")
@@ -31,31 +33,6 @@ def init_command(
         typer.echo(f"  reports: {workspace.reports_dir}")
     else:
         typer.echo(f"{workspace.root} is already a kith workspace; nothing changed")
-
-
-@contextlib.contextmanager
-def import_progress(enabled: bool) -> Iterator[Progress | None]:
-    """A live progress display on a terminal; nothing at all in pipes and cron."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress as RichProgress
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with RichProgress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def note(path: str, stage: str) -> None:
-            bar.update(task, description=f"{Path(path).name}: {stage}")
-
-        yield note
 
 
 def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
@@ -76,8 +53,9 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
         )
     console.print(table)
     for item in summary.files:
-        if item.error:
-            console.print(f"[bold]{item.path}[/bold]: {item.error}", markup=True, highlight=False)
+        if item.error:  # the error names the file itself when it can; say the path once
+            where = "" if item.error.startswith(item.path) else f"{item.path}: "
+            console.print(f"{where}{item.error}", markup=False, highlight=False)
         for reject in item.rejects[:20]:
             console.print(f"  rejected {item.path} {reject.ref}: {reject.reason}", highlight=False)
         if len(item.rejects) > 20:
@@ -113,13 +91,18 @@ def import_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
+    from pipeline.importing import ImportSummary
+
     with open_run(state(ctx)) as run:
-        with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
-            planned = run.plan_inputs(paths, as_name=as_name, force=force)
+        planned = run.plan_inputs(paths, as_name=as_name, force=force)
+        with import_progress(wanted(json_out=json_out), planned) as progress:
             summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
         run.sync_journal()
     if json_out:
         print_json(summary.to_json())
+    elif not summary.files:
+        names = ", ".join(str(p) for p in paths)
+        typer.echo(f"Nothing to import: {names} {'hold' if len(paths) > 1 else 'holds'} no files.")
     else:
         print_import_summary(summary, show_mapping)
     if summary.failed:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import difflib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,22 +21,15 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import AsOfOption, DateOption, JsonOption, as_of_date
+from pipeline.cli.progress import status_note, wanted
 from pipeline.errors import UsageError
-from pipeline.followups import compute_tasks, mark_done
-from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
-from pipeline.journal.contacts import add_manual_contact
-from pipeline.journal.match import (
-    Candidate,
-    Match,
-    display_name_expr,
-    find_person,
-    people_index,
-    split_query,
-)
-from pipeline.journal.sync import matchable_people
-from pipeline.people import load_people
-from pipeline.run import Run
-from pipeline.schema import CHANNELS
+from pipeline.vocabulary import CHANNELS, KINDS
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    import polars as pl
+
+    from pipeline.journal.match import Candidate, Match
+    from pipeline.run import Run
 
 
 def is_interactive() -> bool:
@@ -57,13 +49,21 @@ class PersonResolver:
     which one; nobody matching creates a contact, said plainly; ``new=True`` always creates.
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, err: bool = False) -> None:
+        from pipeline.journal.match import people_index
+        from pipeline.journal.sync import matchable_people
+
         self.run = run
+        self.err = err  # under --json, notes go to stderr so stdout stays one JSON object
         self.index = people_index(matchable_people(run.store))
         self._last: dict[str, str] | None = None
 
     def last_contact(self, person_id: str) -> str:
         """The date of the latest journal entry about ``person_id`` (or "never")."""
+        import polars as pl
+
+        from pipeline.journal import load_journal
+
         if self._last is None:
             journal = load_journal(self.run.store)
             frame = pl.concat(
@@ -83,13 +83,16 @@ class PersonResolver:
         )
 
     def find(self, query: str, role: str, *, email: str | None = None) -> Candidate | None:
+        from pipeline.journal.match import find_person, split_query
+
         if email:
             name, _ = split_query(query)
             query = f"{name} <{email.strip()}>"
         match = find_person(None, query, index=self.index)
         if match.status == "one":
             if match.how not in {"name", "email", "id"}:
-                typer.echo(f"{role}: {query!r} is {match.person.label()} (matched by {match.how})")
+                note = f"{role}: {query!r} is {match.person.label()} (matched by {match.how})"
+                typer.echo(note, err=self.err)
             return match.person
         if match.status == "many":
             return self._choose(query, role, match)
@@ -99,6 +102,10 @@ class PersonResolver:
         self, query: str, role: str, channel: str | None, *, email: str | None = None, new: bool = False
     ) -> str:
         """The anchor record id for ``query``; creates a contact when nobody matches (or ``new``)."""
+        from pipeline.journal.contacts import add_manual_contact
+        from pipeline.journal.match import people_index, split_query
+        from pipeline.journal.sync import matchable_people
+
         found = None if new else self.find(query, role, email=email)
         if found is not None:
             return found.record_id
@@ -110,7 +117,8 @@ class PersonResolver:
         )
         typer.echo(
             f"{role}: created a new contact {(name or address)!r}"
-            + ("" if new else f" (nobody in the store matches {query!r})")
+            + ("" if new else f" (nobody in the store matches {query!r})"),
+            err=self.err,
         )
         self.index = people_index(matchable_people(self.run.store))
         return record_id
@@ -166,8 +174,13 @@ def log_command(
     new: Annotated[
         bool, typer.Option("--new", help="PERSON is someone new: create a contact even if a name matches.")
     ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Log a journal entry: `kith log met "Maria Gonzalez" --channel alumni --date 2026-11-05`."""
+    import polars as pl
+
+    from pipeline.journal import add_entry, parse_date
+
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
     if channel is not None and channel not in CHANNELS:
@@ -175,7 +188,7 @@ def log_command(
     day = parse_date(date)
     with open_run(state(ctx)) as run:
         run.sync_journal()
-        people = PersonResolver(run)
+        people = PersonResolver(run, err=json_out)
         anchor = people.resolve(person, "person", channel, email=email, new=new)
         via_anchor = people.resolve(via, "--via", None) if via else None
         to_anchor = people.resolve(to, "--to", None) if to else None
@@ -183,8 +196,16 @@ def log_command(
             run.store, kind, anchor, date=day, via=via_anchor, to=to_anchor, channel=channel, note=note
         )
         row = _named_journal(run).filter(pl.col("entry_id") == entry).row(0, named=True)
+    if json_out:
+        print_json({**_entry_json(row), "record_id": anchor})
+        return
     extra = "".join(f", {k} {row[k]}" for k in ("via", "to", "channel") if row.get(k))
     typer.echo(f"Logged #{entry}: {kind} {row['person']} on {day.isoformat()}{extra}")
+
+
+def _entry_json(row: dict) -> dict:
+    keys = ("entry_id", "date", "kind", "person_id", "person", "via_person_id", "via", "to_person_id", "to")
+    return {**{k: row.get(k) for k in keys}, "channel": row.get("channel"), "note": row.get("note")}
 
 
 @handle_errors
@@ -192,15 +213,25 @@ def outcome_command(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help='How the search ended, e.g. "accepted a job with Contoso".')],
     date: DateOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Record the outcome of the search; everyone who helped then gets an outcome-report task."""
+    from pipeline.journal import parse_date, set_outcome
+
     day = parse_date(date)
     with open_run(state(ctx)) as run:
         set_outcome(run.store, text, day)
+    if json_out:
+        print_json({"outcome": text.strip(), "date": day.isoformat()})
+        return
     typer.echo(f"Outcome recorded for {day.isoformat()}: {text.strip()}")
 
 
 def _named_journal(run: Run) -> pl.DataFrame:
+    from pipeline.journal import load_journal
+    from pipeline.journal.match import display_name_expr
+    from pipeline.people import load_people
+
     journal = load_journal(run.store)
     names = load_people(run.store).select("person_id", display_name_expr().alias("name"))
     for column, alias in (("person_id", "person"), ("via_person_id", "via"), ("to_person_id", "to")):
@@ -217,6 +248,10 @@ def journal_command(
     json_out: JsonOption = False,
 ) -> None:
     """Show the journal (all of it, or one person's history)."""
+    import polars as pl
+
+    from pipeline.journal import load_outcome
+
     with open_run(state(ctx)) as run:
         journal = _named_journal(run)
         if person:
@@ -279,7 +314,10 @@ def report_command(
 ) -> None:
     """Write reports now (the follow-up checklist and any other exporters) into this week's folder."""
     day = as_of_date(as_of)
-    with open_run(state(ctx), as_of=day, lock="kith report") as run:
+    with (
+        status_note(wanted(json_out=json_out)) as note,
+        open_run(state(ctx), as_of=day, lock="kith report", note=note) as run,
+    ):
         target = out or run.workspace.reports_dir / run.week
         paths = run.reports(list(exporters or []), target)
     if json_out:
@@ -295,8 +333,11 @@ def done_command(
     keys: Annotated[list[str], typer.Argument(help="Task keys, as in the Task column of followups.xlsx.")],
     undo: Annotated[bool, typer.Option("--undo", help="Mark as not done again.")] = False,
     as_of: AsOfOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Tick follow-up tasks done (the same as Done = yes in followups.xlsx)."""
+    from pipeline.followups import compute_tasks, mark_done
+
     day = as_of_date(as_of)
     with open_run(state(ctx), as_of=day) as run:
         run.sync_journal()
@@ -310,6 +351,10 @@ def done_command(
                 )
                 raise UsageError(f"no follow-up task {key!r} as of {day.isoformat()}{hint}")
         mark_done(run.store, keys, source="kith done", done=not undo)
+    if json_out:
+        tasks = [{"key": k, "action": known[k].action, "done": not undo} for k in keys]
+        print_json({"as_of": day.isoformat(), "tasks": tasks})
+        return
     for key in keys:
         task = known[key]
         verb = "reopened" if undo else "done"

@@ -14,8 +14,6 @@ from typing import Annotated
 
 import typer
 
-from pipeline.journal.model import parse_date
-
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts (stable shape).")]
 OutOption = Annotated[str, typer.Option("--out", "-o", help="File to write, or - for standard output.")]
 AsOfOption = Annotated[
@@ -36,4 +34,6 @@ ForceOption = Annotated[
 
 def as_of_date(value: str | None) -> dt.date:
     """``--as-of`` as a date (today when not given); a UsageError naming the option otherwise."""
+    from pipeline.journal.model import parse_date
+
     return parse_date(value, what="--as-of")

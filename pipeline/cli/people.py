@@ -6,9 +6,8 @@ person per record) and show merged people after.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,13 +15,17 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import JsonOption
-from pipeline.people import load_people
+
+if TYPE_CHECKING:  # polars loads when a command runs, not at start-up
+    import polars as pl
 
 TERMINAL_LIMIT = 100
 
 
 def name_expr() -> pl.Expr:
     """full_name, else the name parts joined, else the first email."""
+    import polars as pl
+
     parts = pl.concat_str(["given_name", "middle_name", "family_name"], separator=" ", ignore_nulls=True)
     return pl.coalesce(
         pl.col("full_name"), pl.when(parts.str.len_chars() > 0).then(parts), pl.col("emails").list.first()
@@ -31,6 +34,8 @@ def name_expr() -> pl.Expr:
 
 def search_people(people: pl.DataFrame, query: str | None) -> pl.DataFrame:
     """People whose name, emails, phones, employer or id contain ``query`` (case-insensitive)."""
+    import polars as pl
+
     people = people.with_columns(name_expr().alias("name"))
     if not query:
         return people
@@ -68,6 +73,10 @@ def people_command(
     json_out: JsonOption = False,
 ) -> None:
     """List or search people: name, emails, phones, organization and the sources behind each."""
+    import polars as pl
+
+    from pipeline.people import load_people
+
     with open_run(state(ctx)) as run:
         people = search_people(load_people(run.store), query).sort(
             [pl.col("name").str.to_lowercase(), "person_id"], nulls_last=True

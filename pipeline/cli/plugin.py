@@ -14,13 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import registry
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.options import JsonOption
 from pipeline.errors import KithError, UsageError
 from pipeline.fileio import atomic_write
 from pipeline.scaffold import hook_reference, replace_hook_reference, scaffold_plugin
-from pipeline.workspace import find_workspace
 
 
 class Kind(StrEnum):
@@ -84,6 +82,9 @@ def hooks_command(
 @handle_errors
 def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List installed plugins (built-in, third-party, plugins_dir) and any that failed to load."""
+    from pipeline import registry
+    from pipeline.workspace import find_workspace
+
     app_state = state(ctx)
     try:
         workspace = find_workspace(app_state.workspace)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,8 +13,9 @@ from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import AsOfOption, ConfigOption, ForceOption, JsonOption, QuietOption, as_of_date
 from pipeline.errors import KithError
-from pipeline.run import RunReport
-from pipeline.workspace import find_workspace
+
+if TYPE_CHECKING:  # the store and polars load when the run starts, not at start-up
+    from pipeline.run import RunReport
 
 
 class RunFailed(KithError):
@@ -93,6 +94,8 @@ def run_command(
     json_out: JsonOption = False,
 ) -> None:
     """The weekly batch: import what is new, resolve people, write this week's reports."""
+    from pipeline.workspace import find_workspace
+
     day = as_of_date(as_of)
     cli = state(ctx)
     workspace = find_workspace(config or cli.workspace)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -38,6 +39,16 @@ from pipeline.dedupe.model import (
 )
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
+
+#: The steps of a dedupe a progress display names, in order (``read`` and ``write`` are the store's).
+STAGES = ("read", "block", "compare", "score", "cluster", "write")
+#: ``progress(stage, detail)``: a stage of :data:`STAGES` starts; ``detail`` says how much it has.
+StageProgress = Callable[[str, str], None]
+
+
+def _silent(_stage: str, _detail: str) -> None:
+    return None
+
 
 DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
 DECISION_PRIORITY = 1e9
@@ -136,15 +147,21 @@ def _with_probability(weighed: pl.DataFrame, model: dict) -> pl.DataFrame:
 class _Laps:
     """Seconds per step, taken after handing the step's freed memory back to the system."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: StageProgress | None = None, first: str = "", detail: str = "") -> None:
         self.timings: dict[str, float] = {}
+        self._progress = progress or _silent
+        if first:
+            self._progress(first, detail)
         self._clock = time.perf_counter()
 
-    def __call__(self, name: str) -> None:
+    def __call__(self, name: str, starts: str = "", detail: str = "") -> None:
+        """``name`` is done; with ``starts``, tell the progress display that stage begins."""
         release_freed_memory()  # each step's temporaries are gone: don't stack the next peak on them
         now = time.perf_counter()
         self.timings[name] = round(now - self._clock, 3)
-        self._clock = now
+        if starts:
+            self._progress(starts, detail)
+        self._clock = time.perf_counter()
 
 
 @dataclass
@@ -169,16 +186,17 @@ def resolve(
     decisions: pl.DataFrame | None = None,
     settings: DedupeSettings | None = None,
     model: dict | None = None,
+    progress: StageProgress | None = None,
 ) -> DedupeResult:
     """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
 
     ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
     decision ("same" / "different"); they always win. ``model``: a model from an earlier
-    run to reuse instead of fitting a new one.
+    run to reuse instead of fitting a new one. ``progress`` hears :data:`STAGES` block to cluster start.
     """
     settings = settings or DedupeSettings()
-    lap = _Laps()
     n = records.height
+    lap = _Laps(progress, "block", f"{n:,} records")
     release_freed_memory()  # what reading the records left behind
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
@@ -192,16 +210,16 @@ def resolve(
     incremental = _incremental(records, previous, decisions)
     rules = default_rules()
     pairs, per_rule = _candidates(feats, rules, incremental)
-    lap("blocking")
+    lap("blocking", "compare", f"{pairs.height:,} candidate pairs")
 
     levels = compare(feats, pairs)
-    lap("compare")
+    lap("compare", "score", f"{pairs.height:,} pairs")
     weighed, model = _weighed_by_model(feats, levels, model, settings)
     lap("model")
     scored = _with_probability(weighed, model)
     del levels, weighed
     scored = _decided(scored, incremental.decisions)
-    lap("score")
+    lap("score", "cluster", f"{n:,} records")
 
     labels, crowd, n_accepted, n_checked = _clusters(feats, records, scored, incremental, model, settings)
     # The features are the largest frame alive; nothing after clustering needs them.

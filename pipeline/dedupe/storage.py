@@ -36,7 +36,7 @@ from typing import Any
 import polars as pl
 
 from pipeline.contracts import SheetDecisions
-from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, resolve
+from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
@@ -251,15 +251,22 @@ def _stored_model(store: Store, n: int) -> dict | None:
     return stored.get("model")
 
 
-def _resolve(records, previous, decisions, settings, model) -> tuple[DedupeResult, bool]:
+def _resolve(records, previous, decisions, settings, model, progress=None) -> tuple[DedupeResult, bool]:
     if model is not None:
         try:
             return resolve(
-                records, previous=previous, decisions=decisions, settings=settings, model=model
+                records,
+                previous=previous,
+                decisions=decisions,
+                settings=settings,
+                model=model,
+                progress=progress,
             ), False
         except Exception:  # noqa: BLE001 - a model stored by another kith version: fit a fresh one
             pass
-    return resolve(records, previous=previous, decisions=decisions, settings=settings), True
+    return resolve(
+        records, previous=previous, decisions=decisions, settings=settings, progress=progress
+    ), True
 
 
 def _insert_frame(conn: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
@@ -319,11 +326,19 @@ def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tup
     return len(rows), warnings
 
 
-def dedupe_store(store: Store, settings: DedupeSettings | None = None, *, refit: bool = False) -> DedupeRun:
+def dedupe_store(
+    store: Store,
+    settings: DedupeSettings | None = None,
+    *,
+    refit: bool = False,
+    progress: StageProgress | None = None,
+) -> DedupeRun:
     """Resolve the store's records into people, incrementally, in one transaction.
 
     :param refit: fit a new model even when the stored one still fits the data.
+    :param progress: told when each stage of :data:`pipeline.dedupe.resolve.STAGES` starts.
     """
+    tell = progress or (lambda _stage, _detail: None)
     settings = settings or DedupeSettings()
     ensure_dedupe_tables(store)
     warnings: list[str] = []
@@ -341,6 +356,7 @@ def dedupe_store(store: Store, settings: DedupeSettings | None = None, *, refit:
         return _unchanged_run(store, warnings)
 
     with store.transaction() as conn:
+        tell("read", f"{store.count('records'):,} records")
         records = records_for_dedupe(store)
         prints = fingerprints(records)
         decisions = load_decisions(store)
@@ -350,8 +366,9 @@ def dedupe_store(store: Store, settings: DedupeSettings | None = None, *, refit:
         previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
         model = None if refit else _stored_model(store, records.height)
         result, refitted = _resolve(
-            records, previous.select("record_id", "person_id"), decisions, settings, model
+            records, previous.select("record_id", "person_id"), decisions, settings, model, progress
         )
+        tell("write", f"{result.people.height:,} people")
         queue = _review_queue(result, load_review_queue(store), previous, decisions)
         _write(conn, store, records, prints, result, queue, last, settings, refitted)
         store.set_meta(STAMP_KEY, _state_stamp(store, settings), conn)

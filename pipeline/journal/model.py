@@ -24,19 +24,8 @@ from pipeline.people import has_people_table, identity_person_id, load_people, p
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
 from pipeline.store_schema import JOURNAL_DDL
+from pipeline.vocabulary import KINDS
 
-KINDS = (
-    "met",
-    "call",
-    "meeting",
-    "info_interview",
-    "email",
-    "follow_up",
-    "thank_you",
-    "referral",
-    "outcome_report",
-    "note",
-)
 #: Conversations: each one deserves a follow-up and a thank-you.
 CONTACT_KINDS = ("met", "call", "meeting", "info_interview")
 #: What counts as having followed up on a conversation.

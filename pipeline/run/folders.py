@@ -35,6 +35,20 @@ def fill_folder(out_dir: Path, fill: Callable[[Path], list[str]], *, keep_others
     return written
 
 
+def carried_over(old: Path, staging: Path) -> tuple[str, ...]:
+    """The files :func:`fill_folder` with ``keep_others`` will carry from ``old`` into ``staging``
+    as it stands now (relative paths): whole entries ``staging`` does not have yet."""
+    if not old.is_dir():
+        return ()
+    files = []
+    for entry in sorted(old.iterdir()):
+        if (staging / entry.name).exists():
+            continue
+        inside = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+        files += [p.relative_to(old).as_posix() for p in inside]
+    return tuple(files)
+
+
 def _carry_over(old: Path, staging: Path) -> None:
     for entry in old.iterdir():
         if (staging / entry.name).exists():

@@ -46,7 +46,7 @@ from pipeline.journal.sync import sync_imported
 from pipeline.lock import workspace_lock
 from pipeline.manager import KithPluginManager
 from pipeline.run.data import RunData
-from pipeline.run.folders import fill_folder, recover_interrupted
+from pipeline.run.folders import carried_over, fill_folder, recover_interrupted
 from pipeline.run.report import RunReport, iso_week
 from pipeline.store import Store
 from pipeline.workspace import Workspace
@@ -293,14 +293,16 @@ class Run:
             self._feedback_read = True
             return ticked, stored
 
-    def resolve_people(self, *, refit: bool = False):
+    def resolve_people(self, *, refit: bool = False, progress: Any = None):
         """Dedupe: resolve records into people (incrementally); returns the run's
-        :class:`~pipeline.dedupe.storage.DedupeRun`."""
+        :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)`` is told as each
+        stage starts (default: the run's note)."""
         from pipeline.dedupe.storage import dedupe_store, workspace_settings
 
         with self._timed("dedupe"):
             self.note("resolving people")
-            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit)
+            tell = progress or (lambda stage, detail: self.note(f"resolving people: {stage} ({detail})"))
+            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit, progress=tell)
             self.report.people, self.report.review = run.people, run.review
             self.report.warnings += run.warnings
             return run
@@ -339,7 +341,8 @@ class Run:
             self.note(f"writing reports for {self.week}")
 
             def fill(staging: Path) -> list[str]:
-                written = self._run_exporters(exporters, staging)
+                kept = target if keep_others else None
+                written = self._run_exporters(exporters, staging, ("run.json",) if record else (), kept)
                 if record:
                     self.report.outputs = sorted([*written, "run.json"])
                     self.report.report_dir = str(target)
@@ -353,14 +356,26 @@ class Run:
             self.report.finish()
         return written
 
-    def _run_exporters(self, exporters: list[tuple[str, dict[str, Any]]], staging: Path) -> list[str]:
+    def _run_exporters(
+        self,
+        exporters: list[tuple[str, dict[str, Any]]],
+        staging: Path,
+        also: tuple[str, ...] = (),
+        kept_from: Path | None = None,
+    ) -> list[str]:
         found = registry.exporters(self.pm)
         facts = self.facts()
         written: list[str] = []
-        for name, options in exporters:
+        # an exporter that links the folder's files (the weekly page) runs after the others
+        ordered = sorted(exporters, key=lambda item: bool(getattr(found[item[0]], "runs_last", False)))
+        for number, (name, options) in enumerate(ordered, 1):
+            self.note(f"writing reports: {name} ({number} of {len(ordered)})")
             context = export_context(
                 self.pm, self.data, self.followup_settings, self.as_of, staging, options, facts
             )
+            context.files = (*written, *also)
+            if kept_from is not None and getattr(found[name], "runs_last", False):
+                context.files += carried_over(kept_from, staging)
             exporter = found[name]
             paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
             written += registry.written_paths(self.pm, name, paths, staging)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pipeline import xlsx
 from pipeline.dedupe.review import describe
 from pipeline.errors import InputError
 from pipeline.fileio import atomic_path
@@ -69,6 +70,7 @@ def write_review_sheet(rows: list[dict], path: Path) -> int:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_TITLE
+    xlsx.print_setup(ws)
     ws.append(HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -106,6 +108,7 @@ def write_review_sheet(rows: list[dict], path: Path) -> int:
     ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(HEADERS)).column_letter}{last}"
 
     help_ws = wb.create_sheet("How to use")
+    xlsx.print_setup(help_ws, title_rows=None)
     for line in (
         "Each row of the Review sheet is two contact records kith thinks may be the same person.",
         "Pick a Decision: same (merge them), different (never merge them), or skip (decide later).",

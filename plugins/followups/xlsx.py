@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pipeline import xlsx
 from pipeline.contracts import Task
 from pipeline.fileio import atomic_path
 from pipeline.safety import looks_like_formula, neutralise_formula
@@ -66,6 +67,7 @@ def write_xlsx(path: Path, tasks: list[Task], as_of: dt.date, week: str) -> Path
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
+    xlsx.print_setup(ws)
     bold = Font(bold=True)
     for c, name in enumerate(COLUMNS, 1):
         _put(ws, 1, c, name).font = bold
@@ -106,6 +108,7 @@ def write_xlsx(path: Path, tasks: list[Task], as_of: dt.date, week: str) -> Path
     ws.add_data_validation(validation)
 
     about = wb.create_sheet("About")
+    xlsx.print_setup(about, title_rows=None, landscape=False)
     for r, (key, value) in enumerate(
         [
             ("Week", week),
