@@ -169,6 +169,7 @@ def plan_file(
     """Decide what importing ``path`` will do (see the module docstring); never raises for the file."""
     plan = FilePlan(path=path, options=options, as_name=as_name, shape=shape_of(options, as_name))
     try:
+        limits.check_regular_file(path)  # a FIFO or /dev/zero would hang the hashing below
         read_head(path, 0)  # the one wording for a missing or unreadable file
         plan.content_hash, plan.size = file_hash(path)
     except InputError as exc:

@@ -21,7 +21,7 @@ from types import ModuleType
 
 import pluggy
 
-from pipeline import hookspecs
+from pipeline import __version__, hookspecs
 from pipeline.errors import PluginError
 
 ENTRY_POINT_GROUP = "kith"
@@ -77,8 +77,6 @@ class KithPluginManager(pluggy.PluginManager):
 
 
 def _kith_version() -> str:
-    from pipeline import __version__
-
     return __version__
 
 

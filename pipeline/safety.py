@@ -1,10 +1,11 @@
 """Making written text safe to open: spreadsheet formula injection and header injection.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is run as a
-formula by Excel, LibreOffice and Google Sheets when a CSV is opened (OWASP "CSV
-injection"). Every writer passes text cells through :func:`neutralise_formula`; xlsx
-writers additionally write such cells as explicit strings. Phone numbers in E.164
-(``+12065550142``) are data, not formulas, and are left alone so they stay usable.
+A cell that starts with ``=``, ``+``, ``-``, ``@`` (or their fullwidth forms ``＝ ＋ － ＠``),
+a tab or a carriage return is run as a formula by Excel, LibreOffice and Google Sheets
+when a CSV is opened (OWASP "CSV injection"). Every writer passes text cells through
+:func:`neutralise_formula`; xlsx writers additionally write such cells as explicit strings.
+Phone numbers in E.164 (``+12065550142``) are data, not formulas, and are left alone so
+they stay usable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Fullwidth ＝ ＋ － ＠ too: spreadsheets with East Asian input turn them into the ASCII ones.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: How list cells are joined in CSV and spreadsheet output.
 LIST_SEPARATOR = "; "
 #: A phone number (E.164 or national form, optional extension): data that starts with "+", not a formula.

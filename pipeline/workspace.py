@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.config import CONFIG_NAME, DEFAULT_REGION, Config, load_config
 from pipeline.errors import UsageError
-from pipeline.fileio import ensure_private_dir
+from pipeline.fileio import atomic_write, ensure_private_dir
 
 DEFAULT_CONFIG = """\
 # kith workspace configuration. Paths are relative to this file.
@@ -45,6 +45,8 @@ class Workspace:
 
     root: Path
     config: Config
+    #: Set by ``--no-plugins``: the folder is not trusted, so its templates are not rendered either.
+    builtins_only: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -96,7 +98,8 @@ def init_workspace(folder: Path) -> tuple[Workspace, bool]:
     config_path = folder / CONFIG_NAME
     created = not config_path.exists()
     if created:
-        config_path.write_text(DEFAULT_CONFIG.replace("{region}", DEFAULT_REGION), encoding="utf-8")
+        with atomic_write(config_path, encoding="utf-8") as handle:  # 0600 whatever the umask
+            handle.write(DEFAULT_CONFIG.replace("{region}", DEFAULT_REGION))
     workspace = Workspace(folder.resolve(), load_config(config_path))
     ensure_private_dir(workspace.reports_dir)
     return workspace, created

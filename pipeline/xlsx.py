@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.fileio import atomic_path
-from pipeline.safety import looks_like_formula
+from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula
 
 if TYPE_CHECKING:
     import polars as pl
@@ -261,7 +261,7 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
     ws.append(header_cells(ws, prepared.columns))
     text_cols = [i for i, d in enumerate(prepared.dtypes) if d == pl.String]
     date_cols = [i for i, d in enumerate(prepared.dtypes) if d in (pl.Date, pl.Datetime)]
-    risky = ("=", "+", "-", "@", "\t", "\r")
+    risky = tuple(FORMULA_TRIGGERS)
     for batch in prepared.iter_slices(10_000):
         for row in batch.iter_rows():
             values = list(row)
@@ -276,6 +276,26 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
     last = get_column_letter(max(prepared.width, 1))
     ws.auto_filter.ref = f"A1:{last}{prepared.height + 1}"
     return ws
+
+
+def open_readback(path: Path):
+    """A read-only openpyxl workbook of an xlsx kith wrote and now reads back (a review sheet's
+    decisions, followups.xlsx's Done ticks): the file may have been edited, or planted in a
+    report folder, so it gets the limits every imported workbook gets (InputError past them).
+
+    The sheets' declared ``<dimension>`` is dropped: openpyxl would otherwise walk every cell
+    of a claimed ``A1:XFD1048576`` (17 billion of them) instead of the cells the file holds.
+    """
+    from openpyxl import load_workbook
+
+    from pipeline.limits import check_workbook
+
+    check_workbook(Path(path))
+    wb = load_workbook(path, read_only=True, data_only=True)
+    for ws in wb.worksheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+    return wb
 
 
 def save_workbook(wb: Workbook, path: Path) -> Path:

@@ -116,8 +116,10 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     position = header_position(head.rows, layout)
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
-    grid = tabular.read_delimited(path, head, skip_rows=position)
-    headers = [cell or "" for cell in grid.row(0)]
+    # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
+    stray: list[int] = []
+    grid = tabular.read_delimited_records(path, head, skip_rows=position, stray=stray)
+    headers = [cell or "" for cell in grid.drop("_record").row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
         "encoding": head.encoding,
@@ -131,6 +133,7 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
         ],
     }
     records, rejects = build(grid.slice(1), mapping, layout, options, first_row=position + 2)
+    rejects = [Reject(f"line {n}", tabular.STRAY_QUOTE) for n in stray] + rejects
     return ImportResult(records, rejects, info)
 
 
@@ -150,6 +153,8 @@ def build(
 
 def _cleaned_rows(body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, first_row: int) -> pl.DataFrame:
     """Columns renamed ``c0…``, placeholder values nulled, a ``_row`` number, blank rows dropped."""
+    record = body.get_column("_record") if "_record" in body.columns else None
+    body = body.drop("_record", strict=False)
     names = [f"c{i}" for i in range(body.width)]
     body = tabular.blank_to_null(body.rename(dict(zip(body.columns, names, strict=True))))
     cleanup = []
@@ -162,7 +167,10 @@ def _cleaned_rows(body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, fi
             cleanup.append(pl.when(~col.str.strip_chars().is_in(drop)).then(col).alias(f"c{m.index}"))
     if cleanup:
         body = body.with_columns(cleanup)
-    body = body.with_row_index("_row", offset=first_row)
+    if record is None:
+        body = body.with_row_index("_row", offset=first_row)
+    else:  # the header is record 0, so the first body record is first_row
+        body = body.with_columns((record + first_row - 1).alias("_row"))
     filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names])
     return body.filter(filled > 0)
 

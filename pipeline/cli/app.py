@@ -22,7 +22,7 @@ import typer
 
 from pipeline import __version__
 from pipeline.cli.context import CliState
-from pipeline.errors import KithError
+from pipeline.errors import KithError, environment_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,12 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             typer.echo("kith: interrupted; nothing half-written was kept", err=True)
             raise typer.Exit(130) from None
+        except Exception as exc:  # a full disk or read-only folder is one line, not a traceback
+            message = environment_message(exc)
+            if message is None:
+                raise
+            typer.echo(f"kith: error: {message}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from pipeline.manager import KithPluginManager, make_plugin_manager
 from pipeline.run import Run
 from pipeline.workspace import Workspace, find_workspace
@@ -31,6 +33,10 @@ class CliState:
 
     def plugin_manager(self, workspace: Workspace | None) -> KithPluginManager:
         """The process's plugin manager, built on first use."""
+        if self.no_plugins and workspace is not None and not workspace.builtins_only:
+            workspace.builtins_only = True  # a stranger's folder: its templates are code too
+            if (workspace.root / "templates").is_dir() or workspace.config.followups.get("templates_dir"):
+                typer.echo("kith: note: --no-plugins: the workspace's templates are ignored", err=True)
         if self._pm is None:
             if self.no_plugins:
                 self._pm = make_plugin_manager(entry_points=False)

@@ -22,9 +22,10 @@ from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
 from pipeline.cli.options import AsOfOption, DateOption, JsonOption, as_of_date
 from pipeline.errors import UsageError
+from pipeline.followups import compute_tasks, mark_done
 from pipeline.journal import KINDS, add_entry, load_journal, load_outcome, parse_date, set_outcome
 from pipeline.journal.contacts import add_manual_contact
-from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index
+from pipeline.journal.match import Candidate, display_name_expr, find_person, people_index, split_query
 from pipeline.journal.sync import matchable_people
 from pipeline.people import load_people
 from pipeline.run import Run
@@ -57,8 +58,6 @@ class PersonResolver:
         found = self.find(query, role)
         if found is not None:
             return found.record_id
-        from pipeline.journal.match import split_query
-
         name, email = split_query(query)
         region = self.run.workspace.config.region
         record_id = add_manual_contact(
@@ -232,8 +231,6 @@ def done_command(
     as_of: AsOfOption = None,
 ) -> None:
     """Tick follow-up tasks done (the same as Done = yes in followups.xlsx)."""
-    from pipeline.followups import compute_tasks, mark_done
-
     day = as_of_date(as_of)
     with open_run(state(ctx), as_of=day) as run:
         run.sync_journal()

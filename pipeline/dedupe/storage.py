@@ -359,6 +359,13 @@ def dedupe_store(store: Store, settings: DedupeSettings | None = None, *, refit:
         # Nothing that decides people changed since the last run: the weekly re-run of an
         # unchanged million-record directory costs a few queries, not a resolve.
         return _unchanged_run(store, warnings)
+    if store.count("records") == 0:  # nothing imported (or everything removed): no people
+        with store.transaction() as conn:
+            conn.execute(_people_table_sql())
+            for table in ("people", "assignments", "review_queue"):
+                conn.execute(f"DELETE FROM {table}")
+            store.set_meta(STAMP_KEY, stamp, conn)
+        return _unchanged_run(store, warnings)
 
     with store.transaction() as conn:
         records = records_for_dedupe(store)

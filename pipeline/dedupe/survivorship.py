@@ -219,7 +219,7 @@ def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
     """Per record, its person's place in person-id order (the order of the output)."""
     import numpy as np
 
-    if labels is None:
+    if labels is None or labels.is_empty():  # no labels, or no records at all
         return (person.rank("dense") - 1).cast(pl.UInt32)
     # Person ids and labels are one-to-one: order the people by id once, then look up by label.
     firsts = labels.arg_unique()

@@ -23,9 +23,12 @@ from pipeline.errors import ConfigError
 @functools.lru_cache(maxsize=32)  # one per distinct folder list: a few per rule plugin
 def _environment(dirs: tuple[Path, ...]):
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     loaders = [jinja2.FileSystemLoader(str(d)) for d in dirs if d.is_dir()]
-    return jinja2.Environment(
+    # Sandboxed: a workspace template from a stranger must not reach Python internals
+    # ({{ cycler.__init__.__globals__.os.popen(...) }}); the sandbox refuses such attributes.
+    return SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,

@@ -19,7 +19,8 @@ import polars as pl
 
 from pipeline.contracts import Outcome
 from pipeline.errors import UsageError
-from pipeline.people import has_people_table, identity_person_id, person_of_records
+from pipeline.journal.match import find_person, people_index
+from pipeline.people import has_people_table, identity_person_id, load_people, person_of_records
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
 
@@ -250,9 +251,6 @@ def _reanchor_mentions(store: Store, mapping: pl.DataFrame) -> pl.DataFrame:
     its own. When exactly one real person (not made of mentions) has that name — nickname-
     aware, never a fuzzy guess — the entries belong to that person.
     """
-    from pipeline.journal.match import find_person, people_index
-    from pipeline.people import load_people
-
     if mapping.height == 0:
         return mapping
     people = load_people(store)

@@ -76,6 +76,68 @@ _MESSAGES = {
 }
 
 
+#: Control characters no contact field needs (C0 but tab and line breaks, DEL, C1): they make
+#: spreadsheets refuse the value and terminals misbehave. Removed at normalization; the value
+#: as written is kept in ``extra`` under ``"<field>_as_written"``.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0e-\x1f\x7f-\x9f]"
+_VERTICAL = r"[\x0b\x0c]"
+_AS_WRITTEN_MESSAGE = "control characters removed, the value as written kept in extra"
+
+
+def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.DataFrame:
+    """Remove control characters from every text and list column (one vectorized test per column;
+    only columns that hold one are rewritten), keeping each touched value as written in ``aside``."""
+    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    fixed = []
+    for name, dtype in frame.schema.items():
+        if name in _UNTOUCHED:
+            continue
+        col = pl.col(name)
+        if dtype == pl.String:
+            hit = col.str.contains(pattern)
+            clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            hit = col.list.eval(pl.element().str.contains(pattern)).list.any()
+            element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+            clean = col.list.eval(element)
+        else:
+            continue
+        if not frame.select(hit.any()).item():
+            continue
+        aside[f"{name}_as_written"] = frame.select(pl.when(hit).then(col))[:, 0]
+        fixed.append(pl.when(hit).then(clean).otherwise(col).alias(name))
+    return frame.with_columns(fixed) if fixed else frame
+
+
+def _cap_values(out: dict[str, pl.Series], aside: dict[str, pl.Series]) -> None:
+    """At most ``KITH_MAX_VALUES_PER_FIELD`` values in a normalized list field; the rest go to
+    ``extra`` under ``"<field>_beyond_limit"`` (a card with 190,000 e-mail addresses is not a
+    contact's, and every exporter would pay for it)."""
+    from pipeline.limits import current
+
+    limit = current().max_values_per_field
+    for name, s in list(out.items()):
+        if not isinstance(s.dtype, pl.List):
+            continue
+        over = s.list.len() > limit
+        if not over.any():
+            continue
+        aside[f"{name}_beyond_limit"] = pl.select(pl.when(pl.lit(over)).then(pl.lit(s.list.slice(limit))))[
+            :, 0
+        ]
+        out[name] = s.list.head(limit)
+
+
+def _message(key: str) -> str:
+    if key.endswith("_beyond_limit"):
+        from pipeline.limits import current
+
+        field = key.removesuffix("_beyond_limit")
+        limit = current().max_values_per_field
+        return f"more than {limit:,} values in {field}: the first {limit:,} kept, the rest in extra"
+    return _MESSAGES.get(key, _AS_WRITTEN_MESSAGE)
+
+
 @dataclass
 class NormalizeResult:
     """The normalized frame and ``(source_ref, message)`` warnings."""
@@ -140,6 +202,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
     out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}
+    frame = _strip_controls(frame, aside)
 
     names, keys = normalize_names(frame)
     out.update(names)
@@ -170,6 +233,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
             out[column] = clean_text(s).str.to_lowercase()
         elif s.dtype in (pl.String, pl.Null):
             out[column] = clean_text(s, single_line=column not in MULTI_LINE)
+    _cap_values(out, aside)
     if "city" in out:
         out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
 
@@ -195,7 +259,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
                     v = values[k][i]
                     if v:  # non-empty list or non-null text
                         found[k] = v
-                        warnings.append((ref, _MESSAGES[k]))
+                        warnings.append((ref, _message(k)))
                 merged.append(_merge_extra(olds[i], found))
             extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
     if extra is not None:

@@ -38,7 +38,7 @@ from pipeline.contracts import (
     SheetDecisions,
     Task,
 )
-from pipeline.errors import ConfigError, InputError, KithError
+from pipeline.errors import ConfigError, InputError, KithError, PluginError, UsageError
 from pipeline.fileio import atomic_write
 from pipeline.followups import FollowupSettings, compute_tasks, mark_done
 from pipeline.importing import FileOutcome, FilePlan, expand_paths, import_planned, plan_file
@@ -107,8 +107,6 @@ def chosen_exporters(
     available = registry.exporters(pm)
     unknown = [n for n in names or [] if n not in available]
     if unknown:
-        from pipeline.errors import UsageError
-
         raise UsageError(
             f"no exporter named {unknown[0]!r}; installed: {', '.join(sorted(available)) or 'none'}"
         )
@@ -262,8 +260,6 @@ class Run:
             )
             feedback = registry.guarded(self.pm, "exporter", name, lambda r=reader, c=context: r(c))
             if not isinstance(feedback, Feedback):
-                from pipeline.errors import PluginError
-
                 owner = registry.owner_of(self.pm, "exporter", name)
                 raise PluginError(
                     f"exporter {name!r} (plugin {owner!r}): read_feedback returned "

@@ -10,6 +10,8 @@ import polars as pl
 
 GOOGLE_SEPARATOR = " ::: "
 GOOGLE_MY_CONTACTS = "* myContacts"
+#: Most E-mail/Phone column groups in a Google CSV; the rest of a row's values share the last one.
+GOOGLE_MAX_GROUPS = 10
 #: A year-less birthday as Google writes it (``--04-15``).
 YEARLESS = r"^--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
@@ -39,7 +41,9 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """People or records (canonical field names) in Google Contacts' current CSV columns.
 
     ``E-mail N``/``Phone N`` groups go up to the most any row has, as Google's own export
-    does; the first e-mail (the preferred one) is labelled ``* Other``, the rest ``Other``.
+    does, but never past :data:`GOOGLE_MAX_GROUPS`: further values join the last group's cell
+    with Google's ``" ::: "`` (one card with 190,000 addresses is one cell, not 380,000 columns);
+    the first e-mail (the preferred one) is labelled ``* Other``, the rest ``Other``.
     Tags become labels next to ``* myContacts``; the LinkedIn URL is ``Website 1``.
     """
 
@@ -78,8 +82,12 @@ def google_contacts_frame(frame: pl.DataFrame) -> pl.DataFrame:
     for field, group in (("emails", "E-mail"), ("phones", "Phone")):
         values = col(field, pl.List(pl.String))
         most = int(frame.select(values.list.len().max()).item() or 0) if field in frame.columns else 0
-        for n in range(1, max(most, 1) + 1):
+        groups = min(max(most, 1), GOOGLE_MAX_GROUPS)
+        for n in range(1, groups + 1):
             value = values.list.get(n - 1, null_on_oob=True)
+            if n == GOOGLE_MAX_GROUPS and most > n:  # the rest share the last cell, as Google reads it
+                rest = values.list.slice(n - 1).list.join(GOOGLE_SEPARATOR)
+                value = pl.when(values.list.len() > n).then(rest).otherwise(value)
             label = "* Other" if (field == "emails" and n == 1) else "Other"
             exprs.append(pl.when(value.is_not_null()).then(pl.lit(label)).alias(f"{group} {n} - Label"))
             exprs.append(value.alias(f"{group} {n} - Value"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, Feedback, FeedbackContext, SheetDecisions
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, InputError
 from plugins.duplicates.sheet import (
     MAX_PAIRS,
     SHEET_FILE,
@@ -54,7 +54,13 @@ class DuplicatesExporter:
         paths = list(context.paths) if named else report_sheets(context.reports_dir)
         sheets = []
         for path in paths:
-            rows, warnings = read_sheet_decisions(path)
+            try:
+                rows, warnings = read_sheet_decisions(path)
+            except InputError as exc:
+                if named:
+                    raise
+                # A damaged or planted sheet in an old report folder must not stop every run.
+                rows, warnings = [], [f"{exc}; its decisions were not read"]
             sheets.append(SheetDecisions(path, file_digest(path), tuple(rows), tuple(warnings), force=named))
         return Feedback(decisions=tuple(sheets))
 

@@ -135,14 +135,14 @@ def read_sheet_decisions(path: Path) -> tuple[list[tuple[str, str, str]], list[s
     Returns ``[(record_a, record_b, decision), ...]`` (skip and blank rows left out).
     Raises InputError naming the file when it is not a review sheet at all.
     """
-    from openpyxl import load_workbook
+    from pipeline.xlsx import open_readback
 
     path = Path(path)
     name = path.name
     try:
         if path.stat().st_size > MAX_SHEET_BYTES:
             raise InputError(f"{path}: too large for a review sheet ({path.stat().st_size:,} bytes)")
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = open_readback(path)  # the limits imports get: a planted sheet must not stall a run
     except FileNotFoundError:
         raise InputError(f"{path}: not found") from None
     except InputError:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.contracts import Task
 from pipeline.fileio import atomic_path
 from pipeline.safety import looks_like_formula, neutralise_formula
+from pipeline.xlsx import clean_text
 
 SHEET = "Follow-ups"
 COLUMNS = ("Due", "Person", "Email", "Action", "Why", "Draft", "Status", "Done", "Task")
@@ -26,6 +27,7 @@ OVERDUE_FONT = "9C0006"
 def _put(ws, row: int, column: int, value: object):
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
+        value = clean_text(value)  # a control character in a name must not make the file unwritable
         risky = looks_like_formula(value)
         cell.value = neutralise_formula(value)
         if risky:
@@ -126,10 +128,10 @@ def write_xlsx(path: Path, tasks: list[Task], as_of: dt.date, week: str) -> Path
 
 def read_done(path: Path) -> set[str]:
     """Task keys whose Done cell is ticked in a followups.xlsx (ours, possibly edited by hand)."""
-    from openpyxl import load_workbook
+    from pipeline.xlsx import open_readback
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = open_readback(path)  # the limits imports get: an edited or planted file must not stall a run
     except Exception:  # a damaged or foreign file: nothing to read back, never a failed run
         return set()
     try:

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from pipeline.errors import ConfigError
 from pipeline.fileio import atomic_write, slug
 from pipeline.safety import single_line
 from plugins.outcome_report.model import Helper, OutcomeReport
@@ -23,9 +24,11 @@ BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 def _environment(template_dirs: list[Path]):
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     folders = [str(p) for p in [*template_dirs, BUILTIN_TEMPLATES] if p.is_dir()]
-    return jinja2.Environment(
+    # Sandboxed: workspace templates are data from whoever made the folder, not code.
+    return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         autoescape=False,  # plain-text mail, not HTML
         undefined=jinja2.StrictUndefined,
@@ -73,10 +76,15 @@ def draft_message(report: OutcomeReport, helper: Helper, env) -> EmailMessage | 
 
 def write_drafts(report: OutcomeReport, folder: Path, template_dirs: list[Path] = ()) -> list[Path]:
     """Write a draft for every helper with an email address; record the file name on the helper."""
+    import jinja2
+
     env = _environment(list(template_dirs))
     written = []
     for number, helper in enumerate(report.helpers, 1):
-        message = draft_message(report, helper, env)
+        try:
+            message = draft_message(report, helper, env)
+        except jinja2.TemplateError as exc:  # the sandbox refusing an attribute lands here too
+            raise ConfigError(f"outcome template: {exc}") from None
         if message is None:
             helper.draft = "no email address"
             continue
