@@ -41,6 +41,11 @@ class StoreError(KithError):
     """The SQLite store could not be opened or written (locked, corrupt, wrong schema version)."""
 
 
+class MachineError(StoreError):
+    """The machine refused a write (a full disk, a read-only folder): the whole command stops,
+    since every further file would fail the same way."""
+
+
 class StrictModeError(KithError):
     """``--strict`` was given and some records were rejected: the file is not imported."""
 

@@ -32,7 +32,7 @@ import polars_hash as plh
 
 from pipeline import limits, registry
 from pipeline.contracts import ImportOptions, ImportResult, JournalOutcomeRow, JournalRow, Reject
-from pipeline.errors import InputError, KithError, SchemaError, StrictModeError, UsageError
+from pipeline.errors import InputError, KithError, MachineError, SchemaError, StrictModeError, UsageError
 from pipeline.manager import KithPluginManager
 from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
@@ -366,6 +366,8 @@ def import_planned(
                 journal_outcome=result.journal_outcome,
             )
             outcome.status, outcome.records = "imported", frame.height
+    except MachineError:
+        raise  # a full disk is not this file's problem: every further file would fail the same way
     except KithError as exc:
         outcome.status, outcome.error, outcome.exit_code = "failed", str(exc), exc.exit_code
     finally:

@@ -4,10 +4,9 @@ Tables: ``sources`` (each imported source with the content hash and the shape �
 mapping, channel, tags, region — its records were made with), ``source_paths`` (every path
 a source's content was seen at, with the content last seen there), ``records`` (canonical
 records plus derived matching columns), ``rejects``, ``imported_journal`` /
-``imported_outcome`` (the journal rows a journal source carried), ``tasks`` (each week's
-follow-ups, :meth:`Store.save_tasks`), and ``meta``. Later stages add their own tables through
-:meth:`Store.ensure_tables`; the views a person reads (:mod:`pipeline.store_schema`) follow
-the tables that exist. ``docs/schema.md`` describes them all. Every write is one transaction
+``imported_outcome`` (the journal rows a journal source carried), and ``meta``; on open every
+later stage's tables and the views are created too (:mod:`pipeline.store_schema`; all of them
+are described in ``docs/schema.md``). Every write is one transaction
 (``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was, and a
 second writer waits for the first instead of failing with "database is locked".
 
@@ -31,10 +30,10 @@ from typing import Any
 import polars as pl
 
 from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
-from pipeline.errors import StoreError, environment_message
+from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
-from pipeline.store_schema import TASKS_DDL, ensure_views
+from pipeline.store_schema import ensure_schema
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
@@ -329,7 +328,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only: one line, not a traceback
-                raise StoreError(environment_message(exc, str(self.path))) from None
+                raise MachineError(environment_message(exc, str(self.path))) from None
             raise
 
     def _migrate(self) -> None:
@@ -352,8 +351,7 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
-            _run_ddl(conn, TASKS_DDL)
-            ensure_views(conn)
+            ensure_schema(conn)
 
     def has_table(self, name: str) -> bool:
         """Whether a later stage has created table ``name`` yet (reads never create tables)."""
@@ -361,13 +359,9 @@ class Store:
         return self.conn.execute(query, (name,)).fetchone() is not None
 
     def ensure_tables(self, ddl: str) -> None:
-        """Create tables a later stage needs (idempotent ``CREATE … IF NOT EXISTS`` statements).
-
-        The views that read them are (re)built in the same transaction.
-        """
+        """Create tables a later stage needs (idempotent ``CREATE … IF NOT EXISTS`` statements)."""
         with self.transaction() as conn:
             _run_ddl(conn, ddl)
-            ensure_views(conn)
 
     # --- meta ------------------------------------------------------------------------
 
@@ -529,7 +523,7 @@ class Store:
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
             if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
-                raise StoreError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
+                raise MachineError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()

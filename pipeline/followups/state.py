@@ -12,15 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from pipeline.store import Store
-
-TASK_STATE_DDL = """
-CREATE TABLE IF NOT EXISTS task_state (
-    key TEXT PRIMARY KEY,
-    status TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    source TEXT NOT NULL
-);
-"""
+from pipeline.store_schema import TASK_STATE_DDL
 
 DONE = "done"
 

@@ -23,6 +23,7 @@ from pipeline.journal.match import find_person, people_index
 from pipeline.people import has_people_table, identity_person_id, load_people, person_of_records
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
+from pipeline.store_schema import JOURNAL_DDL
 
 KINDS = (
     "met",
@@ -63,34 +64,9 @@ RAW_JOURNAL_COLUMNS: dict[str, pl.DataType] = {
     ),
 }
 
-DDL = """
-CREATE TABLE IF NOT EXISTS journal (
-    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    date TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    via_record_id TEXT,
-    to_record_id TEXT,
-    channel TEXT,
-    note TEXT,
-    source TEXT NOT NULL DEFAULT 'cli',
-    source_key TEXT,
-    place TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS journal_source_key ON journal(source, source_key);
-CREATE INDEX IF NOT EXISTS journal_record ON journal(record_id);
-CREATE TABLE IF NOT EXISTS journal_outcome (
-    source TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    date TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-
 
 def ensure_journal_tables(store: Store) -> None:
-    store.ensure_tables(DDL)
+    store.ensure_tables(JOURNAL_DDL)
 
 
 def now_text() -> str:

@@ -29,12 +29,10 @@ from pipeline.journal.match import find_person, people_index
 from pipeline.journal.model import CHANNELS, KINDS, ensure_journal_tables, now_text
 from pipeline.people import load_people
 from pipeline.store import Store
+from pipeline.store_schema import ALIAS_DDL
 
 META_KEY = "journal_sync"
 MIGRATED_KEY = "journal_typed_rows"
-ALIAS_DDL = """
-CREATE TABLE IF NOT EXISTS journal_alias (record_id TEXT PRIMARY KEY, anchor TEXT NOT NULL);
-"""
 
 
 def _fingerprint(store: Store) -> str:

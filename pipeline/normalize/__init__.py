@@ -200,15 +200,35 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     """
     region = region.upper()
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
-    out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}
     frame = _strip_controls(frame, aside)
 
     names, keys = normalize_names(frame)
-    out.update(names)
+    out = {**names, **_normalize_columns(frame, set(names), region, aside)}
+    _cap_values(out, aside)
+    if "city" in out:
+        out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
+    extra, warnings = _extra_with_aside(frame, aside)
+    if extra is not None:
+        out["extra"] = extra
+
+    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
+    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
+    result = result.with_columns(
+        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
+        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
+    )
+    return NormalizeResult(result, warnings)
+
+
+def _normalize_columns(
+    frame: pl.DataFrame, done: set[str], region: str, aside: dict[str, pl.Series]
+) -> dict[str, pl.Series]:
+    """Every column but the names: normalized, with what could not be read put ``aside``."""
+    out: dict[str, pl.Series] = {}
     for column in frame.columns:
         s = frame[column]
-        if column in names or column in _UNTOUCHED:
+        if column in done or column in _UNTOUCHED:
             continue
         if column == "emails":
             out[column], aside["invalid_emails"] = normalize_emails(s)
@@ -233,10 +253,13 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
             out[column] = clean_text(s).str.to_lowercase()
         elif s.dtype in (pl.String, pl.Null):
             out[column] = clean_text(s, single_line=column not in MULTI_LINE)
-    _cap_values(out, aside)
-    if "city" in out:
-        out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
+    return out
 
+
+def _extra_with_aside(
+    frame: pl.DataFrame, aside: dict[str, pl.Series]
+) -> tuple[pl.Series | None, list[tuple[str, str]]]:
+    """``extra`` with the values kept aside merged in (only the rows that have any), and a warning each."""
     warnings: list[tuple[str, str]] = []
     extra = frame["extra"] if "extra" in frame.columns else None
     if extra is not None and extra.dtype in (pl.String, pl.Null):
@@ -244,31 +267,23 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     flagged = [
         (k, v.list.len() > 0 if isinstance(v.dtype, pl.List) else v.is_not_null()) for k, v in aside.items()
     ]
-    if flagged:
-        any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
-        idx = any_flag.arg_true()
-        if idx.len():
-            extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)
-            refs = frame["source_ref"].gather(idx).to_list()
-            olds = extra.gather(idx).to_list()
-            values = {k: aside[k].gather(idx).to_list() for k in aside}
-            merged = []
-            for i, ref in enumerate(refs):
-                found = {}
-                for k in aside:
-                    v = values[k][i]
-                    if v:  # non-empty list or non-null text
-                        found[k] = v
-                        warnings.append((ref, _message(k)))
-                merged.append(_merge_extra(olds[i], found))
-            extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
-    if extra is not None:
-        out["extra"] = extra
-
-    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
-    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
-    result = result.with_columns(
-        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
-        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
-    )
-    return NormalizeResult(result, warnings)
+    if not flagged:
+        return extra, warnings
+    any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
+    idx = any_flag.arg_true()
+    if not idx.len():
+        return extra, warnings
+    extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)
+    refs = frame["source_ref"].gather(idx).to_list()
+    olds = extra.gather(idx).to_list()
+    values = {k: aside[k].gather(idx).to_list() for k in aside}
+    merged = []
+    for i, ref in enumerate(refs):
+        found = {}
+        for k in aside:
+            v = values[k][i]
+            if v:  # non-empty list or non-null text
+                found[k] = v
+                warnings.append((ref, _message(k)))
+        merged.append(_merge_extra(olds[i], found))
+    return extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String)), warnings
