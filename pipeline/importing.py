@@ -224,14 +224,7 @@ def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str |
         if as_name not in importers:
             raise UsageError(f"no importer named {as_name!r}; installed: {', '.join(sorted(importers))}")
         return as_name
-    scores = []
-    for name, importer in importers.items():
-        try:
-            score = float(importer.sniff(path, head))
-        except Exception:  # a sniff that crashes means "not mine", not a failed import
-            score = 0.0
-        scores.append((score, name))
-    scores.sort(reverse=True)
+    scores = registry.sniff_scores(pm, path, head)
     if not scores or scores[0][0] < SNIFF_THRESHOLD:
         why = limits.describe(path, head)
         if why:
