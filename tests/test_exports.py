@@ -411,6 +411,7 @@ def test_hook_register_formats(tmp_path):
             return [clash]
 
     clashing = plugin_manager([("clash", Clash())])
+    assert "csv" in registry.formats(clashing)
     assert registry.owner_of(clashing, "format", "csv") == "contacts"  # the built-in keeps its name
     (failed,) = [f for f in clashing.failed if f.name == "clash"]
     assert "two formats are named 'csv'" in failed.error
