@@ -18,7 +18,10 @@ last run's state and keeps what it returns:
   filled review sheets already applied, by content hash).
 
 A run reads, resolves and writes inside one ``BEGIN IMMEDIATE`` transaction: a crash at
-any point leaves the previous people, assignments and queue exactly as they were.
+any point leaves the previous people, assignments and queue exactly as they were. On a store
+of :data:`pipeline.store.ADBC_MIN_ROWS` records or more that transaction is the ADBC driver's
+(:func:`_columnar`): the bulk reads are Arrow fetches and the bulk writes Arrow ingests, the
+small statements run unchanged through a ``sqlite3``-like shim.
 """
 
 from __future__ import annotations
