@@ -360,3 +360,14 @@ def test_the_sample_story_gives_this_weeks_checklist(tmp_path):
     assert "15 minutes" not in dana.action  # the reminder is for asking for time, not for thanks
     maria = next(t for t in tasks if t.rule == "outcome_report" and t.person_name == "Maria Gonzalez")
     assert "After talking to six people, I decided to accept a job with Contoso" in maria.draft.body
+
+
+def test_a_reach_out_after_the_outcome_does_not_say_the_search_goes_on(world):
+    from pipeline.journal import set_outcome
+
+    world.log("met", "Maria Gonzalez", D(2026, 11, 2))
+    set_outcome(world.store, "accepted a job with Contoso", D(2026, 11, 20))
+    ref = world.log("referral", "Maria Gonzalez", D(2026, 11, 23), to="Ken Watanabe")
+    (reach,) = [t for t in world.by_rule(D(2026, 11, 24), "referral") if t.key == f"referral:reach_out:{ref}"]
+    assert "exploring my next role" not in reach.draft.body
+    assert "I recently accepted a job with Contoso" in reach.draft.body
