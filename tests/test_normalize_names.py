@@ -127,3 +127,18 @@ def test_nickname_choices_come_from_the_nicknames_data_set():
     assert table["bob"] == "robert" and table["bill"] == "william" and table["liz"] == "elizabeth"
     # Formal names are never mapped to something else.
     assert "robert" not in table and "william" not in table and "elizabeth" not in table
+
+
+def test_one_short_capitalised_word_is_kept_as_written_but_a_shouted_name_is_recased():
+    assert _one(full_name="IBM", family_name="IBM")["full_name"] == "IBM"
+    row = _one(given_name="ROBERT", family_name="LEE")
+    assert (row["full_name"], row["given_name"], row["family_name"]) == ("Robert Lee", "Robert", "Lee")
+
+
+def test_a_family_field_written_with_a_comma_keeps_it_before_the_suffix_in_the_full_name():
+    row = _one(given_name="Chloé", family_name="Van Damme, Jr.")
+    assert (row["family_name"], row["suffix"], row["full_name"]) == (
+        "Van Damme",
+        "Jr.",
+        "Chloé Van Damme, Jr.",
+    )

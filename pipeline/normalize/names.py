@@ -164,7 +164,19 @@ def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
             & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
         )[:, 0]
 
-    return _narrow(mask, exact)
+    mask = _narrow(mask, exact)
+    if not mask.any():
+        return mask
+
+    def not_acronym(idx: pl.Series) -> pl.Series:
+        # One short word in every field ("IBM", "NASA") is an acronym or as the user typed it.
+        sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
+        words = pl.concat_str([pl.col(c) for c in _CASED], separator=" ", ignore_nulls=True)
+        words = words.str.split(" ").list.eval(pl.element().filter(pl.element() != "")).list.unique()
+        short = (words.list.len() == 1) & (words.list.first().str.len_chars() <= 4)
+        return sub.select(~short)[:, 0]
+
+    return _narrow(mask, not_acronym)
 
 
 def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series) -> None:
@@ -241,7 +253,7 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         )
 
     # 3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr").
-    fam = cols["family_name"]
+    fam = raw_family = cols["family_name"]
     fam_fix = _narrow(
         fam.str.contains("[, ]").fill_null(False),
         lambda idx: (
@@ -282,9 +294,19 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
     if missing.any():
         parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
         idx = missing.arg_true()
-        built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
-            pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
-        )[:, 0]
+        # A family field written "Van Damme, Jr." keeps its comma before the suffix.
+        built = (
+            pl.DataFrame({c: cols[c].gather(idx) for c in parts})
+            .with_columns(comma=raw_family.gather(idx).str.contains(",", literal=True).fill_null(False))
+            .select(
+                pl.concat_str([pl.col(c) for c in parts[:-1]], separator=" ", ignore_nulls=True)
+                + pl.when(pl.col("suffix").is_null())
+                .then(pl.lit(""))
+                .otherwise(pl.when("comma").then(pl.lit(", ")).otherwise(pl.lit(" ")) + pl.col("suffix"))
+            )
+            .to_series()
+            .str.strip_chars_start(" ,")
+        )
         built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
         cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 

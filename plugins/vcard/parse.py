@@ -120,8 +120,15 @@ def _decode_bytes(raw: bytes, charset: str | None, fallback: str) -> str:
         try:
             return raw.decode(encoding)
         except (LookupError, UnicodeDecodeError):
+            if encoding == charset and _UTF8_NAME.match(charset) and _UTF8_SEQUENCE.search(raw):
+                # Declared UTF-8 and mostly so: one bad byte is replaced, the rest stays UTF-8.
+                return raw.decode("utf-8", errors="replace")
             continue
     return raw.decode("latin-1")
+
+
+_UTF8_NAME = re.compile(r"utf-?8$", re.I)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
@@ -129,6 +136,7 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
 
     A blank line ends the current line; a line starting with space/tab continues it; after a
     quoted-printable value ending in ``=`` the next line continues it whatever it starts with;
+    otherwise a line starting with ``#`` is a comment and skipped;
     and a line without any ``:`` cannot be a property, so it is a raw line break inside the
     previous value (Google's Android export, unescaped NOTEs) and joins it with a newline.
     """
@@ -145,6 +153,8 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
             continue
         if cur is not None and qp:
             cur = cur[:-1] + text
+        elif text[0] == "#":
+            continue  # a comment line (2.1 writers and AOSP's parser allow them), not part of any value
         elif cur is not None and text[0] in " \t":
             cur += text[1:]
         elif cur is not None and ":" not in text:

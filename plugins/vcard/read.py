@@ -12,8 +12,10 @@ because unpickling rich objects in the parent would cost most of what the pool s
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,13 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
         # Legacy 2.1 exports: lines without a CHARSET use the file's code page.
         detected = textio.detect_encoding(data)
         fallback = detected if not detected.startswith("utf") else "cp1252"
-        encoding = f"{fallback} (per line, with CHARSET where a card declares one)"
+        # Cards folded in the middle of a character are UTF-8 once unfolded (parse does that).
+        folded_utf8 = _utf8_once_unfolded(data)
+        encoding = _charsets_used(data, None if folded_utf8 else fallback) or (
+            "utf-8" if folded_utf8 else fallback
+        )
+    else:
+        encoding = _charsets_used(data, None) or encoding
     data, stripped = split.strip_payloads(data)
     cards = split.split_cards(data)
     del data
@@ -94,6 +102,48 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     if warnings:
         info["warnings"] = warnings
     return ImportResult(_frame(rows), rejects=rejects, info=info)
+
+
+#: A content line whose value is not plain ASCII: 8-bit bytes, or quoted-printable escapes of them.
+_EIGHT_BIT_LINE = re.compile(rb"^[^\n]*(?:[\x80-\xff]|=[89A-Fa-f][0-9A-Fa-f])[^\n]*$", re.M)
+_CHARSET = re.compile(rb"^[^:\n]*;CHARSET=([A-Za-z0-9_.-]+)", re.I)
+
+
+def _codec_name(charset: str) -> str:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return charset.lower()
+
+
+def _utf8_once_unfolded(data: bytes) -> bool:
+    try:
+        re.sub(rb"\n[ \t]", b"", data).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _charsets_used(data: bytes, fallback: str | None) -> str | None:
+    """The charsets the non-ASCII values were decoded with, as the summary reports them.
+
+    Declared ``CHARSET`` parameters name themselves; 8-bit lines without one used ``fallback``
+    (the file's detected code page; None when the file is UTF-8). None when nothing but the
+    file's own encoding was used.
+    """
+    used: dict[str, None] = {}
+    for line in _EIGHT_BIT_LINE.finditer(data):
+        text = line.group(0)
+        if b":" not in text:
+            continue  # a continuation of the value above, decoded with that line's charset
+        declared = _CHARSET.match(text)
+        if declared:
+            used[_codec_name(declared.group(1).decode("ascii"))] = None
+        elif fallback:
+            used[fallback] = None
+    if fallback is None and set(used) <= {"utf-8"}:
+        return None
+    return ", ".join(used) or None
 
 
 def _drop_oversized(cards: split.Split) -> None:
