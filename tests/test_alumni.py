@@ -171,3 +171,31 @@ def test_output_survives_core_normalization(directory):
     normalized = normalize_records(directory.records).frame
     assert normalized.schema["class_year"] == pl.Int32
     assert normalized.filter(pl.col("source_key") == "A-10001")["class_year"].to_list() == [2009]
+
+
+@pytest.mark.parametrize(
+    ("name", "emails"),
+    [
+        (
+            "primary_email_only.csv",
+            [["ilona.varga@example.com"], ["chidi.okafor@example.com"], ["marcus.hale@example.com"]],
+        ),
+        (
+            "../outlook/email_columns_only.csv",
+            [
+                ["lena.brandt@example.com", "lena@example.org"],
+                ["kwame.osei@example.com", "kwame.osei@example.net"],
+            ],
+        ),
+    ],
+)
+def test_a_file_of_nothing_but_email_columns_imports(name, emails):
+    from pipeline.importing import pick_importer
+    from pipeline.testing import plugin_manager
+    from pipeline.textio import read_head
+
+    path = FIX / name
+    assert pick_importer(plugin_manager(), path, read_head(path)) == "alumni"
+    result = read(path)
+    assert result.records["emails"].to_list() == emails
+    assert result.rejects == []

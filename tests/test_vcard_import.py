@@ -389,3 +389,12 @@ def test_summary_reports_the_charset_the_cards_declared():
     assert result.info["encoding"] == "shift_jis"
     assert read("outlook_2.1_windows1252.vcf").info["encoding"] == "cp1252, iso8859-1"
     assert read("google_3.0.vcf").info["encoding"] == "utf-8"
+
+
+def test_a_national_number_on_a_card_addressed_abroad_is_read_for_that_country():
+    from pipeline.normalize import normalize_records
+
+    raw = read("addressed_in_germany_3.0.vcf").records
+    (row,) = normalize_records(raw, region="US").frame.to_dicts()
+    assert row["country"] == "DE"
+    assert row["phones"] == ["+49351223344", "+12065550150"]

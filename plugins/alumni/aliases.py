@@ -55,7 +55,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Preferred Email", "Primary Email", "Email", "Email Address", "E-mail Address", "E-mail",
         "Preferred Email Address", "Primary Email Address", "Personal Email", "Home Email",
         "Business Email", "Work Email", "Secondary Email", "Alternate Email", "Other Email",
-        "Email Addr", "CnAdrPrf_Email",
+        "Email Addr", "CnAdrPrf_Email", "E-mail 2 Address", "E-mail 3 Address",
+        "E-Mail", "E-Mail-Adresse", "Courriel", "Adresse e-mail", "Adresse de messagerie",
+        "Correo electrónico", "Correo", "Dirección de correo electrónico", "E-mailadres",
+        "Indirizzo email", "Indirizzo e-mail", "Endereço de e-mail", "Endereço de email",
+        "メールアドレス", "電子メール アドレス", "電子メール",
     ),
     "phones": (
         "Preferred Phone", "Mobile Phone", "Mobile", "Cell Phone", "Cell", "Mobile Number",

@@ -33,6 +33,30 @@ def alias_index() -> AliasIndex:
     return _INDEX
 
 
+#: What a one-column file must hold to be a list of contacts (a list of e-mails, of phones …).
+CONTACT_TARGETS = frozenset({"emails", "phones", "full_name", "linkedin_url"})
+
+
+def find_header(rows: list[list], index: AliasIndex | None = None) -> int | None:
+    """The header row among the first ``rows``: the row matching the most fields (at least two),
+    else a first row whose every header names contact data (``Primary Email`` alone, or
+    ``E-mail Address, E-mail 2 Address``): a file with any column of contact data imports.
+    """
+    index = index or alias_index()
+    position = find_header_row(rows, index)
+    if position is not None:
+        return position
+    for position, row in enumerate(rows[:5]):
+        cells = [str(c) for c in row if c is not None and str(c).strip()]
+        if not cells:
+            continue
+        hits = [index.lookup(c) for c in cells]
+        if all(hits) and {h[0] for h in hits if h} <= CONTACT_TARGETS:
+            return position
+        return None
+    return None
+
+
 def map_headers(headers: list[object], options: ImportOptions, path: Path) -> HeaderMapping:
     """The header mapping with the user's overrides, or a ConfigError naming the file."""
     try:
@@ -113,7 +137,7 @@ def _grids(path: Path, info: dict[str, Any]):
             if sheet.frame.height == 0 or sheet.frame.width == 0:
                 info["skipped_sheets"][sheet.name] = "empty"
                 continue
-            position = find_header_row(tabular.head_rows(sheet.frame), index)
+            position = find_header(tabular.head_rows(sheet.frame), index)
             if position is None:
                 info["skipped_sheets"][sheet.name] = (
                     f"no header row with contact columns in the first {tabular.HEAD_ROWS} rows"
@@ -122,7 +146,7 @@ def _grids(path: Path, info: dict[str, Any]):
             yield sheet.name, sheet.frame, position, 1
         return
     head = tabular.sniff_delimited(path)
-    position = find_header_row(head.rows, index)
+    position = find_header(head.rows, index)
     if position is None:
         raise InputError(
             f"{path}: no header row with contact columns (name, email, phone …) "
