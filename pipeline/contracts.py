@@ -26,10 +26,14 @@ class Reject:
     :param ref: where inside the file, in the file's own terms: ``row 12``, ``card 3 (line 40)``,
         ``Sheet1!14``.
     :param reason: one sentence saying what is wrong, without the record's personal data.
+    :param raw: the record as the file wrote it (a CSV row's fields joined again), when the
+        importer has it: kept in the store so nothing the user gave is lost; never shown in
+        messages.
     """
 
     ref: str
     reason: str
+    raw: str | None = None
 
 
 @dataclass
@@ -66,7 +70,9 @@ class ImportResult:
         every field not mapped: nothing the user gave is dropped).
     :param rejects: records that could not be read, each with place and reason.
     :param info: facts for the import summary, e.g. ``{"encoding": "utf-16",
-        "mapping": {"E-mail Address": "emails"}, "skipped_sheets": {...}, "warnings": [...]}``.
+        "mapping": {"E-mail Address": "emails"}, "skipped_sheets": {...}, "warnings": [...]}``;
+        ``"directory_names": True`` says the names come from a directory or CRM export, whose
+        all-lower-case and "Family, Given" names the core turns into the form people use.
     """
 
     records: pl.DataFrame

@@ -255,7 +255,8 @@ def import_file(
             )
         note(shown, "normalizing")
         raw = _apply_input_defaults(raw, options)
-        normalized = normalize_records(raw, region=options.region)
+        directory = bool(outcome.info.get("directory_names"))
+        normalized = normalize_records(raw, region=options.region, directory=directory)
         outcome.warnings.extend(normalized.warnings)
         frame = normalized.frame
         frame = frame.with_columns(

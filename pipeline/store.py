@@ -86,7 +86,8 @@ CREATE INDEX IF NOT EXISTS sources_hash ON sources(content_hash);
 CREATE TABLE IF NOT EXISTS rejects (
     source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
     source_ref TEXT NOT NULL,
-    reason TEXT NOT NULL
+    reason TEXT NOT NULL,
+    raw TEXT
 );
 CREATE INDEX IF NOT EXISTS rejects_source ON rejects(source_id);
 """
@@ -219,6 +220,8 @@ class Store:
     def _migrate(self) -> None:
         with self.transaction() as conn:
             _run_ddl(conn, _BASE_TABLES + _records_table_sql())
+            if "raw" not in {row[1] for row in conn.execute("PRAGMA table_info(rejects)")}:
+                conn.execute("ALTER TABLE rejects ADD COLUMN raw TEXT")  # a store from before rejects kept it
             existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
             for name, dtype in RECORD_COLUMNS.items():
                 if name not in existing:  # a derived column added by a newer kith
@@ -296,7 +299,7 @@ class Store:
             info.get("encoding"),
             json.dumps(info, default=str, ensure_ascii=False),
         )
-        reject_rows = [(r.ref, r.reason) for r in rejects]
+        reject_rows = [(r.ref, r.reason, r.raw) for r in rejects]
         # The ADBC path swaps our connection out, so never inside a caller's open transaction.
         if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
             return self._replace_source_adbc(path, source_values, encoded, reject_rows)
@@ -312,13 +315,17 @@ class Store:
                 # zip over whole columns builds the tuples faster than iter_rows.
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
             conn.executemany(
-                "INSERT INTO rejects(source_id, source_ref, reason) VALUES (?, ?, ?)",
-                [(source_id, ref, reason) for ref, reason in reject_rows],
+                "INSERT INTO rejects(source_id, source_ref, reason, raw) VALUES (?, ?, ?, ?)",
+                [(source_id, *row) for row in reject_rows],
             )
         return int(source_id)
 
     def _replace_source_adbc(
-        self, path: str, source_values: tuple, encoded: pl.DataFrame, reject_rows: list[tuple[str, str]]
+        self,
+        path: str,
+        source_values: tuple,
+        encoded: pl.DataFrame,
+        reject_rows: list[tuple[str, str, str | None]],
     ) -> int:
         """:meth:`replace_source` over the ADBC SQLite driver, as one ``BEGIN IMMEDIATE`` transaction.
 
@@ -351,7 +358,7 @@ class Store:
                         if reject_rows:
                             rejects = pl.DataFrame(
                                 reject_rows,
-                                schema={"source_ref": pl.String, "reason": pl.String},
+                                schema={"source_ref": pl.String, "reason": pl.String, "raw": pl.String},
                                 orient="row",
                             ).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
                             cur.adbc_ingest("rejects", rejects.to_arrow(), mode="append")
@@ -411,7 +418,7 @@ class Store:
 
     def rejects(self) -> pl.DataFrame:
         return self.query_frame(
-            "SELECT s.path AS source_file, r.source_ref, r.reason FROM rejects r "
+            "SELECT s.path AS source_file, r.source_ref, r.reason, r.raw FROM rejects r "
             "JOIN sources s USING (source_id) ORDER BY r.rowid"
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,14 +135,54 @@ def _fix_newlines(text: str) -> str:
     return text
 
 
-def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl.DataFrame:
+def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare: int = 0) -> pl.DataFrame:
     """The whole file from record ``skip_rows`` on, every cell a string, no header applied.
 
     Columns are ``column_0``, ``column_1``, …; the width is that of record ``skip_rows``
     (normally the header row), so frame row ``i`` is record ``skip_rows + i`` of the file,
     i.e. spreadsheet row ``skip_rows + i + 1``. Blank lines stay as all-null rows, so row
     numbers match what a spreadsheet program shows.
+
+    :param spare: read at least this many columns more than record ``skip_rows`` has (more
+        if a row fills them all), so a row with more fields than its header keeps them:
+        :func:`misfits` finds those rows. Without it, surplus fields are cut.
     """
+    if not spare:
+        return _read_delimited(path, head, skip_rows, None)
+    width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+    while True:
+        frame = _read_delimited(path, head, skip_rows, width + spare)
+        if frame.height == 0 or frame.get_column(frame.columns[-1]).null_count() == frame.height:
+            return frame.select(frame.columns[: max(width, _last_used(frame) + 1)]) if frame.width else frame
+        spare *= 4  # a row filled every spare column: it may have more
+
+
+def _last_used(frame: pl.DataFrame) -> int:
+    """Index of the last column with any value (cheap: null counts are kept per column)."""
+    used = [i for i, name in enumerate(frame.columns) if frame.get_column(name).null_count() < frame.height]
+    return used[-1] if used else 0
+
+
+def misfits(frame: pl.DataFrame, width: int, delimiter: str) -> pl.Series:
+    """Per row, the row's fields joined again as the file wrote them when it has more fields
+    than ``width`` (its header's) with something in the surplus; null for rows that fit."""
+    import polars as pl
+
+    if frame.width <= width:
+        return pl.Series("raw", [None] * frame.height, dtype=pl.String)
+    over = pl.any_horizontal(pl.col(c).is_not_null() for c in frame.columns[width:])
+    quoted = [
+        pl.when(pl.col(c).str.contains(f'["\\n\\r{re.escape(delimiter)}]'))
+        .then(pl.lit('"') + pl.col(c).str.replace_all('"', '""', literal=True) + pl.lit('"'))
+        .otherwise(pl.col(c))
+        .fill_null("")
+        for c in frame.columns
+    ]
+    line = pl.concat_str(quoted, separator=delimiter).str.strip_chars_end(delimiter)
+    return frame.select(pl.when(over).then(line).alias("raw")).to_series()
+
+
+def _read_delimited(path: Path, head: DelimitedHead, skip_rows: int, columns: int | None) -> pl.DataFrame:
     import polars as pl
 
     kwargs = {
@@ -153,6 +194,10 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
         "quote_char": '"',
         "raise_if_empty": False,
     }
+    if columns:
+        kwargs["schema"] = {f"column_{i}": pl.String for i in range(columns)}
+        kwargs["missing_columns"] = "insert"
+        del kwargs["infer_schema"]
     if head.encoding in _UTF8 and not head.cr_newlines:
         try:
             return pl.read_csv(path, encoding="utf8", **kwargs)

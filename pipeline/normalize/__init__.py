@@ -160,11 +160,13 @@ def _phones_by_country(
     return phones, unparsed, labels
 
 
-def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeResult:
+def normalize_records(frame: pl.DataFrame, *, region: str = "US", directory: bool = False) -> NormalizeResult:
     """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
 
     :param region: the workspace's default region (kith.toml ``region``): phone numbers
         without a country code and the day/month order of numeric dates follow it.
+    :param directory: names from a directory or CRM export (see :func:`.names.normalize_names`);
+        an importer says so with ``info["directory_names"] = True``.
     :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
         warnings for values kept aside.
     """
@@ -173,7 +175,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US") -> NormalizeRe
     out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}
 
-    names, keys = normalize_names(frame)
+    names, keys = normalize_names(frame, directory=directory)
     out.update(names)
     for column in frame.columns:
         s = frame[column]

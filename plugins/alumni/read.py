@@ -23,6 +23,8 @@ from plugins.alumni.aliases import ALIASES, MULTI, allowed_targets
 from plugins.alumni.build import build_grid
 
 _INDEX: AliasIndex | None = None
+#: Columns read beyond the header's, so a row with surplus fields is seen whole (more if needed).
+SPARE_COLUMNS = 4
 
 
 def alias_index() -> AliasIndex:
@@ -73,14 +75,17 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
         "mapping_explained": [],
         "skipped_sheets": {},
         "warnings": [],
+        # Directory and CRM exports: the core turns "SMITH, CHARLES" and "mitchell green" around.
+        "directory_names": True,
     }
     frames: list[pl.DataFrame] = []
     rejects: list[Reject] = []
-    dropped = {"blank": 0, "repeated header": 0, "total": 0}
+    dropped = {"blank": 0, "repeated header": 0, "total": 0, "note": 0}
+    skipped: list[dict[str, str]] = []
     unparsed_years = 0
     all_headers: list[object] = []
 
-    for sheet_name, grid, header_pos, first_row_of_grid in _grids(path, info):
+    for sheet_name, grid, header_pos, first_row_of_grid, misfits in _grids(path, info):
         headers = [cell if cell is not None else "" for cell in grid.row(header_pos)]
         all_headers += headers
         mapping = map_headers(headers, options, path)
@@ -99,7 +104,9 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
             ref_prefix=f"{sheet_name}!" if sheet_name is not None else "row ",
             options=options,
             from_workbook=sheet_name is not None,
+            misfits=misfits.slice(header_pos + 1) if misfits is not None else None,
         )
+        skipped += built.skipped
         frames.append(built.records)
         rejects += built.rejects
         unparsed_years += built.unparsed_years
@@ -120,6 +127,14 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
         warnings.append(f"skipped {dropped['repeated header']} repeated header row(s)")
     if dropped["total"]:
         warnings.append(f"skipped {dropped['total']} total row(s)")
+    if dropped["note"]:
+        first = ", ".join(s["ref"] for s in skipped if s["kind"] == "note")
+        warnings.append(f"skipped {dropped['note']} title, note or disclaimer row(s), not people: {first}")
+    if skipped:
+        info["skipped_rows"] = skipped
+    misfit = sum(1 for r in rejects if r.raw is not None and "more than its header" in r.reason)
+    if misfit:
+        warnings.append(f"{misfit} row(s) have more fields than the header: rejected whole, nothing cut")
     if unparsed_years:
         warnings.append(f"{unparsed_years} class year(s) not understood; kept in extra")
     info["dropped_rows"] = dropped
@@ -127,7 +142,8 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
 
 
 def _grids(path: Path, info: dict[str, Any]):
-    """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0)``."""
+    """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0, misfits)``
+    (``misfits``: per grid row, the raw line of a row with more fields than the header)."""
     index = alias_index()
     # By content, not name: a CSV saved as .xlsx goes to the delimited reader.
     if tabular.is_workbook(path, textio.read_head(path, 8)):
@@ -143,7 +159,7 @@ def _grids(path: Path, info: dict[str, Any]):
                     f"no header row with contact columns in the first {tabular.HEAD_ROWS} rows"
                 )
                 continue
-            yield sheet.name, sheet.frame, position, 1
+            yield sheet.name, sheet.frame, position, 1, None
         return
     head = tabular.sniff_delimited(path)
     position = find_header(head.rows, index)
@@ -153,9 +169,8 @@ def _grids(path: Path, info: dict[str, Any]):
             f"in the first {len(head.rows)} rows"
         )
     header_width = len(head.rows[position])
-    if any(any(c.strip() for c in row[header_width:]) for row in head.rows[position + 1 :]):
-        info["warnings"].append("some rows have more fields than the header; the extra fields were cut")
-    grid = tabular.read_delimited(path, head, skip_rows=position)
+    grid = tabular.read_delimited(path, head, skip_rows=position, spare=SPARE_COLUMNS)
+    misfits = tabular.misfits(grid, header_width, head.delimiter)
     info["encoding"] = head.encoding
     info["delimiter"] = head.delimiter
-    yield None, grid, 0, position + 1
+    yield None, grid.select(grid.columns[:header_width]), 0, position + 1, misfits
