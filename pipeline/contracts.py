@@ -85,7 +85,9 @@ class Importer(Protocol):
     """An importer reads one kind of contact file.
 
     ``name`` is short and unique (``linkedin``, ``vcard``); ``description`` one line for
-    ``kith plugins``.
+    ``kith plugins``. An importer that reads any table (the alumni importer) may set
+    ``generic = True``: it is then picked only when no specific importer's sniff says
+    "probably mine" (see ``docs/plugins.md``, how sniff scores compete).
     """
 
     name: str

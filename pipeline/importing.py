@@ -32,6 +32,8 @@ from pipeline.textio import read_head
 
 #: A sniff score below this means "not mine".
 SNIFF_THRESHOLD = 0.3
+#: A specific importer at or above this ("probably mine") wins over any generic one.
+SPECIFIC_WINS = 0.5
 
 #: Columns whose normalized text identifies a record when the source gives no id of its own.
 _FINGERPRINT = ("full_name", "given_name", "family_name", "emails", "phones", "organization", "linkedin_url")
@@ -112,13 +114,17 @@ def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str |
             raise UsageError(f"no importer named {as_name!r}; installed: {', '.join(sorted(importers))}")
         return as_name
     scores = []
-    for name, importer in importers.items():
+    for order, (name, importer) in enumerate(importers.items()):
         try:
             score = float(importer.sniff(path, head))
         except Exception:  # a sniff that crashes means "not mine", not a failed import
             score = 0.0
-        scores.append((score, name))
+        specific = score >= SPECIFIC_WINS and not getattr(importer, "generic", False)
+        scores.append((specific, score, -order, name))
+    # A specific importer that says "probably mine" beats a generic one whatever its score;
+    # then the higher score; then registration order.
     scores.sort(reverse=True)
+    scores = [(score, name) for _, score, _, name in scores]
     if not scores or scores[0][0] < SNIFF_THRESHOLD:
         why = limits.describe(path, head)
         if why:

@@ -52,6 +52,8 @@ class AlumniImporter:
 
     name = "alumni"
     description = "Alumni directories (xlsx/xls/ods/csv/tsv, any header: Raiser's Edge, 360Alumni, ...)"
+    #: Reads any table: a specific importer that says "probably mine" wins over it.
+    generic = True
 
     def sniff(self, path: Path, head: bytes) -> float:
         from plugins.alumni.read import alias_index, find_header
