@@ -149,11 +149,22 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare
     """
     if not spare:
         return _read_delimited(path, head, skip_rows, None)
+    import polars as pl
+
     width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+    try:
+        # The common case: no row is longer than the header, and one strict read proves it.
+        return _read_delimited(path, head, skip_rows, width, strict=True)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" not in str(exc):
+            raise
     while True:
         frame = _read_delimited(path, head, skip_rows, width + spare)
         if frame.height == 0 or frame.get_column(frame.columns[-1]).null_count() == frame.height:
-            return frame.select(frame.columns[: max(width, _last_used(frame) + 1)]) if frame.width else frame
+            # At least one surplus column stays: it tells misfits() this file has long rows.
+            return (
+                frame.select(frame.columns[: max(width + 1, _last_used(frame) + 1)]) if frame.width else frame
+            )
         spare *= 4  # a row filled every spare column: it may have more
 
 
@@ -163,14 +174,36 @@ def _last_used(frame: pl.DataFrame) -> int:
     return used[-1] if used else 0
 
 
-def misfits(frame: pl.DataFrame, width: int, delimiter: str) -> pl.Series:
-    """Per row, the row's fields joined again as the file wrote them when it has more fields
-    than ``width`` (its header's) with something in the surplus; null for rows that fit."""
+def misfits(
+    frame: pl.DataFrame,
+    width: int,
+    head: DelimitedHead,
+    *,
+    path: Path | None = None,
+    skip_rows: int = 0,
+) -> pl.Series:
+    """Per row of ``frame`` (read with ``spare``), the row's fields joined again as the file
+    wrote them when it has more fields than ``width`` (its header's); null for rows that fit.
+
+    A row with something in the surplus columns is always one. With ``path`` the fields of
+    every line are counted too (quotes respected), so a row shifted by one field is found
+    even when its surplus field is empty, unless that is the file's usual width (writers that
+    end every row with a delimiter); a file with line breaks inside quoted values is judged
+    by the surplus columns alone.
+    """
     import polars as pl
 
+    delimiter = head.delimiter
     if frame.width <= width:
         return pl.Series("raw", [None] * frame.height, dtype=pl.String)
     over = pl.any_horizontal(pl.col(c).is_not_null() for c in frame.columns[width:])
+    counts = _field_counts(path, head, skip_rows) if path is not None else None
+    if counts is not None and len(counts) == frame.height:
+        # Some writers end every row with one more (empty) field than the header (Thunderbird):
+        # the usual count of the data rows is what a row must not exceed.
+        usual = counts.slice(1).filter(counts.slice(1) > 1).mode().max() if len(counts) > 1 else None
+        allowed = max(width, usual or width)
+        over = over | (pl.lit(counts) > allowed)
     quoted = [
         pl.when(pl.col(c).str.contains(f'["\\n\\r{re.escape(delimiter)}]'))
         .then(pl.lit('"') + pl.col(c).str.replace_all('"', '""', literal=True) + pl.lit('"'))
@@ -182,7 +215,29 @@ def misfits(frame: pl.DataFrame, width: int, delimiter: str) -> pl.Series:
     return frame.select(pl.when(over).then(line).alias("raw")).to_series()
 
 
-def _read_delimited(path: Path, head: DelimitedHead, skip_rows: int, columns: int | None) -> pl.DataFrame:
+def _field_counts(path: Path, head: DelimitedHead, skip_rows: int) -> pl.Series | None:
+    """Fields per line from ``skip_rows`` on (quoted delimiters don't count); None when a quoted
+    value spans lines (lines are then not records) or the text can't be split this way."""
+    import polars as pl
+
+    data = _read_all(path)
+    codec = "utf-8" if head.encoding in _UTF8 else head.encoding
+    try:
+        text = _fix_newlines(_strip_bom(data).decode(codec))
+    except (UnicodeDecodeError, LookupError):
+        return None
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pl.Series("line", text.split("\n")).slice(skip_rows).str.strip_suffix("\r")
+    if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
+        return None
+    bare = lines.str.replace_all(r'"(?:[^"]|"")*"', "")
+    return bare.str.count_matches(re.escape(head.delimiter)) + 1
+
+
+def _read_delimited(
+    path: Path, head: DelimitedHead, skip_rows: int, columns: int | None, *, strict: bool = False
+) -> pl.DataFrame:
     import polars as pl
 
     kwargs = {
@@ -197,11 +252,14 @@ def _read_delimited(path: Path, head: DelimitedHead, skip_rows: int, columns: in
     if columns:
         kwargs["schema"] = {f"column_{i}": pl.String for i in range(columns)}
         kwargs["missing_columns"] = "insert"
+        kwargs["truncate_ragged_lines"] = not strict
         del kwargs["infer_schema"]
     if head.encoding in _UTF8 and not head.cr_newlines:
         try:
             return pl.read_csv(path, encoding="utf8", **kwargs)
         except pl.exceptions.ComputeError as exc:
+            if strict and "more fields" in str(exc):
+                raise  # read_delimited reads again with room for the surplus
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                 raise InputError(
                     f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})"
@@ -220,6 +278,8 @@ def _read_delimited(path: Path, head: DelimitedHead, skip_rows: int, columns: in
     try:
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)
     except pl.exceptions.PolarsError as exc:
+        if strict and "more fields" in str(exc):
+            raise
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
 
 

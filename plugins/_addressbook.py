@@ -116,7 +116,10 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     position = header_position(head.rows, layout)
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
-    grid = tabular.read_delimited(path, head, skip_rows=position)
+    width = len(head.rows[position])
+    grid = tabular.read_delimited(path, head, skip_rows=position, spare=4)
+    misfits = tabular.misfits(grid, width, head, path=path, skip_rows=position).slice(1)
+    grid = grid.select(grid.columns[:width])
     headers = [cell or "" for cell in grid.row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
@@ -130,7 +133,23 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
             for h in unused_overrides(headers, options.mapping)
         ],
     }
-    records, rejects = build(grid.slice(1), mapping, layout, options, first_row=position + 2)
+    body = grid.slice(1)
+    misfit_rejects: list[Reject] = []
+    if misfits.null_count() < len(misfits):
+        # A row with more fields than the header would be shifted: a reject, kept whole.
+        at = misfits.is_not_null()
+        rows = pl.int_range(position + 2, position + 2 + body.height, eager=True).filter(at)
+        misfit_rejects = [
+            Reject(f"row {row}", "the row has more fields than the header; kept whole, not shifted", raw)
+            for row, raw in zip(rows.to_list(), misfits.filter(at).to_list(), strict=True)
+        ]
+        body = body.with_columns(pl.when(~at).then(pl.col(c)).alias(c) for c in body.columns)
+    records, rejects = build(body, mapping, layout, options, first_row=position + 2)
+    if misfit_rejects:
+        rejects = sorted(misfit_rejects + rejects, key=lambda r: int(r.ref.split()[-1]))
+        info["warnings"].append(
+            f"{len(misfit_rejects)} row(s) have more fields than the header: rejected whole"
+        )
     return ImportResult(records, rejects, info)
 
 

@@ -48,6 +48,9 @@ NO_EMPLOYER = {"freelance", "freelancer", "self-employed", "self employed", "ind
 HEADER_SEARCH_LINES = 60
 IDENTIFYING = ("given_name", "family_name", "linkedin_url", "emails", "organization", "title")
 MAX_ZIP_MEMBER = 256 * 1024 * 1024
+_MISFIT_REASON = (
+    "the row has more fields than the header (an unquoted comma in a value?); kept whole, not shifted"
+)
 
 
 def _header_fields(line: str) -> list[str] | None:
@@ -125,17 +128,26 @@ def _parse_table(body: str, path: Path) -> pl.DataFrame:
             raise InputError(f"{path}: no header row") from None
         header, data = rows[0], rows[1:]
         width = len(header)
-        # A row longer than the header keeps its overflow in the last cell: nothing is dropped.
+        # A row longer than the header (an unquoted comma in a name) would be shifted: it is
+        # blanked here and kept whole in MISFIT, to become a reject with its raw line.
+        long = [len(row) > width and any(cell.strip() for cell in row[width:]) for row in data]
         padded = [
-            row + [""] * (width - len(row)) if len(row) <= width else _fold_overflow(row, width)
-            for row in data
+            [""] * width if bad else (row + [""] * (width - len(row)))[:width]
+            for row, bad in zip(data, long, strict=True)
         ]
-        frame = pl.DataFrame(padded, schema=header, orient="row")
-        return frame.with_columns(pl.all().replace("", None))
+        frame = pl.DataFrame(padded, schema=header, orient="row").with_columns(pl.all().replace("", None))
+        raw = [_csv_line(row) if bad else None for row, bad in zip(data, long, strict=True)]
+        return frame.with_columns(pl.Series(MISFIT, raw, dtype=pl.String))
 
 
-def _fold_overflow(row: list[str], width: int) -> list[str]:
-    return row[: width - 1] + [",".join(row[width - 1 :])]
+#: Column of a parsed table holding the raw line of a row with more fields than the header.
+MISFIT = "__misfit"
+
+
+def _csv_line(row: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
 
 
 class LinkedInImporter:
@@ -166,6 +178,8 @@ class LinkedInImporter:
         except InputError as exc:
             raise InputError(f"{path}: {exc}") from None
         table = _parse_table(text[offset:], path)
+        misfit = table.get_column(MISFIT) if MISFIT in table.columns else None
+        table = table.drop(MISFIT, strict=False)
         mapping = {col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns}
         mapped = [c for c, f in mapping.items() if f != "extra"]
         unmapped = [c for c, f in mapping.items() if f == "extra"]
@@ -181,6 +195,17 @@ class LinkedInImporter:
             pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns[:-1]
         )
         rows_in_file = table.height
+        rejects = []
+        if misfit is not None:
+            table = table.with_columns(misfit.alias(MISFIT))
+            rejects = [
+                Reject(f"{place_prefix}row {line}", _MISFIT_REASON, raw)
+                for line, raw in table.filter(pl.col(MISFIT).is_not_null())
+                .select("__line", MISFIT)
+                .iter_rows()
+            ]
+            table = table.filter(pl.col(MISFIT).is_null()).drop(MISFIT)
+            rows_in_file -= len(rejects)
         table = table.filter(present)
 
         frame = table.select(
@@ -191,10 +216,11 @@ class LinkedInImporter:
         identifying = [c for c in IDENTIFYING if c in frame.columns]
         has_identity = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
         bad = frame.filter(~has_identity)
-        rejects = [
+        rejects += [
             Reject(f"{place_prefix}row {line}", "restricted profile: the row has only a connection date")
             for line in bad["__line"].to_list()
         ]
+        rejects.sort(key=lambda r: int(r.ref.rsplit(" ", 1)[-1]))
         frame = frame.filter(has_identity)
         frame = _shape(frame)
         info = {

@@ -170,7 +170,7 @@ def _grids(path: Path, info: dict[str, Any]):
         )
     header_width = len(head.rows[position])
     grid = tabular.read_delimited(path, head, skip_rows=position, spare=SPARE_COLUMNS)
-    misfits = tabular.misfits(grid, header_width, head.delimiter)
+    misfits = tabular.misfits(grid, header_width, head, path=path, skip_rows=position)
     info["encoding"] = head.encoding
     info["delimiter"] = head.delimiter
     yield None, grid.select(grid.columns[:header_width]), 0, position + 1, misfits
