@@ -47,6 +47,9 @@ class ImportOptions:
     :param mapping: per-input column overrides, ``{"source header": "canonical field"}``
         (``"extra"`` keeps a column out of the mapping).
     :param settings: any other per-input settings from kith.toml, for the importer to read.
+    :param forced: the user chose this importer (``--as NAME``): read what can be read of a
+        file whose header is not the one expected (map the columns you know, keep the rest
+        in ``extra``, say so in ``info["warnings"]``) instead of refusing it.
     """
 
     region: str = "US"
@@ -55,6 +58,7 @@ class ImportOptions:
     tags: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    forced: bool = False
 
 
 @dataclass

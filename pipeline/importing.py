@@ -11,12 +11,16 @@ a file replaces that file's records. One file failing never stops the others.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
+import os
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 import polars_hash as plh
@@ -143,6 +147,8 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     of the normalized identifying fields, so ids survive rows moving in a re-export.
     Identical rows in one file are told apart by their order of appearance.
     """
+    if frame.height == 0:  # literals alone would make a one-row frame
+        return pl.Series("record_id", [], dtype=pl.String)
     parts = []
     for name in _FINGERPRINT:
         if name not in frame.columns:
@@ -236,6 +242,8 @@ def import_file(
         name = pick_importer(pm, path, head, as_name)
         outcome.importer = name
         importer = registry.importers(pm)[name]
+        if as_name:
+            options = dataclasses.replace(options, forced=True)  # map what can be mapped, warn
         owner = registry.owner_of(pm, "importer", name)
         note(shown, f"reading ({name})")
         try:
@@ -289,6 +297,42 @@ def import_file(
     finally:
         outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+#: What ``kith import -`` reads: standard input.
+STDIN = "-"
+
+
+@contextlib.contextmanager
+def spooled_stdin(stream: BinaryIO) -> Iterator[Path]:
+    """Standard input copied to a private temporary file (mode 0600, removed afterwards),
+    named with the extension its content calls for, so importers sniff it like any file."""
+    head = stream.read(64 * 1024)
+    handle, name = tempfile.mkstemp(prefix="kith-stdin-", suffix=_suffix_for(head))
+    path = Path(name)
+    try:
+        limit = limits.current().max_file_bytes
+        with os.fdopen(handle, "wb") as out:
+            out.write(head)
+            written = len(head)
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise InputError(f"standard input: over the {limit:,}-byte limit (KITH_MAX_FILE_BYTES)")
+                out.write(chunk)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _suffix_for(head: bytes) -> str:
+    """The extension a file with this content would have: workbooks, zips, vCards, else text."""
+    if head.startswith(b"PK\x03\x04"):
+        return ".xlsx" if b"xl/" in head or b"[Content_Types].xml" in head else ".zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls"
+    text = head[:4096].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    return ".vcf" if text[:11].upper().startswith(b"BEGIN:VCARD") else ".csv"
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -114,6 +114,11 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     """Read a whole export into raw canonical columns (see the module docstring)."""
     head = tabular.sniff_delimited(path)
     position = header_position(head.rows, layout)
+    forced_note = None
+    if position is None and options.forced:
+        # --as: the first non-blank line is the header; what maps is used, the rest kept in extra.
+        position = next((i for i, row in enumerate(head.rows) if any(c.strip() for c in row)), None)
+        forced_note = f"the header is not a {layout.name} header (read as one because of --as)"
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
     width = len(head.rows[position])
@@ -133,6 +138,11 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
             for h in unused_overrides(headers, options.mapping)
         ],
     }
+    if forced_note:
+        used = sum(1 for m in mapping.columns if m.target != EXTRA)
+        info["warnings"].append(
+            f"{forced_note}: {used} of {len(mapping.columns)} columns mapped, the others kept in extra"
+        )
     body = grid.slice(1)
     misfit_rejects: list[Reject] = []
     if misfits.null_count() < len(misfits):
@@ -243,9 +253,25 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
         if n in frame.columns
     ] + [(pl.col(n).list.len() > 0).fill_null(False) for n in ("emails", "phones") if n in frame.columns]
     ok = pl.any_horizontal(list(checks)) if checks else pl.lit(False)
-    bad = frame.filter(~ok)["source_ref"].to_list()
-    rejects = [Reject(ref, "no name, organization, email or phone in this row") for ref in bad]
-    return (frame.filter(ok) if bad else frame), rejects
+    bad = frame.filter(~ok)
+    rejects = [
+        Reject(ref, "no name, organization, email or phone in this row", raw) for ref, raw in _raw_values(bad)
+    ]
+    return (frame.filter(ok) if rejects else frame), rejects
+
+
+def _raw_values(frame: pl.DataFrame) -> list[tuple[str, str | None]]:
+    """``(source_ref, the row's values as a JSON object)`` for the few rows that become rejects."""
+    import json
+
+    out = []
+    for row in frame.iter_rows(named=True):
+        ref = row.pop("source_ref")
+        row.pop("channel", None)
+        extra = json.loads(row.pop("extra") or "{}")
+        values = {k: v for k, v in row.items() if v not in (None, [], "")} | extra
+        out.append((ref, json.dumps(values, ensure_ascii=False) if values else None))
+    return out
 
 
 class AddressBookImporter:

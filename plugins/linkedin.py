@@ -173,10 +173,18 @@ class LinkedInImporter:
         data, place_prefix = _read_bytes(path)
         text, encoding = decode_bytes(data, path)
         text = text.lstrip("\ufeff")
+        forced_note = None
         try:
             offset, header_line = find_header(text)
         except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
+            offset = len(text) - len(text.lstrip("\r\n"))
+            first = text[offset:].split("\n", 1)[0].rstrip("\r")
+            known = {c.strip().casefold() for c in next(csv.reader([first]), [])} & set(HEADER_FIELDS)
+            if not options.forced or not known:
+                raise InputError(f"{path}: {exc}") from None
+            # --as linkedin: a first line with some LinkedIn columns is the header; what maps is used.
+            header_line = text[:offset].count("\n") + 1
+            forced_note = "no LinkedIn header found; the first line read as the header (--as)"
         table = _parse_table(text[offset:], path)
         misfit = table.get_column(MISFIT) if MISFIT in table.columns else None
         table = table.drop(MISFIT, strict=False)
@@ -214,7 +222,11 @@ class LinkedInImporter:
             extra_from_columns(unmapped),
         )
         identifying = [c for c in IDENTIFYING if c in frame.columns]
-        has_identity = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
+        has_identity = (
+            pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
+            if identifying
+            else pl.lit(False)
+        )
         bad = frame.filter(~has_identity)
         rejects += [
             Reject(f"{place_prefix}row {line}", "restricted profile: the row has only a connection date")
@@ -229,6 +241,10 @@ class LinkedInImporter:
             "header_line": header_line,
             "blank_rows_skipped": rows_in_file - table.height,
         }
+        if forced_note:
+            info["warnings"] = [
+                f"{forced_note}: {len(mapped)} of {len(mapping)} columns mapped, the others in extra"
+            ]
         place = pl.lit(f"{place_prefix}row ") + pl.col("__line").cast(pl.String)
         frame = frame.with_columns(place.alias("source_ref")).drop("__line")
         return ImportResult(frame, rejects, info)

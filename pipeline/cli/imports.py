@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
 from pipeline.cli.context import open_session
-from pipeline.importing import ImportSummary, Progress, import_paths
+from pipeline.importing import STDIN, ImportSummary, Progress, import_paths, spooled_stdin
 from pipeline.workspace import init_workspace
 
 
@@ -99,7 +100,9 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
 @handle_errors
 def import_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files (or folders) to import.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files (or folders) to import; - reads standard input.")
+    ],
     as_name: Annotated[
         str | None,
         typer.Option("--as", help="Use this importer instead of detecting one (see `kith plugins`)."),
@@ -113,7 +116,11 @@ def import_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
-    with open_session(state(ctx)) as session:
+    with open_session(state(ctx)) as session, contextlib.ExitStack() as stack:
+        spooled = None
+        if any(str(p) == STDIN for p in paths):
+            spooled = stack.enter_context(spooled_stdin(sys.stdin.buffer))
+            paths = [spooled if str(p) == STDIN else p for p in paths]
         with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
             summary = import_paths(
                 session.store,
@@ -124,6 +131,9 @@ def import_command(
                 strict=strict,
                 progress=progress,
             )
+        for item in summary.files:
+            if spooled is not None and item.path == str(spooled):
+                item.path = STDIN  # the summary names what the user typed, not the spool file
     if json_out:
         print_json(summary.to_json())
     else:

@@ -85,13 +85,18 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
     unparsed_years = 0
     all_headers: list[object] = []
 
-    for sheet_name, grid, header_pos, first_row_of_grid, misfits in _grids(path, info):
+    for sheet_name, grid, header_pos, first_row_of_grid, misfits in _grids(path, info, options):
         headers = [cell if cell is not None else "" for cell in grid.row(header_pos)]
         all_headers += headers
         mapping = map_headers(headers, options, path)
         if not mapping.targets() - {"source_key"}:
             where = f"sheet {sheet_name!r}" if sheet_name else "the header"
-            raise InputError(f"{path}: {where} has no column that maps to a contact field")
+            if not options.forced:
+                raise InputError(f"{path}: {where} has no column that maps to a contact field")
+            info["warnings"].append(
+                f"{where} has no column that maps to a contact field (read because of --as): "
+                "every column is kept in extra and rows without a name, email or phone are rejects"
+            )
         for header, target in mapping.as_dict().items():
             info["mapping"].setdefault(header, target)
         where = f"{sheet_name}: " if sheet_name is not None else ""
@@ -141,7 +146,7 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
     return ImportResult(records, rejects, info)
 
 
-def _grids(path: Path, info: dict[str, Any]):
+def _grids(path: Path, info: dict[str, Any], options: ImportOptions):
     """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0, misfits)``
     (``misfits``: per grid row, the raw line of a row with more fields than the header)."""
     index = alias_index()
@@ -163,6 +168,12 @@ def _grids(path: Path, info: dict[str, Any]):
         return
     head = tabular.sniff_delimited(path)
     position = find_header(head.rows, index)
+    if position is None and options.forced:
+        position = next((i for i, row in enumerate(head.rows) if any(c.strip() for c in row)), None)
+        if position is not None:
+            info["warnings"].append(
+                "no header of contact columns found; the first line read as the header (--as)"
+            )
     if position is None:
         raise InputError(
             f"{path}: no header row with contact columns (name, email, phone …) "
