@@ -53,15 +53,21 @@ class DelimitedHead:
 
 
 def detect_delimiter(text: str) -> str:
-    """The delimiter that splits the most records of ``text`` into the same number (≥ 2) of fields."""
-    best, best_score = ",", (0, 0)
+    """The delimiter that splits the most records of ``text`` into fields, then the one that
+    splits the first record, then the most records into the same number (≥ 2) of fields: a
+    few rows with a field too many (or a value holding another candidate) don't turn a comma
+    file into a semicolon one."""
+    best, best_score = ",", (0, 0, 0, 0)
     for delimiter in DELIMITERS:
         counts: dict[int, int] = {}
+        first = 0  # does it split the first non-blank record (the header, when no title is above)?
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
             for number, row in enumerate(reader):
                 if number >= HEAD_ROWS:
                     break
+                if not first and not counts and any(cell.strip() for cell in row):
+                    first = 1 if len(row) >= 2 else -1
                 if len(row) >= 2:
                     counts[len(row)] = counts.get(len(row), 0) + 1
         except csv.Error:
@@ -69,7 +75,7 @@ def detect_delimiter(text: str) -> str:
         if not counts:
             continue
         width, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]))
-        score = (agreeing, width)
+        score = (sum(counts.values()), first, agreeing, width)
         if score > best_score:
             best, best_score = delimiter, score
     return best

@@ -41,6 +41,7 @@ _TITLE = (
 #: ... or a sentence: five words or more with words no name is made of.
 _SENTENCE = r"^\s*(?:\S+\s+){4,}\S+"
 _PROSE = r"(?i)\b(?:the|for|only|not|use|this|these|is|are|to|please|may|with|and|or|be|in|on|by|all)\b"
+_PLAIN_YEAR = r"(?i)^\s*(?:class\s+of\s*)?['’‘`]?(?:\d{2}|\d{4})(?:\.0)?\s*$"
 _STATUS_TAGS = {
     "deceased": r"(?i)deceas|\bdied\b",
     "lost": r"(?i)\blost\b",
@@ -282,7 +283,11 @@ def _class_year(grid: _Grid, out: dict[str, pl.Expr]) -> pl.Expr | None:
         return None
     parsed = via_uniques(grid.body, grid.name("class_year"), class_year, dtype=pl.String)
     out["class_year"] = parsed
-    grid.to_extra("class_year", lambda c: pl.when(parsed.is_null()).then(c))
+    # The original stays in extra unless it was nothing but the year ("2009", "'09", "Class of 2009").
+    plain = via_uniques(
+        grid.body, grid.name("class_year"), lambda c: c.str.contains(_PLAIN_YEAR), dtype=pl.Boolean
+    )
+    grid.to_extra("class_year", lambda c: pl.when(parsed.is_null() | ~plain.fill_null(False)).then(c))
     return (parsed.is_null() & years[0].is_not_null()).sum()
 
 
