@@ -312,8 +312,10 @@ def normalize_phones_labelled(s: pl.Series, region: str = "US") -> tuple[pl.Seri
     typed with the numbers as ``number\x1dlabel`` texts (``+12065550100\x1dMobile``).
     """
     region = (region or "US").upper()
+    found = False  # any label at all (most files have none: then no list pass below)
 
     def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+        nonlocal found
         guarded = values.str.contains(_EXT_GUARD, literal=True)
         values = on_subset(values, guarded, lambda v: v.str.replace_all(_EXT_GUARD, ";"))
         comma = values.str.contains(_COMMA, literal=True)
@@ -332,13 +334,14 @@ def normalize_phones_labelled(s: pl.Series, region: str = "US") -> tuple[pl.Seri
         values = on_subset(values, labelled, lambda v: v.str.replace(_LABEL + ".*?" + _LABEL, ""))
         kept, aside = _normalize_values(values, region)
         if labelled.any():
+            found = True
             kept = pl.DataFrame({"k": kept, "l": label}).select(
                 pl.when(pl.col("l").is_null()).then("k").otherwise(pl.col("k") + _LABEL + pl.col("l"))
             )[:, 0]
         return kept, aside
 
     phones, unparsed = map_pieces(_cells(s), process)
-    if not phones.list.join("").str.contains(_LABEL, literal=True).any():
+    if not found:
         return phones.alias(s.name), unparsed, pl.Series([[]] * len(s), dtype=pl.List(pl.String))
     element = pl.element()
     frame = pl.DataFrame({"p": phones}).select(

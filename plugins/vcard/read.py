@@ -106,6 +106,8 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
 
 #: A content line whose value is not plain ASCII: 8-bit bytes, or quoted-printable escapes of them.
 _EIGHT_BIT_LINE = re.compile(rb"^[^\n]*(?:[\x80-\xff]|=[89A-Fa-f][0-9A-Fa-f])[^\n]*$", re.M)
+_DECLARED_LINE = re.compile(rb"^[^:\n]*;CHARSET=[^\n]*$", re.I | re.M)
+_EIGHT_BIT_VALUE = re.compile(rb"[\x80-\xff]|=[89A-Fa-f][0-9A-Fa-f]")
 _CHARSET = re.compile(rb"^[^:\n]*;CHARSET=([A-Za-z0-9_.-]+)", re.I)
 
 
@@ -132,10 +134,12 @@ def _charsets_used(data: bytes, fallback: str | None) -> str | None:
     file's own encoding was used.
     """
     used: dict[str, None] = {}
-    for line in _EIGHT_BIT_LINE.finditer(data):
+    # A UTF-8 file only needs the lines that declare a charset (rare); a legacy one every 8-bit line.
+    lines = _DECLARED_LINE.finditer(data) if fallback is None else _EIGHT_BIT_LINE.finditer(data)
+    for line in lines:
         text = line.group(0)
-        if b":" not in text:
-            continue  # a continuation of the value above, decoded with that line's charset
+        if b":" not in text or not _EIGHT_BIT_VALUE.search(text):
+            continue  # a continuation of the value above, or a plain ASCII value
         declared = _CHARSET.match(text)
         if declared:
             used[_codec_name(declared.group(1).decode("ascii"))] = None
