@@ -201,7 +201,7 @@ def misfits(
 
     delimiter = head.delimiter
     if frame.width <= width:
-        return pl.Series("raw", [None] * frame.height, dtype=pl.String)
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("raw")
     over = pl.any_horizontal(pl.col(c).is_not_null() for c in frame.columns[width:])
     counts = _field_counts(path, head, skip_rows) if path is not None else None
     if counts is not None and len(counts) == frame.height:

@@ -139,7 +139,15 @@ def _phones_by_country(
     phones, unparsed, labels = normalize_phones_labelled(s, region)
     if country is None:
         return phones, unparsed, labels
-    other = (country.is_not_null() & (country != region)).fill_null(False)
+    import phonenumbers
+
+    # Countries sharing the region's calling code (US and CA) read national numbers alike.
+    same_code = [
+        c
+        for c in country.drop_nulls().unique().to_list()
+        if phonenumbers.country_code_for_region(c) == phonenumbers.country_code_for_region(region)
+    ]
+    other = (country.is_not_null() & ~country.is_in([region, *same_code])).fill_null(False)
     if not other.any():
         return phones, unparsed, labels
     names = ("phones", "unparsed", "labels")

@@ -327,7 +327,7 @@ def normalize_phones_labelled(s: pl.Series, region: str = "US") -> tuple[pl.Seri
         )
         labelled = values.str.starts_with(_LABEL).fill_null(False)
         label = on_subset(
-            pl.Series([None] * len(values), dtype=pl.String),
+            pl.repeat(None, len(values), dtype=pl.String, eager=True),
             labelled,
             lambda _: values.filter(labelled).str.extract(_LABEL + "([^" + _LABEL + "]*)" + _LABEL, 1),
         )
@@ -342,7 +342,7 @@ def normalize_phones_labelled(s: pl.Series, region: str = "US") -> tuple[pl.Seri
 
     phones, unparsed = map_pieces(_cells(s), process)
     if not found:
-        return phones.alias(s.name), unparsed, pl.Series([[]] * len(s), dtype=pl.List(pl.String))
+        return phones.alias(s.name), unparsed, pl.repeat([], len(s), dtype=pl.List(pl.String), eager=True)
     element = pl.element()
     frame = pl.DataFrame({"p": phones}).select(
         labels=pl.col("p").list.eval(element.filter(element.str.contains(_LABEL, literal=True))),
