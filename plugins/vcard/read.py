@@ -12,10 +12,8 @@ because unpickling rich objects in the parent would cost most of what the pool s
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError
 from plugins.vcard import split
 from plugins.vcard.mapping import LIST_FIELDS, TEXT_FIELDS, map_card, member_keys
-from plugins.vcard.parse import clear_cache, parse_card
+from plugins.vcard.parse import CHARSETS_USED, clear_cache, parse_card
 
 #: Below this many cards one process is faster than starting a pool.
 POOL_MIN_CARDS = 5000
@@ -51,19 +49,14 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     if not split.has_card(data):
         raise InputError(f"{path}: is not a vCard file (no BEGIN:VCARD line found)")
     fallback = "cp1252"
+    legacy = False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
+        legacy = True
         # Legacy 2.1 exports: lines without a CHARSET use the file's code page.
         detected = textio.detect_encoding(data)
         fallback = detected if not detected.startswith("utf") else "cp1252"
-        # Cards folded in the middle of a character are UTF-8 once unfolded (parse does that).
-        folded_utf8 = _utf8_once_unfolded(data)
-        encoding = _charsets_used(data, None if folded_utf8 else fallback) or (
-            "utf-8" if folded_utf8 else fallback
-        )
-    else:
-        encoding = _charsets_used(data, None) or encoding
     data, stripped = split.strip_payloads(data)
     cards = split.split_cards(data)
     del data
@@ -77,9 +70,12 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     rows: list[list[Any]] = []
     groups: list[tuple[str, list[str]]] = []
     keyed: list[tuple[list[str], list[Any]]] = []
+    used: dict[str, None] = {}
     for number, line, kind, payload in parsed:
         ref = f"card {number} (line {line})"
-        if kind == "reject":
+        if kind == "charsets":
+            used.update(dict.fromkeys(payload))
+        elif kind == "reject":
             rejects.append(Reject(ref, payload))
         elif kind == "group":
             groups.append(payload)
@@ -94,6 +90,11 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     group_info = _apply_groups(groups, keyed, warnings) if groups else {}
     _unique_keys(rows, warnings)
     rejects.sort(key=_reject_order)
+    if used and (legacy or not set(used) <= {"utf-8"}):
+        # The charsets the values were decoded with, not the file's guessed code page.
+        encoding = ", ".join(used)
+    elif legacy:
+        encoding = fallback
     info: dict[str, Any] = {"encoding": encoding, "cards": len(cards.chunks), "workers": workers}
     if stripped:
         info["payloads_skipped"] = stripped
@@ -102,52 +103,6 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     if warnings:
         info["warnings"] = warnings
     return ImportResult(_frame(rows), rejects=rejects, info=info)
-
-
-#: A content line whose value is not plain ASCII: 8-bit bytes, or quoted-printable escapes of them.
-_EIGHT_BIT_LINE = re.compile(rb"^[^\n]*(?:[\x80-\xff]|=[89A-Fa-f][0-9A-Fa-f])[^\n]*$", re.M)
-_DECLARED_LINE = re.compile(rb"^[^:\n]*;CHARSET=[^\n]*$", re.I | re.M)
-_EIGHT_BIT_VALUE = re.compile(rb"[\x80-\xff]|=[89A-Fa-f][0-9A-Fa-f]")
-_CHARSET = re.compile(rb"^[^:\n]*;CHARSET=([A-Za-z0-9_.-]+)", re.I)
-
-
-def _codec_name(charset: str) -> str:
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        return charset.lower()
-
-
-def _utf8_once_unfolded(data: bytes) -> bool:
-    try:
-        re.sub(rb"\n[ \t]", b"", data).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _charsets_used(data: bytes, fallback: str | None) -> str | None:
-    """The charsets the non-ASCII values were decoded with, as the summary reports them.
-
-    Declared ``CHARSET`` parameters name themselves; 8-bit lines without one used ``fallback``
-    (the file's detected code page; None when the file is UTF-8). None when nothing but the
-    file's own encoding was used.
-    """
-    used: dict[str, None] = {}
-    # A UTF-8 file only needs the lines that declare a charset (rare); a legacy one every 8-bit line.
-    lines = _DECLARED_LINE.finditer(data) if fallback is None else _EIGHT_BIT_LINE.finditer(data)
-    for line in lines:
-        text = line.group(0)
-        if b":" not in text or not _EIGHT_BIT_VALUE.search(text):
-            continue  # a continuation of the value above, or a plain ASCII value
-        declared = _CHARSET.match(text)
-        if declared:
-            used[_codec_name(declared.group(1).decode("ascii"))] = None
-        elif fallback:
-            used[fallback] = None
-    if fallback is None and set(used) <= {"utf-8"}:
-        return None
-    return ", ".join(used) or None
 
 
 def _drop_oversized(cards: split.Split) -> None:
@@ -209,6 +164,7 @@ def parse_batch(chunks: list[split.Chunk], fallback: str, overrides: dict[str, s
             row["extra"] = json.dumps(extra, ensure_ascii=False)
             values = [row.get(name) for name in COLUMNS]
             out.append((chunk.number, chunk.line, "row", (values, result.keys, unparsed)))
+    out.append((0, 0, "charsets", list(CHARSETS_USED)))
     return out
 
 
