@@ -322,3 +322,32 @@ def test_section_titles_and_a_merged_disclaimer_are_skipped_not_people(tmp_path)
     ]
     assert skipped[2]["text"] == "For alumni networking only. Do not use for commercial solicitation."
     assert any("not people: Alumni!4, Alumni!7, Alumni!10" in message for _, message in outcome.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "expected"),
+    [
+        (
+            "directorio_es.csv",
+            "ES",
+            ("Lucía", "Fernández Ruiz", "Grupo Ejemplo SA", "Madrid", "+34612345678"),
+        ),
+        ("adresboek_nl.csv", "NL", ("Sanne", "de Vries", "Voorbeeld BV", "Utrecht", "+31612345678")),
+        ("rubrica_it.csv", "IT", ("Giulia", "Romano", "Esempio Srl", "Milano", "+393471234567")),
+        ("contatos_pt.csv", "BR", ("Beatriz", "Almeida", "Exemplo Ltda", "São Paulo", "+5511912345678")),
+    ],
+)
+def test_spanish_dutch_italian_and_portuguese_directory_headers(tmp_path, name, region, expected):
+    _, (row,) = _through_core(tmp_path, name, region=region)
+    assert (
+        row["given_name"],
+        row["family_name"],
+        row["organization"],
+        row["city"],
+        row["phones"][0],
+    ) == expected
+    assert (
+        row["title"] is not None and row["postal_code"] is not None
+    )  # Cargo/Functie/Ruolo, CP/Postcode/CAP/CEP
+    given = expected[0].lower().replace("í", "i")
+    assert len(row["emails"]) == 1 and row["emails"][0].startswith(given + ".")  # Correo, E-mailadres …
