@@ -181,7 +181,7 @@ def run_phase(phase: str, path: Path) -> dict:
             from pipeline.normalize import normalize_records
             from pipeline.schema import validate_raw
 
-            rows = normalize_records(validate_raw(result.records, "alumni")).frame.height
+            rows = normalize_records(validate_raw(result.records, "alumni"), region="US").frame.height
     return {"phase": phase, "seconds": time.perf_counter() - start, "peak_mib": _peak_mib(), "rows": rows}
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.exporting import export_frame
 from pipeline.people import PEOPLE_COLUMNS
+from pipeline.testing import export_frame
 
 GIVEN = ["Maria", "Ken", "José", "Aiko", "Robert", "Li", "Sam", "Dana", "Priya", "Oluwaseun"]
 FAMILY = ["Gonzalez", "Watanabe", "Núñez", "Tanaka", "Kowalski", "Wei", "Patel", "Lee", "Okafor", "Silva"]

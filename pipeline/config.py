@@ -16,6 +16,8 @@ from pipeline.errors import ConfigError
 from pipeline.schema import CANONICAL, CHANNELS
 
 CONFIG_NAME = "kith.toml"
+#: The region when kith.toml names none; the one place this default is written (below it, required).
+DEFAULT_REGION = "US"
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Config:
 
     store: str = "kith.db"
     reports: str = "reports"
-    region: str = "US"
+    region: str = DEFAULT_REGION
     school: str | None = None
     owner_name: str | None = None
     owner_email: str | None = None
@@ -67,6 +69,13 @@ def _expect(where: str, key: str, value: Any, kind: type | tuple[type, ...], wha
     return value
 
 
+def _is_region(code: str) -> bool:
+    """A region phone numbers can be read in: an ISO 3166 code phonenumbers knows (not ``XX``)."""
+    import phonenumbers
+
+    return len(code) == 2 and code.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
 def parse_config(data: dict[str, Any], source: str = CONFIG_NAME) -> Config:
     """Validate parsed TOML into a :class:`Config`; raise ConfigError naming the key."""
     unknown = set(data) - _TOP_KEYS
@@ -81,8 +90,11 @@ def parse_config(data: dict[str, Any], source: str = CONFIG_NAME) -> Config:
             raise ConfigError(f"{where} unknown key '{key}' (known: {sorted(_WORKSPACE_KEYS)})")
         _expect(where, key, value, str, "a string")
         setattr(config, key, value)
-    if len(config.region) != 2 or not config.region.isalpha():
-        raise ConfigError(f"{source}: [workspace] 'region' must be a two-letter country code such as 'US'")
+    if not _is_region(config.region):
+        raise ConfigError(
+            f"{source}: [workspace] 'region' must be a two-letter country code such as 'US', "
+            f"got {config.region!r}"
+        )
     config.region = config.region.upper()
     if "plugins_dir" in data:
         config.plugins_dir = _expect(source, "plugins_dir", data["plugins_dir"], str, "a string")
@@ -131,6 +143,10 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start:,}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     config = parse_config(data, str(path))

@@ -41,5 +41,30 @@ class StoreError(KithError):
     """The SQLite store could not be opened or written (locked, corrupt, wrong schema version)."""
 
 
+class MachineError(StoreError):
+    """The machine refused a write (a full disk, a read-only folder): the whole command stops,
+    since every further file would fail the same way."""
+
+
 class StrictModeError(KithError):
     """``--strict`` was given and some records were rejected: the file is not imported."""
+
+
+def environment_message(exc: BaseException, store: str = "the store") -> str | None:
+    """One line for a failure of the machine rather than of kith (a full disk, a read-only folder,
+    a refused permission), or None when ``exc`` is not one: the CLI prints it instead of a traceback.
+    """
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        if "full" in text:
+            return f"{store}: the disk is full ({text}); nothing was written, free some space and run again"
+        if "readonly" in text or "read-only" in text:
+            return f"{store}: cannot write ({text}); check the workspace folder's permissions"
+        return f"{store}: {text}"
+    if isinstance(exc, OSError):
+        where = exc.filename or "a file"
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"{where}: {reason}"
+    return None

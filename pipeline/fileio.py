@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -17,6 +18,36 @@ from typing import IO, Any
 #: Reports and stores hold personal data: owner-only permissions on POSIX.
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+
+#: Names Windows reserves for devices, with or without an extension (``con.eml`` is the console too).
+_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"{dev}{n}" for dev in ("com", "lpt") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] == "M"  # M: marks of Indic scripts
+
+
+def slug(text: str | None, limit: int = 40, fallback: str = "contact") -> str:
+    """The one way kith turns a name into part of a file name: ``José Müller`` → ``josé-müller``.
+
+    Letters and digits of every script are kept (NFC, lower case: ``李小龙`` stays ``李小龙``);
+    every other run of characters becomes one ``-``; no leading or trailing ``-``, ``.`` or
+    space; at most ``limit`` characters; never a name Windows reserves (``con``, ``lpt1``);
+    ``fallback`` when nothing is left (a name of only emoji or punctuation).
+    """
+    text = unicodedata.normalize("NFC", text or "").lower()
+    # Anything else (< > : " / \\ | ? *, controls, spaces, dots, emoji) separates words.
+    kept = "".join(
+        ch if ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] == "M" else " " for ch in text
+    )
+    result = "-".join(kept.split())[:limit].strip("-_. ")
+    if not result:
+        return fallback
+    return f"{result}_" if result in _RESERVED else result
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -37,7 +68,8 @@ def atomic_write(path: Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, FILE_MODE)
+        if hasattr(os, "fchmod"):  # POSIX-only before Python 3.13; mkstemp's file is owner-only anyway
+            os.fchmod(fd, FILE_MODE)
         if "b" not in mode:
             open_kwargs.setdefault("encoding", "utf-8")
         with os.fdopen(fd, mode, **open_kwargs) as handle:

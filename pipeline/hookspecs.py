@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from pipeline.contracts import Exporter, Importer
-    from pipeline.followups.model import FollowupRule
+    from pipeline.contracts import Exporter, FollowupRule, FrameFormat, Importer
 
 PROJECT = "kith"
 
@@ -41,14 +40,15 @@ def register_importers() -> list[Importer]:
 
 @hookspec
 def register_exporters() -> list[Exporter]:
-    """Add exporters: writers that produce report files from the store.
+    """Add exporters: writers that produce report files from a run's finished data.
 
     Called once per plugin manager, when the core first needs the list of exporters
-    (``kith report``, ``kith run``, ``kith export``, ``kith plugins``).
+    (``kith report``, ``kith run``, ``kith plugins``).
 
     :return: a list of objects satisfying :class:`pipeline.contracts.Exporter`
-        (``name``, ``write(context)``). An empty list or ``None`` means the plugin adds
-        none. Two exporters with the same ``name`` are an error that names both plugins.
+        (``name``, ``write(context)``, optionally ``read_feedback(context)``). An empty list
+        or ``None`` means the plugin adds none. Two exporters with the same ``name`` are an
+        error that names both plugins.
     """
 
 
@@ -59,10 +59,25 @@ def register_followup_rules() -> list[FollowupRule]:
     Called once per plugin manager, when the core first needs the rules (``kith report``,
     ``kith run``, ``kith done``, ``kith plugins``). Rules run in registration order; each
     is configured by its kith.toml table ``[followups.<name>]`` (``enabled = false`` turns
-    it off) and builds its tasks with ``ctx.task(...)`` (see :mod:`pipeline.followups`).
+    it off) and builds its tasks with ``ctx.task(...)`` (see :class:`pipeline.contracts.RuleContext`).
 
-    :return: a list of objects satisfying :class:`pipeline.followups.model.FollowupRule`
+    :return: a list of objects satisfying :class:`pipeline.contracts.FollowupRule`
         (``name``, ``description``, ``defaults``, ``tasks(ctx)``, optionally
         ``refine(tasks, ctx)``). An empty list or ``None`` means the plugin adds none. Two
         rules with the same ``name`` are an error that names both plugins.
+    """
+
+
+@hookspec
+def register_formats() -> list[FrameFormat]:
+    """Add file formats for a frame of records or people: ``kith export --format NAME``.
+
+    Called once per plugin manager, when the core first needs the formats (``kith
+    export``, ``kith plugins``, and every run, which hands them to exporters as
+    ``context.formats``).
+
+    :return: a list of objects satisfying :class:`pipeline.contracts.FrameFormat`
+        (``name``, ``suffix``, ``description``, ``write(frame, path, sheet=...)``). An empty
+        list or ``None`` means the plugin adds none. Two formats with the same ``name`` are
+        an error that names both plugins.
     """

@@ -1,12 +1,20 @@
-"""Importing files: pick an importer, read, validate, normalize, give ids, store.
+"""Importing files: plan, then pick an importer, read, validate, normalize, give ids, store.
 
 This is the one path every importer's output takes, built-in or third-party:
 
-    importer.read → schema.validate_raw → input defaults (channel, tags) →
+    plan_file → importer.read → schema.validate_raw → input defaults (channel, tags) →
     normalize.normalize_records → record ids → schema.conform → store (one transaction)
 
-A file whose content is already in the store is skipped by its hash; a changed version of
-a file replaces that file's records. One file failing never stops the others.
+**Source identity** (:func:`plan_file`). A source is known by its content and by every path
+its content was seen at. A file is *unchanged* — skipped — when its path was seen with this
+content and the records were made with the same *shape* (importer asked for, mapping
+overrides, channel, tags, region, school, settings: :func:`shape_of`); editing the mapping
+in kith.toml re-maps the file on the next run. The same content at a new path adds that
+path to the known source and imports nothing. A changed file replaces the records of the
+source it belongs to, whichever path that source was first seen at, and its records keep
+their ids (they are made from the source's first path). ``force`` re-imports regardless.
+The plan is what ``--dry-run`` prints and exactly what the real import then does.
+One file failing never stops the others.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -26,12 +35,13 @@ import polars as pl
 import polars_hash as plh
 
 from pipeline import limits, registry
-from pipeline.contracts import ImportOptions, ImportResult, Reject
-from pipeline.errors import InputError, KithError, PluginError, SchemaError, StrictModeError, UsageError
+from pipeline.contracts import ImportOptions, ImportResult, JournalOutcomeRow, JournalRow, Reject
+from pipeline.errors import InputError, KithError, MachineError, SchemaError, StrictModeError, UsageError
+from pipeline.journal.relink import moved_records
 from pipeline.manager import KithPluginManager
 from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
-from pipeline.store import RECORD_COLUMNS, Store
+from pipeline.store import RECORD_COLUMNS, SourceRow, Store
 from pipeline.textio import read_head
 
 #: A sniff score below this means "not mine".
@@ -97,6 +107,109 @@ class ImportSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [f.to_json() for f in self.files], "records": self.records, "rejects": self.rejects}
+
+
+#: Plan statuses that import (the rest skip the file).
+IMPORTING = ("new", "changed", "reshaped", "forced")
+
+
+@dataclass
+class FilePlan:
+    """What an import will do with one file, decided before any importer reads it.
+
+    ``status``: ``new`` / ``changed`` / ``reshaped`` (same content, other shape) / ``forced``
+    import it; ``unchanged`` and ``same content`` skip it; ``failed`` could not even be
+    planned (``error`` says why). ``source`` is the known source a re-import replaces.
+    """
+
+    path: Path
+    options: ImportOptions
+    as_name: str | None = None
+    status: str = "failed"
+    content_hash: str | None = None
+    size: int = 0
+    shape: str = ""
+    source: SourceRow | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def imports(self) -> bool:
+        return self.status in IMPORTING
+
+    def describe(self) -> str:
+        """One phrase for ``--dry-run``: ``would import (changed)``, ``unchanged``, …"""
+        if self.imports:
+            return f"would import ({self.status})"
+        if self.status == "same content":
+            return f"unchanged (same content as {self.source.path})" if self.source else "unchanged"
+        return self.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "importer": self.as_name or (self.source.importer if self.source else None),
+            "status": self.describe(),
+            "content_hash": self.content_hash,
+            "error": self.error,
+        }
+
+
+def shape_of(options: ImportOptions, as_name: str | None) -> str:
+    """A digest of everything besides the file's bytes that decides its records."""
+    what = {
+        "importer": as_name or "auto",
+        "mapping": options.mapping,
+        "channel": options.channel,
+        "tags": options.tags,
+        "region": options.region,
+        "school": options.school,
+        "settings": options.settings,
+    }
+    text = json.dumps(what, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def plan_file(
+    store: Store, path: Path, *, options: ImportOptions, as_name: str | None = None, force: bool = False
+) -> FilePlan:
+    """Decide what importing ``path`` will do (see the module docstring); never raises for the file."""
+    plan = FilePlan(path=path, options=options, as_name=as_name, shape=shape_of(options, as_name))
+    try:
+        limits.check_regular_file(path)  # a FIFO or /dev/zero would hang the hashing below
+        read_head(path, 0)  # the one wording for a missing or unreadable file
+        plan.content_hash, plan.size = file_hash(path)
+    except InputError as exc:
+        plan.error, plan.exit_code = str(exc), exc.exit_code
+        return plan
+    except OSError as exc:
+        plan.error, plan.exit_code = f"{path}: cannot be read ({exc.strerror or exc})", 2
+        return plan
+    seen = store.source_seen_at(str(path.resolve()))
+    if seen is not None:
+        plan.source = seen.source
+        if force:
+            plan.status = "forced"
+        elif seen.seen_hash != plan.content_hash:
+            plan.status = "changed"
+        elif seen.source.content_hash != plan.content_hash or seen.source.shape in (None, plan.shape):
+            # A store from before shapes were kept has none: take it as this shape.
+            plan.status = "unchanged"  # as it was here (another path may have superseded it since)
+        else:
+            plan.status = "reshaped"
+        return plan
+    elsewhere = store.source_by_hash(plan.content_hash)
+    if elsewhere is None:
+        plan.status = "forced" if force else "new"
+        return plan
+    plan.source = elsewhere
+    if force:
+        plan.status = "forced"
+    elif elsewhere.shape in (None, plan.shape):
+        plan.status = "same content"
+    else:
+        plan.status = "reshaped"
+    return plan
 
 
 def file_hash(path: Path) -> tuple[str, int]:
@@ -215,88 +328,127 @@ def import_file(
     options: ImportOptions | None = None,
     as_name: str | None = None,
     strict: bool = False,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> FileOutcome:
-    """Import one file; never raises for a problem with the file itself (it is in the outcome)."""
-    started = time.perf_counter()
+    """Plan and import one file; never raises for a problem with the file itself (it is in the outcome)."""
     options = options or ImportOptions()
-    shown = str(path)
-    outcome = FileOutcome(path=shown)
+    plan = plan_file(store, path, options=options, as_name=as_name, force=force)
+    return import_planned(store, pm, plan, strict=strict, progress=progress)
+
+
+def import_planned(
+    store: Store,
+    pm: KithPluginManager,
+    plan: FilePlan,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> FileOutcome:
+    """Do what ``plan`` says for its file (see :func:`plan_file`)."""
+    started = time.perf_counter()
+    outcome = FileOutcome(path=str(plan.path), content_hash=plan.content_hash)
     note = progress or (lambda _path, _stage: None)
     try:
-        head = read_head(path)
-        source_path = str(path.resolve())
-        content_hash, size = file_hash(path)
-        outcome.content_hash = content_hash
-        known = store.source_by_path(source_path)
-        if known and known.content_hash == content_hash:
+        known = plan.source
+        if plan.status == "failed":
+            outcome.exit_code = plan.exit_code
+            raise InputError(plan.error or f"{plan.path}: cannot be imported")
+        if plan.status == "unchanged" and known is not None:
             outcome.importer, outcome.status = known.importer, "unchanged"
             outcome.records = known.record_count
-            return outcome
-        elsewhere = store.source_by_hash(content_hash)
-        if elsewhere and not known:
-            outcome.importer, outcome.status, outcome.records = elsewhere.importer, "unchanged", 0
-            outcome.error = f"same content as {elsewhere.path}, already imported"
-            return outcome
-        limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
-        name = pick_importer(pm, path, head, as_name)
-        outcome.importer = name
-        importer = registry.importers(pm)[name]
-        if as_name:
-            options = dataclasses.replace(options, forced=True)  # map what can be mapped, warn
-        owner = registry.owner_of(pm, "importer", name)
-        note(shown, f"reading ({name})")
-        try:
-            result = importer.read(path, options)
-        except KithError:
-            raise
-        except Exception as exc:
-            raise PluginError(f"{path}: importer {name!r} (plugin {owner!r}) failed: {exc}") from exc
-        if not isinstance(result, ImportResult):
-            raise SchemaError(f"importer {name!r} returned {type(result).__name__}, expected ImportResult")
-        _merge_warnings_into_info(result, outcome)
-        outcome.rejects = list(result.rejects)
-        for reject in outcome.rejects:
-            if not isinstance(reject, Reject) or not reject.ref or not reject.reason:
-                raise SchemaError(
-                    f"importer {name!r} returned a reject without a place and a reason: {reject}"
-                )
-        raw = validate_raw(result.records, name)
-        if strict and outcome.rejects:
-            raise StrictModeError(
-                f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
-                f"{outcome.rejects[0].reason}); nothing imported because of --strict"
+        elif plan.status == "same content" and known is not None:
+            store.add_source_path(str(plan.path.resolve()), known.source_id, str(plan.content_hash))
+            outcome.importer, outcome.status, outcome.records = known.importer, "unchanged", 0
+            outcome.error = f"same content as {known.path}, already imported"
+        else:
+            frame, result = _read_records(pm, plan, outcome, strict, note)
+            # the journal keeps pointing at a contact whose record comes back edited, under a new id
+            moved = moved_records(store, known.source_id, frame) if known is not None else {}
+            note(outcome.path, f"storing {frame.height:,} records")
+            store.replace_source(
+                path=_source_path(plan),
+                seen_at=str(plan.path.resolve()),
+                source_id=known.source_id if known is not None else None,
+                importer=str(outcome.importer),
+                content_hash=str(plan.content_hash),
+                size=plan.size,
+                shape=plan.shape,
+                records=frame,
+                rejects=outcome.rejects,
+                info={k: v for k, v in outcome.info.items() if k != "warnings"},
+                journal=result.journal,
+                journal_outcome=result.journal_outcome,
+                moved=moved,
             )
-        note(shown, "normalizing")
-        raw = _apply_input_defaults(raw, options)
-        directory = bool(outcome.info.get("directory_names"))
-        normalized = normalize_records(raw, region=options.region, directory=directory)
-        outcome.warnings.extend(normalized.warnings)
-        frame = normalized.frame
-        frame = frame.with_columns(
-            record_ids(frame, source_path, name),
-            pl.lit(name).alias("source"),
-            pl.lit(shown).alias("source_file"),
-        )
-        frame = conform(frame, RECORD_COLUMNS)
-        if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
-            outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
-        note(shown, f"storing {frame.height:,} records")
-        store.replace_source(
-            path=source_path,
-            importer=name,
-            content_hash=content_hash,
-            size=size,
-            records=frame,
-            rejects=outcome.rejects,
-            info={k: v for k, v in outcome.info.items() if k != "warnings"},
-        )
-        outcome.status, outcome.records = "imported", frame.height
+            outcome.status, outcome.records = "imported", frame.height
+    except MachineError:
+        raise  # a full disk is not this file's problem: every further file would fail the same way
     except KithError as exc:
         outcome.status, outcome.error, outcome.exit_code = "failed", str(exc), exc.exit_code
     finally:
         outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _source_path(plan: FilePlan) -> str:
+    """The path a file's records are keyed by: its source's first path, so that a source's edited
+    copy elsewhere keeps its records' ids."""
+    return plan.source.path if plan.source is not None else str(plan.path.resolve())
+
+
+def _read_records(
+    pm: KithPluginManager, plan: FilePlan, outcome: FileOutcome, strict: bool, note: Progress
+) -> tuple[pl.DataFrame, ImportResult]:
+    """Read the file with its importer, check and normalize what came back, give the records ids."""
+    path, options, shown = plan.path, plan.options, outcome.path
+    head = read_head(path)
+    limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
+    name = pick_importer(pm, path, head, plan.as_name)
+    outcome.importer = name
+    importer = registry.importers(pm)[name]
+    if plan.as_name:
+        options = dataclasses.replace(options, forced=True)  # --as: map what can be mapped, warn
+    note(shown, f"reading ({name})")
+    result = registry.guarded(pm, "importer", name, lambda: importer.read(path, options), where=str(path))
+    if not isinstance(result, ImportResult):
+        raise SchemaError(f"importer {name!r} returned {type(result).__name__}, expected ImportResult")
+    _check_result(result, name)
+    _merge_warnings_into_info(result, outcome)
+    outcome.rejects = list(result.rejects)
+    raw = validate_raw(result.records, name)
+    if strict and outcome.rejects:
+        raise StrictModeError(
+            f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
+            f"{outcome.rejects[0].reason}); nothing imported because of --strict"
+        )
+    note(shown, f"normalizing {raw.height:,} rows")
+    directory = bool(outcome.info.get("directory_names"))
+    normalized = normalize_records(
+        _apply_input_defaults(raw, options), region=options.region, directory=directory
+    )
+    outcome.warnings.extend(normalized.warnings)
+    frame = normalized.frame.with_columns(
+        record_ids(normalized.frame, _source_path(plan), name),
+        pl.lit(name).alias("source"),
+        pl.lit(shown).alias("source_file"),
+    )
+    frame = conform(frame, RECORD_COLUMNS)
+    if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
+        outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
+    return frame, result
+
+
+def _check_result(result: ImportResult, name: str) -> None:
+    """Rejects with a place and a reason, journal rows of the contract's types."""
+    for reject in result.rejects:
+        if not isinstance(reject, Reject) or not reject.ref or not reject.reason:
+            raise SchemaError(f"importer {name!r} returned a reject without a place and a reason: {reject!r}")
+    for row in result.journal:
+        if not isinstance(row, JournalRow):
+            raise SchemaError(f"importer {name!r} returned a journal row that is not a JournalRow: {row!r}")
+    if result.journal_outcome is not None and not isinstance(result.journal_outcome, JournalOutcomeRow):
+        raise SchemaError(f"importer {name!r} returned an outcome that is not a JournalOutcomeRow")
 
 
 #: What ``kith import -`` reads: standard input.
@@ -354,12 +506,22 @@ def import_paths(
     options: ImportOptions | None = None,
     as_name: str | None = None,
     strict: bool = False,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Import every file; each file is its own transaction."""
     summary = ImportSummary()
     for path in expand_paths(paths):
         summary.files.append(
-            import_file(store, pm, path, options=options, as_name=as_name, strict=strict, progress=progress)
+            import_file(
+                store,
+                pm,
+                path,
+                options=options,
+                as_name=as_name,
+                strict=strict,
+                force=force,
+                progress=progress,
+            )
         )
     return summary

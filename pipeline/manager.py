@@ -21,7 +21,7 @@ from types import ModuleType
 
 import pluggy
 
-from pipeline import hookspecs
+from pipeline import __version__, hookspecs
 from pipeline.errors import PluginError
 
 ENTRY_POINT_GROUP = "kith"
@@ -35,12 +35,13 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.google_csv",
     "plugins.outlook_csv",
     "plugins.thunderbird_csv",
-    "plugins.journal_import",
+    "plugins.journal",
     "plugins.followup_rules",
-    "plugins.followups_export",
+    "plugins.followups",
     "plugins.outcome_report",
-    "plugins.contacts_export",
-    "plugins.duplicates_sheet",
+    "plugins.contacts",
+    "plugins.duplicates",
+    "plugins.weekly_page",
 )
 
 
@@ -77,8 +78,6 @@ class KithPluginManager(pluggy.PluginManager):
 
 
 def _kith_version() -> str:
-    from pipeline import __version__
-
     return __version__
 
 

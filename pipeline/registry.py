@@ -1,38 +1,42 @@
-"""The one place where hooks are called: typed functions over a plugin manager.
+"""The one place where hooks are called and plugins are blamed: typed functions over a plugin manager.
 
-Each function calls one hook implementation at a time so that an exception or a wrong
-return value can be blamed on the plugin at fault, validates what came back, indexes it
-by ``name`` and fails loudly on a duplicate. Results are cached on the manager.
+Each registry function calls one plugin's implementation at a time through pluggy's own
+hook caller (so ``KITH_TRACE_PLUGINS`` shows pluggy's trace and hook wrappers run), so an
+exception or a wrong return value is blamed on the plugin at fault; it validates what came
+back, indexes it by ``name`` and fails loudly on a duplicate. Results are cached on the
+manager. :func:`guarded` is how the core calls a method of what a plugin registered
+(an importer's ``read``, an exporter's ``write``, a rule's ``tasks``): any exception that
+is not already a :class:`~pipeline.errors.KithError` becomes one line naming the plugin.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from pipeline.contracts import Exporter, Importer
-from pipeline.errors import PluginError
+from pipeline.contracts import Exporter, FollowupRule, FrameFormat, Importer
+from pipeline.errors import KithError, PluginError
 from pipeline.manager import KithPluginManager
 
-if TYPE_CHECKING:
-    from pipeline.followups.model import FollowupRule
+T = TypeVar("T")
 
 
 def _call_each(pm: KithPluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call every implementation of ``hook_name`` (in pluggy's order), naming the plugin on failure."""
+    """Call every plugin's implementation of ``hook_name`` (in pluggy's order) through pluggy's
+    caller, one plugin at a time, naming the plugin on failure."""
     caller = getattr(pm.hook, hook_name)
+    impls = [impl for impl in reversed(caller.get_hookimpls()) if not (impl.hookwrapper or impl.wrapper)]
     results = []
-    tracing = pm.tracing
-    for impl in reversed(caller.get_hookimpls()):
-        if tracing:
-            sys.stderr.write(f"kith: calling {hook_name} of plugin {impl.plugin_name}\n")
+    for impl in impls:
+        others = [other.plugin for other in impls if other.plugin is not impl.plugin]
+        one = pm.subset_hook_caller(hook_name, remove_plugins=others)
         try:
-            result = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+            returned = one(**kwargs)
         except Exception as exc:
             raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc}") from exc
-        if result is not None:
-            results.append((impl.plugin_name, result))
+        results += [(impl.plugin_name, result) for result in returned if result is not None]
     return results
 
 
@@ -81,9 +85,57 @@ def followup_rules(pm: KithPluginManager) -> dict[str, FollowupRule]:
     return pm.cache["followup rules"]  # type: ignore[return-value]
 
 
+def formats(pm: KithPluginManager) -> dict[str, FrameFormat]:
+    """Every frame format (``kith export --format``) by name."""
+    if "formats" not in pm.cache:
+        pm.cache["formats"] = _collect(pm, "register_formats", "format", ("write",))
+    return pm.cache["formats"]  # type: ignore[return-value]
+
+
 def owner_of(pm: KithPluginManager, kind: str, name: str) -> str:
-    """The plugin that registered the ``kind`` (importer/exporter/followup rule) called ``name``."""
+    """The plugin that registered the ``kind`` (importer/exporter/followup rule/format) called ``name``."""
     return pm.cache.get(f"{kind}_owners", {}).get(name, "?")  # type: ignore[union-attr]
+
+
+def guarded(pm: KithPluginManager, kind: str, name: str, call: Callable[[], T], where: str = "") -> T:
+    """Run ``call`` (a method of the ``kind`` called ``name``); blame its plugin for any exception.
+
+    A :class:`~pipeline.errors.KithError` passes through unchanged (the plugin already said
+    what is wrong in kith's terms); anything else becomes a :class:`PluginError` naming the
+    plugin, prefixed by ``where`` (a file, say) when given.
+    """
+    try:
+        return call()
+    except KithError:
+        raise
+    except Exception as exc:
+        prefix = f"{where}: " if where else ""
+        owner = owner_of(pm, kind, name)
+        raise PluginError(f"{prefix}{kind} {name!r} (plugin {owner!r}) failed: {exc}") from exc
+
+
+class ContractError(PluginError):
+    """A plugin returned something its contract does not allow (see :func:`written_paths`)."""
+
+
+def written_paths(pm: KithPluginManager, name: str, returned: Any, folder: Path) -> list[str]:
+    """What exporter ``name`` says it wrote, relative to ``folder``: a list of existing files inside it."""
+    owner = owner_of(pm, "exporter", name)
+    who = f"exporter {name!r} (plugin {owner!r})"
+    if returned is None:
+        return []
+    if not isinstance(returned, list | tuple):
+        raise ContractError(f"{who} returned {type(returned).__name__}, expected a list of paths")
+    inside = folder.resolve()
+    relative = []
+    for item in returned:
+        path = Path(item).resolve()
+        if inside not in path.parents:
+            raise ContractError(f"{who} wrote {item} outside its folder {folder}")
+        if not path.is_file():
+            raise ContractError(f"{who} says it wrote {item}, which is not a file")
+        relative.append(str(path.relative_to(inside)))
+    return relative
 
 
 @dataclass
@@ -101,7 +153,12 @@ class PluginInfo:
 def plugin_infos(pm: KithPluginManager) -> list[PluginInfo]:
     """Every loaded plugin with its hooks and what it provides, then every failed one."""
     provides: dict[str, list[str]] = {}
-    kinds = (("importer", importers), ("exporter", exporters), ("followup rule", followup_rules))
+    kinds = (
+        ("importer", importers),
+        ("exporter", exporters),
+        ("followup rule", followup_rules),
+        ("format", formats),
+    )
     for kind, collect in kinds:
         for name in collect(pm):
             provides.setdefault(owner_of(pm, kind, name), []).append(f"{kind}:{name}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.errors import SchemaError
+from pipeline.vocabulary import CHANNELS as CHANNELS  # the CLI reads it without loading polars
 
 STR = pl.String
 LIST_STR = pl.List(pl.String)
@@ -69,8 +70,6 @@ MULTI_VALUED = ("emails", "phones", "tags")
 #: What an importer may put in its frame: canonical fields (minus the core's) plus the
 #: source's own id for the record.
 RAW_COLUMNS: frozenset[str] = frozenset(CANONICAL) - set(CORE_COLUMNS) | {"source_key"}
-
-CHANNELS = ("alumni", "meeting", "social", "linkedin", "other")
 
 
 def _allowed_raw_dtypes(column: str) -> tuple[pl.DataType, ...]:

@@ -1,8 +1,12 @@
 """The workspace store: one SQLite file (stdlib ``sqlite3``, WAL, foreign keys).
 
-Tables: ``sources`` (each imported file with its content hash), ``records`` (canonical
-records plus derived matching columns), ``rejects``, and ``meta``. Later stages add their
-own tables through :meth:`Store.ensure_tables`. Every write is one transaction
+Tables: ``sources`` (each imported source with the content hash and the shape — importer,
+mapping, channel, tags, region — its records were made with), ``source_paths`` (every path
+a source's content was seen at, with the content last seen there), ``records`` (canonical
+records plus derived matching columns), ``rejects``, ``imported_journal`` /
+``imported_outcome`` (the journal rows a journal source carried), and ``meta``; on open every
+later stage's tables and the views are created too (:mod:`pipeline.store_schema`; all of them
+are described in ``docs/schema.md``). Every write is one transaction
 (``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was, and a
 second writer waits for the first instead of failing with "database is locked".
 
@@ -18,19 +22,20 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from pipeline.contracts import Reject
-from pipeline.errors import StoreError
+from pipeline.contracts import JournalOutcomeRow, JournalRow, Reject
+from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
+from pipeline.store_schema import ensure_schema
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
 
 RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
@@ -40,16 +45,44 @@ ADBC_MIN_ROWS = 20_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
 BULK_CACHE_KIB = 128 * 1024
 
-_INSERT_SOURCE = (
-    "INSERT INTO sources(path, importer, content_hash, size, imported_at, record_count, "
-    "reject_count, encoding, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SOURCE_FIELDS = (
+    "path, importer, content_hash, size, imported_at, record_count, reject_count, encoding, info, shape"
+)
+_INSERT_SOURCE = f"INSERT INTO sources({_SOURCE_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: A changed source keeps its id and first path; everything else is the new version's.
+_UPDATE_SOURCE = (
+    "UPDATE sources SET importer = ?, content_hash = ?, size = ?, imported_at = ?, record_count = ?, "
+    "reject_count = ?, encoding = ?, info = ?, shape = ? WHERE source_id = ?"
 )
 # Explicit rather than ON DELETE CASCADE alone: the same statements work with foreign keys
 # off (the ADBC connection, or the store opened by another SQLite tool).
-_DELETE_SOURCE = (
+_CLEAR_SOURCE = (
     "DELETE FROM records WHERE source_id = ?",
     "DELETE FROM rejects WHERE source_id = ?",
+    "DELETE FROM imported_journal WHERE source_id = ?",
+    "DELETE FROM imported_outcome WHERE source_id = ?",
+)
+_DELETE_SOURCE = (
+    *_CLEAR_SOURCE,
+    "DELETE FROM source_paths WHERE source_id = ?",
     "DELETE FROM sources WHERE source_id = ?",
+)
+_SEEN_PATH = (
+    "INSERT INTO source_paths(path, source_id, content_hash, seen_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(path) DO UPDATE SET source_id = excluded.source_id, "
+    "content_hash = excluded.content_hash, seen_at = excluded.seen_at"
+)
+_INSERT_JOURNAL = (
+    "INSERT INTO imported_journal(source_id, key, place, date, kind, person, via, to_ref, channel, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTCOME = "INSERT INTO imported_outcome(source_id, text, date) VALUES (?, ?, ?)"
+#: A record that came back edited under a new id: every journal anchor on it follows.
+_MOVE_ANCHOR = (
+    "UPDATE journal SET record_id = ? WHERE record_id = ?",
+    "UPDATE journal SET via_record_id = ? WHERE via_record_id = ?",
+    "UPDATE journal SET to_record_id = ? WHERE to_record_id = ?",
+    "UPDATE journal_alias SET anchor = ? WHERE anchor = ?",
 )
 
 
@@ -80,9 +113,35 @@ CREATE TABLE IF NOT EXISTS sources (
     record_count INTEGER NOT NULL,
     reject_count INTEGER NOT NULL,
     encoding TEXT,
-    info TEXT
+    info TEXT,
+    shape TEXT
 );
 CREATE INDEX IF NOT EXISTS sources_hash ON sources(content_hash);
+CREATE TABLE IF NOT EXISTS source_paths (
+    path TEXT PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS source_paths_source ON source_paths(source_id);
+CREATE TABLE IF NOT EXISTS imported_journal (
+    source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    place TEXT,
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    person TEXT NOT NULL,
+    via TEXT,
+    to_ref TEXT,
+    channel TEXT,
+    note TEXT,
+    PRIMARY KEY (source_id, key)
+);
+CREATE TABLE IF NOT EXISTS imported_outcome (
+    source_id INTEGER PRIMARY KEY REFERENCES sources(source_id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    date TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rejects (
     source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
     source_ref TEXT NOT NULL,
@@ -108,7 +167,7 @@ def _records_table_sql() -> str:
 
 @dataclass(frozen=True)
 class SourceRow:
-    """What the store knows about one imported file."""
+    """What the store knows about one imported source (``path``: where it was first seen)."""
 
     source_id: int
     path: str
@@ -118,6 +177,21 @@ class SourceRow:
     imported_at: str
     record_count: int
     reject_count: int
+    shape: str | None = None
+
+
+_SOURCE_ROW = (
+    "s.source_id, s.path, s.importer, s.content_hash, s.size, s.imported_at, s.record_count, "
+    "s.reject_count, s.shape"
+)
+
+
+@dataclass(frozen=True)
+class SeenSource:
+    """A path's source: the source, and the content last seen at that path."""
+
+    source: SourceRow
+    seen_hash: str
 
 
 def encode_for_sql(frame: pl.DataFrame) -> pl.DataFrame:
@@ -152,6 +226,56 @@ def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         else:
             exprs.append(pl.col(name).cast(dtype))
     return frame.with_columns(exprs)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _first(row: Any) -> Any:
+    return row[0] if row else None
+
+
+@dataclass
+class _SourceWrite:
+    """The statements of one :meth:`Store.replace_source`, run alike on ``sqlite3`` and on ADBC."""
+
+    path: str
+    seen_at: str
+    source_id: int | None
+    #: importer, content_hash, size, imported_at, record_count, reject_count, encoding, info, shape
+    version: tuple
+    rejects: list[tuple[str, str, str | None]]
+    journal: list[tuple]
+    outcome: tuple[str, str] | None
+    moved: dict[str, str]
+
+    def start(self, execute: Callable[..., Any], scalar: Callable[[str, tuple], Any]) -> int:
+        """Clear the source's old version and write its row and the path it was seen at; its id."""
+        source_id = self.source_id
+        if source_id is None:
+            old = scalar("SELECT source_id FROM sources WHERE path = ?", (self.path,))
+            if old is not None:
+                for statement in _DELETE_SOURCE:
+                    execute(statement, (old,))
+            execute(_INSERT_SOURCE, (self.path, *self.version))
+            source_id = scalar("SELECT last_insert_rowid()", ())
+        else:
+            for statement in _CLEAR_SOURCE:
+                execute(statement, (source_id,))
+            execute(_UPDATE_SOURCE, (*self.version, source_id))
+        execute(_SEEN_PATH, (self.seen_at, source_id, self.version[1], self.version[3]))
+        return int(source_id)
+
+    def finish(self, source_id: int, execute: Callable[..., Any]) -> None:
+        """The journal rows the source carried, and journal anchors moved to edited records."""
+        for row in self.journal:
+            execute(_INSERT_JOURNAL, (source_id, *row))
+        if self.outcome:
+            execute(_INSERT_OUTCOME, (source_id, *self.outcome))
+        for old, new in self.moved.items():
+            for statement in _MOVE_ANCHOR:
+                execute(statement, (new, old))
 
 
 def _run_ddl(conn: sqlite3.Connection, ddl: str) -> None:
@@ -211,17 +335,27 @@ class Store:
             ) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, read-only: one line, not a traceback
+                raise MachineError(environment_message(exc, str(self.path))) from None
+            raise
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
+            had_sources = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
+            if had_sources and "shape" not in had_sources:  # a store made before shapes were kept
+                conn.execute("ALTER TABLE sources ADD COLUMN shape TEXT")
             _run_ddl(conn, _BASE_TABLES + _records_table_sql())
             if "raw" not in {row[1] for row in conn.execute("PRAGMA table_info(rejects)")}:
                 conn.execute("ALTER TABLE rejects ADD COLUMN raw TEXT")  # a store from before rejects kept it
+            # every source is seen at least at its own path (stores from before source_paths)
+            conn.execute(
+                "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
+                "SELECT path, source_id, content_hash, imported_at FROM sources"
+            )
             existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
             for name, dtype in RECORD_COLUMNS.items():
                 if name not in existing:  # a derived column added by a newer kith
@@ -231,6 +365,12 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(SCHEMA_VERSION),),
             )
+            ensure_schema(conn)
+
+    def has_table(self, name: str) -> bool:
+        """Whether a later stage has created table ``name`` yet (reads never create tables)."""
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self.conn.execute(query, (name,)).fetchone() is not None
 
     def ensure_tables(self, ddl: str) -> None:
         """Create tables a later stage needs (idempotent ``CREATE … IF NOT EXISTS`` statements)."""
@@ -253,20 +393,30 @@ class Store:
     # --- sources ---------------------------------------------------------------------
 
     def source_by_path(self, path: str) -> SourceRow | None:
+        """The source first seen at ``path``."""
+        row = self.conn.execute(f"SELECT {_SOURCE_ROW} FROM sources s WHERE s.path = ?", (path,)).fetchone()
+        return SourceRow(*row) if row else None
+
+    def source_seen_at(self, path: str) -> SeenSource | None:
+        """The source whose content was seen at ``path`` (its first path or any later one)."""
         row = self.conn.execute(
-            "SELECT source_id, path, importer, content_hash, size, imported_at, record_count, reject_count "
-            "FROM sources WHERE path = ?",
+            f"SELECT {_SOURCE_ROW}, p.content_hash FROM source_paths p JOIN sources s USING (source_id) "
+            "WHERE p.path = ?",
             (path,),
         ).fetchone()
-        return SourceRow(*row) if row else None
+        return SeenSource(SourceRow(*row[:-1]), row[-1]) if row else None
 
     def source_by_hash(self, content_hash: str) -> SourceRow | None:
         row = self.conn.execute(
-            "SELECT source_id, path, importer, content_hash, size, imported_at, record_count, reject_count "
-            "FROM sources WHERE content_hash = ? ORDER BY source_id LIMIT 1",
+            f"SELECT {_SOURCE_ROW} FROM sources s WHERE s.content_hash = ? ORDER BY s.source_id LIMIT 1",
             (content_hash,),
         ).fetchone()
         return SourceRow(*row) if row else None
+
+    def add_source_path(self, path: str, source_id: int, content_hash: str) -> None:
+        """Remember that ``source_id``'s content (``content_hash``) was seen at ``path`` too."""
+        with self.transaction() as conn:
+            conn.execute(_SEEN_PATH, (path, source_id, content_hash, _now()))
 
     def replace_source(
         self,
@@ -278,18 +428,31 @@ class Store:
         records: pl.DataFrame,
         rejects: list[Reject],
         info: dict[str, Any],
+        shape: str | None = None,
+        seen_at: str | None = None,
+        source_id: int | None = None,
+        journal: list[JournalRow] | None = None,
+        journal_outcome: JournalOutcomeRow | None = None,
+        moved: dict[str, str] | None = None,
     ) -> int:
-        """Store one file's records in one transaction, replacing what an earlier version of it left.
+        """Store one source's records in one transaction, replacing what its earlier version left.
+
+        :param path: the source's path (its first path when it is known already).
+        :param seen_at: the path this content was read from (default ``path``).
+        :param source_id: the known source this is a new version of; None for a new source
+            (a source already stored at ``path`` is then replaced too).
+        :param shape: a digest of what shaped the records (importer, mapping, channel, tags, region).
+        :param moved: ``old record id → new record id`` for records that came back edited under a
+            new id (:func:`pipeline.journal.relink.moved_records`): the journal follows them.
 
         ``records`` must have the columns of :data:`RECORD_COLUMNS` (canonical + derived).
-        Returns the new source id. Large files go through the ADBC driver's columnar
-        ingest (several times faster than ``executemany``); small ones, or a machine
-        without the driver, through ``sqlite3``. Either way it is one transaction.
+        Returns the source id. Large files go through the ADBC driver's columnar ingest;
+        small ones, or a machine without the driver, through ``sqlite3``. Either way it is
+        one transaction.
         """
         encoded = encode_for_sql(records.select(list(RECORD_COLUMNS)))
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        source_values = (
-            path,
+        now = _now()
+        version = (
             importer,
             content_hash,
             size,
@@ -298,17 +461,28 @@ class Store:
             len(rejects),
             info.get("encoding"),
             json.dumps(info, default=str, ensure_ascii=False),
+            shape,
         )
-        reject_rows = [(r.ref, r.reason, r.raw) for r in rejects]
+        plan = _SourceWrite(
+            path=path,
+            seen_at=seen_at or path,
+            source_id=source_id,
+            version=version,
+            rejects=[(r.ref, r.reason, r.raw) for r in rejects],
+            journal=[
+                (j.key, j.place, j.date, j.kind, j.person, j.via, j.to, j.channel, j.note)
+                for j in journal or []
+            ],
+            outcome=(journal_outcome.text, journal_outcome.date) if journal_outcome else None,
+            moved=dict(moved or {}),
+        )
         # The ADBC path swaps our connection out, so never inside a caller's open transaction.
         if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
-            return self._replace_source_adbc(path, source_values, encoded, reject_rows)
+            return self._replace_source_adbc(plan, encoded)
         with self.transaction() as conn:
-            old = conn.execute("SELECT source_id FROM sources WHERE path = ?", (path,)).fetchone()
-            if old:
-                for statement in _DELETE_SOURCE:
-                    conn.execute(statement, old)
-            source_id = conn.execute(_INSERT_SOURCE, source_values).lastrowid
+            source_id = plan.start(
+                conn.execute, lambda sql, params: _first(conn.execute(sql, params).fetchone())
+            )
             with_id = encoded.select(pl.lit(source_id).alias("source_id"), pl.all())
             insert = _insert_sql("records", with_id.columns)
             for batch in with_id.iter_slices(50_000):
@@ -316,17 +490,12 @@ class Store:
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
             conn.executemany(
                 "INSERT INTO rejects(source_id, source_ref, reason, raw) VALUES (?, ?, ?, ?)",
-                [(source_id, *row) for row in reject_rows],
+                [(source_id, *row) for row in plan.rejects],
             )
+            plan.finish(source_id, conn.execute)
         return int(source_id)
 
-    def _replace_source_adbc(
-        self,
-        path: str,
-        source_values: tuple,
-        encoded: pl.DataFrame,
-        reject_rows: list[tuple[str, str, str | None]],
-    ) -> int:
+    def _replace_source_adbc(self, plan: _SourceWrite, encoded: pl.DataFrame) -> int:
         """:meth:`replace_source` over the ADBC SQLite driver, as one ``BEGIN IMMEDIATE`` transaction.
 
         The driver carries its own copy of SQLite. POSIX file locks belong to the process,
@@ -340,28 +509,27 @@ class Store:
             with contextlib.closing(adbc.connect(str(self.path), autocommit=True)) as conn:
                 with contextlib.closing(conn.cursor()) as cur:
                     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                    # The record_id index takes random keys: a bigger page cache saves ~40% here.
+                    # The record_id index takes random keys: a bigger page cache pays off here.
                     cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
                     cur.execute("PRAGMA synchronous = NORMAL")  # as our sqlite3 connection (WAL)
                     cur.execute("BEGIN IMMEDIATE")
+
+                    def scalar(sql: str, params: tuple) -> Any:
+                        cur.execute(sql, params)
+                        return _first(cur.fetchone())
+
                     try:
-                        cur.execute("SELECT source_id FROM sources WHERE path = ?", (path,))
-                        old = cur.fetchone()
-                        if old:
-                            for statement in _DELETE_SOURCE:
-                                cur.execute(statement, (old[0],))
-                        cur.execute(_INSERT_SOURCE, source_values)
-                        cur.execute("SELECT last_insert_rowid()")
-                        source_id = int(cur.fetchone()[0])
+                        source_id = plan.start(cur.execute, scalar)
                         with_id = encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
                         cur.adbc_ingest("records", with_id.to_arrow(), mode="append")
-                        if reject_rows:
+                        if plan.rejects:
                             rejects = pl.DataFrame(
-                                reject_rows,
+                                plan.rejects,
                                 schema={"source_ref": pl.String, "reason": pl.String, "raw": pl.String},
                                 orient="row",
                             ).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
                             cur.adbc_ingest("rejects", rejects.to_arrow(), mode="append")
+                        plan.finish(source_id, cur.execute)
                         cur.execute("COMMIT")
                     except BaseException:
                         with contextlib.suppress(Exception):
@@ -372,15 +540,60 @@ class Store:
                 raise StoreError(
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
+            if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
+                raise MachineError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()
         return source_id
 
     def remove_source(self, path: str) -> bool:
-        """Forget one imported file and its records; True if it was there."""
+        """Forget the source seen at ``path`` (its first path or a later one) and its records;
+        True if it was there."""
+        seen = self.source_seen_at(path)
+        if seen is None:
+            return False
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM sources WHERE path = ?", (path,)).rowcount > 0
+            for statement in _DELETE_SOURCE:
+                conn.execute(statement, (seen.source.source_id,))
+        return True
+
+    # --- tasks -----------------------------------------------------------------------
+
+    def save_tasks(self, week: str, tasks: Iterable[Any]) -> int:
+        """Keep the week's follow-up tasks (``tasks`` table), replacing what that week had; returns how many.
+
+        ``week`` is the report folder's name (``2026-W48``); each task is a
+        :class:`pipeline.followups.Task` (read by attribute, so the core needs no import of it).
+        Done-state stays in ``task_state``: ``done`` here is the state when the week was written.
+        """
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        rows = [
+            (
+                week,
+                t.key,
+                t.person_id,
+                t.person_name,
+                t.email,
+                t.rule,
+                t.due.isoformat(),
+                t.overdue_after.isoformat() if t.overdue_after else None,
+                t.action,
+                str(t.why),
+                int(bool(t.done)),
+                now,
+            )
+            for t in tasks
+        ]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM tasks WHERE week = ?", (week,))
+            conn.executemany(
+                "INSERT INTO tasks(week, task_key, person_id, person_name, email, kind, due, overdue_after, "
+                "title, why, done, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(week, task_key) DO NOTHING",
+                rows,
+            )
+            return int(conn.execute("SELECT count(*) FROM tasks WHERE week = ?", (week,)).fetchone()[0])
 
     # --- reads -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import textio
 from pipeline.errors import InputError
+from pipeline.limits import check_workbook, current, describe
 
 if TYPE_CHECKING:
     import polars as pl
@@ -101,8 +102,6 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
     if head is None:
         head = textio.read_head(path, SNIFF_BYTES)
     if textio.looks_binary(head):
-        from pipeline.limits import describe
-
         raise InputError(f"{path}: {describe(path, head) or 'is not a text file (binary content)'}")
     encoding = textio.detect_encoding(head)
     text = _decode_head(head, encoding)
@@ -125,8 +124,6 @@ def sniff_delimited(path: Path, head: bytes | None = None, *, delimiter: str | N
 
 
 def _check_width(path: Path, rows: list[list[str]]) -> None:
-    from pipeline.limits import current
-
     widest = max((len(row) for row in rows), default=0)
     if widest > (limit := current().max_columns):
         raise InputError(
@@ -246,15 +243,7 @@ def _read_delimited(
 ) -> pl.DataFrame:
     import polars as pl
 
-    kwargs = {
-        "has_header": False,
-        "separator": head.delimiter,
-        "infer_schema": False,
-        "skip_rows": skip_rows,
-        "truncate_ragged_lines": True,
-        "quote_char": '"',
-        "raise_if_empty": False,
-    }
+    kwargs = _csv_options(head, skip_rows)
     if columns:
         kwargs["schema"] = {f"column_{i}": pl.String for i in range(columns)}
         kwargs["missing_columns"] = "insert"
@@ -287,6 +276,251 @@ def _read_delimited(
         if strict and "more fields" in str(exc):
             raise
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
+
+
+#: First cell of the one line that stands for a run of blank lines (a private-use character
+#: no export writes), followed by how many blank lines it replaces.
+BLANK_RUN_MARK = "\ue000kith-blank-lines:"
+#: A file with at least this many blank lines gets its runs collapsed before parsing.
+BLANK_LINES_TO_COLLAPSE = 10_000
+# One character class, not a repeated group: Python's re keeps no backtracking state per
+# repetition then, so a 50 MB run of newlines is one cheap match.
+_BLANK_RUN = re.compile(rb"\n[ \t\r\n]*\n")
+
+
+def count_blank_lines(path: Path, limit: int = BLANK_LINES_TO_COLLAPSE) -> int:
+    """Blank lines in ``path`` (``\\n\\n`` pairs, counted in C per 8 MB chunk), stopping at ``limit``."""
+    found = 0
+    tail = b""
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(8 * 1024 * 1024):
+                data = tail + chunk
+                found += data.count(b"\n\n") + data.count(b"\n\r\n")
+                if found >= limit:
+                    break
+                tail = data[-1:]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return found
+
+
+def collapse_blank_lines(data: bytes, start: int = 0) -> bytes:
+    """Each run of two or more blank lines after byte ``start`` and outside quoted fields becomes one
+    line :data:`BLANK_RUN_MARK` ``<count>``, so a header, one row and a million newlines parse as
+    three rows instead of a million all-null ones (see :func:`drop_blank_runs`).
+
+    Works on any ASCII-compatible bytes (UTF-8, Windows-1252): only ``\\n``, ``\\r``, space, tab
+    and ``"`` are looked at. Quote parity is counted in C between runs, so a blank line inside
+    a quoted note stays where it is.
+    """
+    parts: list[bytes] = []
+    inside = data.count(b'"', 0, start) % 2 == 1
+    last = kept = start
+    for match in _BLANK_RUN.finditer(data, start):
+        inside ^= data.count(b'"', last, match.start()) % 2 == 1
+        last = match.end()
+        blank = data.count(b"\n", match.start(), match.end()) - 1
+        if inside or blank < 2:
+            continue
+        parts.append(data[kept : match.start()])
+        parts.append(b"\n" + BLANK_RUN_MARK.encode() + str(blank).encode() + b"\n")
+        kept = match.end()
+    if not parts:
+        return data
+    return data[:start] + b"".join(parts) + data[kept:]
+
+
+def drop_blank_runs(frame: pl.DataFrame, column: str = "_record") -> pl.DataFrame:
+    """``frame`` without the marker rows of :func:`collapse_blank_lines`, with ``column`` holding each
+    row's record number in the file as it was (0 for the frame's first row)."""
+    import polars as pl
+
+    first = pl.col(frame.columns[0])
+    marker = first.str.starts_with(BLANK_RUN_MARK).fill_null(False)
+    span = (
+        pl.when(marker).then(first.str.slice(len(BLANK_RUN_MARK)).cast(pl.Int64, strict=False)).otherwise(1)
+    )
+    numbered = frame.with_columns(
+        span.fill_null(1).cum_sum().shift(1, fill_value=0).alias(column), marker.alias("__marker")
+    )
+    return numbered.filter(~pl.col("__marker")).drop("__marker")
+
+
+#: Reason given for a line whose stray quote would have folded the following rows into it.
+STRAY_QUOTE = (
+    "a quote opens a field here that runs over the next lines, which look like whole rows "
+    "(a stray quote?); this line was not imported so the rows after it are kept apart"
+)
+
+
+def blank_stray_quotes(data: bytes, delimiter: str, width: int, start: int = 0) -> tuple[bytes, list[int]]:
+    """Find lines whose quote opens a field that swallows whole rows, and blank them.
+
+    A CSV field may span lines (a note), but when the lines it would swallow each hold at
+    least half a row's delimiters they are rows, and the opening quote is a stray one (one
+    ``"`` before a company name folded 40 rows into a single cell). Each such opening line
+    is emptied, so the parser reads the rows after it as rows; the caller reports it.
+
+    Vectorized: quote and delimiter counts per line in polars, parity by a cumulative sum;
+    one stray quote per round (each round changes the parity of every later line).
+
+    :param start: byte offset where rows begin (after the header); nothing before is looked at.
+    :return: the data (unchanged when nothing was found) and the 0-based line numbers
+        (counted from the start of ``data``) that were blanked.
+    """
+    import polars as pl
+
+    if data.find(b'"', start) < 0:
+        return data, []
+    try:
+        body = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return data, []
+    first_line = data.count(b"\n", 0, start)
+    lines = pl.Series("line", [body]).str.split("\n").explode()
+    threshold = max(2, (width - 1) // 2)
+    blanked: list[int] = []
+    for _ in range(100):  # each round settles one stray quote; 100 is far past real files
+        frame = pl.DataFrame(lines).select(
+            pl.col("line").str.count_matches('"', literal=True).alias("q"),
+            pl.col("line").str.count_matches(delimiter, literal=True).alias("d"),
+        )
+        quotes = frame["q"]
+        before = (quotes.cum_sum() - quotes) % 2
+        index = pl.int_range(len(lines), eager=True)
+        opener = pl.select(
+            pl.when(pl.lit((before == 0) & (quotes % 2 == 1))).then(pl.lit(index)).forward_fill()
+        )[:, 0]
+        suspicious = (before == 1) & (frame["d"] >= threshold)
+        bad = opener.filter(suspicious).drop_nulls()
+        if bad.len() == 0:
+            break
+        # Only the first: once it is gone, the parity of every later line changes.
+        first = int(bad.min())
+        blanked.append(first)
+        lines = lines.scatter([first], "")
+    if not blanked:
+        return data, []
+    fixed = lines.str.join("\n").item().encode("utf-8")
+    return data[:start] + fixed, sorted(first_line + i for i in set(blanked))
+
+
+def records_in(frame: pl.DataFrame) -> int:
+    """How many records ``frame`` stands for, each collapsed run of blank lines counted in full."""
+    import polars as pl
+
+    if not frame.width:
+        return frame.height
+    first = pl.col(frame.columns[0])
+    marker = first.str.starts_with(BLANK_RUN_MARK).fill_null(False)
+    count = first.str.slice(len(BLANK_RUN_MARK)).cast(pl.Int64, strict=False).fill_null(1)
+    return frame.height + int(frame.select(pl.when(marker).then(count - 1).otherwise(0).sum()).item())
+
+
+def header_end(data: bytes, records: int, delimiter: str = ",") -> int:
+    """Byte offset just after the first ``records`` records of UTF-8 ``data`` (quote-aware, looks
+    at the first :data:`SNIFF_BYTES` only; 0 when they do not end there)."""
+    text = data[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+    consumed = 0
+
+    def lines():
+        nonlocal consumed
+        for line in io.StringIO(text, newline=""):
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    try:
+        for _ in range(records):
+            next(reader)
+    except (StopIteration, csv.Error):
+        return 0
+    return len(text[:consumed].encode("utf-8"))
+
+
+def read_delimited_records(
+    path: Path,
+    head: DelimitedHead,
+    *,
+    skip_rows: int = 0,
+    column: str = "_record",
+    stray: list[int] | None = None,
+    spare: int = 0,
+) -> pl.DataFrame:
+    """:func:`read_delimited` that stays small on files padded with millions of blank lines,
+    and that keeps rows apart when a stray quote would fold them into one cell.
+
+    Frame rows are the non-blank records (runs of blank lines after the header are collapsed
+    before polars sees them, so they cost nothing), and ``column`` holds each row's record
+    number counted from record ``skip_rows`` (the header is 0), blank lines included, so
+    places still match what a spreadsheet shows.
+
+    :param stray: when given, a cell spanning lines makes the file be checked for stray
+        quotes (:func:`blank_stray_quotes`); the 1-based line numbers of the lines left out
+        are appended here for the caller to report as rejects.
+    :param spare: as for :func:`read_delimited` (rows longer than the header kept whole).
+    """
+    import polars as pl
+
+    def numbered(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(column))
+
+    if head.cr_newlines or count_blank_lines(path) < BLANK_LINES_TO_COLLAPSE:
+        try:
+            frame = read_delimited(path, head, skip_rows=skip_rows, spare=spare)
+        except InputError:
+            if stray is None or head.cr_newlines:
+                raise
+            frame = None  # polars chokes on an odd quote mid-file: look for a stray one below
+        if frame is not None and (stray is None or head.cr_newlines or not _spans_lines(frame)):
+            return numbered(frame)
+    data = _read_all(path)
+    if head.encoding not in _UTF8:
+        codec = head.encoding
+        try:
+            data = _strip_bom(data).decode(codec).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: cannot be decoded as {codec} at byte {exc.start}") from None
+    else:
+        data = _strip_bom(data)
+    start = header_end(data, skip_rows + 1, head.delimiter)
+    if start == 0 and skip_rows:
+        del data
+        return numbered(read_delimited(path, head, skip_rows=skip_rows))
+    if stray is not None:
+        width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 0
+        data, lines = blank_stray_quotes(data, head.delimiter, width, start)
+        stray.extend(line + 1 for line in lines)
+    data = collapse_blank_lines(data, start)
+    try:
+        frame = pl.read_csv(io.BytesIO(data), **_csv_options(head, skip_rows))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
+    return drop_blank_runs(frame, column)
+
+
+def _spans_lines(frame: pl.DataFrame) -> bool:
+    """Does any cell hold a line break (a note, or rows folded by a stray quote)?"""
+    import polars as pl
+
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not texts or not frame.height:
+        return False
+    found = frame.select(pl.any_horizontal(pl.col(texts).str.contains("\n", literal=True)).any()).item()
+    return bool(found)
+
+
+def _csv_options(head: DelimitedHead, skip_rows: int) -> dict:
+    return {
+        "has_header": False,
+        "separator": head.delimiter,
+        "infer_schema": False,
+        "skip_rows": skip_rows,
+        "truncate_ragged_lines": True,
+        "quote_char": '"',
+        "raise_if_empty": False,
+    }
 
 
 def _read_all(path: Path) -> bytes:
@@ -339,8 +573,6 @@ def read_workbook(path: Path) -> list[Sheet]:
     shortest text (``2009``, ``2010.5``). Raises InputError when the file is not a workbook.
     """
     import polars as pl
-
-    from pipeline.limits import check_workbook
 
     check_workbook(path)  # calamine aborts the process on some hostile workbooks: check first
     try:

@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import CONFIG_NAME, Config, load_config
+from pipeline.config import CONFIG_NAME, DEFAULT_REGION, Config, load_config
 from pipeline.errors import UsageError
-from pipeline.fileio import ensure_private_dir
+from pipeline.fileio import atomic_write, ensure_private_dir
 
 DEFAULT_CONFIG = """\
 # kith workspace configuration. Paths are relative to this file.
@@ -21,7 +21,7 @@ DEFAULT_CONFIG = """\
 [workspace]
 store = "kith.db"          # the SQLite store (opens in any SQLite tool)
 reports = "reports"        # weekly reports go to reports/<ISO week>/
-region = "US"              # default country for phone numbers and day/month order in dates
+region = "{region}"              # default country for phone numbers and day/month order in dates
 # school = "Example University"   # filled in for alumni files that don't name one
 # owner_name = "Your Name"         # signs drafted messages
 # owner_email = "you@example.com"
@@ -45,6 +45,8 @@ class Workspace:
 
     root: Path
     config: Config
+    #: Set by ``--no-plugins``: the folder is not trusted, so its templates are not rendered either.
+    builtins_only: bool = False
 
     @property
     def config_path(self) -> Path:
@@ -96,7 +98,8 @@ def init_workspace(folder: Path) -> tuple[Workspace, bool]:
     config_path = folder / CONFIG_NAME
     created = not config_path.exists()
     if created:
-        config_path.write_text(DEFAULT_CONFIG, encoding="utf-8")
+        with atomic_write(config_path, encoding="utf-8") as handle:  # 0600 whatever the umask
+            handle.write(DEFAULT_CONFIG.replace("{region}", DEFAULT_REGION))
     workspace = Workspace(folder.resolve(), load_config(config_path))
     ensure_private_dir(workspace.reports_dir)
     return workspace, created

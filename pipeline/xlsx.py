@@ -11,6 +11,9 @@ What they guarantee, so each writer does not have to remember:
   file corrupt) are removed, and text is cut at Excel's 32,767-character cell limit.
 - **A real table.** A bold, filled header row, frozen below the header, an auto-filter
   over the written range, column widths that fit the content, ``yyyy-mm-dd`` dates.
+- **It prints.** :func:`print_setup`: landscape, scaled to one page wide (as many pages tall as
+  it takes), the header row repeated on every page, a footer with the sheet name and page
+  numbers; a sheet with a chart prints the chart whole beside its table.
 
 Workbooks are write-only (streaming: rows are appended once, widths and frozen panes
 must be set before the first row) and saved atomically through
@@ -20,13 +23,14 @@ must be set before the first row) and saved atomically through
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.fileio import atomic_path
-from pipeline.safety import looks_like_formula
+from pipeline.safety import FORMULA_TRIGGERS, looks_like_formula
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,6 +51,9 @@ _ILLEGAL = re.compile(ILLEGAL_CHARACTERS)
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
 HEADER_FILL_COLOR = "DDEBF7"
+#: Rough size of a default column and row in centimetres, to reach a chart's far corner.
+COLUMN_CM = 1.7
+ROW_CM = 0.5
 
 
 def new_workbook() -> Workbook:
@@ -148,6 +155,38 @@ def fit_widths(header: Sequence[str], rows: Iterable[Sequence[Any]], cap: float 
     return [min(max(w, MIN_WIDTH), cap) for w in widths]
 
 
+def print_setup(ws: Any, *, title_rows: str | None = "1:1", landscape: bool = True) -> None:
+    """Make the sheet print legibly: one page wide, header repeated, numbered pages.
+
+    In write-only mode call it before the first row is appended (the fit-to-page flag is written
+    with the sheet's first bytes).
+    """
+    from openpyxl.worksheet.page import PageMargins
+
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as the rows need
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def print_with_chart(
+    ws: Any, columns: int, rows: int, anchor_col: int, width_cm: float, height_cm: float
+) -> None:
+    """Print the table (``columns`` × ``rows``) and a chart anchored at column ``anchor_col`` (1-based,
+    row 2) on the same page width: the print area reaches the chart's far corner, so scaling to one
+    page wide never cuts the chart in two, and it starts on the first page."""
+    from openpyxl.utils import get_column_letter
+
+    last_col = max(columns, anchor_col + math.ceil(width_cm / COLUMN_CM))
+    last_row = max(rows, 2 + math.ceil(height_cm / ROW_CM))
+    ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
+
+
 def set_widths(ws: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
     """Column widths; in write-only mode call this before the first row is appended."""
     from openpyxl.utils import get_column_letter
@@ -176,6 +215,7 @@ def write_table(
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(sheet_title(title))
+    print_setup(ws)
     set_widths(ws, widths or fit_widths(header, rows))
     ws.freeze_panes = "A2"
     ws.append(header_cells(ws, header))
@@ -256,12 +296,13 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
 
     prepared = prepare_frame(frame)
     ws = wb.create_sheet(sheet_title(title))
+    print_setup(ws)
     set_widths(ws, frame_widths(prepared))
     ws.freeze_panes = "A2"
     ws.append(header_cells(ws, prepared.columns))
     text_cols = [i for i, d in enumerate(prepared.dtypes) if d == pl.String]
     date_cols = [i for i, d in enumerate(prepared.dtypes) if d in (pl.Date, pl.Datetime)]
-    risky = ("=", "+", "-", "@", "\t", "\r")
+    risky = tuple(FORMULA_TRIGGERS)
     for batch in prepared.iter_slices(10_000):
         for row in batch.iter_rows():
             values = list(row)
@@ -276,6 +317,26 @@ def write_frame_sheet(wb: Workbook, title: str, frame: pl.DataFrame) -> WriteOnl
     last = get_column_letter(max(prepared.width, 1))
     ws.auto_filter.ref = f"A1:{last}{prepared.height + 1}"
     return ws
+
+
+def open_readback(path: Path):
+    """A read-only openpyxl workbook of an xlsx kith wrote and now reads back (a review sheet's
+    decisions, followups.xlsx's Done ticks): the file may have been edited, or planted in a
+    report folder, so it gets the limits every imported workbook gets (InputError past them).
+
+    The sheets' declared ``<dimension>`` is dropped: openpyxl would otherwise walk every cell
+    of a claimed ``A1:XFD1048576`` (17 billion of them) instead of the cells the file holds.
+    """
+    from openpyxl import load_workbook
+
+    from pipeline.limits import check_workbook
+
+    check_workbook(Path(path))
+    wb = load_workbook(path, read_only=True, data_only=True)
+    for ws in wb.worksheets:
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+    return wb
 
 
 def save_workbook(wb: Workbook, path: Path) -> Path:

@@ -121,11 +121,13 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
         forced_note = f"the header is not a {layout.name} header (read as one because of --as)"
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
+    # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
+    stray: list[int] = []
     width = len(head.rows[position])
-    grid = tabular.read_delimited(path, head, skip_rows=position, spare=4)
-    misfits = tabular.misfits(grid, width, head, path=path, skip_rows=position).slice(1)
-    grid = grid.select(grid.columns[:width])
-    headers = [cell or "" for cell in grid.row(0)]
+    grid = tabular.read_delimited_records(path, head, skip_rows=position, stray=stray, spare=4)
+    misfits = tabular.misfits(grid.drop("_record"), width, head, path=path, skip_rows=position).slice(1)
+    grid = grid.select([*grid.columns[:width], "_record"])
+    headers = [cell or "" for cell in grid.drop("_record").row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
         "encoding": head.encoding,
@@ -148,13 +150,16 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     if misfits.null_count() < len(misfits):
         # A row with more fields than the header would be shifted: a reject, kept whole.
         at = misfits.is_not_null()
-        rows = pl.int_range(position + 2, position + 2 + body.height, eager=True).filter(at)
+        rows = (body.get_column("_record") + position + 1).filter(at)
         misfit_rejects = [
             Reject(f"row {row}", "the row has more fields than the header; kept whole, not shifted", raw)
             for row, raw in zip(rows.to_list(), misfits.filter(at).to_list(), strict=True)
         ]
-        body = body.with_columns(pl.when(~at).then(pl.col(c)).alias(c) for c in body.columns)
+        body = body.with_columns(
+            pl.when(~at).then(pl.col(c)).alias(c) for c in body.columns if c != "_record"
+        )
     records, rejects = build(body, mapping, layout, options, first_row=position + 2)
+    rejects = [Reject(f"line {n}", tabular.STRAY_QUOTE) for n in stray] + rejects
     if misfit_rejects:
         rejects = sorted(misfit_rejects + rejects, key=lambda r: int(r.ref.split()[-1]))
         info["warnings"].append(
@@ -167,6 +172,20 @@ def build(
     body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, options: ImportOptions, *, first_row: int
 ) -> tuple[pl.DataFrame, list[Reject]]:
     """Raw canonical columns from the rows under the header; rows with nothing identifying are rejects."""
+    body = _cleaned_rows(body, mapping, layout, first_row)
+    out = _canonical_exprs(mapping, layout, options)
+    frame = body.select(
+        (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
+        *(expr.alias(name) for name, expr in out.items()),
+        json_object(_extra_exprs(mapping), body).alias("extra"),
+    )
+    return _split_rejects(frame)
+
+
+def _cleaned_rows(body: pl.DataFrame, mapping: HeaderMapping, layout: Layout, first_row: int) -> pl.DataFrame:
+    """Columns renamed ``c0…``, placeholder values nulled, a ``_row`` number, blank rows dropped."""
+    record = body.get_column("_record") if "_record" in body.columns else None
+    body = body.drop("_record", strict=False)
     names = [f"c{i}" for i in range(body.width)]
     body = tabular.blank_to_null(body.rename(dict(zip(body.columns, names, strict=True))))
     cleanup = []
@@ -179,15 +198,24 @@ def build(
             cleanup.append(pl.when(~col.str.strip_chars().is_in(drop)).then(col).alias(f"c{m.index}"))
     if cleanup:
         body = body.with_columns(cleanup)
-    body = body.with_row_index("_row", offset=first_row)
+    if record is None:
+        body = body.with_row_index("_row", offset=first_row)
+    else:  # the header is record 0, so the first body record is first_row
+        body = body.with_columns((record + first_row - 1).alias("_row"))
     filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in names])
-    body = body.filter(filled > 0)
+    return body.filter(filled > 0)
+
+
+def _columns_for(mapping: HeaderMapping, target: str) -> list[pl.Expr]:
+    return [pl.col(f"c{m.index}") for m in mapping.columns_for(target)]
+
+
+def _canonical_exprs(mapping: HeaderMapping, layout: Layout, options: ImportOptions) -> dict[str, pl.Expr]:
+    """Canonical field → expression over the cleaned rows."""
 
     def cols(target: str) -> list[pl.Expr]:
-        return [pl.col(f"c{m.index}") for m in mapping.columns_for(target)]
+        return _columns_for(mapping, target)
 
-    keys = tabular.unique_keys([m.header.strip() or f"column {m.index + 1}" for m in mapping.columns])
-    extra: list[tuple[str, pl.Expr]] = []
     out: dict[str, pl.Expr] = {}
     for target in _SINGLE:
         found = cols(target)
@@ -225,8 +253,15 @@ def build(
         out.setdefault("birthday", pl.when(year.is_not_null()).then(full).otherwise(partial))
     if options.channel:
         out["channel"] = pl.lit(options.channel)
+    return out
 
-    assembled = bool(cols("birth_month") and cols("birth_day"))
+
+def _extra_exprs(mapping: HeaderMapping) -> list[tuple[str, pl.Expr]]:
+    """(key, expression) of every value kept in ``extra``: unmapped columns, home addresses, other
+    websites, and birthday parts that did not make a birthday."""
+    keys = tabular.unique_keys([m.header.strip() or f"column {m.index + 1}" for m in mapping.columns])
+    assembled = bool(_columns_for(mapping, "birth_month") and _columns_for(mapping, "birth_day"))
+    extra: list[tuple[str, pl.Expr]] = []
     for m in mapping.columns:
         col = pl.col(f"c{m.index}")
         if m.target == EXTRA or m.target.startswith("home:"):
@@ -237,13 +272,7 @@ def build(
             extra.append((keys[m.index], pl.when(~col.str.contains(r"(?i)linkedin\.com/")).then(col)))
         elif m.target in ("birth_year", "birth_month", "birth_day") and not assembled:
             extra.append((keys[m.index], col))
-
-    frame = body.select(
-        (pl.lit("row ") + pl.col("_row").cast(pl.String)).alias("source_ref"),
-        *(expr.alias(name) for name, expr in out.items()),
-        json_object(extra, body).alias("extra"),
-    )
-    return _split_rejects(frame)
+    return extra
 
 
 def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 import zlib
 from pathlib import Path
 
 import polars as pl
 
-from pipeline import hookimpl
+from pipeline import hookimpl, tabular
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError
 from pipeline.frames import extra_from_columns, json_object, merge_json_objects
@@ -71,7 +72,9 @@ def _header_fields(line: str) -> list[str] | None:
 def find_header(text: str) -> tuple[int, int]:
     """``(character offset, 1-based line number)`` of the header row, or InputError."""
     offset = 0
-    for number, line in enumerate(text.splitlines(keepends=True)[:HEADER_SEARCH_LINES], 1):
+    # Lazily: a file of 50 million newlines must not become a list of 50 million strings.
+    lines = itertools.islice(io.StringIO(text, newline=""), HEADER_SEARCH_LINES)
+    for number, line in enumerate(lines, 1):
         if _header_fields(line.rstrip("\r\n")):
             return offset, number
         offset += len(line)
@@ -112,6 +115,18 @@ def _read_bytes(path: Path) -> tuple[bytes, str]:
         return path.read_bytes(), ""
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _collapse_blank_runs(data: bytes) -> bytes:
+    """Runs of blank lines after the header search window, collapsed (see :mod:`pipeline.tabular`)."""
+    if data[:4096].count(b"\x00"):
+        return data  # UTF-16: not ASCII-compatible, and LinkedIn never writes it
+    start = 0
+    for _ in range(HEADER_SEARCH_LINES):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return data
+    return tabular.collapse_blank_lines(data, start)
 
 
 def _parse_table(body: str, path: Path) -> pl.DataFrame:
@@ -171,6 +186,7 @@ class LinkedInImporter:
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:
         data, place_prefix = _read_bytes(path)
+        data = _collapse_blank_runs(data)
         text, encoding = decode_bytes(data, path)
         text = text.lstrip("\ufeff")
         forced_note = None
@@ -185,27 +201,31 @@ class LinkedInImporter:
             # --as linkedin: a first line with some LinkedIn columns is the header; what maps is used.
             header_line = text[:offset].count("\n") + 1
             forced_note = "no LinkedIn header found; the first line read as the header (--as)"
-        table = _parse_table(text[offset:], path)
-        misfit = table.get_column(MISFIT) if MISFIT in table.columns else None
-        table = table.drop(MISFIT, strict=False)
-        mapping = {col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns}
+        body, stray = text[offset:], []
+        end = body.find("\n")
+        if end > 0:  # a stray quote must not fold the rows after it into one cell
+            width = len(next(csv.reader([body[:end].rstrip("\r")]), []))
+            fixed, stray = tabular.blank_stray_quotes(
+                body.encode("utf-8"), ",", width, len(body[: end + 1].encode())
+            )
+            body = fixed.decode("utf-8") if stray else body
+        table = _parse_table(body, path)
+        mapping = {
+            col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns if col != MISFIT
+        }
         mapped = [c for c, f in mapping.items() if f != "extra"]
         unmapped = [c for c, f in mapping.items() if f == "extra"]
 
-        # Physical line of each row: rows follow the header, shifted by newlines inside quoted cells.
+        # Physical line of each row: rows follow the header, shifted by newlines inside quoted cells
+        # and by the runs of blank lines collapsed before parsing ("_record" counts them).
         newlines = pl.sum_horizontal(pl.col(c).str.count_matches("\n").fill_null(0) for c in table.columns)
-        table = table.with_columns(
-            (header_line + 1 + pl.int_range(pl.len()) + newlines.cum_sum().shift(1, fill_value=0)).alias(
-                "__line"
-            )
-        )
-        present = pl.any_horizontal(
-            pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns[:-1]
-        )
-        rows_in_file = table.height
+        rows_in_file = tabular.records_in(table)
+        table = tabular.drop_blank_runs(table.with_columns(newlines.alias("__newlines")))
+        shift = pl.col("__newlines").cum_sum().shift(1, fill_value=0)
+        table = table.with_columns((header_line + 1 + pl.col("_record") + shift).alias("__line"))
+        table = table.drop("_record", "__newlines")
         rejects = []
-        if misfit is not None:
-            table = table.with_columns(misfit.alias(MISFIT))
+        if MISFIT in table.columns:
             rejects = [
                 Reject(f"{place_prefix}row {line}", _MISFIT_REASON, raw)
                 for line, raw in table.filter(pl.col(MISFIT).is_not_null())
@@ -214,6 +234,9 @@ class LinkedInImporter:
             ]
             table = table.filter(pl.col(MISFIT).is_null()).drop(MISFIT)
             rows_in_file -= len(rejects)
+        present = pl.any_horizontal(
+            pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns[:-1]
+        )
         table = table.filter(present)
 
         frame = table.select(
@@ -228,7 +251,7 @@ class LinkedInImporter:
             else pl.lit(False)
         )
         bad = frame.filter(~has_identity)
-        rejects += [
+        rejects += [Reject(f"{place_prefix}row {header_line + n}", tabular.STRAY_QUOTE) for n in stray] + [
             Reject(f"{place_prefix}row {line}", "restricted profile: the row has only a connection date")
             for line in bad["__line"].to_list()
         ]

@@ -168,7 +168,7 @@ def test_file_without_a_header_is_an_input_error(tmp_path):
 
 
 def test_output_survives_core_normalization(directory):
-    normalized = normalize_records(directory.records).frame
+    normalized = normalize_records(directory.records, region="US").frame
     assert normalized.schema["class_year"] == pl.Int32
     assert normalized.filter(pl.col("source_key") == "A-10001")["class_year"].to_list() == [2009]
 

@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from pipeline.cli import app
+from pipeline.cli import build_app
+
+app = build_app()
 
 FIXTURE_PLUGINS = Path(__file__).parent / "fixture_plugins"
 

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.contracts import ImportOptions
 from pipeline.importing import import_file
 from pipeline.store import Store
 from pipeline.testing import make_workspace, plugin_manager
 from tests.corpus.make_corpus import FILES, small_files, write_big
 from tests.corpus.measure import kith_command, run_measured
+
+app = build_app()
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = tomllib.loads((CORPUS / "expected.toml").read_text(encoding="utf-8"))["case"]

@@ -119,7 +119,10 @@ def killed_imports(tmp_path: Path) -> None:
         assert _state(workspace.store_path, source) == (hashes[name], counts[hashes[name]])
 
     outcomes = {"killed": 0, "finished": 0}
-    for number in range(IMPORT_KILLS):
+    # Timing on a shared machine varies: keep going (bounded) until enough kills landed mid-import.
+    for number in range(IMPORT_KILLS * 3):
+        if number >= IMPORT_KILLS and outcomes["killed"] >= IMPORT_KILLS // 3:
+            break
         before = _state(workspace.store_path, source)
         name = "small" if before[0] == hashes["big"] else "big"  # every import replaces the source
         source.write_bytes(_content(name))
@@ -132,7 +135,7 @@ def killed_imports(tmp_path: Path) -> None:
         )
         if code is not None:
             assert code == 0 and after[0] == hashes[name]
-    # Timing on a shared machine varies: most kills must land, all must leave a whole store.
+    # Every kill must leave a whole store, and enough of them must have landed mid-import.
     assert outcomes["killed"] >= IMPORT_KILLS // 3, outcomes
 
 
@@ -202,7 +205,7 @@ def test_killed_runs_keep_the_store_whole_and_the_last_reports(kill_loops):
 
 def test_a_run_killed_between_its_two_renames_gets_its_folder_back(tmp_path):
     """The one moment a week's folder is missing: the next run puts the previous one back first."""
-    from pipeline.batch import recover_interrupted
+    from pipeline.run.folders import recover_interrupted
 
     reports = tmp_path / "reports"
     (reports / ".2026-W48.old-4242").mkdir(parents=True)

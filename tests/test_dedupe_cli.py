@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import app
+from pipeline.cli import build_app
+
+app = build_app()
 
 DEDUPE = Path(__file__).parent / "fixtures" / "dedupe"
 

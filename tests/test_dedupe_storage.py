@@ -15,18 +15,28 @@ import polars as pl
 import pytest
 
 from pipeline import registry
-from pipeline.batch import run_batch
-from pipeline.cli.run import batch_steps
-from pipeline.contracts import ExportContext
+from pipeline.contracts import SheetDecisions
 from pipeline.dedupe import storage
-from pipeline.dedupe.review_sheet import HEADERS, SHEET_FILE, read_sheet_decisions, write_review_sheet
 from pipeline.errors import ConfigError, InputError
 from pipeline.importing import import_file
 from pipeline.people import PEOPLE_COLUMNS, load_people
+from pipeline.run import Run
 from pipeline.store import Store
-from pipeline.testing import make_workspace, plugin_manager
+from pipeline.testing import export_context, make_workspace, plugin_manager
+from plugins.duplicates.sheet import (
+    HEADERS,
+    SHEET_FILE,
+    file_digest,
+    read_sheet_decisions,
+    write_review_sheet,
+)
 
 DEDUPE = Path(__file__).parent / "fixtures" / "dedupe"
+
+
+def run_dedupe(store: Store, workspace, *, refit: bool = False) -> int:
+    """The resolve stage alone, with the workspace's settings; the number of people."""
+    return storage.dedupe_store(store, storage.workspace_settings(workspace), refit=refit).people
 
 
 @pytest.fixture
@@ -54,7 +64,7 @@ def _named(people: pl.DataFrame, given: str, family: str) -> list[dict]:
 
 def test_people_merge_across_sources_and_keep_every_value(ws):
     with Store(ws.store_path) as store:
-        assert storage.run_dedupe(store, ws) == 19
+        assert run_dedupe(store, ws) == 19
         people = load_people(store)
         columns = [row[1] for row in store.conn.execute("PRAGMA table_info(people)")]
     assert columns == list(PEOPLE_COLUMNS)
@@ -74,7 +84,7 @@ def test_people_merge_across_sources_and_keep_every_value(ws):
 def test_incremental_run_keeps_ids_and_settles_unchanged_records(ws):
     pm = plugin_manager()
     with Store(ws.store_path) as store:
-        storage.run_dedupe(store, ws)
+        run_dedupe(store, ws)
         before = load_people(store)
         again = storage.dedupe_store(store, storage.workspace_settings(ws))
         # nothing changed: no resolve at all, same answer
@@ -110,11 +120,11 @@ def test_incremental_run_keeps_ids_and_settles_unchanged_records(ws):
 def test_different_decision_survives_rerun_and_reimport(ws):
     pm = plugin_manager()
     with Store(ws.store_path) as store:
-        storage.run_dedupe(store, ws)
+        run_dedupe(store, ws)
         ken = _person(load_people(store), "ken.watanabe@example.com")
         assert storage.split_records(store, ken["record_ids"], by="split") == 1
-        storage.run_dedupe(store, ws)
-        storage.run_dedupe(store, ws, refit=True)
+        run_dedupe(store, ws)
+        run_dedupe(store, ws, refit=True)
         apart = load_people(store).filter(pl.col("emails").list.contains("ken.watanabe@example.com"))
         assert apart.height == 2
         # Re-export of LinkedIn with one more connection: the file is re-imported, ids stay.
@@ -122,7 +132,7 @@ def test_different_decision_survives_rerun_and_reimport(ws):
         with connections.open("a", encoding="utf-8") as handle:
             handle.write("Nadia,Rahman,,nadia.rahman@example.com,Contoso Ltd,Recruiter,01 Feb 2026\n")
         assert import_file(store, pm, connections).status == "imported"
-        storage.run_dedupe(store, ws)
+        run_dedupe(store, ws)
         people = load_people(store)
         decisions = storage.load_decisions(store)
     kens = people.filter(pl.col("emails").list.contains("ken.watanabe@example.com"))
@@ -135,7 +145,7 @@ def test_different_decision_survives_rerun_and_reimport(ws):
 
 def test_crash_inside_the_write_leaves_previous_people(ws, monkeypatch):
     with Store(ws.store_path) as store:
-        storage.run_dedupe(store, ws)
+        run_dedupe(store, ws)
         people = load_people(store)
         assignments = storage.load_assignments(store)
         queue = storage.load_review_queue(store)
@@ -150,12 +160,12 @@ def test_crash_inside_the_write_leaves_previous_people(ws, monkeypatch):
 
         monkeypatch.setattr(storage, "_insert_frame", crash)
         with pytest.raises(OSError, match="disk full"):
-            storage.run_dedupe(store, ws)
+            run_dedupe(store, ws)
         assert load_people(store).equals(people)
         assert storage.load_assignments(store).sort("record_id").equals(assignments.sort("record_id"))
         assert storage.load_review_queue(store).equals(queue)
         monkeypatch.setattr(storage, "_insert_frame", real)
-        assert storage.run_dedupe(store, ws) == 20  # the decision was kept and now applies
+        assert run_dedupe(store, ws) == 20  # the decision was kept and now applies
 
 
 def test_review_sheet_round_trip(ws):
@@ -164,9 +174,9 @@ def test_review_sheet_round_trip(ws):
     out.mkdir()
     with Store(ws.store_path) as store:
         exporter = registry.exporters(pm)["duplicates"]
-        assert exporter.write(ExportContext(store=store, out_dir=out, as_of=None)) == []  # nothing run yet
-        storage.run_dedupe(store, ws)
-        (path,) = exporter.write(ExportContext(store=store, out_dir=out, as_of=None))
+        assert exporter.write(export_context(store, out, pm=pm)) == []  # nothing run yet
+        run_dedupe(store, ws)
+        (path,) = exporter.write(export_context(store, out, pm=pm))
         assert path == out / SHEET_FILE
 
         from openpyxl import load_workbook
@@ -183,15 +193,16 @@ def test_review_sheet_round_trip(ws):
         sheet["A2"] = "different"
         wb.save(path)
 
-        assert read_sheet_decisions(path) == ([(row["Record A"], row["Record B"], "different")], [])
-        run = storage.dedupe_workspace(store, ws, sheets=[path])
-        assert run.sheet_decisions == 1 and run.review == 0
+        found = read_sheet_decisions(path)
+        assert found == ([(row["Record A"], row["Record B"], "different")], [])
+        sheet_decisions = [SheetDecisions(path, file_digest(path), tuple(found[0]))]
+        assert storage.store_sheet_decisions(store, sheet_decisions) == (1, [])
+        assert storage.dedupe_store(store, storage.workspace_settings(ws)).review == 0
         decisions = storage.load_decisions(store)
         assert decisions.select("decision", "by").rows() == [("different", f"sheet:{SHEET_FILE}")]
-        again = storage.dedupe_workspace(store, ws, sheets=[path])
-        assert again.sheet_decisions == 0  # applied once per content
+        assert storage.store_sheet_decisions(store, sheet_decisions) == (0, [])  # applied once per content
         assert len(_named(load_people(store), "John", "Smith")) == 2
-        assert write_review_sheet(store, out / "empty.xlsx") == 0
+        assert write_review_sheet([], out / "empty.xlsx") == 0
 
 
 def test_sheet_with_bad_rows_warns_and_foreign_file_is_an_input_error(tmp_path):
@@ -218,7 +229,7 @@ def test_sheet_with_bad_rows_warns_and_foreign_file_is_an_input_error(tmp_path):
 def test_formula_text_is_written_as_a_string(tmp_path):
     from openpyxl import Workbook, load_workbook
 
-    from pipeline.dedupe.review_sheet import _safe
+    from plugins.duplicates.sheet import _safe
 
     wb = Workbook()
     _safe(wb.active["A1"], '=HYPERLINK("http://evil.example","x")')
@@ -249,7 +260,8 @@ def test_weekly_run_dedupes_writes_the_sheet_and_applies_last_weeks(tmp_path):
     workspace = make_workspace(root, config=config)
     import datetime as dt
 
-    first = run_batch(workspace, plugin_manager(), as_of=dt.date(2026, 11, 19), **batch_steps())
+    with Run.open(workspace, plugin_manager(), as_of=dt.date(2026, 11, 19), lock="kith run") as run:
+        first = run.weekly()
     assert first.people == 19 and "duplicates.xlsx" in first.outputs
     sheet = root / "reports" / "2026-W47" / SHEET_FILE
     from openpyxl import load_workbook
@@ -257,7 +269,8 @@ def test_weekly_run_dedupes_writes_the_sheet_and_applies_last_weeks(tmp_path):
     wb = load_workbook(sheet)
     wb["Review"]["A2"] = "same"
     wb.save(sheet)
-    second = run_batch(workspace, plugin_manager(), as_of=dt.date(2026, 11, 26), **batch_steps())
+    with Run.open(workspace, plugin_manager(), as_of=dt.date(2026, 11, 26), lock="kith run") as run:
+        second = run.weekly()
     assert second.people == 18  # last week's filled sheet merged the two John Smiths
     with Store(workspace.store_path) as store:
         assert len(_named(load_people(store), "John", "Smith")) == 1

@@ -19,13 +19,16 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import exporting, registry, xlsx
-from pipeline.cli import app
-from pipeline.contracts import ExportContext
-from pipeline.errors import ConfigError, UsageError
+from pipeline import hookimpl, registry, xlsx
+from pipeline.cli import build_app
+from pipeline.errors import ConfigError, PluginError, UsageError
+from pipeline.manager import BUILTIN_PLUGINS
 from pipeline.people import PEOPLE_COLUMNS
 from pipeline.store import Store
-from pipeline.testing import import_through_core
+from pipeline.testing import export_context, export_frame, import_through_core, plugin_manager
+from plugins.contacts.google import GOOGLE_HEAD
+
+app = build_app()
 
 LONG_NOTE = "Met at the Example University alumni mixer.\nAsked about data roles; follow up in March."
 
@@ -78,7 +81,7 @@ def people_frame() -> pl.DataFrame:
 
 def test_csv_is_utf8_sig_and_round_trips(tmp_path):
     path = tmp_path / "people.csv"
-    assert exporting.export_frame(people_frame(), "csv", path) == str(path)
+    assert export_frame(people_frame(), "csv", path) == str(path)
     assert path.read_bytes().startswith(b"\xef\xbb\xbfperson_id,full_name,")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -103,7 +106,7 @@ def test_csv_is_utf8_sig_and_round_trips(tmp_path):
 
 def test_jsonl_keeps_lists_and_dates(tmp_path):
     path = tmp_path / "people.jsonl"
-    exporting.export_frame(people_frame(), "jsonl", path)
+    export_frame(people_frame(), "jsonl", path)
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     assert first["emails"] == ["jose.nunez@example.com", "jnunez@example.org"]
     assert first["connected_on"] == "2026-01-12" and first["tags"] == ["2026 search", "Alumni"]
@@ -114,7 +117,7 @@ def test_jsonl_keeps_lists_and_dates(tmp_path):
 
 def test_xlsx_has_a_real_table(tmp_path):
     path = tmp_path / "people.xlsx"
-    exporting.export_frame(people_frame(), "xlsx", path, sheet="People")
+    export_frame(people_frame(), "xlsx", path, sheet="People")
     wb = load_workbook(path)
     assert wb.sheetnames == ["People"]
     ws = wb["People"]
@@ -139,7 +142,8 @@ def test_xlsx_has_a_real_table(tmp_path):
 
 def test_xlsx_cells_excel_accepts(tmp_path):
     frame = pl.DataFrame({"notes": ["bell\x07 and null\x00 gone", "x" * 40_000], "n": [1, 2]})
-    path = exporting.write_xlsx(frame, tmp_path / "odd.xlsx")
+    path = tmp_path / "odd.xlsx"
+    export_frame(frame, "xlsx", path)
     ws = load_workbook(path).active
     assert ws["A2"].value == "bell and null gone"
     assert len(ws["A3"].value) == xlsx.MAX_CELL_CHARS
@@ -148,21 +152,21 @@ def test_xlsx_cells_excel_accepts(tmp_path):
 def test_xlsx_refuses_more_rows_than_excel_holds(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
     with pytest.raises(UsageError, match="3 rows do not fit in an Excel sheet .* export csv instead"):
-        exporting.export_frame(people_frame(), "xlsx", tmp_path / "big.xlsx")
+        export_frame(people_frame(), "xlsx", tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
 
 
 def test_failed_write_keeps_the_last_good_file(tmp_path, monkeypatch):
     path = tmp_path / "people.xlsx"
-    exporting.export_frame(people_frame(), "xlsx", path)
+    export_frame(people_frame(), "xlsx", path)
     before = path.read_bytes()
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(xlsx, "write_frame_sheet", boom)
-    with pytest.raises(RuntimeError):
-        exporting.export_frame(people_frame(), "xlsx", path)
+    with pytest.raises(PluginError, match=r"format 'xlsx' \(plugin 'contacts'\) failed: disk full"):
+        export_frame(people_frame(), "xlsx", path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["people.xlsx"]  # no temporary file left
 
@@ -172,14 +176,14 @@ def test_failed_write_keeps_the_last_good_file(tmp_path, monkeypatch):
 
 def test_google_contacts_csv(tmp_path):
     path = tmp_path / "google.csv"
-    exporting.export_frame(people_frame(), "google-csv", path)
+    export_frame(people_frame(), "google-csv", path)
     raw = path.read_bytes()
     assert raw.startswith(b"First Name,Middle Name,Last Name,Phonetic First Name,")  # no BOM for Google
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames
         rows = list(reader)
-    assert header[: len(exporting.GOOGLE_HEAD)] == exporting.GOOGLE_HEAD
+    assert header[: len(GOOGLE_HEAD)] == GOOGLE_HEAD
     assert "E-mail 2 - Value" in header and "E-mail 3 - Value" not in header  # as many as used
     assert "Phone 2 - Value" in header and "Phone 3 - Label" not in header
     jose, ken, prince = rows
@@ -216,25 +220,23 @@ def test_vcf_uses_the_vcard_plugin(tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "plugins.vcard.write", types.SimpleNamespace(write_vcards=write_vcards))
     path = tmp_path / "people.vcf"
-    exporting.export_frame(people_frame(), "vcf", path)
+    export_frame(people_frame(), "vcf", path)
     assert calls == [(3, "3.0", path)]
     assert path.read_text(encoding="utf-8").startswith("BEGIN:VCARD")
 
 
-def test_vcf_without_the_vcard_plugin_says_so(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "plugins.vcard.write", None)  # as if not installed
-    with pytest.raises(
-        UsageError, match=r"vcf export needs the vCard plugin \(plugins.vcard.write.write_vcards\)"
-    ):
-        exporting.export_frame(people_frame(), "vcf", tmp_path / "x.vcf")
+def test_vcf_without_the_vcard_plugin_says_so(tmp_path):
+    without_vcard = plugin_manager(builtins=[b for b in BUILTIN_PLUGINS if b != "plugins.vcard"])
+    with pytest.raises(UsageError, match="unknown format 'vcf'; choose one of csv, google-csv, jsonl, xlsx"):
+        export_frame(people_frame(), "vcf", tmp_path / "x.vcf", pm=without_vcard)
     assert not (tmp_path / "x.vcf").exists()
 
 
 def test_unknown_format_is_a_usage_error(tmp_path):
     with pytest.raises(
-        UsageError, match="unknown format 'ods'; choose one of csv, xlsx, vcf, jsonl, google-csv"
+        UsageError, match="unknown format 'ods'; choose one of csv, google-csv, jsonl, vcf, xlsx"
     ):
-        exporting.export_frame(people_frame(), "ods", tmp_path / "x.ods")
+        export_frame(people_frame(), "ods", tmp_path / "x.ods")
 
 
 # --- CLI ------------------------------------------------------------------------------
@@ -286,14 +288,15 @@ def test_cli_export_records_keeps_jsonl_default_and_gains_xlsx(runner, imported)
 def test_contacts_exporter_writes_every_format(imported, pm, tmp_path, monkeypatch, caplog):
     exporter = registry.exporters(pm)["contacts"]
     with Store(imported.store_path) as store:
-        written = exporter.write(ExportContext(store, tmp_path / "out", dt.date(2026, 3, 9)))
+        written = exporter.write(export_context(store, tmp_path / "out", dt.date(2026, 3, 9)))
     # contacts.vcf is the vcard exporter's file, so it is not in the defaults
     assert [p.name for p in written] == ["contacts.csv", "contacts.xlsx", "contacts-google.csv"]
-    monkeypatch.setitem(sys.modules, "plugins.vcard.write", None)
+    without_vcard = plugin_manager(builtins=[b for b in BUILTIN_PLUGINS if b != "plugins.vcard"])
     with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
-        asked = ExportContext(store, tmp_path / "vcf", dt.date(2026, 3, 9), options={"formats": ["vcf"]})
+        day = dt.date(2026, 3, 9)
+        asked = export_context(store, tmp_path / "vcf", day, options={"formats": ["vcf"]}, pm=without_vcard)
         assert exporter.write(asked) == []
-    assert "skipping contacts.vcf" in caplog.text and "plugins.vcard.write" in caplog.text
+    assert "skipping vcf" in caplog.text and "vCard plugin" in caplog.text
     assert load_workbook(written[1])["Contacts"].max_row == 51
     with written[2].open(encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 50
@@ -302,7 +305,7 @@ def test_contacts_exporter_writes_every_format(imported, pm, tmp_path, monkeypat
 def test_contacts_exporter_options(imported, pm, tmp_path):
     exporter = registry.exporters(pm)["contacts"]
     with Store(imported.store_path) as store:
-        context = ExportContext(
+        context = export_context(
             store, tmp_path, dt.date(2026, 3, 9), options={"formats": ["csv"], "basename": "alumni"}
         )
         assert exporter.write(context) == [tmp_path / "alumni.csv"]
@@ -319,7 +322,7 @@ def test_vcf_round_trips_through_the_vcard_plugin(tmp_path):
     from plugins.vcard.read import read_vcards
 
     path = tmp_path / "people.vcf"
-    exporting.export_frame(people_frame(), "vcf", path)
+    export_frame(people_frame(), "vcf", path)
     text = path.read_text(encoding="utf-8")
     assert text.count("BEGIN:VCARD") == 3 and "VERSION:3.0" in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -343,7 +346,7 @@ def test_contacts_exporter_includes_vcf_when_asked_and_the_vcard_plugin_is_there
     exporter = registry.exporters(pm)["contacts"]
     formats = {"formats": ["csv", "xlsx", "vcf", "google-csv"]}
     with Store(imported.store_path) as store:
-        written = exporter.write(ExportContext(store, tmp_path, dt.date(2026, 3, 9), options=formats))
+        written = exporter.write(export_context(store, tmp_path, dt.date(2026, 3, 9), options=formats))
     assert [p.name for p in written] == [
         "contacts.csv",
         "contacts.xlsx",
@@ -356,15 +359,58 @@ def test_contacts_exporter_includes_vcf_when_asked_and_the_vcard_plugin_is_there
 def test_contacts_exporter_skips_xlsx_by_default_for_big_directories(
     imported, pm, tmp_path, monkeypatch, caplog
 ):
-    import plugins.contacts_export as contacts
+    import plugins.contacts as contacts
 
     monkeypatch.setattr(contacts, "DEFAULT_XLSX_MAX_PEOPLE", 10)
     exporter = registry.exporters(pm)["contacts"]
     with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
-        written = exporter.write(ExportContext(store, tmp_path / "big", dt.date(2026, 3, 9)))
+        written = exporter.write(export_context(store, tmp_path / "big", dt.date(2026, 3, 9)))
         asked = exporter.write(
-            ExportContext(store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["xlsx"]})
+            export_context(store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["xlsx"]})
         )
     assert [p.name for p in written] == ["contacts.csv", "contacts-google.csv"]
     assert "skipping contacts.xlsx" in caplog.text
     assert [p.name for p in asked] == ["contacts.xlsx"]
+
+
+# --- formats come from plugins ----------------------------------------------------------------
+
+
+class TsvFormat:
+    name = "tsv"
+    suffix = ".tsv"
+    description = "tab-separated names (a third-party format)"
+
+    def write(self, frame, path, *, sheet="Contacts"):
+        Path(path).write_text("\n".join(frame["full_name"].to_list()) + "\n", encoding="utf-8")
+
+
+class TsvPlugin:
+    @hookimpl
+    def register_formats(self):
+        return [TsvFormat()]
+
+
+def test_hook_register_formats(tmp_path):
+    pm = plugin_manager([("tsv_plugin", TsvPlugin())])
+    formats = registry.formats(pm)
+    assert {"csv", "xlsx", "jsonl", "google-csv", "vcf", "tsv"} <= set(formats)
+    assert registry.owner_of(pm, "format", "tsv") == "tsv_plugin"
+    assert registry.owner_of(pm, "format", "google-csv") == "contacts"
+    assert registry.owner_of(pm, "format", "vcf") == "vcard"
+    export_frame(people_frame(), "tsv", tmp_path / "people.tsv", pm=pm)
+    assert (tmp_path / "people.tsv").read_text(encoding="utf-8").splitlines()[0] == people_frame()[
+        "full_name"
+    ][0]
+    clash = TsvFormat()
+    clash.name = "csv"
+
+    class Clash:
+        @hookimpl
+        def register_formats(self):
+            return [clash]
+
+    with pytest.raises(
+        PluginError, match="two formats are named 'csv': from plugin 'clash' and from 'contacts'"
+    ):
+        registry.formats(plugin_manager([("clash", Clash())]))

@@ -1,10 +1,11 @@
-"""The ``followups`` exporter and ``run_reports``: xlsx/md/ics/eml content, the Done round-trip,
-formula and header injection, and atomic report folders."""
+"""The ``followups`` exporter and ``kith report`` (``Run.reports``): xlsx/md/ics/eml content, the Done
+round-trip, formula and header injection, and atomic report folders."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
+import hashlib
 import zipfile
 from email import policy
 
@@ -13,8 +14,9 @@ from openpyxl import load_workbook
 
 from pipeline import hookimpl
 from pipeline.errors import PluginError
-from pipeline.reporting import iso_week, run_reports
-from plugins.followups_export.xlsx import COLUMNS, OVERDUE_FILL
+from pipeline.lock import workspace_lock
+from pipeline.run import Run, iso_week
+from plugins.followups.xlsx import COLUMNS, OVERDUE_FILL
 from tests.test_followups_rules import World
 
 D = dt.date
@@ -34,7 +36,9 @@ def world(tmp_path):
 
 def _report(world, as_of=AS_OF, names=("followups",)):
     out = world.ws.reports_dir / iso_week(as_of)
-    return out, run_reports(world.store, world.pm, world.ws, list(names), as_of, out)
+    with workspace_lock(world.ws.root / "kith.lock", "kith report"):
+        run = Run(world.ws, world.pm, world.store, as_of=as_of)
+        return out, run.reports(list(names), out)
 
 
 def _rows(path):
@@ -111,6 +115,19 @@ def test_done_ticked_in_last_weeks_xlsx_is_read_back(world):
     _, _, rows = _rows(this_week / "followups.xlsx")
     assert [r["Task"] for r in rows] == [f"thank_you:{ken}"]
     assert f"thank_you:{priya}" not in (this_week / "followups.md").read_text(encoding="utf-8")
+    # The calendar keeps the done task, completed, instead of dropping it from subscribed calendars.
+    import vobject
+
+    cal = vobject.readOne((this_week / "followups.ics").read_text(encoding="utf-8"))
+    status = {t.uid.value.split("@")[0]: t.status.value for t in cal.vtodo_list}
+    assert status == {f"thank_you:{priya}": "COMPLETED", f"thank_you:{ken}": "NEEDS-ACTION"}
+    events = {e.uid.value.split("@")[0]: e.summary.value for e in cal.vevent_list}
+    assert events[f"thank_you:{priya}-event"].startswith("Done: Send Priya Raman")
+    assert all(e.dtstart.value == e.dtend.value - dt.timedelta(days=1) for e in cal.vevent_list)
+    # UIDs are unique per workspace.
+    assert {t.uid.value.split("@")[1] for t in cal.vtodo_list} == {
+        hashlib.sha1(str(world.store.path.resolve()).encode()).hexdigest()[:12] + ".kith"
+    }
     state = world.store.conn.execute("SELECT key, status, source FROM task_state").fetchall()
     assert state == [(f"thank_you:{priya}", "done", str(last_week / "followups.xlsx"))]
     # Ticking in this week's own file and re-running the week works too ("x" counts).
@@ -141,10 +158,15 @@ def test_formula_and_header_injection_come_out_inert(world):
     assert "'=HYPERLINK" in md and "\n=HYPERLINK" not in md
     assert "Eve Example Bcc: attacker@example.org" in md
     assert not any(line.startswith("Bcc:") for line in md.splitlines())
-    # ics: no property value starts a formula, no injected line.
+    # ics: a calendar is not a spreadsheet, so the text stays as written (no "'" guard), and
+    # the CR/LF name cannot inject a line or a property.
     ics = (out / "followups.ics").read_text(encoding="utf-8")
-    assert not any(line.split(":", 1)[-1].startswith(("=", "+", "@")) for line in ics.splitlines())
-    assert not any(line.startswith("Bcc") for line in ics.splitlines())
+    assert "'=HYPERLINK" not in ics.replace("\r\n ", "")
+    assert not any(line.startswith(("Bcc", "=")) for line in ics.splitlines())
+    import vobject
+
+    cal = vobject.readOne(ics)
+    assert {t.summary.value for t in cal.vtodo_list} == {t.summary.value for t in cal.vevent_list}
     # eml: the display name is inert and the CR/LF can't add a header.
     messages = [
         email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths if p.suffix == ".eml"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.testing import import_through_core, make_workspace
+
+app = build_app()
 
 FIX = Path(__file__).parent / "fixtures"
 TAKEOUT = FIX / "google" / "takeout-20260301T101500Z-001.zip"

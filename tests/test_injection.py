@@ -21,11 +21,14 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import exporting
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.people import PEOPLE_COLUMNS
+from pipeline.safety import csv_ready
+from pipeline.testing import export_frame
 from plugins.outcome_report import write_report
 from plugins.outcome_report.model import Owner, build_outcome_report
+
+app = build_app()
 
 EVIL = '=HYPERLINK("http://evil.example","x")'
 PAYLOADS = {
@@ -77,7 +80,7 @@ def _assert_inert_csv(cells: list[str]) -> None:
 
 def test_csv_neutralises_every_trigger_and_keeps_phones(tmp_path):
     path = tmp_path / "people.csv"
-    exporting.export_frame(evil_people(), "csv", path)
+    export_frame(evil_people(), "csv", path)
     evil = _csv_rows(path, "utf-8-sig")[0]
     for column, payload in PAYLOADS.items():
         assert evil[column] == "'" + payload, column
@@ -96,18 +99,18 @@ def test_joined_cell_with_one_bad_part_is_neutralised():
             ]
         }
     )
-    assert exporting.csv_ready(frame)["phones"].to_list() == [
+    assert csv_ready(frame)["phones"].to_list() == [
         "+12065550142; +442079460958",
         "'+12065550142; =cmd()",
         "'+12065550142; HYPERLINK(1)",
     ]
     text = pl.DataFrame({"t": ["-2+3", "+1 (206) 555-0142", "@x", "plain", None]})
-    assert exporting.csv_ready(text)["t"].to_list() == ["'-2+3", "+1 (206) 555-0142", "'@x", "plain", None]
+    assert csv_ready(text)["t"].to_list() == ["'-2+3", "+1 (206) 555-0142", "'@x", "plain", None]
 
 
 def test_google_csv_is_inert(tmp_path):
     path = tmp_path / "google.csv"
-    exporting.export_frame(evil_people(), "google-csv", path)
+    export_frame(evil_people(), "google-csv", path)
     evil = _csv_rows(path, "utf-8")[0]
     assert evil["First Name"] == "'" + EVIL and evil["Organization Name"] == "'@SUM(A1)"
     assert evil["Organization Title"] == "'-2+3" and evil["Notes"] == "'\t=1+1"
@@ -130,7 +133,7 @@ def _no_formulas(path: Path) -> None:
 
 def test_xlsx_writes_formula_text_as_strings(tmp_path):
     path = tmp_path / "people.xlsx"
-    exporting.export_frame(evil_people(), "xlsx", path)
+    export_frame(evil_people(), "xlsx", path)
     _no_formulas(path)
     ws = load_workbook(path).active
     header = [c.value for c in ws[1]]
@@ -206,7 +209,7 @@ def test_vcf_keeps_names_as_text_and_crlf_cannot_add_properties(tmp_path):
     from plugins.vcard.read import read_vcards
 
     path = tmp_path / "people.vcf"
-    exporting.export_frame(evil_people(), "vcf", path)
+    export_frame(evil_people(), "vcf", path)
     text = path.read_bytes().decode("utf-8")
     assert text.count("BEGIN:VCARD") == 2
     lines = text.split("\r\n")

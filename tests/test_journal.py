@@ -14,7 +14,7 @@ from pipeline.errors import UsageError
 from pipeline.journal import JOURNAL_COLUMNS, add_entry, load_journal, load_outcome, parse_date, set_outcome
 from pipeline.journal.contacts import MANUAL_SOURCE, add_manual_contact
 from pipeline.journal.match import find_person
-from pipeline.journal.sync import matchable_people
+from pipeline.journal.sync import matchable_people, sync_imported
 from pipeline.people import PEOPLE_COLUMNS, load_people
 from pipeline.store import Store, encode_for_sql
 from pipeline.testing import import_through_core, make_workspace, plugin_manager
@@ -59,7 +59,9 @@ def test_entries_have_the_promised_columns_and_resolve_people(linked):
         "channel": "alumni",
         "note": "mixer",
         "source": "cli",
+        "logged": row["logged"],
     }
+    assert row["logged"] == dt.datetime.now(dt.UTC).date()  # the day it was written into kith
     referral = journal.row(1, named=True)  # stored as: Maria referred you to Ken
     assert (referral["person_id"], referral["to_person_id"], referral["via_person_id"]) == (
         f"p_{maria}",
@@ -134,8 +136,10 @@ def test_find_person(linked, query, status, how, names):
 
 def test_unknown_person_becomes_a_real_canonical_record(linked):
     _, _, store = linked
-    first = add_manual_contact(store, name="Xavier Quinn", email="Xavier@Example.org", channel="meeting")
-    second = add_manual_contact(store, name="Yara Quinn")
+    first = add_manual_contact(
+        store, region="US", name="Xavier Quinn", email="Xavier@Example.org", channel="meeting"
+    )
+    second = add_manual_contact(store, region="US", name="Yara Quinn")
     records = store.records("WHERE source_file = ?", (MANUAL_SOURCE,))
     assert records["record_id"].to_list() == [first, second]
     xavier = records.row(0, named=True)
@@ -212,6 +216,7 @@ def test_reimport_keeps_entry_ids_and_removal_forgets_entries(linked, tmp_path):
     assert {note: by_note[note] for note in before} == before
     assert by_note["Lunch with an old colleague"] > max(before.values())
     store.remove_source(str(path.resolve()))
+    sync_imported(store)  # the journal stage of the next import or run
     assert load_journal(store).height == 0 and load_outcome(store) is None
 
 
@@ -251,7 +256,7 @@ def test_journal_importer_does_not_claim_other_files(pm, tmp_path):
 def test_one_human_in_several_records_is_one_match_unless_profiles_differ(linked):
     """Before dedupe, the LinkedIn Ken and a phone-book Ken are one person; two LinkedIn profiles are two."""
     _, _, store = linked
-    add_manual_contact(store, name="Ken Watanabe", email="ken.watanabe@example.com")
+    add_manual_contact(store, region="US", name="Ken Watanabe", email="ken.watanabe@example.com")
     match = find_person(load_people(store), "Ken Watanabe")
     assert (match.status, match.how) == ("one", "name, same person in 2 records")
     assert match.person.email == "ken.watanabe@example.com"  # the record with the most to go on
@@ -263,12 +268,12 @@ def test_a_bare_mention_resolves_to_the_one_real_person_of_that_name(linked):
     maria = _rid(store, "Maria Gonzalez")
     # e.g. a journal row read while several "Maria Gonzalez" records still existed: the
     # journal kept a record of its own, which dedupe won't merge on a bare name
-    stub = add_manual_contact(store, name="Maria Gonzalez", channel="alumni")
+    stub = add_manual_contact(store, region="US", name="Maria Gonzalez", channel="alumni")
     add_entry(store, "met", stub, date=D(2026, 11, 5))
     real = load_people(store).filter(pl.col("record_ids").list.contains(maria))["person_id"][0]
     assert load_journal(store)["person_id"].to_list() == [real]
     # two real people of one name: no guess, the mention stays its own person
-    add_manual_contact(store, name="Emma Park")
+    add_manual_contact(store, region="US", name="Emma Park")
     emma_stub = store.records().filter(pl.col("full_name") == "Emma Park")["record_id"][-1]
     add_entry(store, "call", emma_stub, date=D(2026, 11, 6))
     stub_person = load_people(store).filter(pl.col("record_ids").list.contains(emma_stub))["person_id"][0]

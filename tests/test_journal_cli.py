@@ -7,7 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipeline.cli import app
+from pipeline.cli import build_app
+
+app = build_app()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -57,8 +59,8 @@ def test_a_week_of_networking_becomes_the_right_checklist(runner, tmp_path):
     assert "Send Maria Gonzalez a thank-you" not in md
     assert "Prepare for the meeting with Ken Watanabe on 2026-12-01: ask for information, not advice" in md
     assert "Reach out to Ken" not in md
-    # Pat sells time (owner, consultant): the reminder rides along.
-    assert "Send Pat Lee, MBA a thank-you and follow-up note (keep it under 15 minutes" in md
+    # Pat sells time (owner, consultant), but a thank-you asks for none: no reminder on it.
+    assert "Send Pat Lee, MBA a thank-you and follow-up note — Pat Lee" in md
     assert "Send Xavier Quinn a thank-you and follow-up note — Xavier Quinn <xavier.quinn@example.org>" in md
     assert "Aisha" not in md
     rows = list(load_workbook(folder / "followups.xlsx")["Follow-ups"].iter_rows(min_row=2, values_only=True))
@@ -92,18 +94,24 @@ def test_a_week_of_networking_becomes_the_right_checklist(runner, tmp_path):
 def test_ambiguous_person_fails_in_a_script_and_asks_on_a_terminal(runner, tmp_path, monkeypatch):
     ws = _workspace(runner, tmp_path, FIXTURES / "journal" / "Connections_two_emmas.csv")
     failed = _kith(runner, ws, "log", "met", "Emma Park", "--date", "2026-11-20", code=2)
-    assert (
-        "person 'Emma Park' matches 2 people: 1) Emma Park (Account Executive, Fabrikam Inc.); "
-        in failed.stderr
-    )
-    assert "2) Emma Park (Account Executive, Graphic Design Institute)" in failed.stderr
+    lines = failed.stderr.splitlines()
+    assert lines[0] == "kith: error: person 'Emma Park' matches 2 people:"
+    assert lines[1].startswith("  Emma Park — no e-mail, Fabrikam Inc., last contact never, id p_")
+    assert lines[2].startswith("  Emma Park — no e-mail, Graphic Design Institute, last contact never, id p_")
+    assert "--email" in lines[3] and "person id" in lines[3]
+    # The id the listing shows is a way to say which one.
+    chosen = lines[2].rsplit("id ", 1)[1]
+    by_id = _kith(runner, ws, "log", "call", chosen, "--date", "2026-11-21")
+    assert "Logged #1: call Emma Park" in by_id.stdout
     monkeypatch.setattr("pipeline.cli.journal.is_interactive", lambda: True)
     asked = runner.invoke(
         app, ["-w", str(ws), "log", "met", "Emma Park", "--date", "2026-11-20"], input="2\n"
     )
     assert asked.exit_code == 0, asked.output
-    assert "Which one" in asked.stdout and "Logged #1: met Emma Park" in asked.stdout
+    assert "Which one" in asked.stdout and "Logged #2: met Emma Park" in asked.stdout
+    assert "last contact 2026-11-21" in asked.stdout
     history = json.loads(_kith(runner, ws, "journal", "--json").stdout)["entries"]
+    assert history[0]["person_id"] == history[1]["person_id"]
     people = json.loads(_kith(runner, ws, "export", "records", "--format", "jsonl").stdout.splitlines()[1])
     assert history[0]["person_id"] == f"p_{people['record_id']}"
     assert people["organization"] == "Graphic Design Institute"

@@ -74,7 +74,25 @@ def test_trace_plugins_writes_hook_calls_to_stderr(monkeypatch, capsys):
     monkeypatch.setenv("KITH_TRACE_PLUGINS", "1")
     pm = make_plugin_manager(entry_points=False)
     registry.importers(pm)
-    assert "register_importers" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "register_importers" in err and "[hook]" in err  # pluggy's own trace of each call
+
+
+def test_hook_calls_go_through_pluggy_so_wrappers_run():
+    from pipeline import hookimpl
+
+    seen = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def register_exporters(self):
+            result = yield
+            seen.append(len(result))
+            return result
+
+    pm = make_plugin_manager(entry_points=False, extra_plugins=[("wrapper", Wrapper())], disabled=())
+    assert "contacts" in registry.exporters(pm)
+    assert seen and all(n == 1 for n in seen)  # around each plugin's call, one result each
 
 
 def test_each_manager_is_fresh():

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from pipeline.normalize import canonical_given, fold, normalize_records
-from pipeline.normalize.names import NICKNAME_CHOICES, nickname_table
+from pipeline.normalize.nicknames import NICKNAME_CHOICES, nickname_table
 
 PARTS = ("prefix", "given_name", "middle_name", "family_name", "suffix", "nickname")
 
@@ -14,7 +14,7 @@ PARTS = ("prefix", "given_name", "middle_name", "family_name", "suffix", "nickna
 def _one(directory: bool = False, **columns: str | None) -> dict:
     frame = pl.DataFrame({"source_ref": ["row 2"], **{k: [v] for k, v in columns.items()}})
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c in columns)
-    return normalize_records(frame, directory=directory).frame.row(0, named=True)
+    return normalize_records(frame, region="US", directory=directory).frame.row(0, named=True)
 
 
 FULL_NAME_CASES = [

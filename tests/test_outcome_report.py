@@ -11,8 +11,6 @@ import datetime as dt
 import email
 import email.policy
 import stat
-import sys
-import types
 import zipfile
 from dataclasses import dataclass
 
@@ -21,13 +19,15 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import registry
-from pipeline.contracts import ExportContext
+from pipeline.cli import build_app
 from pipeline.journal import JOURNAL_COLUMNS
 from pipeline.people import PEOPLE_COLUMNS, load_people
 from pipeline.store import Store
-from pipeline.testing import import_through_core
+from pipeline.testing import export_context, import_through_core
 from plugins.outcome_report import wording, write_report
 from plugins.outcome_report.model import Owner, build_outcome_report
+
+app = build_app()
 
 D = dt.date
 JOURNAL_SCHEMA = JOURNAL_COLUMNS  # the frame load_journal returns
@@ -151,19 +151,17 @@ def test_helpers_say_how_each_helped(report):
     assert maria.referred_to == ["Ken Watanabe"] and maria.report_sent and maria.in_outcome_chain
     assert maria.how_met == "Alumni mixer" and maria.channel == "alumni"
     assert maria.thanks == (
-        "Thank you for taking the time to talk with me in January, and thanks again for referring me "
+        "Thank you for taking the time to talk with me in January, and for referring me "
         "to Ken. That introduction is what led me to Contoso."
     )
     robert = by_name["Robert Kowalski"]
-    assert robert.thanks.endswith(
-        "thanks again for referring me to Aiko. Talking with Aiko was very helpful."
-    )
+    assert robert.thanks.endswith("for referring me to Aiko. Talking with Aiko was very helpful.")
     ken = by_name["Ken Watanabe"]
     assert ken.introduced_by == ["Maria Gonzalez"] and ken.email == "ken.watanabe@example.org"
     assert ken.last_contact == D(2026, 2, 12) and ken.meetings == 1
     assert ken.thanks == (
-        "Thank you for taking the time to meet with me in February; that conversation is what led me "
-        "to Contoso. Thanks again for referring me to Dana."
+        "Thank you for taking the time to meet with me in February, and for referring me to Dana; "
+        "that conversation is what led me to Contoso."
     )
     aiko = by_name["Aiko Tanaka"]
     assert aiko.thanks.startswith("Thank you for the informational interview in February.")
@@ -257,7 +255,7 @@ def _cells(ws) -> dict[str, object]:
 def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
     written = write_report(report, tmp_path)
     book = tmp_path / "outcome-report.xlsx"
-    assert written[0] == book and len(written) == 6  # workbook + drafts for the five with email
+    assert written[0] == book and len(written) == 7  # workbook + a draft for each of the six helpers
     assert stat.S_IMODE(book.stat().st_mode) == 0o600
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
     wb = load_workbook(book)
@@ -288,7 +286,18 @@ def test_workbook_sheets_cells_formats_and_charts(report, tmp_path):
     assert maria["Message"].alignment.wrap_text
     assert maria["Draft"].value == "outcome-drafts/01-maria-gonzalez.eml"
     li = next(r for r in helpers.iter_rows(min_row=2) if r[0].value == "Li Wei")
-    assert li[header.index("Draft")].value == "no email address"
+    number = [r[0].value for r in helpers.iter_rows(min_row=2)].index("Li Wei") + 1
+    assert (
+        li[header.index("Draft")].value == f"outcome-drafts/{number:02d}-li-wei-no-address.eml (no address)"
+    )
+    no_address = email.message_from_bytes(
+        (tmp_path / "outcome-drafts" / f"{number:02d}-li-wei-no-address.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    assert no_address["To"] is None and "Hi Li," in no_address.get_content()
+    # One numbering: 01..06, no gap where a helper has no address.
+    numbers = sorted(p.name[:2] for p in (tmp_path / "outcome-drafts").iterdir())
+    assert numbers == ["01", "02", "03", "04", "05", "06"]
     assert helpers.column_dimensions["A"].width >= len("Robert Kowalski")
 
     chains = wb["Referral chains"]
@@ -318,6 +327,7 @@ def test_drafts_are_real_messages(report, tmp_path):
     assert [p.name for p in drafts] == [
         "01-maria-gonzalez.eml",
         "02-robert-kowalski.eml",
+        "03-li-wei-no-address.eml",
         "04-ken-watanabe.eml",
         "05-aiko-tanaka.eml",
         "06-sam-patel.eml",
@@ -329,7 +339,7 @@ def test_drafts_are_real_messages(report, tmp_path):
     body = message.get_content().replace("\r\n", "\n")  # .eml files use CRLF (RFC 5322)
     assert body.startswith("Hi Maria,\n\nI wanted to let you know how my search turned out.")
     assert "After talking to six people, I decided to accept a job with Contoso." in body
-    assert "thanks again for referring me to Ken. That introduction is what led me to Contoso." in body
+    assert "and for referring me to Ken. That introduction is what led me to Contoso." in body
     assert body.endswith("Best,\nJordan Rivera\n")
     assert stat.S_IMODE(drafts[0].stat().st_mode) == 0o600
 
@@ -353,7 +363,7 @@ def test_progress_report_without_an_outcome(tmp_path):
     # Entries after "as of" are not counted: Sam's meeting (Feb 17) and the outcome report.
     assert report.summary.people_talked_to == 5 and report.summary.reports_sent == 0
     maria = next(h for h in report.helpers if h.name == "Maria Gonzalez")
-    assert maria.thanks.endswith("thanks again for referring me to Ken. Talking with Ken was very helpful.")
+    assert maria.thanks.endswith("and for referring me to Ken. Talking with Ken was very helpful.")
     assert report.weeks[-1].week == "2026-W07"  # up to the as-of week
     written = write_report(report, tmp_path)
     assert written == [tmp_path / "outcome-report.xlsx"] and not (tmp_path / "outcome-drafts").exists()
@@ -399,18 +409,31 @@ def test_exporter_through_registry_on_a_real_store(workspace, pm, samples, tmp_p
             {"date": D(2026, 2, 5), "kind": "meeting", "person_id": ids["Ken Watanabe"]},
         ]
     )
-    fake = types.ModuleType("pipeline.journal")
-    fake.load_journal = lambda store: journal
-    fake.load_outcome = lambda store: Outcome("Accepted a job with Contoso", D(2026, 3, 1))
-    monkeypatch.setitem(sys.modules, "pipeline.journal", fake)
+
+    class Finished:
+        """A run's finished data with this journal and outcome (the exporter reads nothing else)."""
+
+        tasks: list = []
+
+        def __init__(self) -> None:
+            self.people, self.journal = people, journal
+            self.outcome = Outcome("Accepted a job with Contoso", D(2026, 3, 1))
+
+        def review_pairs(self, limit):
+            return []
 
     exporter = registry.exporters(pm)["outcome_report"]
     assert registry.owner_of(pm, "exporter", "outcome_report") == "outcome_report"
     out = tmp_path / "reports"
     with Store(workspace.store_path) as store:
-        context = ExportContext(store=store, out_dir=out, as_of=D(2026, 3, 9), workspace=workspace)
+        context = export_context(store, out, D(2026, 3, 9), workspace=workspace, pm=pm)
+        context.data = Finished()
         written = exporter.write(context)
-    assert written == [out / "outcome-report.xlsx", out / "outcome-drafts" / "01-maria-gonzalez.eml"]
+    assert written == [
+        out / "outcome-report.xlsx",
+        out / "outcome-drafts" / "01-maria-gonzalez.eml",
+        out / "outcome-drafts" / "02-ken-watanabe-no-address.eml",
+    ]
     summary = _cells(load_workbook(written[0])["Summary"])
     assert (
         summary["Ready to paste"].value
@@ -424,14 +447,12 @@ def test_exporter_rejects_bad_options(workspace, pm, tmp_path):
 
     exporter = registry.exporters(pm)["outcome_report"]
     with Store(workspace.store_path) as store:
-        context = ExportContext(store, tmp_path, AS_OF, options={"filename": "../x.xlsx"})
+        context = export_context(store, tmp_path, AS_OF, options={"filename": "../x.xlsx"}, pm=pm)
         with pytest.raises(ConfigError, match="plain .xlsx file name"):
             exporter.write(context)
 
 
 def test_end_to_end_through_the_cli_with_the_real_journal(runner, tmp_path, samples):
-    from pipeline.cli import app
-
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     (ws / "kith.toml").write_text(

@@ -11,9 +11,8 @@ import polars as pl
 import pytest
 
 from pipeline import hookimpl, registry
-from pipeline.contracts import ExportContext, ImportOptions, ImportResult, Reject
+from pipeline.contracts import Draft, ExportContext, ImportOptions, ImportResult, Reject
 from pipeline.errors import PluginError
-from pipeline.followups import Draft
 from pipeline.testing import (
     FOREIGN_SNIPPETS,
     add_records,
@@ -199,7 +198,7 @@ class NamesExporter:
 
     def write(self, context: ExportContext) -> list[Path]:
         target = context.out_dir / f"names-{context.as_of.isoformat()}.csv"
-        records = context.store.records().sort("full_name")
+        records = context.people.sort("full_name")
         with open(target, "w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows([[n] for n in records["full_name"]])
         return [target]

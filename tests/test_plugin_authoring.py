@@ -24,11 +24,13 @@ import pytest
 
 import pipeline
 from pipeline import registry
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.errors import UsageError
 from pipeline.scaffold import KINDS, PluginNames, hook_specs, scaffold_plugin
 from pipeline.store import Store
 from pipeline.testing import add_records, make_workspace, plugin_manager
+
+app = build_app()
 
 ROOT = Path(pipeline.__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "kith-eventbrite"
@@ -224,7 +226,7 @@ def test_scaffolded_rule_is_found_by_entry_point_and_drafts_in_kith_report(runne
     assert infos["nudge"]["hooks"] == ["register_followup_rules"]
     assert infos["nudge"]["provides"] == ["followup rule:nudge"]
 
-    command = ["-w", str(ws.root), "log", "email", "Amara Okafor", "-d", "2026-03-02", "-n", "the opening"]
+    command = ["-w", str(ws.root), "log", "email", "Amara Okafor", "-d", "2026-03-02", "-m", "the opening"]
     logged = runner.invoke(app, command)
     assert logged.exit_code == 0, logged.output
     entry = int(re.search(r"Logged #(\d+)", logged.stdout).group(1))

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.testing import make_workspace
+
+app = build_app()
 
 SAMPLES = Path(__file__).parent.parent / "sample_inputs"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import iso_week, run_batch
-from pipeline.cli import app
+from pipeline.cli import build_app
 from pipeline.config import parse_config
 from pipeline.errors import ConfigError
 from pipeline.lock import WorkspaceBusy, workspace_lock
+from pipeline.run import Run, iso_week
 from pipeline.testing import make_workspace, plugin_manager
+
+app = build_app()
 
 AS_OF = "2026-11-26"
 
@@ -40,6 +42,12 @@ tags = ["2026 search"]
 
 def _run(runner, root, *args):
     return runner.invoke(app, ["-w", str(root), "run", "--as-of", AS_OF, "--json", *args])
+
+
+def run_batch(workspace, pm, as_of):
+    """``kith run`` from Python: every stage, under the lock."""
+    with Run.open(workspace, pm, as_of=as_of, lock="kith run") as run:
+        return run.weekly()
 
 
 def test_iso_week():

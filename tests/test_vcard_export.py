@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import normalize, schema
 from pipeline.contracts import ExportContext, ImportOptions
+from pipeline.testing import export_context
 from plugins.vcard import VCardExporter, VCardImporter
 from plugins.vcard import write as write_module
 from plugins.vcard.write import write_vcards
@@ -67,10 +68,10 @@ def test_round_trip_through_the_core_normalizer(tmp_path):
     """import → validate → normalize → export → import → normalize gives the same records."""
     paths = [FIXTURES / name for name in ROUND_TRIP]
     for path in paths:
-        first = normalize.normalize_records(schema.validate_raw(read(path), "vcard")).frame
+        first = normalize.normalize_records(schema.validate_raw(read(path), "vcard"), region="US").frame
         canonical = schema.conform(first.with_columns(pl.lit("r1").alias("record_id")))
         out = write_vcards(canonical, tmp_path / f"{path.stem}.vcf")
-        second = normalize.normalize_records(schema.validate_raw(read(out), "vcard")).frame
+        second = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
         second = schema.conform(second)
         for column in MAPPED:
             if column == "full_name":
@@ -113,7 +114,7 @@ def test_people_frame_writes_kith_fields_uid_and_types(tmp_path):
     assert "\r\nTEL;TYPE=cell;TYPE=pref:+12065550142\r\n" in text
     assert "\r\nCATEGORIES:Alumni,Job search\\, 2024\r\n" in text
     assert "\r\nBDAY:--04-15\r\n" in text
-    back = normalize.normalize_records(schema.validate_raw(read(out), "vcard")).frame
+    back = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
     row = back.row(0, named=True)
     assert (row["school"], row["degree"], row["class_year"]) == ("University of Washington", "BS", 2008)
     assert row["connected_on"] == dt.date(2023, 3, 15)
@@ -241,7 +242,7 @@ def test_unknown_version_is_refused(tmp_path):
 
 
 def context(store, tmp_path, **options) -> ExportContext:
-    return ExportContext(store=store, out_dir=tmp_path / "week", as_of=dt.date(2024, 3, 18), options=options)
+    return export_context(store, tmp_path / "week", dt.date(2024, 3, 18), options=options)
 
 
 def test_exporter_writes_the_stores_people(tmp_path):
@@ -261,7 +262,10 @@ def test_exporter_refuses_an_unknown_version_with_a_config_error(tmp_path):
     from pipeline.errors import ConfigError
 
     with pytest.raises(ConfigError, match="version must be one of 3.0, 4.0"):
-        VCardExporter().write(context(None, tmp_path, version="2.1"))
+        bare = ExportContext(
+            tmp_path, dt.date(2024, 3, 18), "2024-W12", data=None, options={"version": "2.1"}
+        )
+        VCardExporter().write(bare)
 
 
 def test_exporter_skips_big_directories_unless_told(tmp_path, monkeypatch, caplog):
@@ -279,3 +283,27 @@ def test_exporter_skips_big_directories_unless_told(tmp_path, monkeypatch, caplo
         assert "over max_people" in caplog.text
         (path,) = VCardExporter().write(context(store, tmp_path / "b", max_people=0))
     assert path.read_text(encoding="utf-8").count("BEGIN:VCARD") == 2
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_urls_are_written_as_percent_encoded_uris_and_read_back_the_same(tmp_path, version):
+    """A raw ``é`` or space is not valid in a URI; vobject, Apple and Google read the encoded form."""
+    import vobject
+
+    url = "https://www.linkedin.com/in/josé-müller-李"
+    out = write_vcards(person_frame(linkedin_url=url), tmp_path / "url.vcf", version=version)
+    text = out.read_bytes().decode("utf-8")
+    line = next(x for x in text.replace("\r\n ", "").split("\r\n") if ".URL:" in x)
+    assert line.split(".URL:", 1)[1] == "https://www.linkedin.com/in/jos%C3%A9-m%C3%BCller-%E6%9D%8E"
+    (card,) = vobject.readComponents(text)
+    assert card.contents["url"][0].value.isascii()
+    # Through the importer and the core's normalizer the person's URL is the one written.
+    again = normalize.normalize_records(schema.validate_raw(read(out), "vcard"), region="US").frame
+    assert again["linkedin_url"].to_list() == [url]
+
+
+def test_uri_keeps_escapes_and_encodes_what_would_break_a_card():
+    assert write_module.uri("https://example.com/a%C3%A9") == "https://example.com/a%C3%A9"
+    assert write_module.uri("https://example.com/100% sure") == "https://example.com/100%25%20sure"
+    assert write_module.uri("https://example.com/a,b;c\r\nd") == "https://example.com/a%2Cb%3Bcd"
+    assert write_module.uri("https://example.com/q?x=1&y=ü#top") == "https://example.com/q?x=1&y=%C3%BC#top"

@@ -312,7 +312,7 @@ def test_every_fixture_passes_the_core_boundary_and_normalizes(name):
     """What users get: the core's validate_raw then normalize_records accept the frame."""
     result = read(name)
     frame = schema.validate_raw(result.records, "vcard")
-    normalized = normalize.normalize_records(frame).frame
+    normalized = normalize.normalize_records(frame, region="US").frame
     assert normalized.height == frame.height
     for column in ("emails", "phones", "tags"):
         assert normalized.schema[column] == pl.List(pl.String)

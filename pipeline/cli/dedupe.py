@@ -1,36 +1,32 @@
 """Commands that resolve people and let the user correct them: ``dedupe``, ``review``, ``why``,
 ``merge`` and ``split``.
 
-A thin layer over :mod:`pipeline.dedupe.storage` (runs and decisions),
-:mod:`pipeline.dedupe.lookup` (what A and B mean) and :func:`pipeline.dedupe.explain`.
-Every correction is stored as a decision and followed by an incremental re-run, so what
-``kith people`` shows afterwards is what every report will use.
+A thin layer over the run's feedback and resolve stages (:class:`pipeline.run.Run`),
+:mod:`pipeline.dedupe.storage` (decisions), :mod:`pipeline.dedupe.lookup` (what A and B mean)
+and :func:`pipeline.dedupe.explain`. Every correction is stored as a decision and followed
+by an incremental re-run, so what ``kith people`` shows afterwards is what every report
+will use.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import Session, open_session
-from pipeline.dedupe import lookup
-from pipeline.dedupe.review_sheet import describe, display_name, review_rows
-from pipeline.dedupe.storage import (
-    DedupeRun,
-    decide_between,
-    dedupe_workspace,
-    load_decisions,
-    load_model,
-    records_for_dedupe,
-    split_records,
-)
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import JsonOption
+from pipeline.cli.progress import stage_progress, wanted
 from pipeline.errors import UsageError
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.dedupe.storage import DedupeRun
+    from pipeline.run import Run
 
 MAX_WHY_PAIRS = 400
 
@@ -38,8 +34,26 @@ MAX_WHY_PAIRS = 400
 WhoArg = Annotated[str, typer.Argument(help="A record id, person id, email or name.")]
 
 
-def _rerun(session: Session, **kwargs) -> DedupeRun:
-    return dedupe_workspace(session.store, session.workspace, **kwargs)
+#: The exporter whose files hold match decisions (``kith review --from-sheet``).
+REVIEW_EXPORTER = "duplicates"
+
+
+def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None, progress=None) -> DedupeRun:
+    """Apply feedback (the filled review sheets, or the one ``sheet`` named), then resolve."""
+    from pipeline import registry
+    from pipeline.run import chosen_exporters, configured_exporters
+
+    if sheet is None:
+        exporters = configured_exporters(run.workspace, run.pm)
+    elif REVIEW_EXPORTER in registry.exporters(run.pm):
+        exporters = chosen_exporters(run.workspace, run.pm, [REVIEW_EXPORTER])
+    else:
+        raise UsageError(f"reading {sheet} needs the {REVIEW_EXPORTER!r} plugin, which is not installed")
+    _ticked, stored = run.apply_feedback(exporters, paths=[sheet] if sheet is not None else None)
+    result = run.resolve_people(refit=refit, progress=progress)
+    result.sheet_decisions = stored
+    result.warnings = list(run.report.warnings)
+    return result
 
 
 def _summary(run: DedupeRun) -> str:
@@ -59,7 +73,6 @@ def _print_run(run: DedupeRun) -> None:
     typer.echo(_summary(run))
 
 
-@app.command("dedupe", rich_help_panel="People")
 @handle_errors
 def dedupe_command(
     ctx: typer.Context,
@@ -69,18 +82,22 @@ def dedupe_command(
     json_out: JsonOption = False,
 ) -> None:
     """Resolve records into people (incremental; your decisions always win)."""
-    with open_session(state(ctx)) as session:
-        run = _rerun(session, refit=refit)
+    from pipeline.dedupe.resolve import STAGES
+
+    with open_run(state(ctx)) as run, stage_progress(wanted(json_out=json_out), "dedupe", STAGES) as tell:
+        result = _rerun(run, refit=refit, progress=tell)
     if json_out:
-        print_json(run.to_json())
+        print_json(result.to_json())
     else:
-        _print_run(run)
+        _print_run(result)
 
 
 # --- review -----------------------------------------------------------------------------------
 
 
 def _pair_table(row: dict, number: int, total: int) -> Table:
+    from pipeline.dedupe.review import describe
+
     a, b = describe(row["a"]), describe(row["b"])
     table = Table(
         title=f"Pair {number} of {total}: match probability {row['probability']:.1%}", show_lines=False
@@ -97,6 +114,8 @@ def _pair_table(row: dict, number: int, total: int) -> Table:
 
 
 def _queue_json(rows: list[dict]) -> list[dict]:
+    from pipeline.dedupe.review import display_name
+
     return [
         {
             "rank": r["rank"],
@@ -114,6 +133,8 @@ def _queue_json(rows: list[dict]) -> list[dict]:
 
 
 def _print_queue(rows: list[dict]) -> None:
+    from pipeline.dedupe.review import display_name
+
     if not rows:
         typer.echo("Nothing to review.")
         return
@@ -139,7 +160,10 @@ def _print_queue(rows: list[dict]) -> None:
     )
 
 
-def _interactive(session: Session, rows: list[dict]) -> int:
+def _interactive(run: Run, rows: list[dict]) -> int:
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
     console = Console()
     decided = 0
     for number, row in enumerate(rows, 1):
@@ -156,14 +180,13 @@ def _interactive(session: Session, rows: list[dict]) -> int:
         if answer == "k":
             continue
         decision = "same" if answer == "s" else "different"
-        left = lookup.expand_to_people(session.store, [row["record_a"]])
-        right = [r for r in lookup.expand_to_people(session.store, [row["record_b"]]) if r not in left]
-        decide_between(session.store, left, right or [row["record_b"]], decision, by="review")
+        left = lookup.expand_to_people(run.store, [row["record_a"]])
+        right = [r for r in lookup.expand_to_people(run.store, [row["record_b"]]) if r not in left]
+        decide_between(run.store, left, right or [row["record_b"]], decision, by="review")
         decided += 1
     return decided
 
 
-@app.command("review", rich_help_panel="People")
 @handle_errors
 def review_command(
     ctx: typer.Context,
@@ -181,18 +204,20 @@ def review_command(
     json_out: JsonOption = False,
 ) -> None:
     """Decide the uncertain pairs: same, different or skip (or apply a filled review sheet)."""
-    with open_session(state(ctx)) as session:
+    from pipeline.dedupe.review import review_rows
+
+    with open_run(state(ctx)) as run:
         if from_sheet is not None:
-            run = _rerun(session, sheets=[from_sheet], force_sheets=True)
+            result = _rerun(run, sheet=from_sheet)
             if json_out:
-                print_json(run.to_json())
+                print_json(result.to_json())
             else:
-                for warning in run.warnings:
+                for warning in result.warnings:
                     typer.echo(f"warning: {warning}", err=True)
-                typer.echo(f"Applied {run.sheet_decisions:,} decisions from {from_sheet}.")
-                typer.echo(_summary(run))
+                typer.echo(f"Applied {result.sheet_decisions:,} decisions from {from_sheet}.")
+                typer.echo(_summary(result))
             return
-        rows = review_rows(session.store)
+        rows = review_rows(run.store)
         if interactive is None:
             interactive = sys.stdin.isatty() and sys.stdout.isatty() and not json_out
         if not interactive:
@@ -201,10 +226,10 @@ def review_command(
         if not rows:
             typer.echo("Nothing to review.")
             return
-        decided = _interactive(session, rows)
+        decided = _interactive(run, rows)
         if decided:
-            run = _rerun(session)
-            typer.echo(f"Stored {decided} decision(s). {_summary(run)}")
+            result = _rerun(run)
+            typer.echo(f"Stored {decided} decision(s). {_summary(result)}")
         else:
             typer.echo("No decisions made.")
 
@@ -212,16 +237,17 @@ def review_command(
 # --- why, merge, split --------------------------------------------------------------------------
 
 
-def _model(session: Session) -> dict:
-    model = load_model(session.store)
+def _model(run: Run) -> dict:
+    from pipeline.dedupe.storage import load_model, records_for_dedupe
+
+    model = load_model(run.store)
     if model is None:  # never deduped: fit one for this question, store nothing
         from pipeline.dedupe import resolve
 
-        model = resolve(records_for_dedupe(session.store)).model
+        model = resolve(records_for_dedupe(run.store)).model
     return model
 
 
-@app.command("why", rich_help_panel="People")
 @handle_errors
 def why_command(
     ctx: typer.Context,
@@ -230,10 +256,12 @@ def why_command(
     json_out: JsonOption = False,
 ) -> None:
     """Explain the match score of two records: each comparison's level and weight, and the probability."""
-    from pipeline.dedupe import explain
+    from pipeline.dedupe import explain, lookup
+    from pipeline.dedupe.review import describe, display_name
+    from pipeline.dedupe.storage import load_decisions
 
-    with open_session(state(ctx)) as session:
-        store = session.store
+    with open_run(state(ctx)) as run:
+        store = run.store
         left, right = lookup.find(store, a), lookup.find(store, b)
         pairs = [(x, y) for x in left.record_ids for y in right.record_ids if x != y][:MAX_WHY_PAIRS]
         if not pairs:
@@ -244,7 +272,7 @@ def why_command(
             r["record_id"]: r
             for r in store.records(f"WHERE record_id IN ({marks})", tuple(ids)).iter_rows(named=True)
         }
-        model = _model(session)
+        model = _model(run)
         best = max(
             (explain(records[x], records[y], model) for x, y in pairs),
             key=lambda e: (e.probability, e.record_a),
@@ -278,7 +306,6 @@ def why_command(
     typer.echo(f"Now: {verdict}" + (f" (your decision: {decision})" if decision else ""))
 
 
-@app.command("merge", rich_help_panel="People")
 @handle_errors
 def merge_command(
     ctx: typer.Context,
@@ -287,20 +314,22 @@ def merge_command(
     json_out: JsonOption = False,
 ) -> None:
     """Say that A and B are the same person (stored; wins on every later run)."""
-    with open_session(state(ctx)) as session:
-        store = session.store
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import decide_between
+
+    with open_run(state(ctx)) as run:
+        store = run.store
         first, second = lookup.two_people(store, a, b)
         left, right = lookup.records_of_person(store, first), lookup.records_of_person(store, second)
         stored = decide_between(store, left, right, "same", by="merge")
-        run = _rerun(session)
+        result = _rerun(run)
         person = lookup.person_of(store, left[:1])[left[0]]
     if json_out:
-        print_json({"person_id": person, "decisions": stored, "run": run.to_json()})
+        print_json({"person_id": person, "decisions": stored, "run": result.to_json()})
     else:
-        typer.echo(f"Merged into person {person} ({len(left) + len(right)} records). {_summary(run)}")
+        typer.echo(f"Merged into person {person} ({len(left) + len(right)} records). {_summary(result)}")
 
 
-@app.command("split", rich_help_panel="People")
 @handle_errors
 def split_command(
     ctx: typer.Context,
@@ -311,16 +340,32 @@ def split_command(
     json_out: JsonOption = False,
 ) -> None:
     """Undo a merge: every record of PERSON becomes its own person, or only --record R leaves."""
-    with open_session(state(ctx)) as session:
-        store = session.store
+    from pipeline.dedupe import lookup
+    from pipeline.dedupe.storage import split_records
+
+    with open_run(state(ctx)) as run:
+        store = run.store
         person_id, records = lookup.one_person(store, person)
         if len(records) < 2:
             raise UsageError(f"person {person_id} has one record; there is nothing to split")
         stored = split_records(store, records, record, by="split")
-        run = _rerun(session)
+        result = _rerun(run)
         after = lookup.person_of(store, records)
     if json_out:
-        print_json({"person_id": person_id, "decisions": stored, "assignments": after, "run": run.to_json()})
+        print_json(
+            {"person_id": person_id, "decisions": stored, "assignments": after, "run": result.to_json()}
+        )
     else:
         parts = len(set(after.values()))
-        typer.echo(f"Split person {person_id} into {parts} people. {_summary(run)}")
+        typer.echo(f"Split person {person_id} into {parts} people. {_summary(result)}")
+
+
+def register(app: typer.Typer) -> None:
+    for name, command in (
+        ("dedupe", dedupe_command),
+        ("review", review_command),
+        ("why", why_command),
+        ("merge", merge_command),
+        ("split", split_command),
+    ):
+        app.command(name, rich_help_panel="People")(command)

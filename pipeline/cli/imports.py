@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import open_session
-from pipeline.importing import STDIN, ImportSummary, Progress, import_paths, spooled_stdin
-from pipeline.workspace import init_workspace
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import ForceOption, JsonOption
+from pipeline.cli.progress import import_progress, wanted
+
+if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
+    from pipeline.importing import ImportSummary
 
 
-@app.command("init", rich_help_panel="Contacts in and out")
 @handle_errors
 def init_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")] = Path("."),
 ) -> None:
     """Create a workspace: a commented kith.toml and a reports folder."""
+    from pipeline.workspace import init_workspace
+
     workspace, created = init_workspace(directory)
     if created:
         typer.echo(f"Created a kith workspace in {workspace.root}")
@@ -32,31 +35,6 @@ def init_command(
         typer.echo(f"  reports: {workspace.reports_dir}")
     else:
         typer.echo(f"{workspace.root} is already a kith workspace; nothing changed")
-
-
-@contextlib.contextmanager
-def import_progress(enabled: bool) -> Iterator[Progress | None]:
-    """A live progress display on a terminal; nothing at all in pipes and cron."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress as RichProgress
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with RichProgress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def note(path: str, stage: str) -> None:
-            bar.update(task, description=f"{Path(path).name}: {stage}")
-
-        yield note
 
 
 def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
@@ -77,8 +55,9 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
         )
     console.print(table)
     for item in summary.files:
-        if item.error:
-            console.print(f"[bold]{item.path}[/bold]: {item.error}", markup=True, highlight=False)
+        if item.error:  # the error names the file itself when it can; say the path once
+            where = "" if item.error.startswith(item.path) else f"{item.path}: "
+            console.print(f"{where}{item.error}", markup=False, highlight=False)
         for reject in item.rejects[:20]:
             console.print(f"  rejected {item.path} {reject.ref}: {reject.reason}", highlight=False)
         if len(item.rejects) > 20:
@@ -96,7 +75,6 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
     console.print(f"{summary.records:,} records imported, {summary.rejects:,} rejected.")
 
 
-@app.command("import", rich_help_panel="Contacts in and out")
 @handle_errors
 def import_command(
     ctx: typer.Context,
@@ -113,31 +91,36 @@ def import_command(
     show_mapping: Annotated[
         bool, typer.Option("--show-mapping", help="Show which source column became which field.")
     ] = False,
+    force: ForceOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
-    with open_session(state(ctx)) as session, contextlib.ExitStack() as stack:
+    from pipeline.importing import STDIN, ImportSummary, spooled_stdin
+
+    with open_run(state(ctx)) as run, contextlib.ExitStack() as stack:
         spooled = None
         if any(str(p) == STDIN for p in paths):
             spooled = stack.enter_context(spooled_stdin(sys.stdin.buffer))
             paths = [spooled if str(p) == STDIN else p for p in paths]
-        with import_progress(enabled=not json_out and Console(stderr=True).is_terminal) as progress:
-            summary = import_paths(
-                session.store,
-                session.pm,
-                paths,
-                options=session.import_options(),
-                as_name=as_name,
-                strict=strict,
-                progress=progress,
-            )
+        planned = run.plan_inputs(paths, as_name=as_name, force=force)
+        with import_progress(wanted(json_out=json_out), planned) as progress:
+            summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
+        run.sync_journal()
         for item in summary.files:
             if spooled is not None and item.path == str(spooled):
                 item.path = STDIN  # the summary names what the user typed, not the spool file
     if json_out:
         print_json(summary.to_json())
+    elif not summary.files:
+        names = ", ".join(str(p) for p in paths)
+        typer.echo(f"Nothing to import: {names} {'hold' if len(paths) > 1 else 'holds'} no files.")
     else:
         print_import_summary(summary, show_mapping)
     if summary.failed:
         # 2 when a file could not be read at all, 1 for other failures (strict rejects, plugin errors).
         raise typer.Exit(max(f.exit_code for f in summary.failed))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init", rich_help_panel="Contacts in and out")(init_command)
+    app.command("import", rich_help_panel="Contacts in and out")(import_command)

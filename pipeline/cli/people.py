@@ -6,22 +6,26 @@ person per record) and show merged people after.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import open_session
-from pipeline.people import load_people
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import JsonOption
+
+if TYPE_CHECKING:  # polars loads when a command runs, not at start-up
+    import polars as pl
 
 TERMINAL_LIMIT = 100
 
 
 def name_expr() -> pl.Expr:
     """full_name, else the name parts joined, else the first email."""
+    import polars as pl
+
     parts = pl.concat_str(["given_name", "middle_name", "family_name"], separator=" ", ignore_nulls=True)
     return pl.coalesce(
         pl.col("full_name"), pl.when(parts.str.len_chars() > 0).then(parts), pl.col("emails").list.first()
@@ -30,6 +34,8 @@ def name_expr() -> pl.Expr:
 
 def search_people(people: pl.DataFrame, query: str | None) -> pl.DataFrame:
     """People whose name, emails, phones, employer or id contain ``query`` (case-insensitive)."""
+    import polars as pl
+
     people = people.with_columns(name_expr().alias("name"))
     if not query:
         return people
@@ -55,7 +61,6 @@ def search_people(people: pl.DataFrame, query: str | None) -> pl.DataFrame:
     return people.filter(hit)
 
 
-@app.command("people", rich_help_panel="People")
 @handle_errors
 def people_command(
     ctx: typer.Context,
@@ -68,8 +73,12 @@ def people_command(
     json_out: JsonOption = False,
 ) -> None:
     """List or search people: name, emails, phones, organization and the sources behind each."""
-    with open_session(state(ctx)) as session:
-        people = search_people(load_people(session.store), query).sort(
+    import polars as pl
+
+    from pipeline.people import load_people
+
+    with open_run(state(ctx)) as run:
+        people = search_people(load_people(run.store), query).sort(
             [pl.col("name").str.to_lowercase(), "person_id"], nulls_last=True
         )
     total = people.height
@@ -102,3 +111,7 @@ def people_command(
     console.print(table)
     more = f" (showing {shown.height}; --limit 0 shows all)" if shown.height < total else ""
     console.print(f"{total:,} {'person' if total == 1 else 'people'}{more}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("people", rich_help_panel="People")(people_command)

@@ -14,19 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import registry
-from pipeline.cli.app import JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import plugin_manager
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.options import JsonOption
 from pipeline.errors import KithError, UsageError
 from pipeline.fileio import atomic_write
 from pipeline.scaffold import hook_reference, replace_hook_reference, scaffold_plugin
-from pipeline.workspace import find_workspace
-
-plugin_app = typer.Typer(
-    help="Write your own plugin: scaffold a package (new), read the hook reference (hooks).",
-    no_args_is_help=True,
-)
-app.add_typer(plugin_app, name="plugin", rich_help_panel="Plugins")
 
 
 class Kind(StrEnum):
@@ -42,7 +34,6 @@ _NEXT = {
 }
 
 
-@plugin_app.command("new")
 @handle_errors
 def new_command(
     name: Annotated[str, typer.Argument(help="Plugin name, e.g. meetup (makes kith-meetup/).")],
@@ -64,7 +55,6 @@ def new_command(
     typer.echo("  " + _NEXT[kind.value].format(plugin=plugin))
 
 
-@plugin_app.command("hooks")
 @handle_errors
 def hooks_command(
     update: Annotated[
@@ -89,16 +79,18 @@ def hooks_command(
     typer.echo(f"{update}: hook reference updated")
 
 
-@app.command("plugins", rich_help_panel="Plugins")
 @handle_errors
 def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List installed plugins (built-in, third-party, plugins_dir) and any that failed to load."""
+    from pipeline import registry
+    from pipeline.workspace import find_workspace
+
     app_state = state(ctx)
     try:
         workspace = find_workspace(app_state.workspace)
     except KithError:
         workspace = None  # plugins can be listed outside a workspace
-    pm = plugin_manager(app_state, workspace)
+    pm = app_state.plugin_manager(workspace)
     infos = registry.plugin_infos(pm)
     if json_out:
         print_json(
@@ -123,3 +115,14 @@ def plugins_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
         status = f"[red]failed: {info.error}[/red]" if info.error else "ok"
         table.add_row(info.name, info.origin, ", ".join(info.provides) or ", ".join(info.hooks), status)
     console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    plugin_app = typer.Typer(
+        help="Write your own plugin: scaffold a package (new), read the hook reference (hooks).",
+        no_args_is_help=True,
+    )
+    plugin_app.command("new")(new_command)
+    plugin_app.command("hooks")(hooks_command)
+    app.add_typer(plugin_app, name="plugin", rich_help_panel="Plugins")
+    app.command("plugins", rich_help_panel="Plugins")(plugins_command)

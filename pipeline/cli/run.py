@@ -2,35 +2,48 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.batch import RunReport, run_batch
-from pipeline.cli.app import AppState, JsonOption, app, handle_errors, print_json, state
-from pipeline.cli.context import plugin_manager
+from pipeline.cli.app import handle_errors, print_json, state
+from pipeline.cli.context import open_run
+from pipeline.cli.options import AsOfOption, ConfigOption, ForceOption, JsonOption, QuietOption, as_of_date
 from pipeline.errors import KithError
-from pipeline.workspace import find_workspace
+
+if TYPE_CHECKING:  # the store and polars load when the run starts, not at start-up
+    from pipeline.run import RunReport
 
 
 class RunFailed(KithError):
     """The batch stopped; the previous reports are untouched."""
 
 
-AsOfOption = Annotated[
-    dt.datetime | None,
-    typer.Option(
-        "--as-of", formats=["%Y-%m-%d"], help="Treat this date (YYYY-MM-DD) as today; fixes the week."
-    ),
-]
+#: How many rejected rows the summary lists (the rest are counted; run.json has them all).
+SHOWN_REJECTS = 20
+
+
+def print_rejects(console: Console, report: RunReport) -> None:
+    """Each rejected row as ``rejected FILE PLACE: REASON``, the first :data:`SHOWN_REJECTS`."""
+    rows = [
+        (str(item.get("path")), reject.get("ref"), reject.get("reason"))
+        for item in report.inputs
+        if item.get("status") == "imported"
+        for reject in item.get("rejects", [])
+    ]
+    for path, ref, reason in rows[:SHOWN_REJECTS]:
+        console.print(f"rejected {path} {ref}: {reason}", highlight=False, markup=False)
+    if len(rows) > SHOWN_REJECTS:
+        more = len(rows) - SHOWN_REJECTS
+        console.print(f"… and {more:,} more rejected rows ({len(rows):,} in all; run.json lists them all)")
 
 
 def print_run_summary(report: RunReport) -> None:
-    console = Console()
+    # soft_wrap: each rejected row stays on one line (greppable) whatever the terminal width.
+    console = Console(soft_wrap=True)
     table = Table(show_edge=False, title=f"kith run {report.week} (as of {report.as_of})")
     for column in ("input", "importer", "status", "records", "rejects"):
         table.add_column(
@@ -45,6 +58,7 @@ def print_run_summary(report: RunReport) -> None:
             str(len(item.get("rejects", []))),
         )
     console.print(table)
+    print_rejects(console, report)
     facts = []
     if report.people is not None:
         facts.append(f"{report.people:,} people")
@@ -64,51 +78,48 @@ def print_run_summary(report: RunReport) -> None:
             console.print(f"  {output}", highlight=False)
 
 
-@app.command("run", rich_help_panel="The weekly batch")
 @handle_errors
 def run_command(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="The kith.toml to use (its folder is the workspace)."),
-    ] = None,
+    config: ConfigOption = None,
     as_of: AsOfOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what would be imported and written.")
+        bool, typer.Option("--dry-run", help="Print the plan: what would be imported and written.")
     ] = False,
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Carry on past inputs that fail; exit 3 at the end.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing unless something fails.")
-    ] = False,
+    force: ForceOption = False,
+    quiet: QuietOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """The weekly batch: import what is new, resolve people, write this week's reports."""
-    app_state: AppState = state(ctx)
-    workspace = find_workspace(config or app_state.workspace)
-    pm = plugin_manager(app_state, workspace)
-    progress = None
+    from pipeline.workspace import find_workspace
+
+    day = as_of_date(as_of)
+    cli = state(ctx)
+    workspace = find_workspace(config or cli.workspace)
     console = Console(stderr=True)
+    status = None
     if not quiet and not json_out and console.is_terminal:
         status = console.status("starting")
         status.start()
-        progress = status.update
     try:
-        report = run_batch(
-            workspace,
-            pm,
-            as_of=as_of.date() if as_of else None,
-            dry_run=dry_run,
+        with open_run(
+            cli,
+            as_of=day,
+            workspace=workspace,
+            lock="kith run",
             keep_going=keep_going,
-            progress=progress,
-            **batch_steps(),
-        )
+            dry_run=dry_run,
+            note=status.update if status else None,
+        ) as run:
+            report = run.weekly(force=force)
     except KithError as exc:
         # Under cron every failure is exit 1; nothing was half-written.
         raise RunFailed(str(exc)) from None
     finally:
-        if progress is not None:
+        if status is not None:
             status.stop()
     if json_out:
         print_json(report.to_json())
@@ -117,12 +128,5 @@ def run_command(
     raise typer.Exit(report.exit_code)
 
 
-def batch_steps() -> dict:
-    """The stages of the batch that later modules provide: resolving people, counting follow-ups."""
-    from pipeline.dedupe.storage import run_dedupe
-    from pipeline.followups import FollowupSettings, compute_tasks
-
-    def count_tasks(store, pm, workspace, as_of) -> int:
-        return len(compute_tasks(store, pm, as_of, FollowupSettings.from_workspace(workspace)))
-
-    return {"dedupe": run_dedupe, "count_tasks": count_tasks}
+def register(app: typer.Typer) -> None:
+    app.command("run", rich_help_panel="The weekly batch")(handle_errors(run_command))

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.threads import helper_threads
+
 Key = str | pl.Expr
 
 
@@ -184,8 +186,6 @@ def candidate_pairs(
 
     rules = rules or default_rules()
     schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
-    from concurrent.futures import ThreadPoolExecutor
-
     hashes = _Hashes(feats)
 
     def one_rule(code: int, rule: Rule) -> tuple:
@@ -193,7 +193,7 @@ def candidate_pairs(
         return _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height)
 
     # Rules are independent and their work (polars, numpy sorts) runs without the GIL: two at a time.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with helper_threads(2) as pool:
         found = list(pool.map(one_rule, range(len(rules)), rules))
     firsts = [i for i, _j in found]
     seconds = [j for _i, j in found]
@@ -217,7 +217,7 @@ def candidate_pairs(
     )
     # One row per pair, labelled with the first rule that found it: pack (i, j, rule) in 64 bits
     # (28 + 28 + 8; a quarter of a billion records), sort once, keep the first of each pair.
-    # (np.sort, not np.unique: numpy 2's unique is hash-based and fifty times slower here.)
+    # (np.sort, not np.unique: numpy 2's unique is hash-based and much slower here.)
     packed = np.sort((i << np.uint64(36)) | (j << np.uint64(8)) | code.astype(np.uint64))
     pair = packed >> np.uint64(8)
     first = np.ones(len(pair), dtype=bool)

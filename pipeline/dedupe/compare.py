@@ -18,11 +18,10 @@ but not a given name; two different given names behind one of those are two peop
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import polars as pl
 
 from pipeline.dedupe.features import HASH_SLOTS
+from pipeline.threads import helper_threads
 
 #: comparison → level names (level code = position + 1; 0 is "null").
 COMPARISONS: dict[str, tuple[str, ...]] = {
@@ -209,7 +208,7 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     ids = {c: (feats[c].gather(i), feats[c].gather(j)) for c in TF_CODES}
     # Given names in a second thread while family names and employers are compared here: much of
     # each is Python-side (lists of names for rapidfuzz) that would otherwise leave a core idle.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with helper_threads() as pool:
         given = pool.submit(_given_levels, feats, *ids["g_id"])
         family = _family_levels(feats, *ids["f_id"])
         organization = _org_levels(feats, *ids["org_id"])
@@ -230,56 +229,71 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 CHUNK = 500_000
 
 
+#: The feature columns the field comparisons read, gathered for both sides of every pair.
+_SIDE_COLUMNS = (
+    "slug",
+    "postal",
+    "city",
+    "street",
+    "bday",
+    "bmd",
+    "cyear",
+    "m_init",
+    "sfx",
+    "g",
+    "f",
+    "f_alt",
+    "f_alt2",
+    "org_c",
+    "dom0",
+    "dom1",
+)
+
+
 def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
     """Everything but the name and employer levels, and the override flags, for one slice of pairs."""
     i, j = out["i"], out["j"]
     out = out.with_columns(_shared(feats, "e", i, j).alias("email"), _shared(feats, "p", i, j).alias("phone"))
-    side = feats.select(
-        "slug",
-        "postal",
-        "city",
-        "street",
-        "bday",
-        "bmd",
-        "cyear",
-        "m_init",
-        "sfx",
-        "g",
-        "f",
-        "f_alt",
-        "f_alt2",
-        "org_c",
-        "dom0",
-        "dom1",
-    )
+    side = feats.select(_SIDE_COLUMNS)
     sa = side.select(pl.all().gather(i).name.suffix("_a"))
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
     del sa, sb
+    pf = pf.with_columns(_field_level_exprs())
+    return pf.select(*keep, *COMPARISONS, *(f"{c}_a" for c in TF_CODES), *_override_exprs())
 
-    def eq(c: str) -> pl.Expr:
-        return (pl.col(f"{c}_a") == pl.col(f"{c}_b")).fill_null(False)
 
-    def both(c: str) -> pl.Expr:
-        return pl.col(f"{c}_a").is_not_null() & pl.col(f"{c}_b").is_not_null()
+def _eq(c: str) -> pl.Expr:
+    return (pl.col(f"{c}_a") == pl.col(f"{c}_b")).fill_null(False)
 
-    def simple(present: pl.Expr, *cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
-        expr = pl.when(~present).then(0)
-        for cond, code in cases:
-            expr = expr.when(cond).then(code)
-        return expr.otherwise(last).cast(pl.Int8)
 
-    def cross(left: tuple[str, ...], right: tuple[str, ...]) -> pl.Expr:
-        return pl.any_horizontal(
-            [(pl.col(f"{x}_a") == pl.col(f"{y}_b")).fill_null(False) for x in left for y in right]
-            + [(pl.col(f"{y}_a") == pl.col(f"{x}_b")).fill_null(False) for x in left for y in right]
-        )
+def _both(c: str) -> pl.Expr:
+    return pl.col(f"{c}_a").is_not_null() & pl.col(f"{c}_b").is_not_null()
 
-    previous = cross(("f",), ("f_alt", "f_alt2")) | cross(("f_alt",), ("f_alt",))
-    employer_mail = cross(("org_c",), ("dom0", "dom1")) | cross(("dom0",), ("dom0", "dom1"))
+
+def _simple(present: pl.Expr, *cases: tuple[pl.Expr, int], last: int) -> pl.Expr:
+    """Level 0 where ``present`` is false, else the code of the first case that holds, else ``last``."""
+    expr = pl.when(~present).then(0)
+    for cond, code in cases:
+        expr = expr.when(cond).then(code)
+    return expr.otherwise(last).cast(pl.Int8)
+
+
+def _cross(left: tuple[str, ...], right: tuple[str, ...]) -> pl.Expr:
+    """Some column of ``left`` on one side equals some column of ``right`` on the other."""
+    return pl.any_horizontal(
+        [(pl.col(f"{x}_a") == pl.col(f"{y}_b")).fill_null(False) for x in left for y in right]
+        + [(pl.col(f"{y}_a") == pl.col(f"{x}_b")).fill_null(False) for x in left for y in right]
+    )
+
+
+def _field_level_exprs() -> list[pl.Expr]:
+    """Family and organization levels corrected by other columns, and the levels of the other fields."""
+    previous = _cross(("f",), ("f_alt", "f_alt2")) | _cross(("f_alt",), ("f_alt",))
+    employer_mail = _cross(("org_c",), ("dom0", "dom1")) | _cross(("dom0",), ("dom0", "dom1"))
     has_employer_a = pl.col("org_c_a").is_not_null() | pl.col("dom0_a").is_not_null()
     has_employer_b = pl.col("org_c_b").is_not_null() | pl.col("dom0_b").is_not_null()
-    pf = pf.with_columns(
+    return [
         # A previous family name (maiden, double-barrelled half) beats a fuzzy spelling match.
         pl.when(pl.col("family").is_in([3, 5, 6]) & previous)
         .then(pl.lit(4, pl.Int8))
@@ -292,21 +306,24 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
         .then(pl.lit(4, pl.Int8))
         .otherwise(pl.col("organization"))
         .alias("organization"),
-        simple(both("slug"), (eq("slug"), 1), last=2).alias("linkedin"),
-        simple(both("postal") | both("city"), (eq("postal"), 1), (eq("city"), 2), last=3).alias("location"),
-        simple(both("street"), (eq("street"), 1), last=2).alias("street"),
-        simple(both("bmd"), (eq("bday"), 1), (eq("bmd"), 2), last=3).alias("birthday"),
-        simple(
-            both("cyear"), (eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), last=3
+        _simple(_both("slug"), (_eq("slug"), 1), last=2).alias("linkedin"),
+        _simple(_both("postal") | _both("city"), (_eq("postal"), 1), (_eq("city"), 2), last=3).alias(
+            "location"
+        ),
+        _simple(_both("street"), (_eq("street"), 1), last=2).alias("street"),
+        _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd"), 2), last=3).alias("birthday"),
+        _simple(
+            _both("cyear"), (_eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), last=3
         ).alias("class_year"),
-        simple(both("m_init"), (eq("m_init"), 1), last=2).alias("middle_initial"),
-    )
+        _simple(_both("m_init"), (_eq("m_init"), 1), last=2).alias("middle_initial"),
+    ]
+
+
+def _override_exprs() -> list[pl.Expr]:
+    """The hard-evidence flags (``ov_*``) that keep a pair apart whatever its score."""
     swapped = (pl.col("g_a") == pl.col("f_b")) & (pl.col("f_a") == pl.col("g_b"))
     generations = pl.col("sfx_a").is_in(GENERATIONS) & pl.col("sfx_b").is_in(GENERATIONS)
-    return pf.select(
-        *keep,
-        *COMPARISONS,
-        *(f"{c}_a" for c in TF_CODES),
+    return [
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
@@ -330,7 +347,7 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
         )
         .fill_null(False)
         .alias("ov_generation"),
-    )
+    ]
 
 
 def _year(bday: pl.Expr) -> pl.Expr:

@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-#: Letters NFKD does not decompose into ASCII (shared with :func:`.features.fold`).
-SPECIAL = {"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae", "Æ": "ae", "œ": "oe", "đ": "d"}
-SPECIAL.update({"Đ": "d", "þ": "th", "ı": "i"})
+from pipeline.normalize.text import FOLD_LETTERS
+
 _LEGAL = r"\s+(?:inc|llc|ltd|gmbh|corp|corporation|co|plc|ag|sa|bv|nv|limited|company|l\s?p|s\s?a\s?s)$"
 #: Mail providers whose domain says nothing about an employer.
 FREEMAIL = (
@@ -98,7 +97,7 @@ def email_list(records: pl.DataFrame) -> pl.Expr:
 def org_key(expr: pl.Expr) -> pl.Expr:
     # Legal suffixes go only when something is left ("Plan A" stays "plan a"; "Acme Inc" → "acme").
     lowered = (
-        expr.str.replace_many(SPECIAL)
+        expr.str.replace_many(FOLD_LETTERS)
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
@@ -122,8 +121,8 @@ def per_value(values: pl.Series, derive: Callable[[pl.Series], pl.DataFrame]) ->
     """``derive`` (unique non-null values → a frame of outputs, one row per value) mapped back to ``values``.
 
     The unique values are found, and mapped back, by the value's 64-bit hash (a hash pass over
-    integers instead of a unique and a join on the strings themselves, which cost five times as
-    much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
+    integers instead of a unique and a join on the strings themselves, which cost several times
+    as much); ``derive`` gets them in no particular order. Rows whose value is null get nulls.
     """
     hashes = values.hash().alias("_h")
     uniq = values.gather(hashes.arg_unique()).drop_nulls()

@@ -2,8 +2,9 @@
 
 First step of :func:`pipeline.dedupe.resolve`. Everything here is a polars expression over
 the whole frame, and every piece of string work runs once per *unique value* of one
-column (a million records hold ~5,000 distinct given names, ~70,000 family names and a few
-thousand employers) and is joined back. The only per-value Python is the nickname lookup.
+column (a million records hold only thousands of distinct given names, tens of thousands
+of family names and a few thousand employers) and is joined back. The only per-value Python
+is the nickname lookup.
 
 The features are computed from the canonical name fields themselves (so the engine works
 whether or not normalization already added ``given_key``); a ``given_key`` column, when
@@ -30,12 +31,11 @@ clustering all address records by that index. Columns:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import partial
 
 import polars as pl
 
 from pipeline.dedupe.contact_keys import (
-    SPECIAL,
     email_list,
     employer_domains,
     org_key,
@@ -43,8 +43,10 @@ from pipeline.dedupe.contact_keys import (
     personal,
     street_key,
 )
+from pipeline.normalize.nicknames import nickname_keys
+from pipeline.normalize.text import fold_expr
+from pipeline.threads import helper_threads
 
-_SPECIAL = SPECIAL
 _PREFIXES = r"(?i)^(?:(?:dr|mr|mrs|ms|miss|mx|prof|sir|rev|hon)\.?\s+)+"
 _SUFFIX_WORDS = r"(?:jr|sr|ii|iii|iv|phd|md|esq|cpa|mba|dds|jd)\b\.?"
 
@@ -75,18 +77,6 @@ HASHED = {"emails": "e", "phones": "p"}
 HASH_SLOTS = 4
 
 
-def fold(expr: pl.Expr) -> pl.Expr:
-    """Lower-case ASCII letters only: accents stripped (José→jose), punctuation and spaces gone."""
-    return (
-        expr.str.replace_many(_SPECIAL)
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^a-z]", "")
-        .replace("", None)
-    )
-
-
 def skeleton(expr: pl.Expr) -> pl.Expr:
     """A coarse phonetic key of a folded name (ASCII letters only): variants of one spelling share it.
 
@@ -99,31 +89,6 @@ def skeleton(expr: pl.Expr) -> pl.Expr:
     for letter in "abcdefghijklmnopqrstuvwxyz":
         expr = expr.str.replace_all(letter + "{2,}", letter)
     return expr
-
-
-@lru_cache(maxsize=1)
-def _nicknamer():  # pragma: no cover - trivial
-    from nicknames import NickNamer
-
-    return NickNamer()
-
-
-def nickname_keys(names: pl.Series) -> pl.Series:
-    """Per folded given name, the names it may stand for: itself plus its longer canonical forms.
-
-    Two given names are nickname-equivalent when their key sets meet: Bob and Rob meet at
-    Robert, Bill and William at William. Only forms at least as long as the name itself
-    count (a nickname points to the formal name, not to other nicknames), which keeps a
-    common formal name such as "john" to a single key. Run once per unique name.
-    """
-    namer = _nicknamer()
-    keys = [
-        None
-        if n is None
-        else sorted({n} | {c for c in namer.canonicals_of(n) if c.isalpha() and len(c) >= len(n)})
-        for n in names.to_list()
-    ]
-    return pl.Series("g_keys", keys, dtype=pl.List(pl.String))
 
 
 def _col(records: pl.DataFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
@@ -161,7 +126,7 @@ def _parse_full(full: pl.Series) -> pl.DataFrame:
 def _given_table(given: pl.Series) -> pl.DataFrame:
     """Folded first given token, its code, skeleton, initial and nickname keys, per unique raw given name."""
     g = given.to_frame("raw").select(
-        fold(pl.col("raw").str.strip_chars().str.split(" ").list.first()).alias("g")
+        fold_expr(pl.col("raw").str.strip_chars().str.split(" ").list.first(), letters_only=True).alias("g")
     )
     folded = g["g"].drop_nulls().unique().sort()
     table = folded.to_frame("g").with_columns(
@@ -196,12 +161,14 @@ def _family_table(family: pl.Series) -> pl.DataFrame:
     main = base.str.replace(r"\s*\([^)]*\)", "").str.replace(r"(?i)\s+n[ée]e\s+\S+", "")
     # A double-barrelled name ("García-López", "Smith-Jones") is often recorded as either half.
     halves = main.str.split("-")
-    alt = pl.coalesce(fold(paren), fold(nee))
+    alt = pl.coalesce(fold_expr(paren, letters_only=True), fold_expr(nee, letters_only=True))
     out = frame.select(
-        fold(main).alias("f"),
+        fold_expr(main, letters_only=True).alias("f"),
         alt.alias("_alt1"),
-        pl.when(halves.list.len() == 2).then(fold(halves.list.first())).alias("_alt2"),
-        pl.when(halves.list.len() == 2).then(fold(halves.list.last())).alias("_alt3"),
+        pl.when(halves.list.len() == 2)
+        .then(fold_expr(halves.list.first(), letters_only=True))
+        .alias("_alt2"),
+        pl.when(halves.list.len() == 2).then(fold_expr(halves.list.last(), letters_only=True)).alias("_alt3"),
         _generation(sfx).alias("_fsfx"),
     )
     folded = out["f"].drop_nulls().unique().sort()
@@ -241,9 +208,14 @@ def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
     )
     g = per_value(frame["given"], _given_table)
     f = per_value(frame["family"], _family_table)
-    m = per_value(frame["middle"], lambda u: u.to_frame("m").select(fold(pl.col("m")).str.slice(0, 1)))
+    m = per_value(
+        frame["middle"],
+        lambda u: u.to_frame("m").select(fold_expr(pl.col("m"), letters_only=True).str.slice(0, 1)),
+    )
     maiden = records.select(
-        fold(_col(records, "extra").str.json_path_match("$.maiden_name")).alias("maiden")
+        fold_expr(_col(records, "extra").str.json_path_match("$.maiden_name"), letters_only=True).alias(
+            "maiden"
+        )
     ).to_series()
     return pl.concat(
         [
@@ -288,7 +260,7 @@ def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
     """Nickname keys, widened by normalization's ``given_key`` where the records carry one.
 
     Computed once per distinct (given name, given_key) and joined back on their hash: a store's
-    records always carry ``given_key``, and folding and list work per record cost 12 s at 10^6.
+    records always carry ``given_key``, and folding and list work per record is too slow.
     """
     if "given_key" not in records.columns:
         return names["g_keys"]
@@ -299,7 +271,7 @@ def _given_keys(names: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
     first = key.arg_unique()
     table = pairs.gather(first).select(
         key.gather(first).alias("h"),
-        pl.concat_list(pl.col("g_keys"), fold(pl.col("gk")))
+        pl.concat_list(pl.col("g_keys"), fold_expr(pl.col("gk"), letters_only=True))
         .list.drop_nulls()
         .list.unique()
         .list.sort()
@@ -331,17 +303,13 @@ INPUTS = (
 
 def build_features(records: pl.DataFrame) -> pl.DataFrame:
     """One feature row per record, row ``i`` = record ``i`` (see module docstring for columns)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Only the columns read below: with a store's other long-string columns (name_key,
-    # family_key, …) merely present in the frame, every select here ran 40 % slower (measured,
-    # polars 2.1: 2.1–2.7 s against 3.6–4.3 s at 10^6).
+    # Only the columns read below: a store's other long-string columns merely present slow every select.
     records = records.select(c for c in INPUTS if c in records.columns)
 
     # The name columns (much of it per-value Python and small-frame work that keeps one core busy)
     # are built in a second thread while this one does the contact fields; polars releases the GIL.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(lambda: _name_columns(records))
+    with helper_threads() as pool:
+        pending = pool.submit(_name_columns, records)
         feats = _contact_columns(records)
         names = pending.result()
     names = names.with_columns(_given_keys(names, records))
@@ -403,7 +371,7 @@ def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
                     ).to_series(),
                     "org": one("organization", org_key),
                     "postal": one("postal_code", postal),
-                    "city": one("city", fold),
+                    "city": one("city", partial(fold_expr, letters_only=True)),
                     "street": one("street", street_key),
                 }
             ),

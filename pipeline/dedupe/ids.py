@@ -16,6 +16,11 @@ import polars as pl
 import polars_hash as plh
 
 
+def new_person_id(seed: str, taken: set[str]) -> str:
+    """The id of a new person whose smallest record id is ``seed``, unique against ``taken``."""
+    return _new_id(seed, taken)
+
+
 def _new_id(seed: str, taken: set[str]) -> str:
     salt = 0
     while True:

@@ -1,8 +1,8 @@
 """Finding records from what a user types: a record id, a person id, an email or a name.
 
-Used by ``kith why``, ``kith merge``, ``kith split`` and ``kith review``. Lookups run in
-SQLite (a million records are not loaded for one name); names compare case-folded, so
-"zoë rossi" finds "Zoë Rossi".
+Used by ``kith why``, ``kith merge``, ``kith split`` and ``kith review``. Ids and emails are
+looked up in SQLite; a name reads only the name columns and compares them in polars with the
+shared fold (:func:`pipeline.normalize.text.fold_expr`), so "zoe rossi" finds "Zoë Rossi".
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.errors import UsageError
+from pipeline.normalize.text import fold, fold_expr
 from pipeline.people import has_people_table, identity_person_id
 from pipeline.store import Store
 
@@ -23,10 +24,6 @@ class Match:
     query: str
     kind: str  # record | person | email | name
     record_ids: list[str]
-
-
-def _fold(text: str | None) -> str | None:
-    return " ".join(text.casefold().split()) if text else text
 
 
 def person_of(store: Store, record_ids: list[str]) -> dict[str, str]:
@@ -78,18 +75,28 @@ def find(store: Store, query: str) -> Match:
         ids = [rid for rid, emails in rows if needle in pl.Series([emails]).str.json_decode().item()]
         if ids:
             return Match(query, "email", ids)
-    folded = _fold(query)
-    conn.create_function("kith_fold", 1, _fold, deterministic=True)
-    rows = conn.execute(
-        "SELECT record_id FROM records WHERE kith_fold(full_name) = ?1 "
-        "OR kith_fold(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) = ?1 "
-        "OR kith_fold(coalesce(given_name, '') || ' ' || coalesce(middle_name, '') || ' ' || "
-        "coalesce(family_name, '')) = ?1 ORDER BY rowid",
-        (folded,),
-    ).fetchall()
-    if rows:
-        return Match(query, "name", [r[0] for r in rows])
+    ids = _records_named(store, query)
+    if ids:
+        return Match(query, "name", ids)
     raise UsageError(f"no record, person, email or name matches {query!r} (try `kith people {query}`)")
+
+
+def _records_named(store: Store, query: str) -> list[str]:
+    """Records whose full name, given + family or given + middle + family folds to the query's fold."""
+    folded = fold(query)
+    if folded is None:
+        return []
+    names = store.query_frame(
+        "SELECT record_id, full_name, given_name, middle_name, family_name FROM records ORDER BY rowid"
+    )
+    given, middle, family = (pl.col(c).fill_null("") for c in ("given_name", "middle_name", "family_name"))
+    forms = (
+        pl.col("full_name"),
+        pl.concat_str([given, family], separator=" "),
+        pl.concat_str([given, middle, family], separator=" "),
+    )
+    hit = pl.any_horizontal([(fold_expr(form) == folded).fill_null(False) for form in forms])
+    return names.filter(hit)["record_id"].to_list()
 
 
 def expand_to_people(store: Store, record_ids: list[str]) -> list[str]:

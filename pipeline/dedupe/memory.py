@@ -3,8 +3,8 @@
 Each step of :func:`pipeline.dedupe.resolve` builds large temporary frames, numpy arrays and
 Python strings (rapidfuzz takes names as Python strings) and frees them before the next
 step. glibc's allocator keeps freed memory in its arenas — one per thread that allocated,
-and the blocking, comparison and survivorship steps run helper threads — so at 10^6 records
-the process holds ~300 MiB it no longer uses, and the next step's peak lands on top of it.
+and the blocking, comparison and survivorship steps run helper threads — so on large inputs
+the process holds memory it no longer uses, and the next step's peak lands on top of it.
 ``malloc_trim(0)`` returns those pages; it takes milliseconds. A no-op where the C library
 is not glibc (macOS, Windows, musl).
 """

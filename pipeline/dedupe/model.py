@@ -24,12 +24,12 @@ data does. The fitted model is a plain JSON-serializable dict (stored, and read 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, TF_CODES
 from pipeline.dedupe.features import value_table
+from pipeline.threads import helper_threads
 
 #: Prior beliefs, level by level (same order as COMPARISONS), from what contact data looks like.
 PRIOR_M: dict[str, tuple[float, ...]] = {
@@ -99,49 +99,56 @@ def _normalise(values: list[float]) -> list[float]:
 
 def estimate_u(feats: pl.DataFrame, *, seed: int = 20240611) -> dict[str, list[float]]:
     """u per comparison level: a random-pair sample, with exact agreement counted from frequencies."""
-    from pipeline.dedupe.compare import compare
-
-    n = feats.height
-    counts: dict[str, list[float]] = {c: [0.0] * len(levels) for c, levels in COMPARISONS.items()}
     # The exact-agreement counts need nothing from the sample: counted in a second thread meanwhile.
-    pool = ThreadPoolExecutor(max_workers=1)
-    exact = pool.submit(
-        lambda: {c: _exact_agreement(feats, col, is_list) for c, (col, is_list, _level) in EXACT_U.items()}
-    )
-    if n >= 2:
-        if n * (n - 1) // 2 <= U_SAMPLE:
-            idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
-            pairs = (
-                pl.DataFrame({"i": idx})
-                .join(pl.DataFrame({"j": idx}), how="cross")
-                .filter(pl.col("i") < pl.col("j"))
-            )
-        else:
-            idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
-            a = idx.sample(U_SAMPLE, with_replacement=True, seed=seed)
-            b = idx.sample(U_SAMPLE, with_replacement=True, seed=seed + 1)
-            pairs = (
-                pl.DataFrame({"a": a, "b": b})
-                .filter(pl.col("a") != pl.col("b"))
-                .select(pl.min_horizontal("a", "b").alias("i"), pl.max_horizontal("a", "b").alias("j"))
-            )
-        levels = compare(feats, pairs)
-        for c in COMPARISONS:
-            for code, cnt in levels.group_by(c).len().iter_rows():
-                if code:
-                    counts[c][code - 1] += cnt
+    with helper_threads() as pool:
+        exact = pool.submit(_exact_agreements, feats)
+        counts = _sampled_level_counts(feats, seed)
+        agreement = exact.result()
     u: dict[str, list[float]] = {}
     for c, prior in PRIOR_U.items():
         total = sum(counts[c])
         u[c] = [
             (cnt + U_STRENGTH * p) / (total + U_STRENGTH) for cnt, p in zip(counts[c], prior, strict=True)
         ]
-    agreement = exact.result()
-    pool.shutdown()
     for c, (_col, _is_list, level) in EXACT_U.items():
         if agreement[c] is not None:
             u[c] = _with_exact(u[c], agreement[c], PRIOR_U[c][level - 1], level)
     return u
+
+
+def _exact_agreements(feats: pl.DataFrame) -> dict[str, tuple[float, float] | None]:
+    return {c: _exact_agreement(feats, col, is_list) for c, (col, is_list, _level) in EXACT_U.items()}
+
+
+def _sampled_level_counts(feats: pl.DataFrame, seed: int) -> dict[str, list[float]]:
+    """Pairs per comparison level over every pair (small inputs) or a seeded random sample of pairs."""
+    from pipeline.dedupe.compare import compare
+
+    n = feats.height
+    counts: dict[str, list[float]] = {c: [0.0] * len(levels) for c, levels in COMPARISONS.items()}
+    if n < 2:
+        return counts
+    idx = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
+    if n * (n - 1) // 2 <= U_SAMPLE:
+        pairs = (
+            pl.DataFrame({"i": idx})
+            .join(pl.DataFrame({"j": idx}), how="cross")
+            .filter(pl.col("i") < pl.col("j"))
+        )
+    else:
+        a = idx.sample(U_SAMPLE, with_replacement=True, seed=seed)
+        b = idx.sample(U_SAMPLE, with_replacement=True, seed=seed + 1)
+        pairs = (
+            pl.DataFrame({"a": a, "b": b})
+            .filter(pl.col("a") != pl.col("b"))
+            .select(pl.min_horizontal("a", "b").alias("i"), pl.max_horizontal("a", "b").alias("j"))
+        )
+    levels = compare(feats, pairs)
+    for c in COMPARISONS:
+        for code, cnt in levels.group_by(c).len().iter_rows():
+            if code:
+                counts[c][code - 1] += cnt
+    return counts
 
 
 def _exact_agreement(feats: pl.DataFrame, col: str, is_list: bool) -> tuple[float, float] | None:

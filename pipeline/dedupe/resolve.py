@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -38,6 +39,16 @@ from pipeline.dedupe.model import (
 )
 from pipeline.dedupe.survivorship import merge_people
 from pipeline.errors import UsageError
+
+#: The steps of a dedupe a progress display names, in order (``read`` and ``write`` are the store's).
+STAGES = ("read", "block", "compare", "score", "cluster", "write")
+#: ``progress(stage, detail)``: a stage of :data:`STAGES` starts; ``detail`` says how much it has.
+StageProgress = Callable[[str, str], None]
+
+
+def _silent(_stage: str, _detail: str) -> None:
+    return None
+
 
 DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
 DECISION_PRIORITY = 1e9
@@ -133,6 +144,41 @@ def _with_probability(weighed: pl.DataFrame, model: dict) -> pl.DataFrame:
     )
 
 
+class _Laps:
+    """Seconds per step, taken after handing the step's freed memory back to the system."""
+
+    def __init__(self, progress: StageProgress | None = None, first: str = "", detail: str = "") -> None:
+        self.timings: dict[str, float] = {}
+        self._progress = progress or _silent
+        if first:
+            self._progress(first, detail)
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str, starts: str = "", detail: str = "") -> None:
+        """``name`` is done; with ``starts``, tell the progress display that stage begins."""
+        release_freed_memory()  # each step's temporaries are gone: don't stack the next peak on them
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._clock, 3)
+        if starts:
+            self._progress(starts, detail)
+        self._clock = time.perf_counter()
+
+
+@dataclass
+class _Incremental:
+    """What the previous run and the user's decisions say, by record index.
+
+    ``prev``: i, record_id, person_id (null for a new record), or None on a first run;
+    ``active``: per record, whether it is re-examined (None: all are); ``dirty_pairs``: every
+    pair inside a settled person a "different" decision splits; ``decisions``: i, j, decision.
+    """
+
+    prev: pl.DataFrame | None
+    active: pl.Series | None
+    dirty_pairs: pl.DataFrame
+    decisions: pl.DataFrame
+
+
 def resolve(
     records: pl.DataFrame,
     *,
@@ -140,25 +186,17 @@ def resolve(
     decisions: pl.DataFrame | None = None,
     settings: DedupeSettings | None = None,
     model: dict | None = None,
+    progress: StageProgress | None = None,
 ) -> DedupeResult:
     """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
 
     ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
     decision ("same" / "different"); they always win. ``model``: a model from an earlier
-    run to reuse instead of fitting a new one.
+    run to reuse instead of fitting a new one. ``progress`` hears :data:`STAGES` block to cluster start.
     """
     settings = settings or DedupeSettings()
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        release_freed_memory()  # each step's temporaries are gone: don't stack the next peak on them
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-
     n = records.height
+    lap = _Laps(progress, "block", f"{n:,} records")
     release_freed_memory()  # what reading the records left behind
     if records["record_id"].n_unique() != n:
         raise UsageError("dedupe needs unique record ids, but some record_id appears more than once")
@@ -169,7 +207,61 @@ def resolve(
     feats = build_features(records).rechunk()
     lap("features")
 
-    # --- settled records (incremental) and user decisions ------------------------------------
+    incremental = _incremental(records, previous, decisions)
+    rules = default_rules()
+    pairs, per_rule = _candidates(feats, rules, incremental)
+    lap("blocking", "compare", f"{pairs.height:,} candidate pairs")
+
+    levels = compare(feats, pairs)
+    lap("compare", "score", f"{pairs.height:,} pairs")
+    weighed, model = _weighed_by_model(feats, levels, model, settings)
+    lap("model")
+    scored = _with_probability(weighed, model)
+    del levels, weighed
+    scored = _decided(scored, incremental.decisions)
+    lap("score", "cluster", f"{n:,} records")
+
+    labels, crowd, n_accepted, n_checked = _clusters(feats, records, scored, incremental, model, settings)
+    # The features are the largest frame alive; nothing after clustering needs them.
+    del feats
+    lap("cluster")
+
+    person = assign_person_ids(records["record_id"].cast(pl.String), labels, previous)
+    assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
+    lap("ids")
+    scored = scored.with_columns(
+        pl.when(_name_only())
+        .then(pl.max_horizontal(crowd.gather(scored["i"]), crowd.gather(scored["j"])))
+        .otherwise(0)
+        .cast(pl.UInt32)
+        .alias("name_crowding")
+    )
+    out_pairs = _public_pairs(scored, records, person, [*rule_names(rules), "decision_or_recheck"])
+    review = _review(out_pairs, settings)
+    n_pairs = pairs.height
+    del scored, pairs  # before survivorship builds the people frame
+    lap("review")
+    people = merge_people(records, person, list(settings.source_priority), labels)
+    lap("survivorship")
+    active = incremental.active
+    stats = {
+        "records": n,
+        "people": people.height,
+        "candidate_pairs": n_pairs,
+        "pairs_by_rule": per_rule,
+        "auto_merged_pairs": n_accepted,
+        "review_pairs": review.height,
+        "chain_checked_pairs": n_checked,
+        "settled_records": 0 if active is None else int((~active).sum()),
+        "timings": lap.timings,
+    }
+    return DedupeResult(assignments, people, review, out_pairs, model, stats)
+
+
+def _incremental(
+    records: pl.DataFrame, previous: pl.DataFrame | None, decisions: pl.DataFrame | None
+) -> _Incremental:
+    """Settled records (incremental runs) and user decisions, by record index."""
     prev = None
     active = None
     dirty_pairs = pl.DataFrame(schema={"i": pl.UInt32, "j": pl.UInt32})
@@ -216,41 +308,45 @@ def resolve(
             .filter(pl.col("i") < pl.col("i_b"))
             .select(pl.col("i").cast(pl.UInt32), pl.col("i_b").cast(pl.UInt32).alias("j"))
         )
+    return _Incremental(prev, active, dirty_pairs, dec)
 
-    rules = default_rules()
-    pairs, per_rule = candidate_pairs(feats, rules, active)
-    extra_code = len(rules)
-    extra = pl.concat([dirty_pairs, dec.select("i", "j")]).with_columns(
-        pl.lit(extra_code, dtype=pl.UInt8).alias("rule")
+
+def _candidates(feats: pl.DataFrame, rules: list, incremental: _Incremental) -> tuple[pl.DataFrame, dict]:
+    """Blocking's candidate pairs, plus every pair a decision or a split settled person names."""
+    pairs, per_rule = candidate_pairs(feats, rules, incremental.active)
+    extra = pl.concat([incremental.dirty_pairs, incremental.decisions.select("i", "j")]).with_columns(
+        pl.lit(len(rules), dtype=pl.UInt8).alias("rule")
     )
     if extra.height:
         pairs = pl.concat([pairs, extra]).unique(["i", "j"], keep="first", maintain_order=True)
-    lap("blocking")
+    return pairs, per_rule
 
-    levels = compare(feats, pairs)
-    lap("compare")
+
+def _weighed_by_model(
+    feats: pl.DataFrame, levels: pl.DataFrame, model: dict | None, settings: DedupeSettings
+) -> tuple[pl.DataFrame, dict]:
+    """The pairs weighed by the given model, or by one fitted here (fit, then a second look)."""
+    if model is not None:
+        return _weighed(levels, model, tf_arrays(model, feats)), model
+    n = feats.height
     all_pairs = max(n * (n - 1) / 2, 1.0)
-    if model is None:
-        model = fit(feats, levels, seed=settings.seed)
-        # Second look: count value frequencies over provisional people, not records.
-        first = match_weight(levels, model, tf_arrays(model, feats))
-        model["lambda"] = estimate_lambda(first, n, model["lambda"])
-        sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
-        sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
-        provisional = components(n, levels.select("i", "j").filter(sure))
-        model = refine(model, feats, provisional)
-        weighed = _weighed(levels, model, tf_arrays(model, feats))
-        model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
-        del first, sure
-    else:
-        weighed = _weighed(levels, model, tf_arrays(model, feats))
-    lap("model")
-    scored = _with_probability(weighed, model)
-    del levels, weighed
+    model = fit(feats, levels, seed=settings.seed)
+    # Second look: count value frequencies over provisional people, not records.
+    first = match_weight(levels, model, tf_arrays(model, feats))
+    model["lambda"] = estimate_lambda(first, n, model["lambda"])
+    sure = (first + prior_weight(model)) >= math.log2(settings.auto_merge / (1 - settings.auto_merge))
+    sure = sure & ~levels.select(pl.any_horizontal(*OVERRIDES)).to_series()
+    provisional = components(n, levels.select("i", "j").filter(sure))
+    model = refine(model, feats, provisional)
+    weighed = _weighed(levels, model, tf_arrays(model, feats))
+    model["lambda"] = estimate_lambda(weighed["weight"], n, max(int(sure.sum()), 1) / all_pairs)
+    return weighed, model
 
-    # --- decisions win ----------------------------------------------------------------------
+
+def _decided(scored: pl.DataFrame, dec: pl.DataFrame) -> pl.DataFrame:
+    """User decisions win: a "same" pair has probability 1, a "different" one 0 (``decision`` column)."""
     # (No decisions: no join, which would copy every scored pair.)
-    scored = (
+    return (
         scored.join(dec, on=["i", "j"], how="left")
         if dec.height
         else scored.with_columns(pl.lit(None, dtype=pl.String).alias("decision"))
@@ -262,14 +358,40 @@ def resolve(
         .otherwise(pl.col("probability"))
         .alias("probability")
     )
-    lap("score")
 
-    # --- clustering with the chain guard ---------------------------------------------------
+
+def _clusters(
+    feats: pl.DataFrame,
+    records: pl.DataFrame,
+    scored: pl.DataFrame,
+    incremental: _Incremental,
+    model: dict,
+    settings: DedupeSettings,
+) -> tuple[pl.Series, pl.Series, int, int]:
+    """Clustering with the chain guard: (label per record, name crowding per record, merged pairs,
+    chain-checked pairs)."""
+    n = feats.height
+    strong = _strong_edges(scored, settings)
+    settled_parts = _settled_edges(incremental)
+    name_only, crowd = _name_only_edges(feats, records, scored, [strong, *settled_parts], settings)
+    accepted = pl.concat([strong, name_only], how="vertical_relaxed")
+    edge_parts = [accepted, *settled_parts]
+    edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
+    cannot = _against(scored, settings).select("i", "j")
+    checked = _chain_pairs(n, edges, scored, settings)
+    if checked.height:
+        cannot = pl.concat([cannot, _against(score_pairs(feats, checked, model), settings).select("i", "j")])
+    labels = cluster(n, edges, cannot)
+    return labels, crowd, accepted.height, checked.height
+
+
+def _strong_edges(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
+    """Pairs decided "same", and undecided ones at ``auto_merge`` that rest on more than the name."""
     undecided = pl.col("decision").is_null() & pl.col("override").is_null()
     # Names plus something else: merge at auto_merge. Names alone: only at name_only_merge, and
     # only when no listing holds two people under either name (see .crowding).
     supported = pl.lit(True) if settings.merge_on_name_against_evidence else _agrees_besides_name()
-    strong = scored.filter(
+    return scored.filter(
         (pl.col("decision") == "same")
         | (undecided & (pl.col("probability") >= settings.auto_merge) & supported)
     ).select(
@@ -280,24 +402,39 @@ def resolve(
         .otherwise(pl.col("weight"))
         .alias("priority"),
     )
-    settled_parts = []
-    if prev is not None:
-        settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(active))
-        hub = settled.group_by("person_id").agg(pl.col("i").min().alias("hub"))
-        settled_parts.append(
-            settled.join(hub, on="person_id")
-            .filter(pl.col("i") != pl.col("hub"))
-            .select(
-                pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority")
-            )
-        )
+
+
+def _settled_edges(incremental: _Incremental) -> list[pl.DataFrame]:
+    """Each settled person as a star of edges from its first record (none on a first run)."""
+    prev = incremental.prev
+    if prev is None:
+        return []
+    settled = prev.filter(pl.col("person_id").is_not_null() & ~pl.lit(incremental.active))
+    hub = settled.group_by("person_id").agg(pl.col("i").min().alias("hub"))
+    return [
+        settled.join(hub, on="person_id")
+        .filter(pl.col("i") != pl.col("hub"))
+        .select(pl.col("hub").alias("i"), pl.col("i").alias("j"), pl.lit(SETTLED_PRIORITY).alias("priority"))
+    ]
+
+
+def _name_only_edges(
+    feats: pl.DataFrame,
+    records: pl.DataFrame,
+    scored: pl.DataFrame,
+    firm_parts: list[pl.DataFrame],
+    settings: DedupeSettings,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Name-only pairs that merge (at ``name_only_merge``, names not crowded), and the crowding per record."""
+    n = feats.height
+    undecided = pl.col("decision").is_null() & pl.col("override").is_null()
     # Name-only pairs worth a look (to merge or to review): their names' crowding is counted over
     # the people the firm edges make so far, so a file's own duplicates count once.
     worth = min(settings.auto_reject, settings.name_only_merge)
     looked_at = scored.filter(undecided & (pl.col("probability") >= worth) & _name_only())
     crowd = pl.zeros(n, dtype=pl.UInt32, eager=True)
     if looked_at.height:
-        firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in [strong, *settled_parts]])
+        firm = pl.concat([e.select(pl.col("i", "j").cast(pl.UInt32)) for e in firm_parts])
         among = pl.concat([looked_at["i"], looked_at["j"]]).unique().cast(pl.UInt32)
         crowd = name_crowding(feats, _listing(records), components(n, firm), among).fill_null(0)
     name_only = looked_at.filter(
@@ -305,62 +442,18 @@ def resolve(
         & (crowd.gather(looked_at["i"]) <= 1)
         & (crowd.gather(looked_at["j"]) <= 1)
     ).select("i", "j", pl.col("weight").alias("priority"))
-    accepted = pl.concat([strong, name_only], how="vertical_relaxed")
-    edge_parts = [accepted, *settled_parts]
-    edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
-    cannot = scored.filter(
-        (pl.col("decision") == "different")
-        | (
-            pl.col("decision").is_null()
-            & (pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits))
-        )
-    ).select("i", "j")
-    checked = _chain_pairs(n, edges, scored, settings)
-    if checked.height:
-        extra_scored = score_pairs(feats, checked, model)
-        cannot = pl.concat(
-            [
-                cannot,
-                extra_scored.filter(
-                    pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
-                ).select("i", "j"),
-            ]
-        )
-    labels = cluster(n, edges, cannot)
-    # The features are the largest frame alive; nothing after clustering needs them.
-    del feats, edges, cannot
-    lap("cluster")
+    return name_only, crowd
 
-    person = assign_person_ids(records["record_id"].cast(pl.String), labels, previous)
-    assignments = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "person_id": person})
-    lap("ids")
-    names = [*rule_names(rules), "decision_or_recheck"]
-    scored = scored.with_columns(
-        pl.when(_name_only())
-        .then(pl.max_horizontal(crowd.gather(scored["i"]), crowd.gather(scored["j"])))
-        .otherwise(0)
-        .cast(pl.UInt32)
-        .alias("name_crowding")
-    )
-    out_pairs = _public_pairs(scored, records, person, names)
-    review = _review(out_pairs, settings)
-    n_pairs, n_accepted, n_checked = pairs.height, accepted.height, checked.height
-    del scored, pairs, accepted, checked  # before survivorship builds the people frame
-    lap("review")
-    people = merge_people(records, person, list(settings.source_priority), labels)
-    lap("survivorship")
-    stats = {
-        "records": n,
-        "people": people.height,
-        "candidate_pairs": n_pairs,
-        "pairs_by_rule": per_rule,
-        "auto_merged_pairs": n_accepted,
-        "review_pairs": review.height,
-        "chain_checked_pairs": n_checked,
-        "settled_records": 0 if active is None else int((~active).sum()),
-        "timings": timings,
-    }
-    return DedupeResult(assignments, people, review, out_pairs, model, stats)
+
+def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
+    """Pairs that may never share a person: decided "different", or an override or strong evidence against.
+
+    (Pairs scored here for the chain guard carry no ``decision`` column: none was taken on them.)
+    """
+    conflict = pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
+    if "decision" not in scored.columns:
+        return scored.filter(conflict)
+    return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
 
 
 _OTHERS = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]

@@ -35,11 +35,13 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, resolve
+from pipeline.contracts import SheetDecisions
+from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
 from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
+from pipeline.store_schema import DEDUPE_DDL, ensure_views
 
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
@@ -50,33 +52,6 @@ STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS decisions (
-    record_a TEXT NOT NULL,
-    record_b TEXT NOT NULL,
-    decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
-    decided_at TEXT NOT NULL,
-    "by" TEXT NOT NULL,
-    PRIMARY KEY (record_a, record_b),
-    CHECK (record_a < record_b)
-);
-CREATE TABLE IF NOT EXISTS assignments (
-    record_id TEXT PRIMARY KEY,
-    person_id TEXT NOT NULL,
-    fingerprint TEXT
-);
-CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id);
-CREATE TABLE IF NOT EXISTS review_queue (
-    rank INTEGER PRIMARY KEY,
-    record_a TEXT NOT NULL,
-    record_b TEXT NOT NULL,
-    person_a TEXT,
-    person_b TEXT,
-    probability REAL NOT NULL,
-    reasons TEXT NOT NULL
-);
-"""
 
 
 def _people_table_sql() -> str:
@@ -95,7 +70,7 @@ def ensure_dedupe_tables(store: Store) -> None:
         "AND name IN ('decisions', 'assignments', 'review_queue')"
     ).fetchone()[0]
     if found < 3:
-        store.ensure_tables(TABLES)
+        store.ensure_tables(DEDUPE_DDL)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -276,15 +251,22 @@ def _stored_model(store: Store, n: int) -> dict | None:
     return stored.get("model")
 
 
-def _resolve(records, previous, decisions, settings, model) -> tuple[DedupeResult, bool]:
+def _resolve(records, previous, decisions, settings, model, progress=None) -> tuple[DedupeResult, bool]:
     if model is not None:
         try:
             return resolve(
-                records, previous=previous, decisions=decisions, settings=settings, model=model
+                records,
+                previous=previous,
+                decisions=decisions,
+                settings=settings,
+                model=model,
+                progress=progress,
             ), False
         except Exception:  # noqa: BLE001 - a model stored by another kith version: fit a fresh one
             pass
-    return resolve(records, previous=previous, decisions=decisions, settings=settings), True
+    return resolve(
+        records, previous=previous, decisions=decisions, settings=settings, progress=progress
+    ), True
 
 
 def _insert_frame(conn: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
@@ -319,47 +301,62 @@ def _unchanged_run(store: Store, warnings: list[str]) -> DedupeRun:
     )
 
 
+def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tuple[int, list[str]]:
+    """Store the decisions read back from filled review files (the run's feedback stage).
+
+    Each file is applied once per content: one whose digest was applied before is skipped
+    unless it says ``force`` (a file the user named). Returns how many decisions were
+    stored and a warning per row that could not be used.
+    """
+    ensure_dedupe_tables(store)
+    applied = json.loads(store.get_meta(SHEETS_KEY) or "[]")
+    rows: list[tuple[str, str, str, str, str]] = []
+    warnings: list[str] = []
+    for sheet in sheets:
+        if sheet.digest in applied and not sheet.force:
+            continue
+        warnings += sheet.warnings
+        found = whole_people(list(sheet.rows), load_assignments(store))
+        rows += normalized_decisions(found, by=f"sheet:{Path(sheet.source).name}")
+        if sheet.digest not in applied:
+            applied.append(sheet.digest)
+    with store.transaction() as conn:
+        _upsert_decisions(conn, rows)
+        store.set_meta(SHEETS_KEY, json.dumps(applied[-200:]), conn)
+    return len(rows), warnings
+
+
 def dedupe_store(
     store: Store,
     settings: DedupeSettings | None = None,
     *,
-    sheets: Iterable[Path] = (),
-    force_sheets: bool = False,
     refit: bool = False,
+    progress: StageProgress | None = None,
 ) -> DedupeRun:
     """Resolve the store's records into people, incrementally, in one transaction.
 
-    :param sheets: filled ``duplicates.xlsx`` files whose decisions are stored first (each
-        applied once: a sheet already applied with the same content is skipped, unless
-        ``force_sheets`` — ``kith review --from-sheet`` applies the file it is given).
     :param refit: fit a new model even when the stored one still fits the data.
+    :param progress: told when each stage of :data:`pipeline.dedupe.resolve.STAGES` starts.
     """
-    from pipeline.dedupe.review_sheet import file_digest, read_sheet_decisions
-
+    tell = progress or (lambda _stage, _detail: None)
     settings = settings or DedupeSettings()
     ensure_dedupe_tables(store)
-    applied = json.loads(store.get_meta(SHEETS_KEY) or "[]")
-    sheet_rows: list[tuple[str, str, str, str, str]] = []
     warnings: list[str] = []
-    for sheet in sheets:
-        digest = file_digest(sheet)
-        if digest in applied and not force_sheets:
-            continue
-        found, problems = read_sheet_decisions(sheet)
-        warnings += problems
-        found = whole_people(found, load_assignments(store))
-        sheet_rows += normalized_decisions(found, by=f"sheet:{Path(sheet).name}")
-        if digest not in applied:
-            applied.append(digest)
-
     stamp = _state_stamp(store, settings)
-    if not sheet_rows and not refit and store.get_meta(STAMP_KEY) == stamp:
+    if not refit and store.get_meta(STAMP_KEY) == stamp:
         # Nothing that decides people changed since the last run: the weekly re-run of an
         # unchanged million-record directory costs a few queries, not a resolve.
         return _unchanged_run(store, warnings)
+    if store.count("records") == 0:  # nothing imported (or everything removed): no people
+        with store.transaction() as conn:
+            conn.execute(_people_table_sql())
+            for table in ("people", "assignments", "review_queue"):
+                conn.execute(f"DELETE FROM {table}")
+            store.set_meta(STAMP_KEY, stamp, conn)
+        return _unchanged_run(store, warnings)
 
     with store.transaction() as conn:
-        _upsert_decisions(conn, sheet_rows)
+        tell("read", f"{store.count('records'):,} records")
         records = records_for_dedupe(store)
         prints = fingerprints(records)
         decisions = load_decisions(store)
@@ -369,10 +366,11 @@ def dedupe_store(
         previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
         model = None if refit else _stored_model(store, records.height)
         result, refitted = _resolve(
-            records, previous.select("record_id", "person_id"), decisions, settings, model
+            records, previous.select("record_id", "person_id"), decisions, settings, model, progress
         )
+        tell("write", f"{result.people.height:,} people")
         queue = _review_queue(result, load_review_queue(store), previous, decisions)
-        _write(conn, store, records, prints, result, queue, last, settings, refitted, applied)
+        _write(conn, store, records, prints, result, queue, last, settings, refitted)
         store.set_meta(STAMP_KEY, _state_stamp(store, settings), conn)
 
     sizes = result.people["record_ids"].list.len()
@@ -382,7 +380,6 @@ def dedupe_store(
         merged_people=int((sizes > 1).sum()),
         review=queue.height,
         decisions=decisions.height,
-        sheet_decisions=len(sheet_rows),
         refit=refitted,
         stats=result.stats,
         warnings=warnings,
@@ -479,7 +476,6 @@ def _write(
     last: pl.DataFrame,
     settings: DedupeSettings,
     refitted: bool,
-    applied: list[str],
 ) -> None:
     """Replace people, assignments and the queue; only changed rows when the rest still holds."""
     assignments = (
@@ -491,11 +487,12 @@ def _write(
     settings_text = repr(settings)
     full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
     conn.execute(_people_table_sql())
+    ensure_views(conn)  # the views read people from now on, not records
     if full:
         conn.execute("DELETE FROM people")
         conn.execute("DELETE FROM assignments")
         # Rows in key order append to the B-trees instead of splitting pages all over them, and
-        # the person index is built once at the end: 1,000,000 assignments in ~5 s, not 36 s.
+        # the person index is built once at the end.
         # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
         _insert_frame(conn, "people", encode_for_sql(people))
@@ -525,37 +522,6 @@ def _write(
         )
     stats = {**result.stats, "ran_at": _now()}
     store.set_meta(STATS_KEY, json.dumps(stats, default=str), conn)
-    store.set_meta(SHEETS_KEY, json.dumps(applied[-200:]), conn)
-
-
-def run_dedupe(
-    store: Store,
-    workspace: Any,
-    settings: DedupeSettings | None = None,
-    *,
-    sheets: Iterable[Path] | None = None,
-    refit: bool = False,
-) -> int:
-    """The dedupe step of ``kith run``: settings from kith.toml, filled sheets from the reports
-    folder (or ``sheets``); returns the number of people."""
-    return dedupe_workspace(store, workspace, settings, sheets=sheets, refit=refit).people
-
-
-def dedupe_workspace(
-    store: Store,
-    workspace: Any,
-    settings: DedupeSettings | None = None,
-    *,
-    sheets: Iterable[Path] | None = None,
-    force_sheets: bool = False,
-    refit: bool = False,
-) -> DedupeRun:
-    """:func:`dedupe_store` with the workspace's settings and its filled review sheets."""
-    from pipeline.dedupe.review_sheet import report_sheets
-
-    settings = settings or workspace_settings(workspace)
-    found = report_sheets(workspace.reports_dir) if sheets is None else list(sheets)
-    return dedupe_store(store, settings, sheets=found, force_sheets=force_sheets, refit=refit)
 
 
 # --- merge and split -------------------------------------------------------------------------

@@ -19,9 +19,9 @@ which record it came from.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import polars as pl
+
+from pipeline.threads import helper_threads
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "name": ("full_name", "given_name", "middle_name", "family_name", "prefix", "suffix"),
@@ -219,7 +219,7 @@ def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
     """Per record, its person's place in person-id order (the order of the output)."""
     import numpy as np
 
-    if labels is None:
+    if labels is None or labels.is_empty():  # no labels, or no records at all
         return (person.rank("dense") - 1).cast(pl.UInt32)
     # Person ids and labels are one-to-one: order the people by id once, then look up by label.
     firsts = labels.arg_unique()
@@ -243,13 +243,25 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
     single = pl.Series(sizes == 1)
     head_rows = order.filter(heads.first)
     # The list columns need nothing from the field groups: built in a second thread meanwhile.
-    pool = ThreadPoolExecutor(max_workers=1)
-    pending = pool.submit(_list_columns, heads, head_rows, sizes, n_people)
-    columns = [heads.take(head_rows, ["person_id"])]
+    with helper_threads() as pool:
+        pending = pool.submit(_list_columns, heads, head_rows, sizes, n_people)
+        columns, prov = _field_columns(frame, heads, head_rows, n_people)
+        lists = pending.result()
     esc_head = heads.take(head_rows, ["_esc"]).to_series()
     # Provenance of a one-record person: every field is that record's (in PERSON_FIELDS order).
     fields = [c for c in PERSON_FIELDS if c in frame.columns]
     prov_single: list[Entry] = [(c, pl.col(c).is_not_null(), "_esc") for c in fields]
+    people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
+    # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
+    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
+
+
+def _field_columns(
+    frame: pl.DataFrame, heads: _Heads, head_rows: pl.Series, n_people: int
+) -> tuple[list[pl.DataFrame], list[Entry]]:
+    """Per person: the person id, each field group and single field from its best record that has
+    it (plus that record's escaped id, ``_p_<group>``), and the notes of all records joined."""
+    columns = [heads.take(head_rows, ["person_id"])]
     prov: list[Entry] = []
     groups = {group: [c for c in cols if c in frame.columns] for group, cols in GROUPS.items()}
     singles = [c for c in SINGLE if c in frame.columns]
@@ -283,11 +295,7 @@ def _merge(frame: pl.DataFrame, order: pl.Series, extra: dict[str, pl.Series]) -
         )
         columns.append(_aligned(notes, n_people))
         prov.append(("notes", pl.lit(True), "_p_notes"))
-    lists = pending.result()
-    pool.shutdown()
-    people = pl.concat([*columns, lists], how="horizontal").with_columns(esc_head.alias("_esc"))
-    # The provenance keys come in a different order for one-record people (PERSON_FIELDS order).
-    return people.with_columns(_provenance(people, single, prov_single, prov, extra["_esc"]))
+    return columns, prov
 
 
 def _list_columns(heads: _Heads, head_rows: pl.Series, sizes, n_people: int) -> pl.DataFrame:

@@ -7,9 +7,14 @@ settings, lets rules that have ``refine`` annotate the result, drops tasks for p
 tagged do-not-contact or deceased, applies done-state, and sorts by due date.
 
 Rules see a :class:`RuleContext`: entries as small objects, person details by id, and
-``ctx.task(...)``, which builds a :class:`~pipeline.followups.model.Task` with its key,
+``ctx.task(...)``, which builds a :class:`~pipeline.contracts.Task` with its key,
 reason, overdue date and a draft rendered from the rule's template (looked up in the
 workspace's template folders, then the rule's own ``template_dir``, then the built-ins).
+
+Every draft is worded from the state of the search (docs/followups.md, "Draft states"):
+besides the rule's own variables, each template sees ``search`` — ``over`` (an outcome is
+recorded on or before as-of), ``outcome`` and ``date`` — so no draft written after the job
+was accepted says "I am still exploring".
 """
 
 from __future__ import annotations
@@ -21,58 +26,16 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import registry
+from pipeline.contracts import Entry, Outcome, PersonInfo, Task, Why
 from pipeline.errors import KithError, PluginError
-from pipeline.followups.model import Task, Why, done_keys
-from pipeline.followups.settings import BLOCKING_TAGS, FollowupSettings
+from pipeline.followups.settings import FollowupSettings
+from pipeline.followups.state import done_keys
 from pipeline.followups.templates import render_draft
-from pipeline.journal import Outcome, load_journal, load_outcome
+from pipeline.journal import load_journal, load_outcome
 from pipeline.journal.match import display_name_expr
 from pipeline.people import load_people
 from pipeline.store import Store
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One journal entry as rules see it (person ids resolved)."""
-
-    entry_id: int
-    date: dt.date
-    kind: str
-    person_id: str
-    via_person_id: str | None
-    to_person_id: str | None
-    channel: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
-class PersonInfo:
-    """What rules and templates know about a person."""
-
-    person_id: str
-    name: str
-    first_name: str
-    email: str | None
-    organization: str | None
-    title: str | None
-    tags: tuple[str, ...]
-    channel: str | None
-
-    def as_template(self) -> dict[str, Any]:
-        return {
-            "id": self.person_id,
-            "name": self.name,
-            "first_name": self.first_name,
-            "email": self.email or "",
-            "organization": self.organization or "",
-            "title": self.title or "",
-            "tags": list(self.tags),
-            "channel": self.channel or "",
-        }
-
-    @property
-    def blocked(self) -> bool:
-        return any(tag.strip().casefold() in BLOCKING_TAGS for tag in self.tags)
 
 
 def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
@@ -117,11 +80,13 @@ class Shared:
     done: set[str]
     enabled: set[str]
     settings: FollowupSettings
+    #: Every rule's own template folder, in registration order.
+    rule_templates: list[Path] = field(default_factory=list)
 
 
 @dataclass
 class RuleContext:
-    """A rule's view of one run (see module docstring)."""
+    """A rule's view of one run (see module docstring); implements :class:`pipeline.contracts.RuleContext`."""
 
     rule: str
     config: dict[str, Any]
@@ -151,6 +116,21 @@ class RuleContext:
     def outcome(self) -> Outcome | None:
         return self.shared.outcome
 
+    @property
+    def search_over(self) -> bool:
+        """An outcome is recorded on or before as-of: the search has ended."""
+        return self.outcome is not None and self.outcome.date <= self.as_of
+
+    @property
+    def search(self) -> dict[str, Any]:
+        """The state of the search every template sees as ``search``."""
+        outcome = self.outcome if self.search_over else None
+        return {
+            "over": outcome is not None,
+            "outcome": outcome.text if outcome else "",
+            "date": outcome and outcome.date,
+        }
+
     def person(self, person_id: str | None) -> PersonInfo | None:
         return self.shared.persons.get(person_id) if person_id else None
 
@@ -160,10 +140,12 @@ class RuleContext:
 
     @property
     def template_dirs(self) -> list[Path]:
-        """Where this rule's templates are found, before the built-ins: the workspace's folders
-        (so a user can override any template by file name), then the rule's own ``template_dir``."""
+        """Where this rule's templates are found: the workspace's folders (so a user can override
+        any template by file name), the rule's own ``template_dir``, then the other rules' (so a
+        rule may reuse another's template, e.g. the built-in ``check_in.txt``)."""
         own = [self.own_templates] if self.own_templates else []
-        return [*self.shared.settings.template_dirs, *own]
+        others = [d for d in self.shared.rule_templates if d not in own]
+        return [*self.shared.settings.template_dirs, *own, *others]
 
     def is_done(self, key: str) -> bool:
         return f"{self.rule}:{key}" in self.shared.done
@@ -197,6 +179,7 @@ class RuleContext:
             "owner": self.owner,
             "as_of": self.as_of,
             "due": due,
+            "search": self.search,
             **variables,
         }
         draft = render_draft(name, context, self.template_dirs)
@@ -227,6 +210,7 @@ def _entries(journal: pl.DataFrame) -> list[Entry]:
             r["to_person_id"],
             r["channel"],
             r["note"],
+            r.get("logged"),
         )
         for r in rows.iter_rows(named=True)
     ]
@@ -239,23 +223,24 @@ def compute_tasks(
     settings: FollowupSettings | dict[str, Any] | None = None,
     *,
     include_done: bool = False,
+    people: pl.DataFrame | None = None,
+    journal: pl.DataFrame | None = None,
 ) -> list[Task]:
     """Every follow-up task as of ``as_of``, sorted by due date then person.
 
     :param settings: a :class:`FollowupSettings` (``FollowupSettings.from_workspace``) or
         the raw ``[followups]`` table.
     :param include_done: keep tasks already ticked done (with ``done=True``).
+    :param people: / :param journal: the frames, when the caller has read them already.
     """
-    from pipeline import registry
-
     if not isinstance(settings, FollowupSettings):
         settings = FollowupSettings.from_dict(settings)
     rules = registry.followup_rules(pm)
     settings.check_rule_names(set(rules))
     configs = {n: settings.for_rule(n, dict(getattr(r, "defaults", {}) or {})) for n, r in rules.items()}
-    journal = load_journal(store)
+    journal = load_journal(store) if journal is None else journal
     entries = _entries(journal)
-    people = load_people(store)
+    people = load_people(store) if people is None else people
     ids = {e.person_id for e in entries} | {e.via_person_id for e in entries if e.via_person_id}
     ids |= {e.to_person_id for e in entries if e.to_person_id}
     shared = Shared(
@@ -270,16 +255,17 @@ def compute_tasks(
         settings=settings,
     )
     owner = {"name": settings.owner_name or "", "email": settings.owner_email or ""}
-    contexts = {
-        name: RuleContext(name, configs[name], shared, owner, _own_templates(pm, name, rule))
-        for name, rule in rules.items()
-    }
+    own = {name: _own_templates(pm, name, rule) for name, rule in rules.items()}
+    shared.rule_templates = list(dict.fromkeys(d for d in own.values() if d is not None))
+    contexts = {name: RuleContext(name, configs[name], shared, owner, own[name]) for name in rules}
     tasks: list[Task] = []
     seen: set[str] = set()
     for name, rule in rules.items():
         if name not in shared.enabled:
             continue
-        for task in _guarded(pm, name, lambda r=rule, n=name: list(r.tasks(contexts[n]))):
+        for task in registry.guarded(
+            pm, "followup rule", name, lambda r=rule, n=name: list(r.tasks(contexts[n]))
+        ):
             if not isinstance(task, Task):
                 raise PluginError(f"follow-up rule {name!r} yielded {type(task).__name__}, expected a Task")
             if task.key not in seen:  # the same key twice is one task
@@ -287,7 +273,9 @@ def compute_tasks(
                 tasks.append(task)
     for name, rule in rules.items():
         if name in shared.enabled and callable(getattr(rule, "refine", None)):
-            tasks = _guarded(pm, name, lambda r=rule, n=name, t=tasks: list(r.refine(t, contexts[n])))
+            tasks = registry.guarded(
+                pm, "followup rule", name, lambda r=rule, n=name, t=tasks: list(r.refine(t, contexts[n]))
+            )
     result = []
     for task in tasks:
         person = shared.persons.get(task.person_id)
@@ -303,8 +291,6 @@ def compute_tasks(
 
 def _own_templates(pm: Any, name: str, rule: Any) -> Path | None:
     """A rule's ``template_dir`` (templates shipped in its package), checked to be a folder."""
-    from pipeline import registry
-
     value = getattr(rule, "template_dir", None)
     if value is None:
         return None
@@ -315,15 +301,3 @@ def _own_templates(pm: Any, name: str, rule: Any) -> Path | None:
             f"follow-up rule {name!r} (plugin {owner!r}): its template_dir {folder} is not a folder"
         )
     return folder
-
-
-def _guarded(pm: Any, rule: str, call):
-    from pipeline import registry
-
-    try:
-        return call()
-    except KithError:
-        raise
-    except Exception as exc:
-        owner = registry.owner_of(pm, "followup rule", rule)
-        raise PluginError(f"follow-up rule {rule!r} (plugin {owner!r}) failed: {exc}") from exc

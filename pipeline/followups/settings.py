@@ -22,8 +22,6 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 TOP_KEYS = {"templates_dir"}
-#: People with one of these tags never get a task.
-BLOCKING_TAGS = ("do-not-contact", "deceased")
 
 
 @dataclass
@@ -44,6 +42,8 @@ class FollowupSettings:
         config = workspace.config
         root, source = Path(workspace.root), str(workspace.config_path)
         settings = cls.from_dict(config.followups, root=root, source=source)
+        if getattr(workspace, "builtins_only", False):  # --no-plugins: a stranger's templates are code too
+            settings.template_dirs = []
         settings.owner_name = config.owner_name
         settings.owner_email = config.owner_email
         return settings
@@ -88,6 +88,8 @@ class FollowupSettings:
                 raise ConfigError(
                     f"{where} '{key}' must be {type(expected).__name__} like {expected!r}, got {value!r}"
                 )
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"{where} '{key}' must be 0 or more (days, weeks, counts), got {value!r}")
             merged[key] = value
         return merged
 

@@ -2,9 +2,9 @@
 
 A template is plain text (autoescape off) whose first line is ``Subject: …``, then a blank
 line, then the body. Lookup order: ``[followups] templates_dir``, the workspace's
-``templates/`` folder, the rule's own folder (a plugin rule's ``template_dir``, see
-:attr:`pipeline.followups.RuleContext.template_dirs`), then the built-ins in
-``pipeline/templates/``. Undefined variables
+``templates/`` folder, then the rule's own folder (its ``template_dir``: the built-in rules
+ship theirs in ``plugins/followup_rules/templates/``, see
+:attr:`pipeline.contracts.RuleContext.template_dirs`); the core ships none. Undefined variables
 fail loudly (StrictUndefined) with the template's name, so a typo in an override is found
 on the first run instead of mailing "Hi ,".
 """
@@ -16,19 +16,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.contracts import Draft
 from pipeline.errors import ConfigError
-from pipeline.followups.model import Draft
-
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 @functools.lru_cache(maxsize=32)  # one per distinct folder list: a few per rule plugin
 def _environment(dirs: tuple[Path, ...]):
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     loaders = [jinja2.FileSystemLoader(str(d)) for d in dirs if d.is_dir()]
-    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_DIR)))
-    return jinja2.Environment(
+    # Sandboxed: a workspace template from a stranger must not reach Python internals
+    # ({{ cycler.__init__.__globals__.os.popen(...) }}); the sandbox refuses such attributes.
+    return SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -60,7 +60,7 @@ def render_draft(name: str, context: dict[str, Any], dirs: Sequence[Path] = ()) 
         template = env.get_template(name)
         text = template.render(**context)
     except jinja2.TemplateNotFound:
-        looked = ", ".join([*map(str, dirs), "the built-ins"])
+        looked = ", ".join(map(str, dirs)) or "no template folder"
         raise ConfigError(f"follow-up template {name!r} not found (looked in {looked})") from None
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or name

@@ -5,6 +5,11 @@ takes (:func:`pipeline.schema.validate_raw` → :func:`pipeline.normalize.normal
 → stable record id → :func:`pipeline.schema.conform` → :meth:`pipeline.store.Store.replace_source`),
 in one source named :data:`MANUAL_SOURCE` with importer ``manual``, so dedupe, ``kith
 people`` and every report see them like any imported contact.
+
+Once dedupe has run, people are read from its ``people`` table, which would not know the
+new record until the next dedupe; so the contact is also written there at once as a person
+of its own (:func:`add_singleton_person`), under the id dedupe itself would give it, and the
+next mention of the name finds it.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import json
 
 import polars as pl
 
+from pipeline.dedupe.ids import new_person_id
 from pipeline.importing import record_ids
 from pipeline.normalize import normalize_records
+from pipeline.people import PEOPLE_COLUMNS, has_people_table, people_from_records
 from pipeline.schema import conform, validate_raw
-from pipeline.store import RECORD_COLUMNS, Store
+from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
 
 MANUAL_SOURCE = "manual:journal"
 MANUAL_IMPORTER = "manual"
@@ -37,7 +44,7 @@ def add_manual_contact(
     email: str | None = None,
     channel: str | None = None,
     note: str | None = None,
-    region: str = "US",
+    region: str,
 ) -> str:
     """Create one contact in the ``manual:journal`` source; return its record id."""
     existing = store.records("WHERE source_file = ?", (MANUAL_SOURCE,))
@@ -86,4 +93,30 @@ def add_manual_contact(
         rejects=[],
         info={"note": "contacts created by kith log"},
     )
+    add_singleton_person(store, frame)
     return str(frame["record_id"][0])
+
+
+def add_singleton_person(store: Store, records: pl.DataFrame) -> list[str]:
+    """Make each of ``records`` a person of its own in dedupe's tables (no-op before dedupe).
+
+    The id is the one dedupe gives a new lone record (:func:`pipeline.dedupe.ids.new_person_id`),
+    and the assignment carries no fingerprint, so the next dedupe re-examines the record, keeps
+    the id while it stays alone and folds it into a matching person otherwise.
+    """
+    if not has_people_table(store) or records.height == 0:
+        return []
+    taken = {row[0] for row in store.conn.execute("SELECT DISTINCT person_id FROM assignments")}
+    ids = [new_person_id(str(rid), taken) for rid in records["record_id"].to_list()]
+    people = people_from_records(records).with_columns(pl.Series("person_id", ids, dtype=pl.String))
+    encoded = encode_for_sql(people.select(list(PEOPLE_COLUMNS)))
+    marks = ", ".join("?" * encoded.width)
+    with store.transaction() as conn:
+        conn.executemany(
+            f"INSERT OR REPLACE INTO people({', '.join(encoded.columns)}) VALUES ({marks})", encoded.rows()
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO assignments(record_id, person_id, fingerprint) VALUES (?, ?, NULL)",
+            list(zip(records["record_id"].to_list(), ids, strict=True)),
+        )
+    return ids

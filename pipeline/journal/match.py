@@ -1,19 +1,25 @@
 """Finding the person a user means: ``kith log met "Bob Kowalski"`` → Robert Kowalski.
 
-Used by the journal CLI (PERSON, ``--via``, ``--to``, ``kith journal PERSON``) and by the
-journal-spreadsheet sync. Stages, first hit wins:
+This is kith's one person-resolution service (docs/followups.md, "Who a name means"): the
+journal CLI (PERSON, ``--via``, ``--to``, ``kith journal PERSON``, through
+:class:`pipeline.cli.journal.PersonResolver`), the journal-spreadsheet sync and the
+re-anchoring of journal mentions all call :func:`find_person`. Stages, first hit wins:
 
+0. a person id (``p3f2a…``, as ``kith people`` shows it) or a record id, exactly;
 1. an email address (``maria@example.com`` or ``Maria <maria@example.com>``) equal to one of
    the person's emails;
 2. the whole name, compared case-, accent- and punctuation-blind;
 3. nickname-aware: same family name and a given name that is a nickname of the other
    (the ``nicknames`` package: Bob ↔ Robert, Liz ↔ Elizabeth);
 4. every word of the query is a word of the name (``Ken``, ``Pat Lee`` for "Pat Lee, MBA");
-5. fuzzy (rapidfuzz ``token_sort_ratio`` ≥ :data:`FUZZY_CUTOFF`) for typos.
+5. fuzzy (rapidfuzz ``token_sort_ratio`` ≥ :data:`FUZZY_CUTOFF`) for typos;
+6. prefix: every word of the query starts a word of the name ("Bart" → Bartholomew). Never
+   taken on its own: the result is ``many`` (how ``prefix``) even for one candidate, so the
+   user is asked instead of a new "Bart" being created.
 
-Several records hit by stages 1–3 whose LinkedIn profiles don't differ are taken as one
-person (before dedupe, one human is a record per source); two "Emma Park"s with different
-profiles stay ambiguous.
+Several records hit by stages 1–3 whose LinkedIn profiles and e-mail addresses don't differ
+are taken as one person (before dedupe, one human is a record per source); two "Emma Park"s
+with different profiles or different addresses stay ambiguous.
 
 Stages 1–4 are vectorized polars filters over all people; only the few same-family-name
 rows go through Python for nicknames, and fuzzy runs in rapidfuzz's C loop.
@@ -21,12 +27,13 @@ rows go through Python for nicknames, and fuzzy runs in rapidfuzz's C loop.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import polars as pl
+
+from pipeline.normalize.nicknames import same_given_name
+from pipeline.normalize.text import fold, fold_expr
 
 FUZZY_CUTOFF = 88
 #: Stages whose several hits may be one person in several records (see :func:`_result`).
@@ -36,22 +43,14 @@ _NAME_AND_EMAIL = re.compile(r"^(.*?)\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$", re.DOT
 
 
 def name_key(text: str | None) -> str:
-    """Case-, accent- and punctuation-blind form of a name (Python twin of :func:`name_key_expr`)."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^\w]+|_", " ", plain).split())
+    """Case-, accent- and punctuation-blind form of a name: the shared fold, ``""`` for nothing."""
+    return (fold(text) or "") if text else ""
 
 
 def name_key_expr(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    """:func:`name_key` over a column (the shared :func:`~pipeline.normalize.text.fold_expr`)."""
+    # Null stays null and an empty fold is "": people_index falls back from null parts only.
+    return pl.when(expr.is_not_null()).then(fold_expr(expr).fill_null(""))
 
 
 def display_name_expr() -> pl.Expr:
@@ -108,25 +107,6 @@ class Match:
         return self.candidates[0]
 
 
-@functools.cache
-def _nicknamer():
-    from nicknames import NickNamer
-
-    return NickNamer()
-
-
-def same_given_name(a: str, b: str) -> bool:
-    """True when two given names are the same or nicknames of each other (Bob ~ Robert)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    nn = _nicknamer()
-    a_forms = {a} | nn.nicknames_of(a) | nn.canonicals_of(a)
-    b_forms = {b} | nn.nicknames_of(b) | nn.canonicals_of(b)
-    return b in a_forms or a in b_forms or bool((nn.canonicals_of(a) | {a}) & (nn.canonicals_of(b) | {b}))
-
-
 def people_index(people: pl.DataFrame) -> pl.DataFrame:
     """The columns matching needs, one row per person."""
     key = name_key_expr(display_name_expr())
@@ -164,10 +144,21 @@ def _candidates(frame: pl.DataFrame) -> list[Candidate]:
     ]
 
 
+def _one_human(frame: pl.DataFrame) -> bool:
+    """Records that may all be one human: no two LinkedIn profiles, one address they all share."""
+    if frame["linkedin"].drop_nulls().n_unique() > 1:
+        return False
+    with_email = frame.filter(pl.col("emails").list.len() > 0)
+    if with_email.height <= 1:
+        return True
+    shared = with_email.select(pl.col("emails").explode().value_counts(sort=True)).unnest("emails")
+    return int(shared["count"].max()) >= with_email.height
+
+
 def _result(query: str, how: str, frame: pl.DataFrame) -> Match | None:
     if frame.height == 0:
         return None
-    if frame.height > 1 and how in SAME_PERSON_STAGES and frame["linkedin"].drop_nulls().n_unique() <= 1:
+    if frame.height > 1 and how in SAME_PERSON_STAGES and _one_human(frame):
         # Before dedupe one human is often several records (LinkedIn, phone, alumni list) that
         # share a name; unless their LinkedIn profiles differ, take them as one person and anchor
         # to the record with the most to go on. Dedupe then merges them under that anchor.
@@ -183,6 +174,13 @@ def find_person(
 ) -> Match:
     """Who ``query`` means among ``people`` (a :func:`pipeline.people.load_people` frame)."""
     index = index if index is not None else people_index(people)
+    exact = query.strip()
+    if exact and " " not in exact:
+        found = _result(
+            query, "id", index.filter((pl.col("person_id") == exact) | (pl.col("record_id") == exact))
+        )
+        if found:
+            return found
     name, email = split_query(query)
     if email:
         found = _result(query, "email", index.filter(pl.col("emails").list.contains(email)))
@@ -228,4 +226,8 @@ def find_person(
             found = _result(query, "fuzzy", index[rows])
             if found:
                 return found
+    starts = [tokens.list.eval(pl.element().str.starts_with(w)).list.any() for w in words]
+    prefixed = index.filter(pl.all_horizontal(starts))
+    if prefixed.height:
+        return Match(query, "many", "prefix", _candidates(prefixed))
     return Match(query, "none")

@@ -14,27 +14,18 @@ Tables (created on first use through :meth:`pipeline.store.Store.ensure_tables`)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.contracts import Outcome
 from pipeline.errors import UsageError
-from pipeline.people import has_people_table, identity_person_id, person_of_records
+from pipeline.journal.match import find_person, people_index
+from pipeline.people import has_people_table, identity_person_id, load_people, person_of_records
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
+from pipeline.store_schema import JOURNAL_DDL
+from pipeline.vocabulary import KINDS
 
-KINDS = (
-    "met",
-    "call",
-    "meeting",
-    "info_interview",
-    "email",
-    "follow_up",
-    "thank_you",
-    "referral",
-    "outcome_report",
-    "note",
-)
 #: Conversations: each one deserves a follow-up and a thank-you.
 CONTACT_KINDS = ("met", "call", "meeting", "info_interview")
 #: What counts as having followed up on a conversation.
@@ -50,44 +41,24 @@ JOURNAL_COLUMNS: dict[str, pl.DataType] = {
     "channel": pl.String,
     "note": pl.String,
     "source": pl.String,
+    #: The day the entry was written into kith (a meeting logged ahead of its date was "set" then).
+    "logged": pl.Date,
 }
 
-DDL = """
-CREATE TABLE IF NOT EXISTS journal (
-    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    date TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    via_record_id TEXT,
-    to_record_id TEXT,
-    channel TEXT,
-    note TEXT,
-    source TEXT NOT NULL DEFAULT 'cli',
-    source_key TEXT,
-    place TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS journal_source_key ON journal(source, source_key);
-CREATE INDEX IF NOT EXISTS journal_record ON journal(record_id);
-CREATE TABLE IF NOT EXISTS journal_outcome (
-    source TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    date TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How the search ended: ``"accepted a job with Contoso as project manager"`` on a date."""
-
-    text: str
-    date: dt.date
+#: :func:`raw_journal`'s columns: entries with their anchor record ids, not yet resolved to people.
+RAW_JOURNAL_COLUMNS: dict[str, pl.DataType] = {
+    "entry_id": pl.Int64,
+    "date": pl.Date,
+    **dict.fromkeys(
+        ("kind", "record_id", "via_record_id", "to_record_id", "channel", "note", "source", "place"),
+        pl.String,
+    ),
+    "logged": pl.Date,
+}
 
 
 def ensure_journal_tables(store: Store) -> None:
-    store.ensure_tables(DDL)
+    store.ensure_tables(JOURNAL_DDL)
 
 
 def now_text() -> str:
@@ -193,9 +164,8 @@ def set_outcome(store: Store, text: str, date: dt.date) -> None:
 
 def load_outcome(store: Store) -> Outcome | None:
     """The latest outcome by date (the command line's wins a tie), or None."""
-    from pipeline.journal.sync import sync_imported
-
-    sync_imported(store)
+    if not store.has_table("journal_outcome"):
+        return None
     row = store.conn.execute(
         "SELECT text, date FROM journal_outcome "
         "ORDER BY date DESC, source = 'cli' DESC, created_at DESC LIMIT 1"
@@ -205,13 +175,12 @@ def load_outcome(store: Store) -> Outcome | None:
 
 def raw_journal(store: Store) -> pl.DataFrame:
     """Journal rows with their anchor record ids (not resolved), in date then id order."""
-    from pipeline.journal.sync import sync_imported
-
-    sync_imported(store)
+    if not store.has_table("journal"):
+        return pl.DataFrame(schema=RAW_JOURNAL_COLUMNS)
     return store.query_frame(
-        "SELECT entry_id, date, kind, record_id, via_record_id, to_record_id, channel, note, source, place "
-        "FROM journal ORDER BY date, entry_id",
-        schema={"entry_id": pl.Int64, "date": pl.Date},
+        "SELECT entry_id, date, kind, record_id, via_record_id, to_record_id, channel, note, source, place, "
+        "substr(created_at, 1, 10) AS logged FROM journal ORDER BY date, entry_id",
+        schema={"entry_id": pl.Int64, "date": pl.Date, "logged": pl.Date},
     )
 
 
@@ -250,9 +219,6 @@ def _reanchor_mentions(store: Store, mapping: pl.DataFrame) -> pl.DataFrame:
     its own. When exactly one real person (not made of mentions) has that name — nickname-
     aware, never a fuzzy guess — the entries belong to that person.
     """
-    from pipeline.journal.match import find_person, people_index
-    from pipeline.people import load_people
-
     if mapping.height == 0:
         return mapping
     people = load_people(store)

@@ -1,24 +1,24 @@
-"""Turning imported journal spreadsheets into journal rows (see :mod:`pipeline.journal`).
+"""The run's journal stage: imported journal rows become journal entries (see :mod:`pipeline.journal`).
 
-An importer hands journal rows to the core in ``ImportResult.info["journal"]``, a list of
-objects::
-
-    {"key": "<stable fingerprint of the row>", "place": "Sheet1!5", "date": "2026-11-05",
-     "kind": "met", "person": "<source_ref of the person's record>", "via": ..., "to": ...,
-     "channel": "alumni", "note": "..."}
-
-and optionally ``info["journal_outcome"] = {"text": ..., "date": ...}``. The core stores
-``info`` with the source; :func:`sync_imported` reads it back whenever the set of sources
-changed (a meta fingerprint), and in one transaction upserts every imported entry by
-``(file, key)`` — so an entry keeps its id, and its follow-ups their done-state, across
-re-imports — and deletes entries whose file or row is gone.
+An importer hands journal rows to the core as typed :class:`pipeline.contracts.JournalRow`
+objects (``ImportResult.journal``) and optionally a
+:class:`~pipeline.contracts.JournalOutcomeRow`; the import stores them with their source
+(tables ``imported_journal`` / ``imported_outcome``). :func:`sync_imported` — the stage,
+run by ``kith import``, ``kith run``, ``kith report`` and the journal commands, never by a
+read — brings the journal in line whenever the set of sources changed (a meta
+fingerprint): in one transaction it upserts every imported entry by ``(file, key)`` — so an
+entry keeps its id, and its follow-ups their done-state, across re-imports — and deletes
+entries whose file or row is gone.
 
 Anchors: each person the sheet mentions has a record of its own in the journal's source.
 When that person's email or name (nickname-aware, no fuzzy guessing) matches exactly one
 person from *other* sources, the entry is anchored to that person's record instead, so
 "Maria Gonzalez" in the journal is the Maria from LinkedIn before dedupe has run. Those
 re-anchored journal records are listed in ``journal_alias`` so that name lookups
-(:func:`matchable_people`) don't offer them as a second "Maria Gonzalez".
+(:func:`matchable_people`) don't offer them as a second "Maria Gonzalez". The other mentions
+(people the journal names for the first time) become people at once when dedupe has run
+before (:func:`pipeline.journal.contacts.add_singleton_person`), so ``kith people`` and the
+next ``kith log`` find them without waiting for the next dedupe.
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ import json
 
 import polars as pl
 
+from pipeline.journal.contacts import add_singleton_person
 from pipeline.journal.match import find_person, people_index
 from pipeline.journal.model import CHANNELS, KINDS, ensure_journal_tables, now_text
-from pipeline.people import load_people
+from pipeline.people import has_people_table, load_people
 from pipeline.store import Store
+from pipeline.store_schema import ALIAS_DDL
 
 META_KEY = "journal_sync"
-ALIAS_DDL = """
-CREATE TABLE IF NOT EXISTS journal_alias (record_id TEXT PRIMARY KEY, anchor TEXT NOT NULL);
-"""
+MIGRATED_KEY = "journal_typed_rows"
 
 
 def _fingerprint(store: Store) -> str:
@@ -45,18 +45,57 @@ def _fingerprint(store: Store) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _journal_sources(store: Store) -> list[tuple[int, str, dict]]:
-    found = []
-    for source_id, path, info in store.conn.execute(
-        "SELECT source_id, path, info FROM sources WHERE info LIKE '%\"journal%' ORDER BY source_id"
+def _journal_sources(store: Store) -> list[tuple[int, str, list[dict], dict | None]]:
+    """Every source that carried journal rows or an outcome: id, path, rows, outcome."""
+    rows: dict[int, list[dict]] = {}
+    for row in store.conn.execute(
+        "SELECT source_id, key, place, date, kind, person, via, to_ref, channel, note "
+        "FROM imported_journal ORDER BY source_id, rowid"
+    ):
+        keys = ("key", "place", "date", "kind", "person", "via", "to", "channel", "note")
+        rows.setdefault(int(row[0]), []).append(dict(zip(keys, row[1:], strict=True)))
+    outcomes = {
+        int(source_id): {"text": text, "date": date}
+        for source_id, text, date in store.conn.execute("SELECT source_id, text, date FROM imported_outcome")
+    }
+    ids = sorted(set(rows) | set(outcomes))
+    paths = dict(store.conn.execute("SELECT source_id, path FROM sources"))
+    return [(i, str(paths[i]), rows.get(i, []), outcomes.get(i)) for i in ids if i in paths]
+
+
+def _migrate_info_journal(store: Store) -> None:
+    """Stores from before typed journal rows kept them as JSON in ``sources.info``: move them once."""
+    if store.get_meta(MIGRATED_KEY):
+        return
+    moved_rows, moved_outcomes = [], []
+    for source_id, info in store.conn.execute(
+        "SELECT source_id, info FROM sources WHERE info LIKE '%\"journal%' "
+        "AND source_id NOT IN (SELECT source_id FROM imported_journal)"
     ):
         try:
             data = json.loads(info or "{}")
         except ValueError:
             continue
-        if isinstance(data, dict) and (data.get("journal") or data.get("journal_outcome")):
-            found.append((int(source_id), str(path), data))
-    return found
+        for entry in data.get("journal") or [] if isinstance(data, dict) else []:
+            if isinstance(entry, dict) and entry.get("key") and entry.get("person") and entry.get("date"):
+                moved_rows.append(
+                    (
+                        source_id,
+                        *(entry.get(k) for k in ("key", "place", "date", "kind", "person", "via", "to")),
+                    )
+                    + (entry.get("channel"), entry.get("note"))
+                )
+        outcome = data.get("journal_outcome") if isinstance(data, dict) else None
+        if isinstance(outcome, dict) and outcome.get("text") and outcome.get("date"):
+            moved_outcomes.append((source_id, outcome["text"], outcome["date"]))
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO imported_journal(source_id, key, place, date, kind, person, via, to_ref, "
+            "channel, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            moved_rows,
+        )
+        conn.executemany("INSERT OR IGNORE INTO imported_outcome VALUES (?, ?, ?)", moved_outcomes)
+        store.set_meta(MIGRATED_KEY, "1", conn)
 
 
 def _anchors(store: Store, source_id: int, index: pl.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
@@ -83,6 +122,7 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
     """Bring journal rows in line with the imported journal files (cheap when nothing changed)."""
     ensure_journal_tables(store)
     store.ensure_tables(ALIAS_DDL)
+    _migrate_info_journal(store)
     fingerprint = _fingerprint(store)
     if not force and store.get_meta(META_KEY) == fingerprint:
         return
@@ -91,10 +131,10 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
     rows = []
     outcomes = []
     aliases: dict[str, str] = {}
-    for source_id, path, info in sources:
+    for source_id, path, entries, outcome in sources:
         anchors, own = _anchors(store, source_id, index)
         aliases.update({own[ref]: anchor for ref, anchor in anchors.items() if own[ref] != anchor})
-        for entry in info.get("journal") or []:
+        for entry in entries:
             person = anchors.get(entry.get("person"))
             if not person or entry.get("kind") not in KINDS or not entry.get("date"):
                 continue
@@ -113,8 +153,7 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
                     entry.get("place"),
                 )
             )
-        outcome = info.get("journal_outcome")
-        if isinstance(outcome, dict) and outcome.get("text") and outcome.get("date"):
+        if outcome is not None:
             outcomes.append((path, outcome["text"], outcome["date"]))
     now = now_text()
     with store.transaction() as conn:
@@ -142,13 +181,23 @@ def sync_imported(store: Store, *, force: bool = False) -> None:
             [(*o, now) for o in outcomes],
         )
         store.set_meta(META_KEY, fingerprint, conn)
+    if has_people_table(store) and sources:
+        ids = [source_id for source_id, *_ in sources]
+        marks = ", ".join("?" * len(ids))
+        alone = store.records(
+            f"WHERE source_id IN ({marks}) AND record_id NOT IN (SELECT record_id FROM assignments)",
+            tuple(ids),
+        )
+        add_singleton_person(store, alone.filter(~pl.col("record_id").is_in(list(aliases))))
 
 
 def matchable_people(store: Store) -> pl.DataFrame:
     """People for matching a name typed by the user: without the journal's own records of people
-    that the sync anchored to an existing contact (they would make every such name ambiguous)."""
-    sync_imported(store)
+    that the journal stage anchored to an existing contact (they would make every such name
+    ambiguous). Reads only: the journal stage has run before."""
     people = load_people(store)
+    if not store.has_table("journal_alias"):
+        return people
     aliased = [row[0] for row in store.conn.execute("SELECT record_id FROM journal_alias")]
     if not aliased:
         return people

@@ -14,7 +14,8 @@ phone numbers that can't be parsed stay in ``phones`` as written and are listed 
 such row gets a ``(source_ref, message)`` warning naming only the kind of value.
 
 Field modules (each vectorized; per-value Python only over distinct irregular values):
-:mod:`.text` (hygiene, folding), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
+:mod:`.text` (hygiene; the one name fold, also used by dedupe and the journal),
+:mod:`.nicknames` (the one nickname table), :mod:`.names` / :mod:`.nameparse`, :mod:`.emails`,
 :mod:`.phones` (E.164, extensions as ``+12065550142;ext=12``), :mod:`.urls` (LinkedIn),
 :mod:`.dates`, :mod:`.places`. The per-value helpers re-exported here run the same code
 paths as the columns, so a key computed by another module matches the stored one.
@@ -36,7 +37,8 @@ from pipeline.normalize.dates import (
     parse_date,
 )
 from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
-from pipeline.normalize.names import NAME_COLUMNS, canonical_given, normalize_names
+from pipeline.normalize.names import NAME_COLUMNS, normalize_names
+from pipeline.normalize.nicknames import canonical_given
 from pipeline.normalize.phones import damaged as damaged_phones
 from pipeline.normalize.phones import normalize_phone, normalize_phones_labelled
 from pipeline.normalize.places import country_code, normalize_country, split_city_column
@@ -75,6 +77,68 @@ _MESSAGES = {
     "unparsed_connected_on": "connection date not understood, kept in extra",
     "unparsed_class_year": "class year not understood, kept in extra",
 }
+
+
+#: Control characters no contact field needs (C0 but tab and line breaks, DEL, C1): they make
+#: spreadsheets refuse the value and terminals misbehave. Removed at normalization; the value
+#: as written is kept in ``extra`` under ``"<field>_as_written"``.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0e-\x1f\x7f-\x9f]"
+_VERTICAL = r"[\x0b\x0c]"
+_AS_WRITTEN_MESSAGE = "control characters removed, the value as written kept in extra"
+
+
+def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.DataFrame:
+    """Remove control characters from every text and list column (one vectorized test per column;
+    only columns that hold one are rewritten), keeping each touched value as written in ``aside``."""
+    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    fixed = []
+    for name, dtype in frame.schema.items():
+        if name in _UNTOUCHED:
+            continue
+        col = pl.col(name)
+        if dtype == pl.String:
+            hit = col.str.contains(pattern)
+            clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
+            hit = col.list.eval(pl.element().str.contains(pattern)).list.any()
+            element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+            clean = col.list.eval(element)
+        else:
+            continue
+        if not frame.select(hit.any()).item():
+            continue
+        aside[f"{name}_as_written"] = frame.select(pl.when(hit).then(col))[:, 0]
+        fixed.append(pl.when(hit).then(clean).otherwise(col).alias(name))
+    return frame.with_columns(fixed) if fixed else frame
+
+
+def _cap_values(out: dict[str, pl.Series], aside: dict[str, pl.Series]) -> None:
+    """At most ``KITH_MAX_VALUES_PER_FIELD`` values in a normalized list field; the rest go to
+    ``extra`` under ``"<field>_beyond_limit"`` (a card with 190,000 e-mail addresses is not a
+    contact's, and every exporter would pay for it)."""
+    from pipeline.limits import current
+
+    limit = current().max_values_per_field
+    for name, s in list(out.items()):
+        if not isinstance(s.dtype, pl.List):
+            continue
+        over = s.list.len() > limit
+        if not over.any():
+            continue
+        aside[f"{name}_beyond_limit"] = pl.select(pl.when(pl.lit(over)).then(pl.lit(s.list.slice(limit))))[
+            :, 0
+        ]
+        out[name] = s.list.head(limit)
+
+
+def _message(key: str) -> str:
+    if key.endswith("_beyond_limit"):
+        from pipeline.limits import current
+
+        field = key.removesuffix("_beyond_limit")
+        limit = current().max_values_per_field
+        return f"more than {limit:,} values in {field}: the first {limit:,} kept, the rest in extra"
+    return _MESSAGES.get(key, _AS_WRITTEN_MESSAGE)
 
 
 @dataclass
@@ -168,7 +232,7 @@ def _phones_by_country(
     return phones, unparsed, labels
 
 
-def normalize_records(frame: pl.DataFrame, *, region: str = "US", directory: bool = False) -> NormalizeResult:
+def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = False) -> NormalizeResult:
     """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
 
     :param region: the workspace's default region (kith.toml ``region``): phone numbers
@@ -178,16 +242,37 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US", directory: boo
     :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
         warnings for values kept aside.
     """
-    region = (region or "US").upper()
+    region = region.upper()
     frame = frame.drop([c for c in DERIVED if c in frame.columns])
-    out: dict[str, pl.Series] = {}
     aside: dict[str, pl.Series] = {}
+    frame = _strip_controls(frame, aside)
 
     names, keys = normalize_names(frame, directory=directory)
-    out.update(names)
+    out = {**names, **_normalize_columns(frame, set(names), region, aside)}
+    _cap_values(out, aside)
+    if "city" in out:
+        out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
+    extra, warnings = _extra_with_aside(frame, aside)
+    if extra is not None:
+        out["extra"] = extra
+
+    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
+    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
+    result = result.with_columns(
+        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
+        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
+    )
+    return NormalizeResult(result, warnings)
+
+
+def _normalize_columns(
+    frame: pl.DataFrame, done: set[str], region: str, aside: dict[str, pl.Series]
+) -> dict[str, pl.Series]:
+    """Every column but the names: normalized, with what could not be read put ``aside``."""
+    out: dict[str, pl.Series] = {}
     for column in frame.columns:
         s = frame[column]
-        if column in names or column in _UNTOUCHED:
+        if column in done or column in _UNTOUCHED:
             continue
         if column == "emails":
             out[column], aside["invalid_emails"] = normalize_emails(s)
@@ -215,9 +300,13 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US", directory: boo
             out[column] = clean_text(s).str.to_lowercase()
         elif s.dtype in (pl.String, pl.Null):
             out[column] = clean_text(s, single_line=column not in MULTI_LINE)
-    if "city" in out:
-        out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
+    return out
 
+
+def _extra_with_aside(
+    frame: pl.DataFrame, aside: dict[str, pl.Series]
+) -> tuple[pl.Series | None, list[tuple[str, str]]]:
+    """``extra`` with the values kept aside merged in (only the rows that have any), and a warning each."""
     warnings: list[tuple[str, str]] = []
     extra = frame["extra"] if "extra" in frame.columns else None
     if extra is not None and extra.dtype in (pl.String, pl.Null):
@@ -225,34 +314,26 @@ def normalize_records(frame: pl.DataFrame, *, region: str = "US", directory: boo
     flagged = [
         (k, v.list.len() > 0 if isinstance(v.dtype, pl.List) else v.is_not_null()) for k, v in aside.items()
     ]
-    if flagged:
-        any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
-        idx = any_flag.arg_true()
-        if idx.len():
-            extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)
-            refs = frame["source_ref"].gather(idx).to_list()
-            olds = extra.gather(idx).to_list()
-            values = {k: aside[k].gather(idx).to_list() for k in aside}
-            merged = []
-            for i, ref in enumerate(refs):
-                found = {}
-                for k in aside:
-                    v = values[k][i]
-                    if v:  # non-empty list or non-null text
-                        if k == "phone_labels":  # "number\x1dlabel" texts → {number: label}
-                            v = dict(item.split("\x1d", 1) for item in v)
-                        found[k] = v
-                        if _MESSAGES[k]:
-                            warnings.append((ref, _MESSAGES[k]))
-                merged.append(_merge_extra(olds[i], found))
-            extra = extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String))
-    if extra is not None:
-        out["extra"] = extra
-
-    added = [c for c in (*NAME_COLUMNS, "region", "extra") if c in out and c not in frame.columns]
-    result = pl.DataFrame([(out[c] if c in out else frame[c]).alias(c) for c in [*frame.columns, *added]])
-    result = result.with_columns(
-        [pl.col(c).cast(CANONICAL[c]) for c in result.columns if c in CANONICAL]
-        + [s.cast(DERIVED[c]).alias(c) for c, s in keys.items()]
-    )
-    return NormalizeResult(result, warnings)
+    if not flagged:
+        return extra, warnings
+    any_flag = pl.DataFrame(dict(flagged)).select(pl.any_horizontal(pl.all()))[:, 0]
+    idx = any_flag.arg_true()
+    if not idx.len():
+        return extra, warnings
+    extra = extra if extra is not None else pl.Series("extra", [None] * frame.height, dtype=pl.String)
+    refs = frame["source_ref"].gather(idx).to_list()
+    olds = extra.gather(idx).to_list()
+    values = {k: aside[k].gather(idx).to_list() for k in aside}
+    merged = []
+    for i, ref in enumerate(refs):
+        found = {}
+        for k in aside:
+            v = values[k][i]
+            if v:  # non-empty list or non-null text
+                if k == "phone_labels":  # "number\x1dlabel" texts → {number: label}
+                    v = dict(item.split("\x1d", 1) for item in v)
+                found[k] = v
+                if k != "phone_labels":  # a label typed with a number is kept, not a problem
+                    warnings.append((ref, _message(k)))
+        merged.append(_merge_extra(olds[i], found))
+    return extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String)), warnings

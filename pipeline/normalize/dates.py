@@ -127,7 +127,7 @@ def _parse_one(text: str, month_first: bool) -> tuple[str, object] | None:
     return None
 
 
-def parse_date_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series, pl.Series]:
+def parse_date_column(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series, pl.Series]:
     """``(dates, yearless, bad)`` for a text column.
 
     ``dates`` is ``pl.Date`` (null where there is no full date), ``yearless`` the
@@ -171,7 +171,7 @@ def parse_date_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.S
     return dates.alias(s.name), yearless, bad
 
 
-def parse_date(text: str | None, region: str = "US") -> dt.date | None:
+def parse_date(text: str | None, region: str) -> dt.date | None:
     """A full date from one value (same code path as the column), else None."""
     if text is None:
         return None
@@ -179,14 +179,14 @@ def parse_date(text: str | None, region: str = "US") -> dt.date | None:
     return dates[0]
 
 
-def birthday_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
+def birthday_column(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(birthday, bad)``: ISO ``YYYY-MM-DD`` or year-less ``--MM-DD`` text."""
     dates, yearless, bad = parse_date_column(s, region)
     text = dates.dt.strftime("%Y-%m-%d")
     return text.fill_null(yearless).alias(s.name), bad
 
 
-def parse_birthday(text: str | None, region: str = "US") -> str | None:
+def parse_birthday(text: str | None, region: str) -> str | None:
     """``YYYY-MM-DD`` or ``--MM-DD`` for one value, else None."""
     if text is None:
         return None
@@ -194,7 +194,7 @@ def parse_birthday(text: str | None, region: str = "US") -> str | None:
     return out[0]
 
 
-def connected_on_column(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
+def connected_on_column(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(connected_on, bad)``: a ``pl.Date``; a year-less value counts as bad (kept in extra)."""
     dates, yearless, bad = parse_date_column(s, region)
     return dates, bad | yearless.is_not_null()

@@ -4,7 +4,7 @@ Called by :mod:`pipeline.normalize.names` only on the *distinct* values the vect
 fast path cannot decide (directory style ``"Smith, Robert"``, titles, suffixes,
 credentials, particles, quoted nicknames, emoji, shouting), so its cost is paid once per
 distinct irregular name, never per row. Everything here is plain Python with no
-dependency: ``nameparser`` costs ~700 µs a call and knows nothing of our credentials list.
+dependency: ``nameparser`` is slow per call and knows nothing of our credentials list.
 """
 
 from __future__ import annotations

@@ -35,81 +35,13 @@ from pipeline.normalize.nameparse import (
     split_family,
     split_given,
 )
-from pipeline.normalize.text import clean_text, fold, fold_series
+from pipeline.normalize.nicknames import nickname_table
+from pipeline.normalize.text import clean_text, fold_series
 
 NAME_COLUMNS = ("full_name", "given_name", "middle_name", "family_name", "prefix", "suffix", "nickname")
 _CASED = ("full_name", "given_name", "middle_name", "family_name", "nickname")
 _WORD = r"\p{Lu}[\p{L}\p{M}'’-]*"
 _FAST_FULL = rf"^({_WORD})(?: ({_WORD}|\p{{Lu}}\.))? ({_WORD})$"
-
-#: Everyday English nicknames whose formal name the ``nicknames`` data set lists among
-#: several (it maps "bill" to robert, william, willis…): the usual reading wins. Every
-#: target here is one the data set itself gives for that nickname (checked by a test).
-NICKNAME_CHOICES = dict(
-    pair.split(":")
-    for pair in """bob:robert bobby:robert rob:robert robby:robert bill:william billy:william
-    will:william willy:william willie:william liz:elizabeth lizzie:elizabeth lizzy:elizabeth
-    beth:elizabeth betty:elizabeth betsy:elizabeth bess:elizabeth bessie:elizabeth libby:elizabeth
-    eliza:elizabeth liza:elizabeth kate:katherine kathy:katherine cathy:catherine jim:james
-    jimmy:james jamie:james mike:michael mikey:michael mick:michael mickey:michael tom:thomas
-    tommy:thomas dick:richard rick:richard ricky:richard rich:richard richie:richard
-    chris:christopher dan:daniel danny:daniel dave:david steve:steven stevie:steven joe:joseph
-    joey:joseph jon:john johnny:john jack:john ben:benjamin benny:benjamin sam:samuel
-    sammy:samuel tony:anthony andy:andrew drew:andrew matt:matthew matty:matthew nick:nicholas
-    nicky:nicholas patty:patricia trish:patricia tricia:patricia peggy:margaret maggie:margaret
-    meg:margaret margie:margaret jen:jennifer jenny:jennifer jenn:jennifer sue:susan susie:susan
-    deb:deborah debbie:deborah debby:deborah abby:abigail abbie:abigail alex:alexander
-    sandy:sandra ed:edward eddie:edward ted:theodore teddy:theodore ron:ronald ronnie:ronald
-    don:donald donnie:donald greg:gregory fred:frederick freddie:frederick hank:henry
-    larry:lawrence jerry:gerald gerry:gerald charlie:charles chuck:charles jeff:jeffrey
-    geoff:geoffrey josh:joshua zach:zachary zack:zachary nate:nathaniel tim:timothy
-    timmy:timothy vince:vincent vinny:vincent walt:walter wally:walter becky:rebecca
-    becca:rebecca cindy:cynthia kim:kimberly mandy:amanda manny:manuel vicky:victoria
-    vicki:victoria trudy:gertrude judy:judith tess:theresa tessa:theresa molly:mary polly:mary
-    sally:sarah dot:dorothy dottie:dorothy ginny:virginia mitch:mitchell phil:philip pete:peter
-    ray:raymond rudy:rudolph russ:russell sid:sidney stu:stuart theo:theodore toby:tobias
-    lou:louis ken:kenneth kenny:kenneth doug:douglas herb:herbert jake:jacob gabe:gabriel""".split()
-)
-
-
-@functools.cache
-def nickname_table() -> dict[str, str]:
-    """Folded nickname → formal name, from the ``nicknames`` data set.
-
-    A nickname maps to a formal name when :data:`NICKNAME_CHOICES` says which, or when the
-    data set gives exactly one longer formal name for it. A name that is itself formal
-    (the data set lists shorter nicknames of it, e.g. robert) is never mapped.
-    """
-    from nicknames import NickNamer
-
-    namer = NickNamer()
-    nick_of = namer.nickname_lookup
-    formal_of = namer.canonical_lookup
-    table: dict[str, str] = {}
-    for name, formals in formal_of.items():
-        if any(len(n) < len(name) for n in nick_of.get(name, ())):
-            continue
-        longer = [f for f in formals if len(f) > len(name)]
-        if len(longer) == 1:
-            table[name] = longer[0]
-    table.update(NICKNAME_CHOICES)
-    return table
-
-
-def canonical_given(name: str | None) -> str | None:
-    """The folded formal form of a given name: ``"Bob"`` → ``"robert"``, ``"José"`` → ``"jose"``."""
-    key = fold(name)
-    if key is None:
-        return None
-    return nickname_table().get(key, key)
-
-
-def _fold_col(s: pl.Series) -> pl.Series:
-    # Names repeat a lot: fold each distinct value once.
-    distinct = s.drop_nulls().unique()
-    if distinct.len() * 2 > s.len():
-        return fold_series(s)
-    return s.replace_strict(distinct, fold_series(distinct), default=None, return_dtype=pl.String)
 
 
 def _last_word(s: pl.Series) -> pl.Series:
@@ -307,8 +239,27 @@ def normalize_names(
         c: clean_text(frame[c]) if c in frame.columns else pl.Series(c, [None] * n, dtype=pl.String)
         for c in NAME_COLUMNS
     }
+    shouting = _fix_shouting(cols, directory)
+    raw_family = cols["family_name"]
+    _move_family_suffixes(cols)
+    _move_given_prefixes(cols)
+    # 4. Parts from full_name where the source gave none.
+    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
+    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
+    if need.any():
+        _parse_full(cols, need, shouting)
+    # 4b. A family name shouted beside a given name that isn't ("GÓMEZ, Björn", "Anaïs PEÑA"):
+    # the directory convention of capitals for the surname, recased like a shouted record.
+    _recase_shouted_family(cols)
+    # 4c. A full name in directory order ("Peña, Anaïs") reads as the person is called.
+    if directory:
+        _directory_full_name(cols)
+    _fill_full_name(cols, raw_family)
+    return {c: s.alias(c) for c, s in cols.items()}, _name_keys(cols)
 
-    # 2. Shouting.
+
+def _fix_shouting(cols: dict[str, pl.Series], directory: bool) -> pl.Series:
+    """2. Re-case the name fields of shouted records; returns which records shouted."""
     shouting = _shouting(cols, directory)
     for c in _CASED:
         _per_distinct(
@@ -318,9 +269,12 @@ def normalize_names(
             lambda v, _c=c: (fix_case(v, family=_c == "family_name"),),
             [c],
         )
+    return shouting
 
-    # 3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr").
-    fam = raw_family = cols["family_name"]
+
+def _move_family_suffixes(cols: dict[str, pl.Series]) -> None:
+    """3a. Credentials or suffixes inside the family name ("Lee, MBA", "Smith Jr") move to ``suffix``."""
+    fam = cols["family_name"]
     fam_fix = _narrow(
         fam.str.contains("[, ]").fill_null(False),
         lambda idx: (
@@ -346,7 +300,9 @@ def normalize_names(
         ["family_name", "suffix", "given_name"],
     )
 
-    # 3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"').
+
+def _move_given_prefixes(cols: dict[str, pl.Series]) -> None:
+    """3b. A title or quoted nickname inside the given name ("Dr. Robert", 'Robert "Bob"') moves out."""
     giv = cols["given_name"]
     giv_fix = _narrow(
         giv.str.contains(r"[ \"“(]").fill_null(False),
@@ -361,44 +317,35 @@ def normalize_names(
         cols, giv_fix, ["given_name", "prefix", "nickname"], given, ["given_name", "prefix", "nickname"]
     )
 
-    # 4. Parts from full_name where the source gave none.
-    has_parts = cols["given_name"].is_not_null() | cols["family_name"].is_not_null()
-    need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
-    if need.any():
-        _parse_full(cols, need, shouting)
 
-    # 4b. A family name shouted beside a given name that isn't ("GÓMEZ, Björn", "Anaïs PEÑA"):
-    # the directory convention of capitals for the surname, recased like a shouted record.
-    _recase_shouted_family(cols)
-
-    # 4c. A full name in directory order ("Peña, Anaïs") reads as the person is called.
-    if directory:
-        _directory_full_name(cols)
-
-    # 5. full_name from the parts where the source gave none.
+def _fill_full_name(cols: dict[str, pl.Series], raw_family: pl.Series) -> None:
+    """5. ``full_name`` from the parts where the source gave none; a family field written
+    "Van Damme, Jr." keeps its comma before the suffix."""
     missing = cols["full_name"].is_null()
-    if missing.any():
-        parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
-        idx = missing.arg_true()
-        # A family field written "Van Damme, Jr." keeps its comma before the suffix.
-        built = (
-            pl.DataFrame({c: cols[c].gather(idx) for c in parts})
-            .with_columns(comma=raw_family.gather(idx).str.contains(",", literal=True).fill_null(False))
-            .select(
-                pl.concat_str([pl.col(c) for c in parts[:-1]], separator=" ", ignore_nulls=True)
-                + pl.when(pl.col("suffix").is_null())
-                .then(pl.lit(""))
-                .otherwise(pl.when("comma").then(pl.lit(", ")).otherwise(pl.lit(" ")) + pl.col("suffix"))
-            )
-            .to_series()
-            .str.strip_chars_start(" ,")
+    if not missing.any():
+        return
+    parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
+    idx = missing.arg_true()
+    built = (
+        pl.DataFrame({c: cols[c].gather(idx) for c in parts})
+        .with_columns(comma=raw_family.gather(idx).str.contains(",", literal=True).fill_null(False))
+        .select(
+            pl.concat_str([pl.col(c) for c in parts[:-1]], separator=" ", ignore_nulls=True)
+            + pl.when(pl.col("suffix").is_null())
+            .then(pl.lit(""))
+            .otherwise(pl.when("comma").then(pl.lit(", ")).otherwise(pl.lit(" ")) + pl.col("suffix"))
         )
-        built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
-        cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
+        .to_series()
+        .str.strip_chars_start(" ,")
+    )
+    built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
+    cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 
-    # 6. Keys.
-    given_f = _fold_col(cols["given_name"])
-    family_f = _fold_col(cols["family_name"])
+
+def _name_keys(cols: dict[str, pl.Series]) -> dict[str, pl.Series]:
+    """6. ``name_key``, ``given_key`` and ``family_key`` from the finished name columns."""
+    given_f = fold_series(cols["given_name"])
+    family_f = fold_series(cols["family_name"])
     keys = pl.DataFrame({"g": given_f, "f": family_f}).select(
         pl.col("g").replace(nickname_table()).alias("given_key"),
         pl.col("f").alias("family_key"),
@@ -411,9 +358,8 @@ def normalize_names(
     if no_key.any():
         idx = no_key.arg_true()
         name_key = name_key.clone().scatter(idx, fold_series(cols["full_name"].gather(idx)))
-    key_cols = {
+    return {
         "name_key": name_key.alias("name_key"),
         "given_key": keys["given_key"],
         "family_key": keys["family_key"],
     }
-    return {c: s.alias(c) for c, s in cols.items()}, key_cols

@@ -11,7 +11,7 @@ that is not — a 7-digit local number, a typo, free text — stays in ``phones`
 written (cleaned of invisible characters) and is listed in the row's ``extra`` under
 ``"unparsed_phones"``.
 
-Speed: ``phonenumbers`` costs ~65 µs a call, minutes for a million rows. The common forms —
+Speed: ``phonenumbers`` is slow per call, minutes for a million rows. The common forms —
 national or ``+<country code>`` numbers of the default region in the usual punctuation
 with an optional ``x``/``ext``/``;ext=`` extension — are decided by polars expressions
 built from ``phonenumbers``' own metadata for the region (national-prefix rule, general and
@@ -48,8 +48,8 @@ _TYPE_FIELDS = (
 )
 
 
-def parse_phone(text: str | None, region: str = "US") -> str | None:
-    """E.164 (plus ``;ext=N``) for a valid number, else None. Per value: ~65 µs."""
+def parse_phone(text: str | None, region: str) -> str | None:
+    """E.164 (plus ``;ext=N``) for a valid number, else None. One slow ``phonenumbers`` call per value."""
     import phonenumbers
 
     if not text:
@@ -238,7 +238,7 @@ def fast_phones(values: pl.Series, region: str) -> pl.Series:
 def surely_invalid(values: pl.Series, region: str) -> pl.Series:
     """Values ``phonenumbers`` would certainly reject: plain national digits (no ``+``, no
     national/international prefix, not starting with the calling code) of a length the
-    region never uses, such as a 7-digit local number in the US. Saves ~65 µs each.
+    region never uses, such as a 7-digit local number in the US. Each one saves a ``phonenumbers`` call.
     """
     meta = _fast_rules(region)
     npfp = meta.national_prefix_for_parsing if meta is not None else None
@@ -299,7 +299,7 @@ def _move_labels(sub: pl.Series) -> pl.Series:
     return sub.str.replace_all(_PREFIX_LABEL, "$1" + _LABEL + "$2" + _LABEL + "$3")
 
 
-def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series]:
+def normalize_phones(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
     """
@@ -307,11 +307,11 @@ def normalize_phones(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Se
     return phones, unparsed
 
 
-def normalize_phones_labelled(s: pl.Series, region: str = "US") -> tuple[pl.Series, pl.Series, pl.Series]:
+def normalize_phones_labelled(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series, pl.Series]:
     """``(phones, unparsed, labels)``: as :func:`normalize_phones`, plus per row the labels
     typed with the numbers as ``number\x1dlabel`` texts (``+12065550100\x1dMobile``).
     """
-    region = (region or "US").upper()
+    region = region.upper()
     found = False  # any label at all (most files have none: then no list pass below)
 
     def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -373,6 +373,6 @@ def damaged(values: pl.Series) -> pl.Series:
     return values.list.eval(pl.element().filter(pl.element().str.contains(_SCIENTIFIC)))
 
 
-def normalize_phone(text: str | None, region: str = "US") -> str | None:
+def normalize_phone(text: str | None, region: str) -> str | None:
     """One number: E.164 (``;ext=N``) or None; same result as the column path."""
     return parse_phone(text, region)

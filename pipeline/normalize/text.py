@@ -20,19 +20,30 @@ ZERO_WIDTH = "[\u200b\u2060\ufeff\u180e\u00ad]"
 ODD_SPACES = "[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]"
 _EDGE_JOINERS = "^[\u200c\u200d\\s]+|[\u200c\u200d\\s]+$"
 
-#: Letters that NFKD does not decompose, spelled the way a person would type them in ASCII.
-_FOLD_LETTERS = {
+#: Letters that NFKD does not decompose, spelled the way a person would type them in ASCII
+#: (both cases: dedupe's organization key applies the table before lower-casing).
+FOLD_LETTERS = {
     "ß": "ss",
+    "ẞ": "ss",
     "æ": "ae",
+    "Æ": "ae",
     "ø": "o",
+    "Ø": "o",
     "œ": "oe",
+    "Œ": "oe",
     "ł": "l",
+    "Ł": "l",
     "đ": "d",
+    "Đ": "d",
     "ð": "d",
+    "Ð": "d",
     "þ": "th",
+    "Þ": "th",
     "ı": "i",
     "ŀ": "l",
+    "Ŀ": "l",
     "ħ": "h",
+    "Ħ": "h",
 }
 
 
@@ -95,29 +106,42 @@ def clean_text(s: pl.Series, *, single_line: bool = True) -> pl.Series:
     return _clean(s, single_line).alias(name)
 
 
-def fold_expr(expr: pl.Expr) -> pl.Expr:
+def fold_expr(expr: pl.Expr, *, letters_only: bool = False) -> pl.Expr:
     """The matching form of a text: lower-case, accents removed, punctuation and emoji gone.
 
     ``"José O'Neil-Smith 🚀"`` → ``"jose oneil smith"``. Apostrophes and dots vanish (so
     ``O'Neil`` = ``ONeil`` and ``J.R.`` = ``JR``); any other non-letter, non-digit becomes
     a space; spaces are collapsed; an empty result is null.
+
+    :param letters_only: keep only the ASCII letters (``"josoneilsmith"``-style keys dedupe
+        compares name parts on: no spaces, digits or letters outside a-z).
     """
     out = (
         expr.str.to_lowercase()
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
-        .str.replace_many(list(_FOLD_LETTERS), list(_FOLD_LETTERS.values()))
+        .str.replace_many(list(FOLD_LETTERS), list(FOLD_LETTERS.values()))
         .str.replace_all(r"['’‘`´.]", "")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
     )
+    if letters_only:
+        out = out.str.replace_all(r"[^a-z]", "")
+    else:
+        out = out.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
     return pl.when(out.str.len_bytes() > 0).then(out)
 
 
 def fold_series(s: pl.Series) -> pl.Series:
-    """:func:`fold_expr` over a Series; the heavy Unicode steps only on non-ASCII values."""
+    """:func:`fold_expr` over a Series; the heavy Unicode steps only on non-ASCII values, and
+    each distinct value folded once when values repeat (names do)."""
     if s.dtype == pl.Null:
         return s.cast(pl.String)
+    distinct = s.drop_nulls().unique()
+    if distinct.len() * 2 <= s.len():
+        return s.replace_strict(distinct, _fold_values(distinct), default=None, return_dtype=pl.String)
+    return _fold_values(s)
+
+
+def _fold_values(s: pl.Series) -> pl.Series:
     ascii_fold = (
         s.str.to_lowercase()
         .str.replace_all(r"['`.]", "")

@@ -20,7 +20,8 @@ what is wrong, so they work under pytest, unittest or a bare script.
 :func:`assert_rejects_have_places`, :func:`assert_detected_as`,
 :func:`assert_sniff_declines_foreign_files` and :func:`assert_reimport_is_idempotent`.
 For exporters: :func:`add_records` puts records in the store through the core, and
-:func:`export_through_core` runs an exporter and checks what it returns. For follow-up
+:func:`export_through_core` runs an exporter as ``kith report`` does and checks what it returns
+(:func:`export_context` builds the context a run would hand it, to call ``write`` yourself). For follow-up
 rules: :func:`log_entry` writes a journal entry as ``kith log`` does, and
 :func:`tasks_through_core` computes the tasks as ``kith report`` does (:func:`get_rule`
 finds a registered rule).
@@ -39,6 +40,8 @@ from pipeline.testing.checks import (
 from pipeline.testing.core import (
     ImportedFile,
     add_records,
+    export_context,
+    export_frame,
     export_through_core,
     get_exporter,
     get_importer,
@@ -64,6 +67,8 @@ __all__ = [
     "assert_rejects_have_places",
     "assert_sniff_declines_foreign_files",
     "check_importer",
+    "export_context",
+    "export_frame",
     "export_through_core",
     "foreign_files",
     "get_exporter",

@@ -16,9 +16,16 @@ import polars as pl
 
 from pipeline import registry
 from pipeline.contracts import ExportContext, Exporter, Importer, ImportOptions, ImportResult
+from pipeline.followups import FollowupSettings, compute_tasks
+from pipeline.formatting import write_formatted
 from pipeline.hookspecs import hookimpl
 from pipeline.importing import FileOutcome, import_file
+from pipeline.journal.sync import sync_imported
 from pipeline.manager import BUILTIN_PLUGINS, KithPluginManager, make_plugin_manager
+from pipeline.run import Run, iso_week
+from pipeline.run.data import RunData
+from pipeline.run.stages import export_context as run_export_context
+from pipeline.run.stages import store_facts
 from pipeline.schema import MULTI_VALUED
 from pipeline.store import Store
 from pipeline.workspace import Workspace, init_workspace
@@ -98,6 +105,7 @@ def import_through_core(
     store_path = store_path or workspace.store_path
     with Store(store_path) as store:
         outcome = import_file(store, pm, path, options=options_for(workspace, options), as_name=importer)
+        sync_imported(store)  # the journal stage that follows every import
         records = store.records("WHERE source_file = ?", (str(path),))
     return ImportedFile(outcome, records, store_path)
 
@@ -162,6 +170,46 @@ def get_exporter(name: str, *, plugins: Plugins = (), pm: KithPluginManager | No
     return found[name]
 
 
+def export_frame(
+    frame: pl.DataFrame,
+    fmt: str,
+    out: str | Path,
+    *,
+    sheet: str = "Contacts",
+    plugins: Plugins = (),
+    pm: KithPluginManager | None = None,
+) -> str:
+    """Write ``frame`` in the registered format ``fmt`` exactly as ``kith export --format`` does."""
+    return write_formatted(pm or plugin_manager(plugins), fmt, frame, out, sheet=sheet)
+
+
+def export_context(
+    store: Store,
+    out_dir: Path,
+    as_of: dt.date | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    workspace: Workspace | None = None,
+    pm: KithPluginManager | None = None,
+    plugins: Plugins = (),
+) -> ExportContext:
+    """The :class:`~pipeline.contracts.ExportContext` a run would hand an exporter over ``store``:
+    its people, journal, outcome, tasks (planned with ``pm``'s rules and ``workspace``'s
+    settings), review pairs and facts."""
+    pm = pm or plugin_manager(plugins)
+    day = as_of or dt.date.today()
+    settings = FollowupSettings.from_workspace(workspace)
+
+    def plan(data: RunData) -> list:
+        return compute_tasks(
+            store, pm, day, settings, people=data.people, journal=data.journal, include_done=True
+        )
+
+    data = RunData(store, plan)
+    facts = store_facts(store, iso_week(day))
+    return run_export_context(pm, data, settings, day, Path(out_dir), options or {}, facts)
+
+
 def export_through_core(
     workspace: Workspace,
     exporter: str,
@@ -172,25 +220,21 @@ def export_through_core(
     options: dict[str, Any] | None = None,
     out_dir: Path | None = None,
 ) -> list[Path]:
-    """Run exporter ``exporter`` on the workspace's store into ``out_dir``; return the paths written.
+    """Run exporter ``exporter`` on the workspace's store into ``out_dir`` as ``kith report`` does
+    (feedback read back first, the folder swapped in whole); return the paths written.
 
     Checks the exporter contract: ``write`` returns a list of paths, each an existing file
     inside ``out_dir``.
     """
-    found = get_exporter(exporter, plugins=plugins, pm=pm)
+    pm = pm or plugin_manager(plugins)
+    get_exporter(exporter, pm=pm)
     out_dir = out_dir or workspace.root / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with Store(workspace.store_path) as store:
-        context = ExportContext(store, out_dir, as_of or dt.date.today(), options or {}, workspace)
-        written = found.write(context)
-    if not isinstance(written, list | tuple):
-        raise AssertionError(
-            f"exporter {exporter!r} returned {type(written).__name__}, expected a list of paths"
-        )
-    paths = [Path(p) for p in written]
-    for path in paths:
-        if not path.is_file():
-            raise AssertionError(f"exporter {exporter!r} says it wrote {path}, which is not a file")
-        if out_dir.resolve() not in path.resolve().parents:
-            raise AssertionError(f"exporter {exporter!r} wrote {path} outside its folder {out_dir}")
-    return paths
+    chosen = [(exporter, dict(options or {}))]
+    try:
+        with Run.open(workspace, pm, as_of=as_of or dt.date.today()) as run:
+            run.sync_journal()
+            run.apply_feedback(chosen)
+            written = run.write_reports(chosen, out_dir, keep_others=True)
+    except registry.ContractError as exc:
+        raise AssertionError(str(exc)) from None
+    return [out_dir / p for p in written]

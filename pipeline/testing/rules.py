@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline import registry
-from pipeline.followups import FollowupRule, FollowupSettings, Task, compute_tasks
+from pipeline.contracts import FollowupRule, Task
+from pipeline.followups import FollowupSettings, compute_tasks
 from pipeline.journal import add_entry, load_journal, parse_date
 from pipeline.journal.match import find_person, people_index
 from pipeline.journal.sync import matchable_people

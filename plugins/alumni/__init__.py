@@ -32,7 +32,7 @@ FOREIGN_SIGNATURES: tuple[frozenset[str], ...] = tuple(
         ("Vorname", "Nachname", "E-Mail-Adresse", "Mobiltelefon"),
         ("Vorname", "Nachname", "E-Mail-Adresse", "Firma", "Abteilung"),
         ("Primary Email", "Display Name"),  # Thunderbird
-        ("Date", "Person", "What"),  # a networking journal (plugins.journal_import)
+        ("Date", "Person", "What"),  # a networking journal (plugins.journal)
     )
 )
 

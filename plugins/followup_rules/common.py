@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from pipeline.followups import Entry, RuleContext
+from pipeline.contracts import Entry, RuleContext
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
+
+#: The built-in rules' draft templates (a workspace overrides any of them by file name).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: What "thank you for …" says about each conversation kind.
 WHAT = {

@@ -5,9 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from pipeline.followups import RuleContext, Task
+from pipeline.contracts import RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import LABEL, WHAT, by_person, helpers, past, referrer_of, short, when
+from plugins.followup_rules.common import (
+    LABEL,
+    TEMPLATES,
+    WHAT,
+    by_person,
+    helpers,
+    past,
+    referrer_of,
+    short,
+    when,
+)
 
 #: Kinds that keep a contact warm (a referral counts for the person who made it).
 WARM_KINDS = (*CONTACT_KINDS, "email", "follow_up", "thank_you", "referral", "outcome_report")
@@ -16,6 +26,7 @@ WARM_KINDS = (*CONTACT_KINDS, "email", "follow_up", "thank_you", "referral", "ou
 class ThankYouRule:
     """1. After a conversation with no later thank-you/follow-up: send one, due the next day."""
 
+    template_dir = TEMPLATES
     name = "thank_you"
     description = "follow-up and thank-you after every met/call/meeting/info_interview"
     defaults = {"delay_days": 1, "overdue_after_days": 3, "lookback_days": 30, "template": "thank_you.txt"}
@@ -56,6 +67,7 @@ class ThankYouRule:
 class PrepareRule:
     """4. A meeting coming up: prepare — ask for information, not advice; referrals at the end are fine."""
 
+    template_dir = TEMPLATES
     name = "prepare"
     description = "before an upcoming meeting or call: prepare questions and confirm"
     defaults = {"lookahead_days": 14, "days_before": 1, "template": "prepare.txt"}
@@ -68,15 +80,19 @@ class PrepareRule:
                 continue
             name = ctx.name_of(e.person_id)
             label = {"call": "call", "info_interview": "informational interview"}.get(e.kind, "meeting")
+            # After the outcome the meeting is no longer a search: no advice on asking for referrals.
+            advice = (
+                "tell them how your search ended"
+                if ctx.search_over
+                else "ask for information, not advice; a request for referrals at the end is fine"
+            )
             yield ctx.task(
                 key=str(e.entry_id),
                 person_id=e.person_id,
-                due=max(e.date - ctx.days("days_before"), min(ctx.as_of, e.date)),
+                # Fixed by the entry, never by the run date (overdue comes from it).
+                due=e.date - ctx.days("days_before"),
                 overdue_after=e.date,
-                action=(
-                    f"Prepare for the {label} with {name} on {short(e.date)}: ask for information, "
-                    "not advice; a request for referrals at the end is fine"
-                ),
+                action=f"Prepare for the {label} with {name} on {short(e.date)}: {advice}",
                 entries=[e.entry_id],
                 why=f"{'An' if label[0] in 'aeiou' else 'A'} {label} with {name} is set for {short(e.date)}",
                 what={"meeting": "our meeting", "call": "our call"}.get(e.kind, "our conversation"),
@@ -88,6 +104,7 @@ class PrepareRule:
 class CheckInRule:
     """6. Warm contacts quiet for N weeks (default 6): a check-in."""
 
+    template_dir = TEMPLATES
     name = "check_in"
     description = "check in with warm contacts gone quiet for some weeks"
     defaults = {"weeks": 6, "overdue_after_days": 14, "template": "check_in.txt"}

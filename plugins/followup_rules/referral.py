@@ -4,8 +4,9 @@ A referral is a ``referral`` entry (person = who referred you, to = who you were
 to) or a conversation logged ``--via`` someone (they introduced you). Following the
 "keep the referral source in the loop" convention: reach out to the referred person (copy
 the referrer); once a meeting with them is logged — even one still ahead ("We have a
-meeting set up for next week") — thank the referrer. Thanking the person you then met is
-rule 1's task; this rule does it only when ``thank_you`` is turned off.
+meeting set up for next week") — thank the referrer; when that thanks came before the
+meeting, thank them again once it has happened ("We met on …"), the day after. Thanking the
+person you then met is rule 1's task; this rule does it only when ``thank_you`` is turned off.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipeline.followups import Entry, RuleContext, Task
+from pipeline.contracts import Entry, RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import short, thanked_since, when
+from plugins.followup_rules.common import TEMPLATES, short, thanked_since, when
 
 MEETING_KINDS = ("meeting", "call", "info_interview")
 ONE_DAY = dt.timedelta(days=1)
@@ -57,9 +58,26 @@ def _thanked_after(ctx: RuleContext, person_id: str, entry: Entry) -> bool:
     )
 
 
+def _thank_referrer_due(referral: Entry, meeting: Entry) -> dt.date:
+    """Fixed by the journal, never by the run date: the day after a held meeting; for one still
+    ahead, the day it was logged ("we have a meeting set up"), within [referral, meeting]."""
+    if meeting.logged is None or meeting.logged >= meeting.date:
+        return meeting.date + ONE_DAY
+    return min(max(meeting.logged, referral.date), meeting.date)
+
+
+def _thanked_since(ctx: RuleContext, person_id: str, day: dt.date) -> bool:
+    """A thank-you/follow-up (or any message) to ``person_id`` dated on or after ``day``."""
+    kinds = (*THANKS_KINDS, "email", "outcome_report")
+    return any(
+        e.person_id == person_id and e.kind in kinds and day <= e.date <= ctx.as_of for e in ctx.entries
+    )
+
+
 class ReferralRule:
     """2. Referral follow-through."""
 
+    template_dir = TEMPLATES
     name = "referral"
     description = "reach out to people you were referred to, and thank whoever referred you"
     defaults = {
@@ -98,11 +116,14 @@ class ReferralRule:
                 continue
             ahead = meeting.date > ctx.as_of
             meeting_when = when(meeting.date)
-            if not _thanked_after(ctx, link.referrer, link.entry):
+            logged = _thanked_after(ctx, link.referrer, link.entry)
+            # A ticked thank-you task counts as the thanks, as a logged one does.
+            thanked = logged or ctx.is_done(f"thank_referrer:{ref_id}")
+            if not logged:
                 yield ctx.task(
                     key=f"thank_referrer:{ref_id}",
                     person_id=link.referrer,
-                    due=ctx.as_of if ahead else meeting.date + ONE_DAY,
+                    due=_thank_referrer_due(link.entry, meeting),
                     action=f"Thank {referrer} for referring you to {referred}",
                     entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
                     why=(
@@ -115,6 +136,25 @@ class ReferralRule:
                     referred_first=self._first(ctx, link.referred),
                     meeting_ahead=ahead,
                     meeting_when=meeting_when,
+                )
+            if thanked and not ahead and not _thanked_since(ctx, link.referrer, meeting.date):
+                # Thanked while the meeting was still ahead: tell them how it went, once.
+                yield ctx.task(
+                    key=f"thank_referrer_after:{ref_id}",
+                    person_id=link.referrer,
+                    due=meeting.date + ONE_DAY,
+                    action=f"Tell {referrer} how the meeting with {referred} went",
+                    entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
+                    why=(
+                        f"You thanked {referrer} for the referral before your meeting with {referred} "
+                        f"on {short(meeting.date)}; nothing to {referrer} is logged since the meeting"
+                    ),
+                    template=ctx.config["thank_referrer_template"],
+                    referred=referred,
+                    referred_first=self._first(ctx, link.referred),
+                    meeting_ahead=False,
+                    meeting_when=meeting_when,
+                    again=True,
                 )
             if not ahead and not ctx.rule_enabled("thank_you"):
                 if not thanked_since(ctx.entries, link.referred, meeting.date, ctx.as_of):

@@ -14,7 +14,6 @@ Options (kith.toml ``[[exporters]]``): ``drafts = false`` skips the ``.eml`` fil
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from pipeline import hookimpl
@@ -23,9 +22,7 @@ from pipeline.errors import ConfigError
 
 NAME = "outcome_report"
 DEFAULT_FILENAME = "outcome-report.xlsx"
-DRAFTS_FOLDER = "outcome-drafts"  # the follow-up checklist owns drafts/
-
-log = logging.getLogger("kith.outcome_report")
+DRAFTS_FOLDER = "outcome-drafts"  # the follow-up checklist owns drafts/; it links here for outcome tasks
 
 
 class OutcomeReportExporter:
@@ -42,32 +39,11 @@ class OutcomeReportExporter:
         drafts = options.get("drafts", True)
         if not isinstance(drafts, bool):
             raise ConfigError(f"exporter {NAME!r}: 'drafts' must be true or false, got {drafts!r}")
-        from pipeline.people import load_people
         from plugins.outcome_report.model import Owner, build_outcome_report
 
-        config = getattr(context.workspace, "config", None)
-        owner = Owner(getattr(config, "owner_name", None), getattr(config, "owner_email", None))
-        journal, outcome = read_journal(context.store)
-        report = build_outcome_report(load_people(context.store), journal, outcome, context.as_of, owner)
-        root = getattr(context.workspace, "root", None)
-        template_dirs = [Path(root) / "templates"] if root else []
-        return write_report(report, Path(context.out_dir), filename, drafts, template_dirs)
-
-
-def read_journal(store):
-    """The journal frame and the outcome; an empty journal (with a warning) if kith has no journal yet.
-
-    Imported lazily: a kith without the journal stage still runs its other reports, and
-    this one then says "nothing logged yet" instead of failing the whole batch.
-    """
-    try:
-        from pipeline.journal import load_journal, load_outcome
-    except ImportError as exc:
-        from plugins.outcome_report.model import empty_journal
-
-        log.warning("outcome_report: no journal available (%s); writing an empty progress report", exc)
-        return empty_journal(), None
-    return load_journal(store), load_outcome(store)
+        owner = Owner(context.owner.name, context.owner.email)
+        report = build_outcome_report(context.people, context.journal, context.outcome, context.as_of, owner)
+        return write_report(report, Path(context.out_dir), filename, drafts, list(context.template_dirs))
 
 
 def write_report(
@@ -79,7 +55,7 @@ def write_report(
 
     written: list[Path] = []
     if drafts and not report.is_progress:
-        written += write_drafts(report, out_dir / DRAFTS_FOLDER, list(template_dirs))
+        written += write_drafts(report, out_dir, list(template_dirs))
     return [write_workbook(report, out_dir / filename), *written]
 
 

@@ -123,21 +123,21 @@ def thanks_message(
     conversation = (
         conversation_thanks(conversation_kind, last_conversation, today) if conversation_kind else ""
     )
-    referral = f"thanks again for referring me to {join_names(referred_to)}" if referred_to else ""
+    referral = f"referring me to {join_names(referred_to)}" if referred_to else ""
     sentences = []
-    if conversation and referral and not is_outcome_contact:
-        sentences.append(f"{conversation}, and {referral}.")
-    else:
-        if conversation and is_outcome_contact:
-            sentences.append(f"{conversation}; that conversation is what led me to {target}.")
-        elif conversation:
-            sentences.append(
-                f"{conversation}." if referral else f"{conversation}. Your advice was a real help."
-            )
-        elif is_outcome_contact:
-            sentences.append(f"Thank you for your help; it is what led me to {target}.")
-        if referral:
-            sentences.append(referral[0].upper() + referral[1:] + ".")
+    # One thanks naming every fact, never "Thank you … Thanks again …" in a row.
+    if conversation:
+        first = f"{conversation}, and for {referral}" if referral else conversation
+        if is_outcome_contact:
+            first += f"; that conversation is what led me to {target}"
+        elif not referral:
+            first += ". Your advice was a real help"
+        sentences.append(first + ".")
+    elif is_outcome_contact:
+        helped = f"your help and for {referral}" if referral else "your help"
+        sentences.append(f"Thank you for {helped}; it is what led me to {target}.")
+    elif referral:
+        sentences.append(f"Thank you for {referral}.")
     if referral and led_to_outcome:
         sentences.append(f"That introduction is what led me to {target}.")
     elif referral and talked_to_referred:

@@ -52,6 +52,7 @@ def _summary(wb, report: OutcomeReport) -> None:
 
     s = report.summary
     ws = wb.create_sheet("Summary")
+    xlsx.print_setup(ws, title_rows=None)
     xlsx.set_widths(ws, [34, 90])
     title = "Outcome report" if not report.is_progress else "Progress report (no outcome yet)"
     ws.append([xlsx.styled_cell(ws, title, font=Font(bold=True, size=14))])
@@ -161,6 +162,7 @@ def _channels(wb, report: OutcomeReport) -> None:
             chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=end), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=end))
         ws.add_chart(chart, "I2")
+        xlsx.print_with_chart(ws, len(CHANNEL_HEADER), end, 9, chart.width, chart.height)
 
 
 def _activity(wb, report: OutcomeReport) -> None:
@@ -183,6 +185,7 @@ def _activity(wb, report: OutcomeReport) -> None:
         chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=end), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=end))
         ws.add_chart(chart, "H2")
+        xlsx.print_with_chart(ws, len(WEEK_HEADER), end, 8, chart.width, chart.height)
 
 
 def write_workbook(report: OutcomeReport, path: Path) -> Path:

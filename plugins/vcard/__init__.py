@@ -2,9 +2,9 @@
 
 The importer reads the dialects phones and address books write (Apple/iCloud, Google,
 Android, Outlook, 4.0) into raw canonical rows (``read.py`` → ``split.py``, ``parse.py``,
-``mapping.py``); the core validates and normalizes them. The exporter writes
-``contacts.vcf`` from the store (``write.py``), which Apple Contacts, Google Contacts and
-Android import.
+``mapping.py``); the core validates and normalizes them. The exporter writes the run's
+people as ``contacts.vcf`` (``write.py``), which Apple Contacts, Google Contacts and Android
+import; the same writer is the ``vcf`` format of ``kith export``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from pipeline import hookimpl
-from pipeline.contracts import ExportContext, ImportOptions, ImportResult
+from pipeline.contracts import ExportContext, FrameFormat, ImportOptions, ImportResult
 
 _FOREIGN_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl"}
 _VCARD_SUFFIXES = {".vcf", ".vcard"}
@@ -68,7 +68,7 @@ class VCardExporter:
     description = "contacts.vcf for Apple Contacts, Google Contacts and Android (vCard 3.0/4.0)"
 
     def write(self, context: ExportContext) -> list[Path]:
-        """Write the store's people (one per record before dedupe has run) as one .vcf file."""
+        """Write the run's people (one per record before dedupe has run) as one .vcf file."""
         from pipeline.errors import ConfigError
         from plugins.vcard.write import VERSIONS, write_vcards
 
@@ -76,14 +76,12 @@ class VCardExporter:
         if version not in VERSIONS:
             allowed = ", ".join(VERSIONS)
             raise ConfigError(f"exporter 'vcard': version must be one of {allowed}, not {version!r}")
-        from pipeline.people import load_people
-
         limit = context.options.get("max_people", DEFAULT_MAX_PEOPLE)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ConfigError(
                 f"exporter 'vcard': max_people must be a whole number (0 = no limit), not {limit!r}"
             )
-        frame = load_people(context.store)
+        frame = context.people
         if limit and frame.height > limit:
             logging.getLogger("kith.vcard").warning(
                 "vcard: %s people, over max_people = %s: contacts.vcf not written "
@@ -101,6 +99,24 @@ def register_importers():
     return [VCardImporter()]
 
 
+class VcfFormat:
+    """vCard 3.0, one card per row: ``kith export people --format vcf``."""
+
+    name = "vcf"
+    suffix = ".vcf"
+    description = "vCard 3.0 for Apple Contacts, Google Contacts and Android"
+
+    def write(self, frame, path: Path, *, sheet: str = "Contacts") -> None:
+        from plugins.vcard.write import write_vcards
+
+        write_vcards(frame, Path(path), version="3.0")
+
+
 @hookimpl
 def register_exporters():
     return [VCardExporter()]
+
+
+@hookimpl
+def register_formats() -> list[FrameFormat]:
+    return [VcfFormat()]

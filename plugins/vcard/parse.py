@@ -16,9 +16,9 @@ where real exporters are sloppy:
 
 The logical-line rules are vobject's (``vobject.base.getLogicalLines`` with
 ``allowQP=True``) and the tests check this parser against vobject on the fixtures vobject
-can read, but vobject itself is not called here: it costs ~0.8 ms per card, most of it
-building objects we would throw away (this parser plus the mapping are 4–5x faster, see
-docs/performance.md); its QP decoding raises ``LookupError``/``UnicodeDecodeError``
+can read, but vobject itself is not called here: most of its cost per card is
+building objects we would throw away (this parser plus the mapping are several times faster,
+see docs/performance.md); its QP decoding raises ``LookupError``/``UnicodeDecodeError``
 outside its ``ignoreUnreadable`` net on unknown or wrong charsets; and it refuses property
 names real exporters write (``X-MESSAGING/XMPP-ALL``).
 """

@@ -4,10 +4,11 @@ Last stage of the flow for the ``vcard`` exporter (``VCardExporter.write`` passe
 store's people, or records before dedupe). Output is UTF-8 with CRLF line ends, lines folded
 at 75 octets without splitting a character, and every value escaped so that no text can
 break the card structure (CR/LF and other line separators become ``\\n``; control characters
-are dropped). Labels the importer kept in ``extra`` come back as TYPE tokens where vCard
-has one (``cell``, ``work``) and as Apple/Google ``itemN.X-ABLabel`` groups otherwise, which
-Apple Contacts, Google Contacts and Android all read. kith fields without a vCard property
-(school, degree, class year, channel, connected on) are written as ``X-KITH-*`` so a round
+are dropped); URLs are percent-encoded URIs. Labels the importer kept in ``extra`` come
+back as TYPE tokens where vCard has one (``cell``, ``work``) and as Apple/Google
+``itemN.X-ABLabel`` groups otherwise, which Apple Contacts, Google Contacts and Android all
+read. kith fields without a vCard property (school, degree, class year, channel, connected
+on) are written as ``X-KITH-*`` so a round
 trip through a .vcf keeps them.
 """
 
@@ -18,6 +19,7 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pipeline.fileio import atomic_write
 
@@ -29,6 +31,7 @@ _PRODID = "-//kith//kith vCard export//EN"
 _LINE_OCTETS = 75
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_PERCENT_ALONE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _E164 = re.compile(r"^\+[1-9][0-9]{5,14}$")
 #: TYPE tokens a phone may carry; anything else is a custom label (itemN.X-ABLabel).
 _TEL_TYPES = {"home", "work", "cell", "voice", "fax", "pager", "video", "text", "textphone", "main", "iphone"}
@@ -98,7 +101,7 @@ def card_text(row: dict[str, Any], version: str = "3.0") -> str:
         out.append("NOTE:" + _escape(_text(row.get("notes"))))
     if _text(row.get("linkedin_url")):
         group = items.next()
-        out.append(f"{group}.URL:" + _escape(_text(row.get("linkedin_url"))))
+        out.append(f"{group}.URL:" + uri(_text(row.get("linkedin_url"))))
         out.append(f"{group}.X-ABLabel:LinkedIn")
     tags = [t for t in (row.get("tags") or []) if t]
     if tags:
@@ -250,6 +253,17 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return _CONTROL.sub("", _NEWLINES.sub("\n", str(value))).strip()
+
+
+def uri(value: str) -> str:
+    """A URL as a valid URI (RFC 3986): non-ASCII letters, spaces, ``,`` and ``;`` percent-encoded.
+
+    ``https://www.linkedin.com/in/josé`` → ``…/in/jos%C3%A9``. An escape already there stays
+    (``%C3%A9`` is not encoded twice); a ``%`` that starts none becomes ``%25``. Percent-encoded
+    commas and semicolons need no vCard escaping, so the value is written as is.
+    """
+    text = _PERCENT_ALONE.sub("%25", _CONTROL.sub("", _NEWLINES.sub("", value)).strip())
+    return quote(text, safe="%:/?#[]@!$&'()*+=-._~")
 
 
 def _escape(value: str) -> str:

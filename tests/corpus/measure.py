@@ -42,11 +42,34 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_measured(args: list[str], *, timeout: float = 120, env: dict[str, str] | None = None) -> Measured:
-    """Run ``args``; kill it after ``timeout`` seconds. Output is read from temp files, not pipes."""
+def run_measured(
+    args: list[str],
+    *,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    address_space: int | None = None,
+) -> Measured:
+    """Run ``args``; kill it after ``timeout`` seconds. Output is read from temp files, not pipes.
+
+    :param address_space: a hard ``RLIMIT_AS`` for the child, in bytes: past it allocations fail
+        (a native abort or a MemoryError), so a test sees an overrun instead of a slow machine.
+    """
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env or child_env(), cwd=ROOT)
+        proc = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=err,
+            env=env or child_env(),
+            cwd=ROOT,
+            preexec_fn=limit if address_space else None,
+        )
         timed_out = threading.Event()
 
         def kill() -> None:

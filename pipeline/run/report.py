@@ -1,0 +1,69 @@
+"""What a run did: :class:`RunReport`, written as ``run.json`` and printed by ``kith run --json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+
+
+def iso_week(day: dt.date) -> str:
+    """``2026-W48`` for the ISO week holding ``day``."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class RunReport:
+    """What a run did (or, for a dry run, would do). Counts are of what was written."""
+
+    as_of: dt.date
+    week: str
+    dry_run: bool = False
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    people: int | None = None
+    review: int | None = None
+    tasks: int | None = None
+    outputs: list[str] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    report_dir: str | None = None
+    exit_code: int = EXIT_OK
+
+    @property
+    def rejects(self) -> int:
+        return sum(len(item.get("rejects", [])) for item in self.inputs if item.get("status") == "imported")
+
+    def finish(self) -> RunReport:
+        """Set the exit code: 3 when an input failed (with keep-going) or records were rejected."""
+        failed = [i for i in self.inputs if i.get("status") == "failed"]
+        self.exit_code = EXIT_PARTIAL if failed or self.rejects else EXIT_OK
+        self.errors = [i["error"] for i in failed if i.get("error")]
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kith_version": __version__,
+            "as_of": self.as_of.isoformat(),
+            "week": self.week,
+            "dry_run": self.dry_run,
+            "exit_code": self.exit_code,
+            "inputs": self.inputs,
+            "records_imported": sum(
+                i.get("records", 0) for i in self.inputs if i.get("status") == "imported"
+            ),
+            "rejects": self.rejects,
+            "people": self.people,
+            "review": self.review,
+            "tasks": self.tasks,
+            "outputs": self.outputs,
+            "report_dir": self.report_dir,
+            "durations": {k: round(v, 3) for k, v in self.durations.items()},
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
