@@ -98,4 +98,4 @@ IMPORTER = _addressbook.AddressBookImporter(
 def register_importers():
     from plugins.google_takeout import TakeoutImporter
 
-    return [IMPORTER, TakeoutImporter()]
+    return [IMPORTER, TakeoutImporter(IMPORTER)]

@@ -47,10 +47,17 @@ def contact_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 class TakeoutImporter:
-    """Google Takeout zip of Google Contacts (vCard or Google CSV files inside)."""
+    """Google Takeout zip of Google Contacts (vCard or Google CSV files inside).
+
+    :param csv_importer: the Google CSV importer that reads the ``.csv`` members (handed in by
+        :mod:`plugins.google_csv`, which registers this importer).
+    """
 
     name = NAME
     description = "Google Takeout .zip of Google Contacts (the vCard or CSV files inside)"
+
+    def __init__(self, csv_importer) -> None:
+        self.csv_importer = csv_importer
 
     def sniff(self, path: Path, head: bytes) -> float:
         if not head.startswith(b"PK\x03\x04"):
@@ -67,7 +74,7 @@ class TakeoutImporter:
         info: dict[str, Any] = {"members": {}, "warnings": []}
         with tempfile.TemporaryDirectory(prefix="kith-takeout-") as tmp:
             for member, local in _extract(path, Path(tmp)):
-                result = _read_member(local, options)
+                result = _read_member(local, options, self.csv_importer)
                 shown = _shown(member.filename)
                 label = _label(member.filename)
                 info["members"][shown] = {
@@ -112,15 +119,13 @@ def _extract(path: Path, into: Path):
         raise InputError(f"{path}: cannot read the zip ({exc})") from None
 
 
-def _read_member(local: Path, options: ImportOptions) -> ImportResult:
+def _read_member(local: Path, options: ImportOptions, csv_importer) -> ImportResult:
     if local.suffix == ".vcf":
         from plugins.vcard.read import read_vcards
 
         return read_vcards(local, options)
-    from plugins.google_csv import IMPORTER
-
     # A Takeout CSV is Google's own export; forced, a variant header is still read.
-    return IMPORTER.read(local, dataclasses.replace(options, forced=True))
+    return csv_importer.read(local, dataclasses.replace(options, forced=True))
 
 
 def _shown(name: str) -> str:
