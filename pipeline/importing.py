@@ -230,18 +230,16 @@ def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str |
         if as_name not in importers:
             raise UsageError(f"no importer named {as_name!r}; installed: {', '.join(sorted(importers))}")
         return as_name
-    scores = []
-    for order, (name, importer) in enumerate(importers.items()):
-        try:
-            score = float(importer.sniff(path, head))
-        except Exception:  # a sniff that crashes means "not mine", not a failed import
-            score = 0.0
-        specific = score >= SPECIFIC_WINS and not getattr(importer, "generic", False)
-        scores.append((specific, score, -order, name))
+    order = {name: i for i, name in enumerate(importers)}
+
+    def rank(item: tuple[float, str]) -> tuple[bool, float, int]:
+        score, name = item
+        specific = score >= SPECIFIC_WINS and not getattr(importers[name], "generic", False)
+        return specific, score, -order[name]
+
     # A specific importer that says "probably mine" beats a generic one whatever its score;
     # then the higher score; then registration order.
-    scores.sort(reverse=True)
-    scores = [(score, name) for _, score, _, name in scores]
+    scores = sorted(registry.sniff_scores(pm, path, head), key=rank, reverse=True)
     if not scores or scores[0][0] < SNIFF_THRESHOLD:
         why = limits.describe(path, head)
         if why:

@@ -4,7 +4,10 @@ Order (as in pluggy's eggsample and pytest): add the specs, block disabled names
 third-party plugins from the ``kith`` entry-point group, load loose ``.py`` files from a
 workspace's ``plugins_dir``, register the built-ins from an explicit tuple, then
 ``check_pending``. A plugin that fails at any step is recorded in ``pm.failed`` with its
-error and left out; everything else keeps working. Nothing here runs at import time.
+error and left out; everything else keeps working: a third-party plugin that raises (or calls
+``sys.exit``) while loading, or is named like a built-in or like a plugin already loaded, is
+listed by ``kith plugins`` with its error while the built-ins keep working. Nothing here runs
+at import time.
 """
 
 from __future__ import annotations
@@ -64,6 +67,20 @@ class KithPluginManager(pluggy.PluginManager):
         self.versions: dict[str, str] = {}
         self.cache: dict[str, object] = {}
         self.tracing = False
+        #: Names of the built-in plugins: they win every clash with a third-party one.
+        self.builtin_names: set[str] = set()
+
+    def is_builtin(self, name: str) -> bool:
+        return self.origins.get(name) == "built-in"
+
+    def disable(self, name: str, error: str) -> None:
+        """Take a loaded third-party plugin out (it is listed by ``kith plugins`` with ``error``)."""
+        plugin = self.get_plugin(name)
+        if plugin is not None:
+            self.unregister(plugin)
+        self.failed.append(FailedPlugin(name, self.origins.pop(name, "unknown"), error))
+        self.versions.pop(name, None)
+        self.cache.clear()  # what it registered is gone: collect again
 
     def register_from(self, plugin: object, name: str, origin: str, version: str = "") -> None:
         """Register ``plugin`` under ``name``; a clash with an existing name is a loud error."""
@@ -106,6 +123,8 @@ def make_plugin_manager(
     """
     pm = KithPluginManager()
     pm.add_hookspecs(hookspecs)
+    builtins = tuple(builtins)
+    pm.builtin_names = {dotted.rsplit(".", 1)[-1] for dotted in builtins}
     for name in disabled_from_env() if disabled is None else set(disabled):
         pm.set_blocked(name)
 
@@ -135,12 +154,29 @@ def make_plugin_manager(
 def _load_module(pm: KithPluginManager, name: str, origin: str, load, version: str = "") -> None:
     if pm.is_blocked(name):
         return
+    if origin != "built-in":
+        taken = _name_taken(pm, name)
+        if taken:
+            pm.failed.append(FailedPlugin(name, origin, f"not loaded: {taken}; rename the plugin"))
+            return
     try:
         module = load()
     except Exception as exc:  # a broken plugin must never take the program down
         pm.failed.append(FailedPlugin(name, origin, f"{type(exc).__name__}: {exc}"))
         return
+    except SystemExit as exc:  # sys.exit() in a plugin must not end kith (silently, with exit 0)
+        pm.failed.append(FailedPlugin(name, origin, f"called sys.exit({exc.code!r}) while being loaded"))
+        return
     pm.register_from(module, name, origin, version)
+
+
+def _name_taken(pm: KithPluginManager, name: str) -> str | None:
+    """Why a third-party plugin may not take ``name`` (a built-in's or an already loaded one's), or None."""
+    if name in pm.builtin_names:
+        return f"{name!r} is the name of a kith built-in plugin"
+    if pm.has_plugin(name) or name in pm.origins:
+        return f"a plugin named {name!r} is already loaded ({pm.origins.get(name, 'unknown')})"
+    return None
 
 
 def _load_entry_points(pm: KithPluginManager) -> None:

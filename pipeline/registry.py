@@ -11,6 +11,7 @@ is not already a :class:`~pipeline.errors.KithError` becomes one line naming the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,15 @@ from typing import Any, TypeVar
 from pipeline.contracts import Exporter, FollowupRule, FrameFormat, Importer
 from pipeline.errors import KithError, PluginError
 from pipeline.manager import KithPluginManager
+from pipeline.threads import TIMED_OUT, call_with_budget
 
 T = TypeVar("T")
 
 
 def _call_each(pm: KithPluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
     """Call every plugin's implementation of ``hook_name`` (in pluggy's order) through pluggy's
-    caller, one plugin at a time, naming the plugin on failure."""
+    caller, one plugin at a time. A third-party plugin that fails is disabled (``kith plugins``
+    shows why) and the others go on; a built-in that fails is kith's bug and stops the command."""
     caller = getattr(pm.hook, hook_name)
     impls = [impl for impl in reversed(caller.get_hookimpls()) if not (impl.hookwrapper or impl.wrapper)]
     results = []
@@ -35,29 +38,57 @@ def _call_each(pm: KithPluginManager, hook_name: str, **kwargs: Any) -> list[tup
         try:
             returned = one(**kwargs)
         except Exception as exc:
-            raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc}") from exc
+            if pm.is_builtin(impl.plugin_name):
+                raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc}") from exc
+            pm.disable(impl.plugin_name, f"failed in {hook_name}: {type(exc).__name__}: {exc}")
+            continue
         results += [(impl.plugin_name, result) for result in returned if result is not None]
     return results
 
 
 def _collect(pm: KithPluginManager, hook_name: str, kind: str, methods: tuple[str, ...]) -> dict[str, Any]:
+    """Every ``kind`` the plugins register, by name, each checked; a third-party plugin that
+    registers something unusable or a name already taken is disabled, and the rest collected again."""
+    while True:
+        try:
+            return _collect_once(pm, hook_name, kind, methods)
+        except _Offender as offence:
+            if pm.is_builtin(offence.plugin):
+                raise PluginError(offence.message) from None
+            pm.disable(offence.plugin, offence.message)
+
+
+class _Offender(Exception):
+    def __init__(self, plugin: str, message: str) -> None:
+        super().__init__(message)
+        self.plugin, self.message = plugin, message
+
+
+def _collect_once(
+    pm: KithPluginManager, hook_name: str, kind: str, methods: tuple[str, ...]
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
     owners: dict[str, str] = {}
     for plugin_name, items in _call_each(pm, hook_name):
         if not isinstance(items, list | tuple):
             got = type(items).__name__
-            raise PluginError(f"plugin {plugin_name!r}: {hook_name} must return a list, got {got}")
+            raise _Offender(plugin_name, f"plugin {plugin_name!r}: {hook_name} must return a list, got {got}")
         for item in items:
             name = getattr(item, "name", None)
             if not isinstance(name, str) or not name:
-                raise PluginError(f"plugin {plugin_name!r} registered a {kind} without a name")
+                raise _Offender(plugin_name, f"plugin {plugin_name!r} registered a {kind} without a name")
             for method in methods:
                 if not callable(getattr(item, method, None)):
-                    raise PluginError(f"plugin {plugin_name!r}: {kind} {name!r} has no {method}() method")
+                    raise _Offender(
+                        plugin_name, f"plugin {plugin_name!r}: {kind} {name!r} has no {method}() method"
+                    )
             if name in found:
-                raise PluginError(
+                message = (
                     f"two {kind}s are named {name!r}: from plugin {owners[name]!r} and from {plugin_name!r}"
                 )
+                # the built-in keeps the name; between two third-party plugins, the first one
+                offender = owners[name] if pm.is_builtin(plugin_name) else plugin_name
+                raise _Offender(offender, message)
             found[name] = item
             owners[name] = plugin_name
     pm.cache[f"{kind}_owners"] = owners
@@ -90,6 +121,35 @@ def formats(pm: KithPluginManager) -> dict[str, FrameFormat]:
     if "formats" not in pm.cache:
         pm.cache["formats"] = _collect(pm, "register_formats", "format", ("write",))
     return pm.cache["formats"]  # type: ignore[return-value]
+
+
+#: How long one importer's ``sniff`` may take before it counts as "not mine" (a plugin's sniff that hangs
+#: must not hang every import).
+SNIFF_SECONDS = 5.0
+
+
+def sniff_scores(pm: KithPluginManager, path: Path, head: bytes) -> list[tuple[float, str]]:
+    """``(score, importer name)`` for every importer, best first. A sniff that raises scores 0; one that
+    takes longer than :data:`SNIFF_SECONDS` scores 0 and is not asked again in this process."""
+    slow: set[str] = pm.cache.setdefault("slow sniffs", set())  # type: ignore[assignment]
+    scores = []
+    for name, importer in importers(pm).items():
+        score = 0.0
+        if name not in slow:
+            try:
+                got = call_with_budget(lambda i=importer: i.sniff(path, head), SNIFF_SECONDS)
+                if got is TIMED_OUT:
+                    slow.add(name)
+                    sys.stderr.write(
+                        f"kith: importer {name!r} (plugin {owner_of(pm, 'importer', name)!r}) took over "
+                        f"{SNIFF_SECONDS:g} s to sniff {path.name}; it is skipped for the rest of this run\n"
+                    )
+                else:
+                    score = float(got)
+            except Exception:  # a sniff that crashes means "not mine", not a failed import
+                score = 0.0
+        scores.append((score, name))
+    return sorted(scores, reverse=True)
 
 
 def owner_of(pm: KithPluginManager, kind: str, name: str) -> str:

@@ -1,4 +1,5 @@
-"""The one way kith runs helper threads: a pool that lives exactly as long as a ``with`` block.
+"""The one way kith runs helper threads: a pool that lives exactly as long as a ``with`` block,
+and :func:`call_with_budget` for a plugin's call that may not come back.
 
 Used by the dedupe steps (features, blocking, comparison, the u estimate, survivorship) to
 run an independent piece of work beside the main thread while polars and numpy, which release
@@ -8,9 +9,14 @@ raises, so no step leaves a thread (or its memory arena) running into the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
+
+#: What :func:`call_with_budget` returns when the call did not finish in time.
+TIMED_OUT = object()
 
 
 @contextmanager
@@ -21,3 +27,27 @@ def helper_threads(workers: int = 1) -> Iterator[ThreadPoolExecutor]:
     """
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kith-helper") as pool:
         yield pool
+
+
+def call_with_budget(call: Callable[[], Any], seconds: float) -> Any:
+    """``call()``'s result, or :data:`TIMED_OUT` when it has not returned within ``seconds``.
+
+    The call runs in a daemon thread: one that never returns (a plugin's ``sniff`` that hangs)
+    is left behind and cannot keep kith from exiting. Its exception is raised here.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="kith-budget", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        return TIMED_OUT
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

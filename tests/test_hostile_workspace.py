@@ -282,7 +282,7 @@ def test_disk_full_during_import_is_one_line_and_the_store_untouched(runner, wor
     (workspace.root / "first.csv").write_text(ALUMNI)
     (workspace.root / "big.csv").write_text(_alumni_rows(3000))
     root = str(workspace.root)
-    result = runner.invoke(app, ["-w", root, "import", "--json", str(workspace.root / "big.csv")])
+    result = runner.invoke(app, ["-w", root, "import", str(workspace.root / "big.csv")])
     assert result.exit_code == 1, result.output
     _one_line_error(result, f"{workspace.store_path}: the disk is full (database or disk is full)")
     assert _records(workspace.root) == 0

@@ -47,12 +47,22 @@ def test_typo_hook_is_caught_by_check_pending(tmp_path):
     assert not pm.has_plugin("typo_hook")
 
 
-def test_duplicate_importer_names_fail_loudly_naming_both_plugins():
+def test_a_plugin_taking_a_built_in_importers_name_is_disabled_and_named_the_built_in_keeps_working():
     pm = make_plugin_manager(entry_points=False, extra_plugins=[("shadow", duplicate_linkedin)], disabled=())
-    with pytest.raises(
-        PluginError,
-        match=r"two importers are named 'linkedin': from plugin '(shadow|linkedin)' and from '(linkedin|sh)",
-    ):
+    found = registry.importers(pm)
+    assert registry.owner_of(pm, "importer", "linkedin") == "linkedin" and "vcard" in found
+    (failed,) = [f for f in pm.failed if f.name == "shadow"]
+    assert "two importers are named 'linkedin'" in failed.error
+    infos = {i.name: i for i in registry.plugin_infos(pm)}
+    assert infos["shadow"].error == failed.error
+
+
+def test_two_built_ins_with_one_name_fail_loudly():
+    """A clash between kith's own plugins is kith's bug: it stops instead of picking one."""
+    pm = make_plugin_manager(entry_points=False, disabled=())
+    pm.origins["shadow"] = "built-in"
+    pm.register(duplicate_linkedin, name="shadow")
+    with pytest.raises(PluginError, match="two importers are named 'linkedin'"):
         registry.importers(pm)
 
 

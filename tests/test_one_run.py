@@ -261,3 +261,13 @@ def test_an_edited_mapping_remaps_the_input_and_force_reimports(runner, tmp_path
         _invoke(runner, root, "import", str(root / "members.csv"), "--force", "--json").stdout
     )
     assert forced["files"][0]["status"] == "imported"
+
+
+def test_the_weeks_tasks_are_stored_and_open_tasks_shows_them(runner, sample_ws):
+    import sqlite3
+
+    report = json.loads(_invoke(runner, sample_ws, "run", "--as-of", AS_OF, "--json").stdout)
+    with sqlite3.connect(sample_ws / "kith.db") as conn:
+        stored = conn.execute("SELECT count(*) FROM tasks WHERE week = ?", (report["week"],)).fetchone()[0]
+        open_now = conn.execute("SELECT task_key FROM open_tasks").fetchall()
+    assert stored >= report["tasks"] == len(open_now) > 0

@@ -61,8 +61,8 @@ def test_the_checklist_is_grouped_by_day_with_why_mailto_eml_and_key(sample_week
         assert ("⚠ Overdue" in body) == bool(overdue)  # the word, not only the colour
         assert f"<code>{html.escape(key)}</code>" in body
         assert "<strong>Why:</strong>" in body
-        eml = re.search(r'href="(drafts/[^"]+\.eml)"', body).group(1)
-        assert (sample_week / unquote(eml)).is_file(), eml  # the followups exporter's own file name
+        eml = re.search(r'href="((?:outcome-)?drafts/[^"]+\.eml)"', body).group(1)
+        assert (sample_week / unquote(eml)).is_file(), eml  # the file of the exporter that owns the message
         link = html.unescape(re.search(r'href="(mailto:[^"]*)"', body).group(1))
         assert "?subject=" in link and "&body=Hi%20" in link and "%0D%0A" in link
     assert sum(bool(o) for o, _, _ in tasks) == 5

@@ -354,6 +354,8 @@ class Run:
             written = fill_folder(target, fill, keep_others=keep_others)
         if record:  # the reports stage's own time, now that it is known
             self.report.finish()
+            if self.data.planned:  # the week's tasks, for open_tasks and other SQL readers
+                self.store.save_tasks(self.week, [*self.data.tasks, *self.data.done_tasks])
         return written
 
     def _run_exporters(

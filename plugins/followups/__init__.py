@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, Feedback, FeedbackContext
 from pipeline.errors import ConfigError
-from plugins.followups.text import CALENDAR_STYLES, draft_name, write_eml, write_ics, write_markdown
+from plugins.followups.text import CALENDAR_STYLES, draft_path, write_eml, write_ics, write_markdown
 from plugins.followups.xlsx import read_done, write_xlsx
 
 NAME = "followups"
@@ -64,7 +64,7 @@ class FollowupsExporter:
             shutil.rmtree(drafts_dir)
         written = [write_xlsx(out / "followups.xlsx", tasks, as_of, week)]
         # A task whose message another report owns (the outcome report's) links to that file.
-        drafts = {t.key: t.draft_file or f"drafts/{draft_name(t)}" for t in tasks}
+        drafts = {t.key: draft_path(t) for t in tasks}
         written.append(write_markdown(out / "followups.md", tasks, as_of, week, drafts))
         style = context.options.get("calendar", "both")
         if style not in CALENDAR_STYLES:

@@ -41,6 +41,12 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), inert(text))
 
 
+def draft_path(task: Task) -> str:
+    """Where a task's draft is, relative to the week's folder: the file of the exporter that owns the
+    message (``Task.draft_file``, e.g. the outcome report's), else ``drafts/`` + :func:`draft_name`."""
+    return task.draft_file or f"drafts/{draft_name(task)}"
+
+
 def draft_name(task: Task) -> str:
     return f"{task.due.isoformat()}-{slug(task.person_name)}-{slug(task.key, 80, 'task')}.eml"
 

@@ -18,7 +18,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.contracts import ExportContext, Task
-from plugins.followups.text import draft_name
+from plugins.followups.text import draft_path
 from plugins.outcome_report.model import Owner, build_outcome_report
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -113,7 +113,7 @@ def task_view(task: Task) -> TaskView:
         overdue=task.overdue,
         overdue_after=task.overdue_after,
         mailto=mailto(task.email, task.draft.subject, task.draft.body),
-        eml=f"drafts/{draft_name(task)}",
+        eml=draft_path(task),
         notes=list(task.notes),
     )
 
