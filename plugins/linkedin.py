@@ -165,6 +165,33 @@ def _csv_line(row: list[str]) -> str:
     return out.getvalue()
 
 
+def _header_or_forced(text: str, path: Path, forced: bool) -> tuple[int, int, str | None]:
+    """``(offset, line, note)`` of the header row; under ``--as`` a first line with some LinkedIn
+    columns is taken as the header (what maps is used, the note says so)."""
+    try:
+        offset, header_line = find_header(text)
+        return offset, header_line, None
+    except InputError as exc:
+        offset = len(text) - len(text.lstrip("\r\n"))
+        first = text[offset:].split("\n", 1)[0].rstrip("\r")
+        known = {c.strip().casefold() for c in next(csv.reader([first]), [])} & set(HEADER_FIELDS)
+        if not forced or not known:
+            raise InputError(f"{path}: {exc}") from None
+        note = "no LinkedIn header found; the first line read as the header (--as)"
+        return offset, text[:offset].count("\n") + 1, note
+
+
+def _take_misfits(table: pl.DataFrame, place_prefix: str) -> tuple[pl.DataFrame, list[Reject]]:
+    """Rows longer than the header (:data:`MISFIT`) out of the table: rejects keeping their raw line."""
+    if MISFIT not in table.columns:
+        return table, []
+    rejects = [
+        Reject(f"{place_prefix}row {line}", _MISFIT_REASON, raw)
+        for line, raw in table.filter(pl.col(MISFIT).is_not_null()).select("__line", MISFIT).iter_rows()
+    ]
+    return table.filter(pl.col(MISFIT).is_null()).drop(MISFIT), rejects
+
+
 class LinkedInImporter:
     """Reads LinkedIn's Connections.csv, or the export zip that holds it."""
 
@@ -189,18 +216,7 @@ class LinkedInImporter:
         data = _collapse_blank_runs(data)
         text, encoding = decode_bytes(data, path)
         text = text.lstrip("\ufeff")
-        forced_note = None
-        try:
-            offset, header_line = find_header(text)
-        except InputError as exc:
-            offset = len(text) - len(text.lstrip("\r\n"))
-            first = text[offset:].split("\n", 1)[0].rstrip("\r")
-            known = {c.strip().casefold() for c in next(csv.reader([first]), [])} & set(HEADER_FIELDS)
-            if not options.forced or not known:
-                raise InputError(f"{path}: {exc}") from None
-            # --as linkedin: a first line with some LinkedIn columns is the header; what maps is used.
-            header_line = text[:offset].count("\n") + 1
-            forced_note = "no LinkedIn header found; the first line read as the header (--as)"
+        offset, header_line, forced_note = _header_or_forced(text, path, options.forced)
         body, stray = text[offset:], []
         end = body.find("\n")
         if end > 0:  # a stray quote must not fold the rows after it into one cell
@@ -224,16 +240,8 @@ class LinkedInImporter:
         shift = pl.col("__newlines").cum_sum().shift(1, fill_value=0)
         table = table.with_columns((header_line + 1 + pl.col("_record") + shift).alias("__line"))
         table = table.drop("_record", "__newlines")
-        rejects = []
-        if MISFIT in table.columns:
-            rejects = [
-                Reject(f"{place_prefix}row {line}", _MISFIT_REASON, raw)
-                for line, raw in table.filter(pl.col(MISFIT).is_not_null())
-                .select("__line", MISFIT)
-                .iter_rows()
-            ]
-            table = table.filter(pl.col(MISFIT).is_null()).drop(MISFIT)
-            rows_in_file -= len(rejects)
+        table, rejects = _take_misfits(table, place_prefix)
+        rows_in_file -= len(rejects)
         present = pl.any_horizontal(
             pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns[:-1]
         )
