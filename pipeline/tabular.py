@@ -493,8 +493,14 @@ def read_delimited_records(
         data, lines = blank_stray_quotes(data, head.delimiter, width, start)
         stray.extend(line + 1 for line in lines)
     data = collapse_blank_lines(data, start)
+    options = _csv_options(head, skip_rows)
+    if spare:  # rows longer than the header keep their surplus here too (misfits() finds them)
+        width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+        options["schema"] = {f"column_{i}": pl.String for i in range(width + spare)}
+        options["missing_columns"] = "insert"
+        del options["infer_schema"]
     try:
-        frame = pl.read_csv(io.BytesIO(data), **_csv_options(head, skip_rows))
+        frame = pl.read_csv(io.BytesIO(data), **options)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
     return drop_blank_runs(frame, column)
