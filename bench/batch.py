@@ -9,9 +9,14 @@ times, each in its own process so peak memory (``ru_maxrss`` of the child) is it
 - **floor**: polars' plain ``read_csv`` of the alumni file (the biggest input);
 - **first run**: ``kith run`` on the fresh workspace: import all three, dedupe, every report;
 - **second run**: ``kith run`` again with nothing changed: hashing and reading the store, no
-  re-import (should take seconds, not minutes).
+  re-import, and the week's reports found written from the same state (``"reports": "unchanged"``);
+- **1,000 new records**: a fourth input (a 1,000-row LinkedIn export of new people) added to
+  kith.toml, ``kith run`` again: the settled records keep their people (incremental resolve).
 
-Ratios are against the floor measured in the same run.
+Each run prints its stages: seconds, ratio to the floor and the stage's own peak RSS (the
+kernel's high-water mark is reset before each stage through ``/proc/self/clear_refs``), plus
+start-up (the process's time outside the stages). Ratios are against the floor measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -128,18 +133,117 @@ importer = "vcard"
     return root
 
 
+STAGES = (
+    "import_inputs",
+    "sync_journal",
+    "apply_feedback",
+    "resolve_people",
+    "_week_unchanged",
+    "plan_followups",
+    "write_reports",
+)
+
+
+def _hwm_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_hwm() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")  # 5: reset the peak RSS to the current RSS
+    except OSError:
+        pass
+
+
+def child(log: str, args: list[str]) -> None:
+    """``kith ARGS`` in this process, each stage of :class:`pipeline.run.Run` timed and its own
+    peak RSS taken; one JSON line per stage into ``log``."""
+    import functools
+
+    from pipeline.cli import build_app
+    from pipeline.run import stages
+
+    def measured(name, method):
+        @functools.wraps(method)
+        def wrapper(*a, **k):
+            _reset_hwm()
+            start = time.perf_counter()
+            try:
+                return method(*a, **k)
+            finally:
+                row = {
+                    "stage": name.strip("_"),
+                    "seconds": time.perf_counter() - start,
+                    "peak_mib": _hwm_mib(),
+                }
+                with open(log, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(row) + "\n")
+
+        return wrapper
+
+    for name in STAGES:
+        if hasattr(stages.Run, name):  # an older kith without the unchanged-week check
+            setattr(stages.Run, name, measured(name, getattr(stages.Run, name)))
+    build_app()(args, prog_name="kith")
+
+
 def timed(args: list[str]) -> dict:
+    with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as log:
+        pass
+    command = [args[0], str(Path(__file__).resolve()), "--child", log.name, *args[3:]]
     started = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    stages = [json.loads(line) for line in Path(log.name).read_text(encoding="utf-8").splitlines()]
+    os.unlink(log.name)
     return {
         "seconds": seconds,
         "peak_mib": peak,
         "rc": proc.returncode,
         "out": proc.stdout,
         "err": proc.stderr,
+        "stages": stages,
     }
+
+
+def floor_run(args: list[str]) -> dict:
+    started = time.perf_counter()
+    subprocess.run(args, capture_output=True, text=True, check=False)
+    return {"seconds": time.perf_counter() - started}
+
+
+def add_new_records(root: Path, inputs: Path, rows: int = 1_000) -> None:
+    """A fourth input: ``rows`` LinkedIn connections nobody has seen yet."""
+    new = inputs / f"Connections-new-{rows}.csv"
+    if not new.exists():
+        make_linkedin(new, rows, seed=97)
+    with open(root / "kith.toml", "a", encoding="utf-8") as config:
+        config.write(f'\n[[inputs]]\npath = "{new}"\nimporter = "linkedin"\n')
+
+
+def show(label: str, got: dict, floor: float) -> None:
+    report = json.loads(got["out"]) if got["out"].strip().startswith("{") else {}
+    print(
+        f"{label:36} {got['seconds']:8.2f} s  {got['seconds'] / floor:6.1f}x floor  exit {got['rc']}  "
+        f"records {report.get('records_imported')}  people {report.get('people')}  "
+        f"tasks {report.get('tasks')}  reports {report.get('reports')}"
+    )
+    inside = 0.0
+    for stage in got["stages"]:
+        inside += stage["seconds"]
+        print(
+            f"    {stage['stage']:<24} {stage['seconds']:8.2f} s  {stage['seconds'] / floor:6.1f}x floor  "
+            f"peak {stage['peak_mib']:6.0f} MiB"
+        )
+    print(f"    {'start-up and the rest':<24} {got['seconds'] - inside:8.2f} s")
+    if got["rc"] not in (0, 3):
+        print(got["err"][-2000:])
 
 
 def main() -> None:
@@ -147,35 +251,36 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--linkedin", type=int, default=30_000)
     parser.add_argument("--cards", type=int, default=5_000)
-    args = parser.parse_args()
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.child:
+        child(args.child, rest)
+        return
     inputs = build(args.rows, args.linkedin, args.cards)
     root = workspace(inputs)
     python = sys.executable
-    floor = timed(
+    floor = floor_run(
         [
             python,
             "-c",
             f"import polars as pl; pl.read_csv({str(inputs / 'alumni.csv')!r}, "
             "skip_rows=3, infer_schema=False)",
         ]
-    )
+    )["seconds"]
     kith = [python, "-m", "pipeline", "-w", str(root), "run", "--as-of", "2026-11-26", "--json"]
     first = timed(kith)
     second = timed(kith)
+    add_new_records(root, inputs)
+    third = timed(kith)
     print(f"load average {os.getloadavg()[0]:.1f}; workspace {root}")
-    print(f"{'floor (polars read_csv, alumni)':36} {floor['seconds']:8.2f} s")
-    for label, got in (("first kith run", first), ("second kith run (nothing new)", second)):
-        report = json.loads(got["out"]) if got["out"].strip().startswith("{") else {}
-        ratio = got["seconds"] / floor["seconds"]
-        print(
-            f"{label:36} {got['seconds']:8.2f} s  {ratio:6.1f}x floor  exit {got['rc']}  "
-            f"records {report.get('records_imported')}  people {report.get('people')}  "
-            f"tasks {report.get('tasks')}  durations {report.get('durations')}"
-        )
-        if got["rc"] not in (0, 3):
-            print(got["err"][-2000:])
-    # RUSAGE_CHILDREN keeps the largest child's peak: the first run dominates.
-    print(f"peak memory of the largest run: {max(first['peak_mib'], second['peak_mib']):.0f} MiB")
+    print(f"{'floor (polars read_csv, alumni)':36} {floor:8.2f} s")
+    show("first kith run", first, floor)
+    show("second kith run (nothing new)", second, floor)
+    show("1,000 new records", third, floor)
+    # The children reset their high-water mark per stage, so ru_maxrss of the children is only
+    # the last stage's: the run's peak is its largest stage's.
+    peak = max(stage["peak_mib"] for got in (first, second, third) for stage in got["stages"])
+    print(f"peak memory of the largest stage: {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

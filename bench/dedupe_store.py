@@ -69,14 +69,24 @@ def main() -> None:
         print(f"records: {first.height:,}; engine alone (floor): {floor:.2f}s, peak {_rss_mib():.0f} MiB")
 
         def step(name: str) -> None:
+            marks: list[tuple[str, float]] = []
             start = time.perf_counter()
-            run = dedupe_store(store)
+            run = dedupe_store(
+                store, progress=lambda stage, _detail: marks.append((stage, time.perf_counter()))
+            )
             took = time.perf_counter() - start
             print(
                 f"{name:<28} {took:7.2f}s  {took / floor:5.2f}x floor  people {run.people:,}  "
                 f"review {run.review:,}  settled {run.stats.get('settled_records', 0):,}  "
                 f"peak {_rss_mib():.0f} MiB"
             )
+            at = dict(marks)
+            if "read" in at and "write" in at:
+                engine_start = next((t for s, t in marks if s not in ("read",)), at["write"])
+                print(
+                    f"{'':<28} store: read {engine_start - at['read']:.2f}s, "
+                    f"write {start + took - at['write']:.2f}s"
+                )
             engine = sum(run.stats.get("timings", {}).values())
             print(f"{'':<28} of which engine {engine:.2f}s: {run.stats.get('timings')}")
 

@@ -69,7 +69,8 @@ def print_run_summary(report: RunReport) -> None:
     for error in report.errors:
         console.print(f"[red]error:[/red] {error}", highlight=False)
     if report.report_dir:
-        console.print(f"Reports: {report.report_dir}", highlight=False)
+        unchanged = " (unchanged: written from the same state)" if report.reports == "unchanged" else ""
+        console.print(f"Reports: {report.report_dir}{unchanged}", highlight=False)
         for output in report.outputs:
             console.print(f"  {output}", highlight=False)
     elif report.dry_run:

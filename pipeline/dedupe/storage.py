@@ -18,17 +18,21 @@ last run's state and keeps what it returns:
   filled review sheets already applied, by content hash).
 
 A run reads, resolves and writes inside one ``BEGIN IMMEDIATE`` transaction: a crash at
-any point leaves the previous people, assignments and queue exactly as they were.
+any point leaves the previous people, assignments and queue exactly as they were. On a store
+of :data:`pipeline.store.ADBC_MIN_ROWS` records or more that transaction is the ADBC driver's
+(:func:`_columnar`): the bulk reads are Arrow fetches and the bulk writes Arrow ingests, the
+small statements run unchanged through a ``sqlite3``-like shim.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +41,19 @@ import polars as pl
 
 from pipeline.contracts import SheetDecisions
 from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
-from pipeline.errors import ConfigError, UsageError
+from pipeline.errors import ConfigError, MachineError, StoreError, UsageError, environment_message
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
-from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
+from pipeline.store import (
+    ADBC_MIN_ROWS,
+    BULK_CACHE_KIB,
+    BUSY_TIMEOUT_MS,
+    RECORD_COLUMNS,
+    Store,
+    _adbc_available,
+    decode_from_sql,
+    encode_for_sql,
+)
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
 
 #: Refit the model when the number of records changed by more than this share since the fit.
@@ -52,6 +65,9 @@ STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
+#: The record columns a resolve reads: the canonical ones (survivorship, fingerprints) and the
+#: nickname key features widen given names with; the other derived keys are not used.
+DEDUPE_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, "given_key": RECORD_COLUMNS["given_key"]}
 
 
 def _people_table_sql() -> str:
@@ -166,16 +182,18 @@ def load_decisions(store: Store) -> pl.DataFrame:
 def load_assignments(store: Store) -> pl.DataFrame:
     """record_id, person_id, fingerprint of the last run (empty before the first)."""
     ensure_dedupe_tables(store)
-    return store.query_frame("SELECT record_id, person_id, fingerprint FROM assignments")
+    return _query(store, "SELECT record_id, person_id, fingerprint FROM assignments", {}, "assignments")
 
 
 def load_review_queue(store: Store) -> pl.DataFrame:
     """The uncertain pairs of the last run, most likely first; ``reasons`` as a list."""
     ensure_dedupe_tables(store)
-    frame = store.query_frame(
+    frame = _query(
+        store,
         "SELECT rank, record_a, record_b, person_a, person_b, probability, reasons FROM review_queue "
         "ORDER BY rank",
-        schema={"rank": pl.Int64},
+        {"rank": pl.Int64},
+        "review_queue",
     )
     return frame.with_columns(
         pl.col("probability").cast(pl.Float64), pl.col("reasons").str.json_decode(pl.List(pl.String))
@@ -192,10 +210,93 @@ def has_run(store: Store) -> bool:
 
 
 def records_for_dedupe(store: Store) -> pl.DataFrame:
-    """Stored records plus ``imported_at`` of their file (survivorship's "most recent"), one query."""
-    columns = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
+    """Stored records (:data:`DEDUPE_COLUMNS`) plus ``imported_at`` of their file (survivorship's
+    "most recent"), one query; columnar when the run holds an ADBC connection."""
+    columns = ", ".join(f"r.{c}" for c in DEDUPE_COLUMNS)
     sql = f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) ORDER BY r.rowid"
-    return store.query_frame(sql, schema=RECORD_COLUMNS)
+    return _query(store, sql, DEDUPE_COLUMNS, "records")
+
+
+# --- columnar I/O --------------------------------------------------------------------------
+
+
+class _ArrowConn:
+    """What a run calls on a ``sqlite3.Connection`` (``execute`` → cursor), over one ADBC cursor,
+    so the store's small reads and writes run unchanged while the bulk ones go through Arrow."""
+
+    in_transaction = True  # never start another ADBC swap inside a run
+
+    def __init__(self, cur: Any) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, params: tuple = ()) -> Any:
+        self.cur.execute(sql, tuple(params) or None)
+        return self.cur
+
+    def close(self) -> None:
+        """The ADBC connection is closed by :func:`_columnar`, not by the store."""
+
+    def frame(self, sql: str, rows: int) -> pl.DataFrame:
+        # The driver infers each column's type from the first batch: a column NULL in its first
+        # rows would come back as integers and fail on the first text, so the batch takes every row.
+        self.cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1024))})
+        self.cur.execute(sql)
+        return pl.from_arrow(self.cur.fetch_arrow_table())
+
+    def ingest(self, table: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self.cur.adbc_ingest(table, frame.to_arrow(), mode="append")
+
+
+@contextlib.contextmanager
+def _columnar(store: Store, rows: int) -> Iterator[None]:
+    """Hold the store through the ADBC driver for a bulk run (``rows`` records), else do nothing.
+
+    As in :meth:`Store._replace_source_adbc`: POSIX locks belong to the process, so two SQLite
+    libraries holding one file would not see each other's locks; the ``sqlite3`` connection is
+    closed while ADBC holds the file, and the caller's transaction is the ADBC connection's own.
+    """
+    if rows < ADBC_MIN_ROWS or not _adbc_available() or store.conn.in_transaction:
+        yield
+        return
+    import adbc_driver_sqlite.dbapi as adbc
+
+    store.conn.close()
+    try:
+        with (
+            contextlib.closing(adbc.connect(str(store.path), autocommit=True)) as conn,
+            contextlib.closing(conn.cursor()) as cur,
+        ):
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            cur.execute("PRAGMA synchronous = NORMAL")  # as the sqlite3 connection (WAL)
+            store.conn = _ArrowConn(cur)  # type: ignore[assignment]
+            yield
+    except adbc.Error as exc:  # the driver's own errors; the run's own propagate unchanged
+        text = str(exc)
+        if "locked" in text or "busy" in text.lower():
+            raise StoreError(f"{store.path}: the store is busy (another kith process is writing)") from None
+        if "full" in text or "readonly" in text:
+            raise MachineError(environment_message(sqlite3.Error(text), str(store.path))) from None
+        raise
+    finally:
+        store.conn = store._connect()
+
+
+def _query(store: Store, sql: str, schema: dict[str, pl.DataType], table: str) -> pl.DataFrame:
+    """A SELECT over ``table`` as a typed frame: Arrow over ADBC inside :func:`_columnar`, else
+    ``sqlite3`` rows."""
+    conn = store.conn
+    if not isinstance(conn, _ArrowConn):
+        return store.query_frame(sql, schema=schema)
+    frame = conn.frame(sql, store.count(table))
+    # A column with no value at all comes back as integers; the stored text types say otherwise.
+    raw = {
+        n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.Float64 if t == pl.Float64 else pl.String
+        for n, t in frame.schema.items()
+    }
+    frame = frame.cast(raw)
+    return decode_from_sql(frame, schema)
 
 
 def fingerprints(records: pl.DataFrame) -> pl.Series:
@@ -269,7 +370,10 @@ def _resolve(records, previous, decisions, settings, model, progress=None) -> tu
     ), True
 
 
-def _insert_frame(conn: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
+def _insert_frame(conn: sqlite3.Connection | _ArrowConn, table: str, frame: pl.DataFrame) -> None:
+    if isinstance(conn, _ArrowConn):
+        conn.ingest(table, frame)
+        return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * frame.width)})"
     for batch in frame.iter_slices(50_000):
@@ -355,8 +459,9 @@ def dedupe_store(
             store.set_meta(STAMP_KEY, stamp, conn)
         return _unchanged_run(store, warnings)
 
-    with store.transaction() as conn:
-        tell("read", f"{store.count('records'):,} records")
+    n_records = store.count("records")
+    with _columnar(store, n_records), store.transaction() as conn:
+        tell("read", f"{n_records:,} records")
         records = records_for_dedupe(store)
         prints = fingerprints(records)
         decisions = load_decisions(store)
@@ -459,11 +564,12 @@ def whole_people(rows: list[tuple[str, str, str]], assignments: pl.DataFrame) ->
     return out
 
 
-def _delete_ids(conn: sqlite3.Connection, table: str, column: str, ids: pl.Series) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _dedupe_ids (id TEXT PRIMARY KEY)")
-    conn.execute("DELETE FROM _dedupe_ids")
-    conn.executemany("INSERT OR IGNORE INTO _dedupe_ids VALUES (?)", ((i,) for i in ids.to_list()))
-    conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM _dedupe_ids)")
+def _delete_ids(conn: sqlite3.Connection | _ArrowConn, table: str, column: str, ids: pl.Series) -> None:
+    # One JSON array parsed by SQLite: the same statement on sqlite3 and on ADBC, no row loop.
+    conn.execute(
+        f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids.cast(pl.String).drop_nulls().unique().to_list()),),
+    )
 
 
 def _write(

@@ -34,6 +34,10 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     report_dir: str | None = None
     exit_code: int = EXIT_OK
+    #: "written", or "unchanged" when the week's folder was already written from the same state
+    reports: str | None = None
+    #: the digest of what the reports were made from (:func:`pipeline.run.state.week_state`)
+    state: str | None = None
 
     @property
     def rejects(self) -> int:
@@ -63,6 +67,8 @@ class RunReport:
             "tasks": self.tasks,
             "outputs": self.outputs,
             "report_dir": self.report_dir,
+            "reports": self.reports,
+            "state": self.state,
             "durations": {k: round(v, 3) for k, v in self.durations.items()},
             "errors": self.errors,
             "warnings": self.warnings,

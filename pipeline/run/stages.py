@@ -417,9 +417,36 @@ class Run:
         self.sync_journal()
         self.apply_feedback(exporters)
         self.resolve_people()
+        if self._week_unchanged(exporters):
+            return self.report.finish()
         self.plan_followups()
+        self.report.reports = "written"
         self.write_reports(exporters, record=True)
         return self.report.finish()
+
+    def _week_unchanged(self, exporters: list[tuple[str, dict[str, Any]]]) -> bool:
+        """Whether the week's folder was written from the state the store and settings are in
+        now (see :mod:`pipeline.run.state`); if so the report takes its outputs and tasks."""
+        from pipeline.run.state import week_state, written_week
+
+        with self._timed("state"):
+            self.report.state = week_state(
+                self.store,
+                as_of=self.as_of,
+                exporters=exporters,
+                config_path=self.workspace.config_path,
+                template_dirs=self.followup_settings.template_dirs,
+            )
+            folder = self.workspace.reports_dir / self.week
+            saved = written_week(folder, self.report.state)
+        if saved is None:
+            return False
+        self.note(f"reports for {self.week} are up to date: nothing to write")
+        self.report.reports = "unchanged"
+        self.report.outputs = list(saved.get("outputs") or [])
+        self.report.tasks = saved.get("tasks")
+        self.report.report_dir = str(folder)
+        return True
 
 
 def store_facts(store: Store, week: str, report: RunReport | None = None) -> RunFacts:
