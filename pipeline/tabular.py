@@ -200,7 +200,7 @@ def misfits(
     if frame.width <= width:
         return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("raw")
     over = pl.any_horizontal(pl.col(c).is_not_null() for c in frame.columns[width:])
-    counts = _field_counts(path, head, skip_rows) if path is not None else None
+    counts = _field_counts(path, head, skip_rows, frame.height) if path is not None else None
     if counts is not None and len(counts) == frame.height:
         # Some writers end every row with one more (empty) field than the header (Thunderbird):
         # the usual count of the data rows is what a row must not exceed.
@@ -218,12 +218,15 @@ def misfits(
     return frame.select(pl.when(over).then(line).alias("raw")).to_series()
 
 
-def _field_counts(path: Path, head: DelimitedHead, skip_rows: int) -> pl.Series | None:
+def _field_counts(path: Path, head: DelimitedHead, skip_rows: int, rows: int) -> pl.Series | None:
     """Fields per line from ``skip_rows`` on (quoted delimiters don't count); None when a quoted
-    value spans lines (lines are then not records) or the text can't be split this way."""
+    value spans lines (lines are then not records), when there are far more lines than the
+    ``rows`` read (blank runs were collapsed), or the text can't be split this way."""
     import polars as pl
 
     data = _read_all(path)
+    if data.count(b"\n") > rows + skip_rows + 1:
+        return None
     codec = "utf-8" if head.encoding in _UTF8 else head.encoding
     try:
         text = _fix_newlines(_strip_bom(data).decode(codec))
@@ -501,6 +504,9 @@ def read_delimited_records(
         del options["infer_schema"]
     try:
         frame = pl.read_csv(io.BytesIO(data), **options)
+        if spare:  # surplus columns nobody filled say nothing: drop them (misfits() then costs nothing)
+            width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+            frame = frame.select(frame.columns[: max(width, _last_used(frame) + 1)])
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
     return drop_blank_runs(frame, column)
