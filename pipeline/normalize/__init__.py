@@ -279,7 +279,7 @@ def _normalize_columns(
         elif column == "phones":
             country = normalize_country(frame["country"]) if "country" in frame.columns else None
             out[column], aside["unparsed_phones"], labels = _phones_by_country(s, region, country)
-            aside["damaged_phones"] = damaged_phones(out[column])
+            aside["damaged_phones"] = damaged_phones(aside["unparsed_phones"])
             aside["phone_labels"] = labels
         elif column == "tags":
             out[column] = _split_tags(s)

@@ -128,8 +128,9 @@ def _not_acronym(cols: dict[str, pl.Series], idx: pl.Series) -> pl.Series:
 
 def _recase_shouted_family(cols: dict[str, pl.Series]) -> None:
     fam, giv = cols["family_name"], cols["given_name"]
+    # A cheap pass first: most family names hold a lower-case ASCII letter and are done.
     shouted = _narrow(
-        fam.is_not_null() & giv.is_not_null(),
+        (~fam.str.contains("[a-z]") & giv.is_not_null()).fill_null(False),
         lambda idx: (
             ~fam.gather(idx).str.contains(r"\p{Ll}")
             & (fam.gather(idx).str.count_matches(r"\p{Lu}") >= 2)
@@ -326,18 +327,18 @@ def _fill_full_name(cols: dict[str, pl.Series], raw_family: pl.Series) -> None:
         return
     parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
     idx = missing.arg_true()
-    built = (
-        pl.DataFrame({c: cols[c].gather(idx) for c in parts})
-        .with_columns(comma=raw_family.gather(idx).str.contains(",", literal=True).fill_null(False))
-        .select(
+    frame = pl.DataFrame({c: cols[c].gather(idx) for c in parts})
+    comma = raw_family.gather(idx).str.contains(",", literal=True).fill_null(False)
+    if comma.any():
+        joint = pl.when(pl.lit(comma)).then(pl.lit(", ")).otherwise(pl.lit(" "))
+        built = frame.select(
             pl.concat_str([pl.col(c) for c in parts[:-1]], separator=" ", ignore_nulls=True)
-            + pl.when(pl.col("suffix").is_null())
-            .then(pl.lit(""))
-            .otherwise(pl.when("comma").then(pl.lit(", ")).otherwise(pl.lit(" ")) + pl.col("suffix"))
-        )
-        .to_series()
-        .str.strip_chars_start(" ,")
-    )
+            + pl.when(pl.col("suffix").is_null()).then(pl.lit("")).otherwise(joint + pl.col("suffix"))
+        )[:, 0].str.strip_chars_start(" ,")
+    else:
+        built = frame.select(pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True))[
+            :, 0
+        ]
     built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
     cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 

@@ -321,7 +321,7 @@ def normalize_phones_labelled(s: pl.Series, region: str) -> tuple[pl.Series, pl.
         comma = values.str.contains(_COMMA, literal=True)
         values = on_subset(values, comma, lambda v: v.str.replace(_COMMA, ",", literal=True))
         # "971-555-0118 (cell)": a label after the number (one piece, after the split).
-        suffixed = values.str.contains(r"[)\]]\s*$").fill_null(False)
+        suffixed = (values.str.ends_with(")") | values.str.ends_with("]")).fill_null(False)
         values = on_subset(
             values, suffixed, lambda v: v.str.replace(_SUFFIX_LABEL, _LABEL + "$2" + _LABEL + "$1")
         )
@@ -368,9 +368,20 @@ def _normalize_values(values: pl.Series, region: str) -> tuple[pl.Series, pl.Ser
     return out["kept"], out["aside"]
 
 
-def damaged(values: pl.Series) -> pl.Series:
-    """Per row, the phone values a spreadsheet turned into scientific notation (``4.42079E+11``)."""
-    return values.list.eval(pl.element().filter(pl.element().str.contains(_SCIENTIFIC)))
+def damaged(unparsed: pl.Series) -> pl.Series:
+    """Per row, the phone values a spreadsheet turned into scientific notation (``4.42079E+11``),
+    from the row's unparsed values (such a value is never a number): only those rows are looked at."""
+    rows = (unparsed.list.len() > 0).arg_true()
+    empty = pl.repeat([], len(unparsed), dtype=pl.List(pl.String), eager=True)
+    if not rows.len():
+        return empty
+    found = unparsed.gather(rows).list.eval(pl.element().filter(pl.element().str.contains(_SCIENTIFIC)))
+    joined = (
+        pl.DataFrame({"i": pl.int_range(len(unparsed), dtype=pl.UInt32, eager=True)})
+        .join(pl.DataFrame({"i": rows, "d": found}), on="i", how="left", maintain_order="left")
+        .get_column("d")
+    )
+    return joined.fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def normalize_phone(text: str | None, region: str) -> str | None:
