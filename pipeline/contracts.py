@@ -39,10 +39,14 @@ class Reject:
     :param ref: where inside the file, in the file's own terms: ``row 12``, ``card 3 (line 40)``,
         ``Sheet1!14``.
     :param reason: one sentence saying what is wrong, without the record's personal data.
+    :param raw: the record as the file wrote it (a CSV row's fields joined again), when the
+        importer has it: kept in the store so nothing the user gave is lost; never shown in
+        messages.
     """
 
     ref: str
     reason: str
+    raw: str | None = None
 
 
 @dataclass
@@ -56,6 +60,9 @@ class ImportOptions:
     :param mapping: per-input column overrides, ``{"source header": "canonical field"}``
         (``"extra"`` keeps a column out of the mapping).
     :param settings: any other per-input settings from kith.toml, for the importer to read.
+    :param forced: the user chose this importer (``--as NAME``): read what can be read of a
+        file whose header is not the one expected (map the columns you know, keep the rest
+        in ``extra``, say so in ``info["warnings"]``) instead of refusing it.
     """
 
     region: str = DEFAULT_REGION
@@ -64,6 +71,7 @@ class ImportOptions:
     tags: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,9 @@ class ImportResult:
         every field not mapped: nothing the user gave is dropped).
     :param rejects: records that could not be read, each with place and reason.
     :param info: facts for the import summary, e.g. ``{"encoding": "utf-16",
-        "mapping": {"E-mail Address": "emails"}, "skipped_sheets": {...}, "warnings": [...]}``.
+        "mapping": {"E-mail Address": "emails"}, "skipped_sheets": {...}, "warnings": [...]}``;
+        ``"directory_names": True`` says the names come from a directory or CRM export, whose
+        all-lower-case and "Family, Given" names the core turns into the form people use.
     :param journal: journal entries the file holds (a journal source); the core stores them
         with the source and the journal stage turns them into journal rows.
     :param journal_outcome: the search's outcome, when the file states one.
@@ -129,7 +139,9 @@ class Importer(Protocol):
     """An importer reads one kind of contact file.
 
     ``name`` is short and unique (``linkedin``, ``vcard``); ``description`` one line for
-    ``kith plugins``.
+    ``kith plugins``. An importer that reads any table (the alumni importer) may set
+    ``generic = True``: it is then picked only when no specific importer's sniff says
+    "probably mine" (see ``docs/plugins.md``, how sniff scores compete).
     """
 
     name: str

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 EXTRA = "extra"
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Letters of every script stay (Japanese Outlook writes 名 and 姓); punctuation and spacing go.
+_NON_ALNUM = re.compile(r"[\W_]+")
 _TRAILING_NUMBER = re.compile(r"^(.*?)\s*(?:no\s*)?(\d{1,2})$|^(\d{1,2})(?:st|nd|rd|th)?\s+(.*)$")
 
 
@@ -32,7 +33,8 @@ def normalize_header(text: object) -> str:
     """A header's matching form: lower-case words separated by single spaces.
 
     ``"  E-mail_Address "`` → ``"e mail address"``, ``"CnBio_First_Name"`` → ``"cn bio first name"``,
-    ``"Straße geschäftlich"`` → ``"strasse geschaftlich"``, ``"Phone #"`` → ``"phone number"``.
+    ``"Straße geschäftlich"`` → ``"strasse geschaftlich"``, ``"Phone #"`` → ``"phone number"``,
+    ``"電子メール アドレス"`` → ``"電子メール アドレス"`` (letters of any script are kept).
     """
     if text is None:
         return ""

@@ -19,13 +19,17 @@ One file failing never stops the others.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
+import os
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 import polars_hash as plh
@@ -42,6 +46,8 @@ from pipeline.textio import read_head
 
 #: A sniff score below this means "not mine".
 SNIFF_THRESHOLD = 0.3
+#: A specific importer at or above this ("probably mine") wins over any generic one.
+SPECIFIC_WINS = 0.5
 
 #: Columns whose normalized text identifies a record when the source gives no id of its own.
 _FINGERPRINT = ("full_name", "given_name", "family_name", "emails", "phones", "organization", "linkedin_url")
@@ -224,7 +230,16 @@ def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str |
         if as_name not in importers:
             raise UsageError(f"no importer named {as_name!r}; installed: {', '.join(sorted(importers))}")
         return as_name
-    scores = registry.sniff_scores(pm, path, head)
+    order = {name: i for i, name in enumerate(importers)}
+
+    def rank(item: tuple[float, str]) -> tuple[bool, float, int]:
+        score, name = item
+        specific = score >= SPECIFIC_WINS and not getattr(importers[name], "generic", False)
+        return specific, score, -order[name]
+
+    # A specific importer that says "probably mine" beats a generic one whatever its score;
+    # then the higher score; then registration order.
+    scores = sorted(registry.sniff_scores(pm, path, head), key=rank, reverse=True)
     if not scores or scores[0][0] < SNIFF_THRESHOLD:
         why = limits.describe(path, head)
         if why:
@@ -243,6 +258,8 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     of the normalized identifying fields, so ids survive rows moving in a re-export.
     Identical rows in one file are told apart by their order of appearance.
     """
+    if frame.height == 0:  # literals alone would make a one-row frame
+        return pl.Series("record_id", [], dtype=pl.String)
     parts = []
     for name in _FINGERPRINT:
         if name not in frame.columns:
@@ -388,6 +405,8 @@ def _read_records(
     name = pick_importer(pm, path, head, plan.as_name)
     outcome.importer = name
     importer = registry.importers(pm)[name]
+    if plan.as_name:
+        options = dataclasses.replace(options, forced=True)  # --as: map what can be mapped, warn
     note(shown, f"reading ({name})")
     result = registry.guarded(pm, "importer", name, lambda: importer.read(path, options), where=str(path))
     if not isinstance(result, ImportResult):
@@ -402,7 +421,10 @@ def _read_records(
             f"{outcome.rejects[0].reason}); nothing imported because of --strict"
         )
     note(shown, f"normalizing {raw.height:,} rows")
-    normalized = normalize_records(_apply_input_defaults(raw, options), region=options.region)
+    directory = bool(outcome.info.get("directory_names"))
+    normalized = normalize_records(
+        _apply_input_defaults(raw, options), region=options.region, directory=directory
+    )
     outcome.warnings.extend(normalized.warnings)
     frame = normalized.frame.with_columns(
         record_ids(normalized.frame, _source_path(plan), name),
@@ -425,6 +447,42 @@ def _check_result(result: ImportResult, name: str) -> None:
             raise SchemaError(f"importer {name!r} returned a journal row that is not a JournalRow: {row!r}")
     if result.journal_outcome is not None and not isinstance(result.journal_outcome, JournalOutcomeRow):
         raise SchemaError(f"importer {name!r} returned an outcome that is not a JournalOutcomeRow")
+
+
+#: What ``kith import -`` reads: standard input.
+STDIN = "-"
+
+
+@contextlib.contextmanager
+def spooled_stdin(stream: BinaryIO) -> Iterator[Path]:
+    """Standard input copied to a private temporary file (mode 0600, removed afterwards),
+    named with the extension its content calls for, so importers sniff it like any file."""
+    head = stream.read(64 * 1024)
+    handle, name = tempfile.mkstemp(prefix="kith-stdin-", suffix=_suffix_for(head))
+    path = Path(name)
+    try:
+        limit = limits.current().max_file_bytes
+        with os.fdopen(handle, "wb") as out:
+            out.write(head)
+            written = len(head)
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise InputError(f"standard input: over the {limit:,}-byte limit (KITH_MAX_FILE_BYTES)")
+                out.write(chunk)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _suffix_for(head: bytes) -> str:
+    """The extension a file with this content would have: workbooks, zips, vCards, else text."""
+    if head.startswith(b"PK\x03\x04"):
+        return ".xlsx" if b"xl/" in head or b"[Content_Types].xml" in head else ".zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls"
+    text = head[:4096].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    return ".vcf" if text[:11].upper().startswith(b"BEGIN:VCARD") else ".csv"
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

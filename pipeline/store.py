@@ -146,7 +146,8 @@ CREATE TABLE IF NOT EXISTS imported_outcome (
 CREATE TABLE IF NOT EXISTS rejects (
     source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE,
     source_ref TEXT NOT NULL,
-    reason TEXT NOT NULL
+    reason TEXT NOT NULL,
+    raw TEXT
 );
 CREATE INDEX IF NOT EXISTS rejects_source ON rejects(source_id);
 """
@@ -245,7 +246,7 @@ class _SourceWrite:
     source_id: int | None
     #: importer, content_hash, size, imported_at, record_count, reject_count, encoding, info, shape
     version: tuple
-    rejects: list[tuple[str, str]]
+    rejects: list[tuple[str, str, str | None]]
     journal: list[tuple]
     outcome: tuple[str, str] | None
     moved: dict[str, str]
@@ -363,6 +364,8 @@ class Store:
             if had_sources and "shape" not in had_sources:  # a store made before shapes were kept
                 conn.execute("ALTER TABLE sources ADD COLUMN shape TEXT")
             _run_ddl(conn, _BASE_TABLES + _records_table_sql())
+            if "raw" not in {row[1] for row in conn.execute("PRAGMA table_info(rejects)")}:
+                conn.execute("ALTER TABLE rejects ADD COLUMN raw TEXT")  # a store from before rejects kept it
             # every source is seen at least at its own path (stores from before source_paths)
             conn.execute(
                 "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
@@ -480,7 +483,7 @@ class Store:
             seen_at=seen_at or path,
             source_id=source_id,
             version=version,
-            rejects=[(r.ref, r.reason) for r in rejects],
+            rejects=[(r.ref, r.reason, r.raw) for r in rejects],
             journal=[
                 (j.key, j.place, j.date, j.kind, j.person, j.via, j.to, j.channel, j.note)
                 for j in journal or []
@@ -501,8 +504,8 @@ class Store:
                 # zip over whole columns builds the tuples faster than iter_rows.
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
             conn.executemany(
-                "INSERT INTO rejects(source_id, source_ref, reason) VALUES (?, ?, ?)",
-                [(source_id, ref, reason) for ref, reason in plan.rejects],
+                "INSERT INTO rejects(source_id, source_ref, reason, raw) VALUES (?, ?, ?, ?)",
+                [(source_id, *row) for row in plan.rejects],
             )
             plan.finish(source_id, conn.execute)
         return int(source_id)
@@ -537,7 +540,7 @@ class Store:
                         if plan.rejects:
                             rejects = pl.DataFrame(
                                 plan.rejects,
-                                schema={"source_ref": pl.String, "reason": pl.String},
+                                schema={"source_ref": pl.String, "reason": pl.String, "raw": pl.String},
                                 orient="row",
                             ).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
                             cur.adbc_ingest("rejects", rejects.to_arrow(), mode="append")
@@ -643,7 +646,7 @@ class Store:
 
     def rejects(self) -> pl.DataFrame:
         return self.query_frame(
-            "SELECT s.path AS source_file, r.source_ref, r.reason FROM rejects r "
+            "SELECT s.path AS source_file, r.source_ref, r.reason, r.raw FROM rejects r "
             "JOIN sources s USING (source_id) ORDER BY r.rowid"
         )
 

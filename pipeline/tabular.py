@@ -54,15 +54,21 @@ class DelimitedHead:
 
 
 def detect_delimiter(text: str) -> str:
-    """The delimiter that splits the most records of ``text`` into the same number (≥ 2) of fields."""
-    best, best_score = ",", (0, 0)
+    """The delimiter that splits the most records of ``text`` into fields, then the one that
+    splits the first record, then the most records into the same number (≥ 2) of fields: a
+    few rows with a field too many (or a value holding another candidate) don't turn a comma
+    file into a semicolon one."""
+    best, best_score = ",", (0, 0, 0, 0)
     for delimiter in DELIMITERS:
         counts: dict[int, int] = {}
+        first = 0  # does it split the first non-blank record (the header, when no title is above)?
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
             for number, row in enumerate(reader):
                 if number >= HEAD_ROWS:
                     break
+                if not first and not counts and any(cell.strip() for cell in row):
+                    first = 1 if len(row) >= 2 else -1
                 if len(row) >= 2:
                     counts[len(row)] = counts.get(len(row), 0) + 1
         except csv.Error:
@@ -70,7 +76,7 @@ def detect_delimiter(text: str) -> str:
         if not counts:
             continue
         width, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]))
-        score = (agreeing, width)
+        score = (sum(counts.values()), first, agreeing, width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -132,21 +138,126 @@ def _fix_newlines(text: str) -> str:
     return text
 
 
-def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl.DataFrame:
+def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare: int = 0) -> pl.DataFrame:
     """The whole file from record ``skip_rows`` on, every cell a string, no header applied.
 
     Columns are ``column_0``, ``column_1``, …; the width is that of record ``skip_rows``
     (normally the header row), so frame row ``i`` is record ``skip_rows + i`` of the file,
     i.e. spreadsheet row ``skip_rows + i + 1``. Blank lines stay as all-null rows, so row
     numbers match what a spreadsheet program shows.
+
+    :param spare: read at least this many columns more than record ``skip_rows`` has (more
+        if a row fills them all), so a row with more fields than its header keeps them:
+        :func:`misfits` finds those rows. Without it, surplus fields are cut.
+    """
+    if not spare:
+        return _read_delimited(path, head, skip_rows, None)
+    import polars as pl
+
+    width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+    try:
+        # The common case: no row is longer than the header, and one strict read proves it.
+        return _read_delimited(path, head, skip_rows, width, strict=True)
+    except pl.exceptions.ComputeError as exc:
+        if "more fields" not in str(exc):
+            raise
+    while True:
+        frame = _read_delimited(path, head, skip_rows, width + spare)
+        if frame.height == 0 or frame.get_column(frame.columns[-1]).null_count() == frame.height:
+            # At least one surplus column stays: it tells misfits() this file has long rows.
+            return (
+                frame.select(frame.columns[: max(width + 1, _last_used(frame) + 1)]) if frame.width else frame
+            )
+        spare *= 4  # a row filled every spare column: it may have more
+
+
+def _last_used(frame: pl.DataFrame) -> int:
+    """Index of the last column with any value (cheap: null counts are kept per column)."""
+    used = [i for i, name in enumerate(frame.columns) if frame.get_column(name).null_count() < frame.height]
+    return used[-1] if used else 0
+
+
+def misfits(
+    frame: pl.DataFrame,
+    width: int,
+    head: DelimitedHead,
+    *,
+    path: Path | None = None,
+    skip_rows: int = 0,
+) -> pl.Series:
+    """Per row of ``frame`` (read with ``spare``), the row's fields joined again as the file
+    wrote them when it has more fields than ``width`` (its header's); null for rows that fit.
+
+    A row with something in the surplus columns is always one. With ``path`` the fields of
+    every line are counted too (quotes respected), so a row shifted by one field is found
+    even when its surplus field is empty, unless that is the file's usual width (writers that
+    end every row with a delimiter); a file with line breaks inside quoted values is judged
+    by the surplus columns alone.
     """
     import polars as pl
 
+    delimiter = head.delimiter
+    if frame.width <= width:
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("raw")
+    over = pl.any_horizontal(pl.col(c).is_not_null() for c in frame.columns[width:])
+    counts = _field_counts(path, head, skip_rows, frame.height) if path is not None else None
+    if counts is not None and len(counts) == frame.height:
+        # Some writers end every row with one more (empty) field than the header (Thunderbird):
+        # the usual count of the data rows is what a row must not exceed.
+        usual = counts.slice(1).filter(counts.slice(1) > 1).mode().max() if len(counts) > 1 else None
+        allowed = max(width, usual or width)
+        over = over | (pl.lit(counts) > allowed)
+    quoted = [
+        pl.when(pl.col(c).str.contains(f'["\\n\\r{re.escape(delimiter)}]'))
+        .then(pl.lit('"') + pl.col(c).str.replace_all('"', '""', literal=True) + pl.lit('"'))
+        .otherwise(pl.col(c))
+        .fill_null("")
+        for c in frame.columns
+    ]
+    line = pl.concat_str(quoted, separator=delimiter).str.strip_chars_end(delimiter)
+    return frame.select(pl.when(over).then(line).alias("raw")).to_series()
+
+
+def _field_counts(path: Path, head: DelimitedHead, skip_rows: int, rows: int) -> pl.Series | None:
+    """Fields per line from ``skip_rows`` on (quoted delimiters don't count); None when a quoted
+    value spans lines (lines are then not records), when there are far more lines than the
+    ``rows`` read (blank runs were collapsed), or the text can't be split this way."""
+    import polars as pl
+
+    data = _read_all(path)
+    if data.count(b"\n") > rows + skip_rows + 1:
+        return None
+    codec = "utf-8" if head.encoding in _UTF8 else head.encoding
+    try:
+        text = _fix_newlines(_strip_bom(data).decode(codec))
+    except (UnicodeDecodeError, LookupError):
+        return None
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pl.Series("line", text.split("\n")).slice(skip_rows).str.strip_suffix("\r")
+    if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
+        return None
+    bare = lines.str.replace_all(r'"(?:[^"]|"")*"', "")
+    return bare.str.count_matches(re.escape(head.delimiter)) + 1
+
+
+def _read_delimited(
+    path: Path, head: DelimitedHead, skip_rows: int, columns: int | None, *, strict: bool = False
+) -> pl.DataFrame:
+    import polars as pl
+
     kwargs = _csv_options(head, skip_rows)
+    if columns:
+        kwargs["schema"] = {f"column_{i}": pl.String for i in range(columns)}
+        kwargs["missing_columns"] = "insert"
+        kwargs["truncate_ragged_lines"] = not strict
+        del kwargs["infer_schema"]
     if head.encoding in _UTF8 and not head.cr_newlines:
         try:
             return pl.read_csv(path, encoding="utf8", **kwargs)
         except pl.exceptions.ComputeError as exc:
+            if strict and "more fields" in str(exc):
+                raise  # read_delimited reads again with room for the surplus
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                 raise InputError(
                     f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})"
@@ -165,6 +276,8 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0) -> pl
     try:
         return pl.read_csv(io.BytesIO(text.encode("utf-8")), **kwargs)
     except pl.exceptions.PolarsError as exc:
+        if strict and "more fields" in str(exc):
+            raise
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
 
 
@@ -336,6 +449,7 @@ def read_delimited_records(
     skip_rows: int = 0,
     column: str = "_record",
     stray: list[int] | None = None,
+    spare: int = 0,
 ) -> pl.DataFrame:
     """:func:`read_delimited` that stays small on files padded with millions of blank lines,
     and that keeps rows apart when a stray quote would fold them into one cell.
@@ -348,6 +462,7 @@ def read_delimited_records(
     :param stray: when given, a cell spanning lines makes the file be checked for stray
         quotes (:func:`blank_stray_quotes`); the 1-based line numbers of the lines left out
         are appended here for the caller to report as rejects.
+    :param spare: as for :func:`read_delimited` (rows longer than the header kept whole).
     """
     import polars as pl
 
@@ -356,7 +471,7 @@ def read_delimited_records(
 
     if head.cr_newlines or count_blank_lines(path) < BLANK_LINES_TO_COLLAPSE:
         try:
-            frame = read_delimited(path, head, skip_rows=skip_rows)
+            frame = read_delimited(path, head, skip_rows=skip_rows, spare=spare)
         except InputError:
             if stray is None or head.cr_newlines:
                 raise
@@ -381,8 +496,17 @@ def read_delimited_records(
         data, lines = blank_stray_quotes(data, head.delimiter, width, start)
         stray.extend(line + 1 for line in lines)
     data = collapse_blank_lines(data, start)
+    options = _csv_options(head, skip_rows)
+    if spare:  # rows longer than the header keep their surplus here too (misfits() finds them)
+        width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+        options["schema"] = {f"column_{i}": pl.String for i in range(width + spare)}
+        options["missing_columns"] = "insert"
+        del options["infer_schema"]
     try:
-        frame = pl.read_csv(io.BytesIO(data), **_csv_options(head, skip_rows))
+        frame = pl.read_csv(io.BytesIO(data), **options)
+        if spare:  # surplus columns nobody filled say nothing: drop them (misfits() then costs nothing)
+            width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 1
+            frame = frame.select(frame.columns[: max(width, _last_used(frame) + 1)])
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
     return drop_blank_runs(frame, column)

@@ -114,11 +114,19 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     """Read a whole export into raw canonical columns (see the module docstring)."""
     head = tabular.sniff_delimited(path)
     position = header_position(head.rows, layout)
+    forced_note = None
+    if position is None and options.forced:
+        # --as: the first non-blank line is the header; what maps is used, the rest kept in extra.
+        position = next((i for i, row in enumerate(head.rows) if any(c.strip() for c in row)), None)
+        forced_note = f"the header is not a {layout.name} header (read as one because of --as)"
     if position is None:
         raise InputError(f"{path}: the first lines are not a {layout.name} header")
     # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
     stray: list[int] = []
-    grid = tabular.read_delimited_records(path, head, skip_rows=position, stray=stray)
+    width = len(head.rows[position])
+    grid = tabular.read_delimited_records(path, head, skip_rows=position, stray=stray, spare=4)
+    misfits = tabular.misfits(grid.drop("_record"), width, head, path=path, skip_rows=position).slice(1)
+    grid = grid.select([*grid.columns[:width], "_record"])
     headers = [cell or "" for cell in grid.drop("_record").row(0)]
     mapping = map_columns(headers, layout, options.mapping, path)
     info: dict[str, Any] = {
@@ -132,8 +140,31 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
             for h in unused_overrides(headers, options.mapping)
         ],
     }
-    records, rejects = build(grid.slice(1), mapping, layout, options, first_row=position + 2)
+    if forced_note:
+        used = sum(1 for m in mapping.columns if m.target != EXTRA)
+        info["warnings"].append(
+            f"{forced_note}: {used} of {len(mapping.columns)} columns mapped, the others kept in extra"
+        )
+    body = grid.slice(1)
+    misfit_rejects: list[Reject] = []
+    if misfits.null_count() < len(misfits):
+        # A row with more fields than the header would be shifted: a reject, kept whole.
+        at = misfits.is_not_null()
+        rows = (body.get_column("_record") + position + 1).filter(at)
+        misfit_rejects = [
+            Reject(f"row {row}", "the row has more fields than the header; kept whole, not shifted", raw)
+            for row, raw in zip(rows.to_list(), misfits.filter(at).to_list(), strict=True)
+        ]
+        body = body.with_columns(
+            pl.when(~at).then(pl.col(c)).alias(c) for c in body.columns if c != "_record"
+        )
+    records, rejects = build(body, mapping, layout, options, first_row=position + 2)
     rejects = [Reject(f"line {n}", tabular.STRAY_QUOTE) for n in stray] + rejects
+    if misfit_rejects:
+        rejects = sorted(misfit_rejects + rejects, key=lambda r: int(r.ref.split()[-1]))
+        info["warnings"].append(
+            f"{len(misfit_rejects)} row(s) have more fields than the header: rejected whole"
+        )
     return ImportResult(records, rejects, info)
 
 
@@ -251,9 +282,25 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
         if n in frame.columns
     ] + [(pl.col(n).list.len() > 0).fill_null(False) for n in ("emails", "phones") if n in frame.columns]
     ok = pl.any_horizontal(list(checks)) if checks else pl.lit(False)
-    bad = frame.filter(~ok)["source_ref"].to_list()
-    rejects = [Reject(ref, "no name, organization, email or phone in this row") for ref in bad]
-    return (frame.filter(ok) if bad else frame), rejects
+    bad = frame.filter(~ok)
+    rejects = [
+        Reject(ref, "no name, organization, email or phone in this row", raw) for ref, raw in _raw_values(bad)
+    ]
+    return (frame.filter(ok) if rejects else frame), rejects
+
+
+def _raw_values(frame: pl.DataFrame) -> list[tuple[str, str | None]]:
+    """``(source_ref, the row's values as a JSON object)`` for the few rows that become rejects."""
+    import json
+
+    out = []
+    for row in frame.iter_rows(named=True):
+        ref = row.pop("source_ref")
+        row.pop("channel", None)
+        extra = json.loads(row.pop("extra") or "{}")
+        values = {k: v for k, v in row.items() if v not in (None, [], "")} | extra
+        out.append((ref, json.dumps(values, ensure_ascii=False) if values else None))
+    return out
 
 
 class AddressBookImporter:

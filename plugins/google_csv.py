@@ -8,7 +8,8 @@ Emails and phones of every group become one list in column order; the first addr
 organization group fill the canonical fields; everything else (labels, other groups,
 phonetic names, relations, custom fields) is kept in ``extra``. Legacy exports are UTF-16LE
 with a BOM: :mod:`pipeline.tabular` decodes them. Reading is shared with the other address
-books in :mod:`plugins._addressbook`.
+books in :mod:`plugins._addressbook`. This module also registers the Google Takeout zip
+importer (:mod:`plugins.google_takeout`).
 """
 
 from __future__ import annotations
@@ -95,4 +96,6 @@ IMPORTER = _addressbook.AddressBookImporter(
 
 @hookimpl
 def register_importers():
-    return [IMPORTER]
+    from plugins.google_takeout import TakeoutImporter
+
+    return [IMPORTER, TakeoutImporter(IMPORTER)]

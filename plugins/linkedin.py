@@ -49,6 +49,9 @@ NO_EMPLOYER = {"freelance", "freelancer", "self-employed", "self employed", "ind
 HEADER_SEARCH_LINES = 60
 IDENTIFYING = ("given_name", "family_name", "linkedin_url", "emails", "organization", "title")
 MAX_ZIP_MEMBER = 256 * 1024 * 1024
+_MISFIT_REASON = (
+    "the row has more fields than the header (an unquoted comma in a value?); kept whole, not shifted"
+)
 
 
 def _header_fields(line: str) -> list[str] | None:
@@ -140,17 +143,53 @@ def _parse_table(body: str, path: Path) -> pl.DataFrame:
             raise InputError(f"{path}: no header row") from None
         header, data = rows[0], rows[1:]
         width = len(header)
-        # A row longer than the header keeps its overflow in the last cell: nothing is dropped.
+        # A row longer than the header (an unquoted comma in a name) would be shifted: it is
+        # blanked here and kept whole in MISFIT, to become a reject with its raw line.
+        long = [len(row) > width and any(cell.strip() for cell in row[width:]) for row in data]
         padded = [
-            row + [""] * (width - len(row)) if len(row) <= width else _fold_overflow(row, width)
-            for row in data
+            [""] * width if bad else (row + [""] * (width - len(row)))[:width]
+            for row, bad in zip(data, long, strict=True)
         ]
-        frame = pl.DataFrame(padded, schema=header, orient="row")
-        return frame.with_columns(pl.all().replace("", None))
+        frame = pl.DataFrame(padded, schema=header, orient="row").with_columns(pl.all().replace("", None))
+        raw = [_csv_line(row) if bad else None for row, bad in zip(data, long, strict=True)]
+        return frame.with_columns(pl.Series(MISFIT, raw, dtype=pl.String))
 
 
-def _fold_overflow(row: list[str], width: int) -> list[str]:
-    return row[: width - 1] + [",".join(row[width - 1 :])]
+#: Column of a parsed table holding the raw line of a row with more fields than the header.
+MISFIT = "__misfit"
+
+
+def _csv_line(row: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
+
+
+def _header_or_forced(text: str, path: Path, forced: bool) -> tuple[int, int, str | None]:
+    """``(offset, line, note)`` of the header row; under ``--as`` a first line with some LinkedIn
+    columns is taken as the header (what maps is used, the note says so)."""
+    try:
+        offset, header_line = find_header(text)
+        return offset, header_line, None
+    except InputError as exc:
+        offset = len(text) - len(text.lstrip("\r\n"))
+        first = text[offset:].split("\n", 1)[0].rstrip("\r")
+        known = {c.strip().casefold() for c in next(csv.reader([first]), [])} & set(HEADER_FIELDS)
+        if not forced or not known:
+            raise InputError(f"{path}: {exc}") from None
+        note = "no LinkedIn header found; the first line read as the header (--as)"
+        return offset, text[:offset].count("\n") + 1, note
+
+
+def _take_misfits(table: pl.DataFrame, place_prefix: str) -> tuple[pl.DataFrame, list[Reject]]:
+    """Rows longer than the header (:data:`MISFIT`) out of the table: rejects keeping their raw line."""
+    if MISFIT not in table.columns:
+        return table, []
+    rejects = [
+        Reject(f"{place_prefix}row {line}", _MISFIT_REASON, raw)
+        for line, raw in table.filter(pl.col(MISFIT).is_not_null()).select("__line", MISFIT).iter_rows()
+    ]
+    return table.filter(pl.col(MISFIT).is_null()).drop(MISFIT), rejects
 
 
 class LinkedInImporter:
@@ -177,10 +216,7 @@ class LinkedInImporter:
         data = _collapse_blank_runs(data)
         text, encoding = decode_bytes(data, path)
         text = text.lstrip("\ufeff")
-        try:
-            offset, header_line = find_header(text)
-        except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
+        offset, header_line, forced_note = _header_or_forced(text, path, options.forced)
         body, stray = text[offset:], []
         end = body.find("\n")
         if end > 0:  # a stray quote must not fold the rows after it into one cell
@@ -190,7 +226,9 @@ class LinkedInImporter:
             )
             body = fixed.decode("utf-8") if stray else body
         table = _parse_table(body, path)
-        mapping = {col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns}
+        mapping = {
+            col: HEADER_FIELDS.get(col.strip().casefold(), "extra") for col in table.columns if col != MISFIT
+        }
         mapped = [c for c, f in mapping.items() if f != "extra"]
         unmapped = [c for c, f in mapping.items() if f == "extra"]
 
@@ -202,6 +240,8 @@ class LinkedInImporter:
         shift = pl.col("__newlines").cum_sum().shift(1, fill_value=0)
         table = table.with_columns((header_line + 1 + pl.col("_record") + shift).alias("__line"))
         table = table.drop("_record", "__newlines")
+        table, rejects = _take_misfits(table, place_prefix)
+        rows_in_file -= len(rejects)
         present = pl.any_horizontal(
             pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns[:-1]
         )
@@ -213,12 +253,17 @@ class LinkedInImporter:
             extra_from_columns(unmapped),
         )
         identifying = [c for c in IDENTIFYING if c in frame.columns]
-        has_identity = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
+        has_identity = (
+            pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in identifying)
+            if identifying
+            else pl.lit(False)
+        )
         bad = frame.filter(~has_identity)
-        rejects = [Reject(f"{place_prefix}row {header_line + n}", tabular.STRAY_QUOTE) for n in stray] + [
+        rejects += [Reject(f"{place_prefix}row {header_line + n}", tabular.STRAY_QUOTE) for n in stray] + [
             Reject(f"{place_prefix}row {line}", "restricted profile: the row has only a connection date")
             for line in bad["__line"].to_list()
         ]
+        rejects.sort(key=lambda r: int(r.ref.rsplit(" ", 1)[-1]))
         frame = frame.filter(has_identity)
         frame = _shape(frame)
         info = {
@@ -227,6 +272,10 @@ class LinkedInImporter:
             "header_line": header_line,
             "blank_rows_skipped": rows_in_file - table.height,
         }
+        if forced_note:
+            info["warnings"] = [
+                f"{forced_note}: {len(mapped)} of {len(mapping)} columns mapped, the others in extra"
+            ]
         place = pl.lit(f"{place_prefix}row ") + pl.col("__line").cast(pl.String)
         frame = frame.with_columns(place.alias("source_ref")).drop("__line")
         return ImportResult(frame, rejects, info)

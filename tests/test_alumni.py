@@ -72,7 +72,7 @@ def test_noise_rows_dropped_and_nameless_row_rejected(directory):
     assert records.height == 40
     assert records["source_key"].n_unique() == 40
     assert not records["given_name"].is_in(["First Name", "Total"]).any()
-    assert info["dropped_rows"] == {"blank": 2, "repeated header": 1, "total": 1}
+    assert info["dropped_rows"] == {"blank": 2, "repeated header": 1, "total": 1, "note": 0}
     assert [(r.ref, r.reason) for r in directory.rejects] == [
         ("Alumni!49", "no name, email or phone in this row")
     ]
@@ -171,3 +171,183 @@ def test_output_survives_core_normalization(directory):
     normalized = normalize_records(directory.records, region="US").frame
     assert normalized.schema["class_year"] == pl.Int32
     assert normalized.filter(pl.col("source_key") == "A-10001")["class_year"].to_list() == [2009]
+
+
+@pytest.mark.parametrize(
+    ("name", "emails"),
+    [
+        (
+            "primary_email_only.csv",
+            [["ilona.varga@example.com"], ["chidi.okafor@example.com"], ["marcus.hale@example.com"]],
+        ),
+        (
+            "../outlook/email_columns_only.csv",
+            [
+                ["lena.brandt@example.com", "lena@example.org"],
+                ["kwame.osei@example.com", "kwame.osei@example.net"],
+            ],
+        ),
+    ],
+)
+def test_a_file_of_nothing_but_email_columns_imports(name, emails):
+    from pipeline.importing import pick_importer
+    from pipeline.testing import plugin_manager
+    from pipeline.textio import read_head
+
+    path = FIX / name
+    assert pick_importer(plugin_manager(), path, read_head(path)) == "alumni"
+    result = read(path)
+    assert result.records["emails"].to_list() == emails
+    assert result.rejects == []
+
+
+# --- directories written elsewhere ---------------------------------------------------------
+
+
+def _through_core(tmp_path, name: str, **options):
+    from pipeline.testing import import_through_core, make_workspace
+
+    workspace = make_workspace(tmp_path / "ws", {})
+    opts = ImportOptions(**options) if options else None
+    imported = import_through_core(workspace, (FIX / name).resolve(), options=opts)
+    assert imported.outcome.status == "imported", imported.outcome.error
+    rows = imported.records.to_dicts()
+    for row in rows:
+        row["extra"] = json.loads(row["extra"] or "{}")
+    imported.outcome.info["store_path"] = imported.store_path
+    return imported.outcome, rows
+
+
+def test_a_preferred_name_without_a_first_name_column_is_the_given_name(tmp_path):
+    _, rows = _through_core(tmp_path, "preferred_name_only.csv")
+    marcus = rows[0]
+    assert (marcus["given_name"], marcus["family_name"], marcus["full_name"]) == (
+        "Marcus",
+        "Hale",
+        "Marcus Hale",
+    )
+    assert marcus["nickname"] is None and marcus["name_key"] == "marcus hale"
+    assert [r["full_name"] for r in rows] == ["Marcus Hale", "Priya Raman", "Tomás Ibarra"]
+
+
+def test_with_both_a_first_and_a_preferred_name_both_are_kept(tmp_path):
+    _, rows = _through_core(tmp_path, "first_and_pref_name.csv")
+    kate = rows[0]
+    assert (kate["given_name"], kate["nickname"], kate["family_name"]) == ("Katherine", "Kate", "Osei")
+    assert rows[1]["nickname"] is None
+
+
+def test_crm_export_names_phones_addresses_and_a_row_that_does_not_fit(tmp_path):
+    outcome, rows = _through_core(tmp_path, "crm_export.csv")
+    people = {r["source_ref"]: r for r in rows}
+    smith = people["row 2"]  # "SMITH, CHARLES" in Last Name, First Name blank
+    assert (smith["given_name"], smith["family_name"], smith["full_name"]) == (
+        "Charles",
+        "Smith",
+        "Charles Smith",
+    )
+    assert smith["phones"] == ["+19715550118"] and smith["extra"]["phone_labels"] == {"+19715550118": "cell"}
+    green = people["row 3"]  # "green", "mitchell"
+    assert green["full_name"] == "Mitchell Green"
+    assert green["phones"] == ["+12065550100"] and green["extra"]["phone_labels"] == {
+        "+12065550100": "Mobile"
+    }
+    linh = people["row 4"]  # Street Number + Street, Suburb, State, Postcode
+    assert (linh["street"], linh["city"], linh["region"], linh["postal_code"], linh["country"]) == (
+        "12 Harbour Rd",
+        "Manly",
+        "NSW",
+        "2095",
+        "AU",
+    )
+    assert linh["phones"] == ["+61491570156"]  # national number of the record's own country
+    # "Ortega,Ana, Sofia": one field too many. Rejected whole, never shifted, nothing cut.
+    assert "row 5" not in people
+    (misfit,) = [r for r in outcome.rejects if r.ref == "row 5"]
+    assert (
+        misfit.raw
+        == "R-4,Ortega,Ana, Sofia,ana.ortega@example.com,415-555-0138,,,San Francisco,CA,94103,USA,2010"
+    )
+    assert "more fields than its header" in misfit.reason
+    grace = people["row 6"]
+    assert grace["phones"] == ["4,42079E+11"] and grace["extra"]["damaged_phones"] == ["4,42079E+11"]
+    assert people["row 7"]["phones"] == ["+12065550100;ext=12"]
+    from pipeline.store import Store
+
+    with Store(outcome.info["store_path"]) as store:
+        stored = store.rejects().to_dicts()
+    assert [r["raw"] for r in stored if r["source_ref"] == "row 5"] == [misfit.raw]
+
+
+def test_german_directory_headers_and_house_numbers(tmp_path):
+    _, rows = _through_core(tmp_path, "verzeichnis_de.csv", region="DE")
+    juergen, anna = rows
+    assert (juergen["given_name"], juergen["family_name"], juergen["organization"]) == (
+        "Jürgen",
+        "Weiß",
+        "Müller & Söhne GmbH",
+    )
+    assert (juergen["street"], juergen["postal_code"], juergen["city"]) == (
+        "Prager Straße 8",
+        "01069",
+        "Dresden",
+    )
+    assert juergen["phones"] == ["+49351223344"] and juergen["emails"] == ["j.weiss@example.de"]
+    assert juergen["class_year"] == 2004
+    assert anna["phones"] == ["4,42079E+11"]  # semicolon file: the comma is inside the value
+
+
+def test_french_directory_headers(tmp_path):
+    _, rows = _through_core(tmp_path, "annuaire_fr.csv", region="FR")
+    elodie = rows[0]
+    assert (elodie["given_name"], elodie["family_name"]) == ("Élodie", "Marchand")
+    assert (elodie["organization"], elodie["title"], elodie["city"]) == (
+        "Atelier Lumière SARL",
+        "Responsable achats",
+        "Lyon",
+    )
+    assert elodie["phones"] == ["+33472550123"] and elodie["emails"] == ["elodie.marchand@example.fr"]
+
+
+def test_section_titles_and_a_merged_disclaimer_are_skipped_not_people(tmp_path):
+    outcome, rows = _through_core(tmp_path, "sections_and_disclaimer.xlsx")
+    assert [r["full_name"] for r in rows] == ["Anaïs Peña", "Björn Gómez", "Marcus Hale"]
+    assert [(r["given_name"], r["family_name"]) for r in rows][:2] == [("Anaïs", "Peña"), ("Björn", "Gómez")]
+    assert outcome.rejects == []
+    skipped = outcome.info["skipped_rows"]
+    assert [(s["ref"], s["kind"]) for s in skipped] == [
+        ("Alumni!4", "note"),
+        ("Alumni!7", "note"),
+        ("Alumni!10", "note"),
+    ]
+    assert skipped[2]["text"] == "For alumni networking only. Do not use for commercial solicitation."
+    assert any("not people: Alumni!4, Alumni!7, Alumni!10" in message for _, message in outcome.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "expected"),
+    [
+        (
+            "directorio_es.csv",
+            "ES",
+            ("Lucía", "Fernández Ruiz", "Grupo Ejemplo SA", "Madrid", "+34612345678"),
+        ),
+        ("adresboek_nl.csv", "NL", ("Sanne", "de Vries", "Voorbeeld BV", "Utrecht", "+31612345678")),
+        ("rubrica_it.csv", "IT", ("Giulia", "Romano", "Esempio Srl", "Milano", "+393471234567")),
+        ("contatos_pt.csv", "BR", ("Beatriz", "Almeida", "Exemplo Ltda", "São Paulo", "+5511912345678")),
+    ],
+)
+def test_spanish_dutch_italian_and_portuguese_directory_headers(tmp_path, name, region, expected):
+    _, (row,) = _through_core(tmp_path, name, region=region)
+    assert (
+        row["given_name"],
+        row["family_name"],
+        row["organization"],
+        row["city"],
+        row["phones"][0],
+    ) == expected
+    assert (
+        row["title"] is not None and row["postal_code"] is not None
+    )  # Cargo/Functie/Ruolo, CP/Postcode/CAP/CEP
+    given = expected[0].lower().replace("í", "i")
+    assert len(row["emails"]) == 1 and row["emails"][0].startswith(given + ".")  # Correo, E-mailadres …

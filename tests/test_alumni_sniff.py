@@ -81,7 +81,7 @@ def test_plugins_register_their_importers_through_the_manager():
     pm = make_plugin_manager(builtins=modules, entry_points=False, disabled=())
     assert pm.failed == []
     found = importers(pm)
-    assert set(found) == {"alumni", "google_csv", "outlook_csv", "thunderbird_csv"}
+    assert set(found) == {"alumni", "google_csv", "google_takeout", "outlook_csv", "thunderbird_csv"}
     assert all(importer.description for importer in found.values())
 
 

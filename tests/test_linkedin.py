@@ -136,3 +136,16 @@ def test_linkedin_passes_the_same_checks_as_any_plugin(tmp_path, samples):
     ws = make_workspace(tmp_path / "ws")
     result = check_importer(ws, samples / "linkedin" / "Connections.csv", "linkedin")
     assert result.records.height == 50 and [r.ref for r in result.outcome.rejects] == ["row 38"]
+
+
+def test_a_row_with_an_unquoted_comma_is_a_reject_kept_whole_not_shifted(tmp_path, fixtures):
+    imported = _import(tmp_path, fixtures, "Connections_unquoted_comma.csv")
+    people = _by_name(imported.records)
+    assert set(people) == {"Priya Raman", "Marcus Hale"}
+    assert people["Marcus Hale"]["organization"] == "Northwind Traders"
+    (reject,) = imported.outcome.rejects
+    assert reject.ref == "row 6"
+    assert reject.raw == (
+        "Ana,Ortega, MBA,https://www.linkedin.com/in/ana-ortega-example,,Fabrikam,Product Lead,03 Feb 2024"
+    )
+    assert "more fields than the header" in reject.reason

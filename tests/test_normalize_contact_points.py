@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -170,3 +172,36 @@ def test_linkedin_expression_is_reusable_in_a_frame():
     frame = pl.DataFrame({"u": [c for c, _ in LINKEDIN_CASES]})
     got = frame.select(linkedin_url_expr(pl.col("u")))[:, 0].to_list()
     assert got == [canonical for _, canonical in LINKEDIN_CASES]
+
+
+def test_phones_as_people_type_them_labels_kept_and_excel_damage_flagged():
+    from pipeline.normalize import normalize_records
+
+    frame = pl.DataFrame(
+        {
+            "source_ref": ["row 2", "row 3", "row 4", "row 5", "row 6"],
+            "full_name": ["Ana Ruiz", "Bo Lind", "Cy Ng", "Di Holt", "Ed Voss"],
+            "phones": [
+                "971-555-0118 (cell)",
+                "Mobile: 206 555 0100; Work: (206) 555-0101 x12",
+                "+44 (0)20 7946 0958",
+                "4,42079E+11",
+                "0351 223344",
+            ],
+            "country": [None, None, "United Kingdom", None, "Germany"],
+        }
+    )
+    result = normalize_records(frame, region="US")
+    rows = result.frame.to_dicts()
+    assert rows[0]["phones"] == ["+19715550118"]
+    assert json.loads(rows[0]["extra"])["phone_labels"] == {"+19715550118": "cell"}
+    assert rows[1]["phones"] == ["+12065550100", "+12065550101;ext=12"]
+    labels = json.loads(rows[1]["extra"])["phone_labels"]
+    assert labels == {"+12065550100": "Mobile", "+12065550101;ext=12": "Work"}
+    assert rows[2]["phones"] == ["+442079460958"]
+    assert rows[3]["phones"] == ["4,42079E+11"]  # one value, not "4" and "42079E+11"
+    assert json.loads(rows[3]["extra"])["damaged_phones"] == ["4,42079E+11"]
+    assert ("row 5", "phone number damaged by a spreadsheet (scientific notation), kept as written") in (
+        result.warnings
+    )
+    assert rows[4]["phones"] == ["+49351223344"]  # a national number of the record's own country

@@ -11,10 +11,10 @@ from pipeline.normalize.nicknames import NICKNAME_CHOICES, nickname_table
 PARTS = ("prefix", "given_name", "middle_name", "family_name", "suffix", "nickname")
 
 
-def _one(**columns: str | None) -> dict:
+def _one(directory: bool = False, **columns: str | None) -> dict:
     frame = pl.DataFrame({"source_ref": ["row 2"], **{k: [v] for k, v in columns.items()}})
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c in columns)
-    return normalize_records(frame, region="US").frame.row(0, named=True)
+    return normalize_records(frame, region="US", directory=directory).frame.row(0, named=True)
 
 
 FULL_NAME_CASES = [
@@ -22,6 +22,9 @@ FULL_NAME_CASES = [
     ("Dr. Robert J. Smith Jr.", ("Dr.", "Robert", "J.", "Smith", "Jr.", None), "Dr. Robert J. Smith Jr."),
     ("Smith, Robert", (None, "Robert", None, "Smith", None, None), "Smith, Robert"),
     ("Smith, Robert J., Jr.", (None, "Robert", "J.", "Smith", "Jr.", None), "Smith, Robert J., Jr."),
+    ("GÓMEZ, Björn", (None, "Björn", None, "Gómez", None, None), "Gómez, Björn"),
+    ("Björn GÓMEZ", (None, "Björn", None, "Gómez", None, None), "Björn Gómez"),
+    ("ian geiser", (None, "ian", None, "geiser", None, None), "ian geiser"),  # as the owner typed it
     ("ROBERT SMITH", (None, "Robert", None, "Smith", None, None), "Robert Smith"),
     ("RONALD MCDONALD", (None, "Ronald", None, "McDonald", None, None), "Ronald McDonald"),
     ("SHANE O'NEIL", (None, "Shane", None, "O'Neil", None, None), "Shane O'Neil"),
@@ -127,3 +130,43 @@ def test_nickname_choices_come_from_the_nicknames_data_set():
     assert table["bob"] == "robert" and table["bill"] == "william" and table["liz"] == "elizabeth"
     # Formal names are never mapped to something else.
     assert "robert" not in table and "william" not in table and "elizabeth" not in table
+
+
+def test_one_short_capitalised_word_is_kept_as_written_but_a_shouted_name_is_recased():
+    assert _one(full_name="IBM", family_name="IBM")["full_name"] == "IBM"
+    row = _one(given_name="ROBERT", family_name="LEE")
+    assert (row["full_name"], row["given_name"], row["family_name"]) == ("Robert Lee", "Robert", "Lee")
+
+
+def test_a_family_field_written_with_a_comma_keeps_it_before_the_suffix_in_the_full_name():
+    row = _one(given_name="Chloé", family_name="Van Damme, Jr.")
+    assert (row["family_name"], row["suffix"], row["full_name"]) == (
+        "Van Damme",
+        "Jr.",
+        "Chloé Van Damme, Jr.",
+    )
+
+
+def test_directory_order_in_the_family_column_with_the_given_column_blank():
+    row = _one(given_name=None, family_name="SMITH, CHARLES")
+    assert (row["given_name"], row["family_name"], row["full_name"]) == ("Charles", "Smith", "Charles Smith")
+    row = _one(given_name=None, family_name="Lee, MBA")  # a credential, not a given name
+    assert (row["given_name"], row["family_name"], row["suffix"]) == (None, "Lee", "MBA")
+
+
+#: A directory or CRM export (``info["directory_names"]``): names as people are called.
+DIRECTORY_CASES = [
+    ("Smith, Robert", (None, "Robert", None, "Smith", None, None), "Robert Smith"),
+    ("Smith, Robert J., Jr.", (None, "Robert", "J.", "Smith", "Jr.", None), "Robert J. Smith Jr."),
+    ("PEÑA, Anaïs", (None, "Anaïs", None, "Peña", None, None), "Anaïs Peña"),
+    ("GÓMEZ, Björn", (None, "Björn", None, "Gómez", None, None), "Björn Gómez"),
+    ("mitchell green", (None, "Mitchell", None, "Green", None, None), "Mitchell Green"),
+    ("anna van der berg", (None, "Anna", None, "van der Berg", None, None), "Anna van der Berg"),
+]
+
+
+@pytest.mark.parametrize(("full", "parts", "full_after"), DIRECTORY_CASES)
+def test_directory_names_read_as_people_are_called(full, parts, full_after):
+    row = _one(directory=True, full_name=full)
+    assert tuple(row[c] for c in PARTS) == parts
+    assert row["full_name"] == full_after

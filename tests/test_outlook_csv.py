@@ -70,3 +70,46 @@ def test_german_export():
         "E-Mail: Angezeigter Name": "Jürgen-Anna Weiß (j.weiss@example.de)",
         "referred_by": "Maria Gonzalez",
     }
+
+
+def test_japanese_outlook_export_in_shift_jis():
+    result = read(FIX / "contacts_ja_shiftjis.csv")
+    assert result.info["encoding"] in ("cp932", "shift_jis")
+    rows = {r["family_name"]: r for r in result.records.to_dicts()}
+    hanako = rows["山田"]
+    assert (hanako["given_name"], hanako["organization"], hanako["department"]) == (
+        "花子",
+        "株式会社サンプル商事",
+        "営業部",
+    )
+    assert hanako["title"] == "課長"
+    assert hanako["emails"] == ["hanako.yamada@example.com"]
+    assert hanako["phones"] == ["090-5555-0102", "03-5555-0100"]  # mobile first; the fax stays in extra
+    assert (hanako["city"], hanako["region"], hanako["postal_code"]) == ("千代田区", "東京都", "100-0005")
+    assert hanako["notes"] == "展示会で名刺交換" and hanako["tags"] == ["顧客"]
+    extra = json.loads(hanako["extra"])
+    assert extra["会社 FAX"] == "03-5555-0101"
+    assert "プライベート" not in extra and "電子メールの種類" not in extra  # Outlook's defaults are noise
+    taro = rows["佐藤"]
+    assert taro["emails"] == ["taro.sato@example.com", "taro@example.net"]
+    assert taro["city"] == "大阪市"  # the home address where there is no business one
+
+
+def test_french_outlook_export():
+    result = read(FIX / "contacts_fr.csv")
+    (row,) = result.records.to_dicts()
+    assert (row["prefix"], row["given_name"], row["family_name"]) == ("Mme", "Élodie", "Marchand")
+    assert (row["organization"], row["department"], row["title"]) == (
+        "Atelier Lumière SARL",
+        "Achats",
+        "Responsable achats",
+    )
+    assert row["phones"] == ["06 55 50 12 34", "04 72 55 01 23"]
+    assert (row["street"], row["city"], row["postal_code"], row["country"]) == (
+        "12 rue des Lilas",
+        "Lyon",
+        "69003",
+        "France",
+    )
+    assert row["emails"] == ["elodie.marchand@example.fr"] and row["birthday"] == "1990-05-14"
+    assert json.loads(row["extra"])["Télécopie (bureau)"] == "04 72 55 01 99"

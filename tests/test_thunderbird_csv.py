@@ -34,3 +34,13 @@ def test_thunderbird_export():
     assert sam["notes"] == "Friend of Bob"
     assert result.info["mapping"]["Primary Email"] == "emails"
     assert result.rejects == []
+
+
+def test_a_row_with_one_field_too_many_is_a_reject_with_its_raw_line():
+    from plugins.thunderbird_csv import IMPORTER
+
+    result = IMPORTER.read(FIX / "unquoted_comma.csv", ImportOptions())
+    assert result.records["full_name"].to_list() == ["Lena Brandt", "Ilona Varga"]
+    (reject,) = result.rejects
+    assert reject.ref == "row 3" and "more fields than the header" in reject.reason
+    assert reject.raw.startswith("Chidi,Okafor,Okafor, Chidi,,chidi.okafor@example.com,,,206-555-0130")

@@ -346,3 +346,55 @@ def test_input_tags_and_channel_are_applied_once_by_the_core(tmp_path):
     liam = next(r for r in result.records.iter_rows(named=True) if r["full_name"] == "Liam Murphy")
     assert liam["tags"].count("Starred") == 1 and "phone-import" in liam["tags"]
     assert liam["channel"] == "social"
+
+
+# --- cards from devices nobody here wrote ------------------------------------------------
+
+
+def test_cards_nested_in_a_21_card_are_cards_of_their_own_and_the_parent_keeps_its_lines():
+    result = read("nested_2.1.vcf")
+    assert result.rejects == []
+    people = rows("nested_2.1.vcf")
+    assert list(people) == ["Lena Brandt", "Kwame Osei", "Chidi Okafor", "Ilona Varga"]
+    parent = people["Chidi Okafor"]
+    assert parent["organization"] == "Brightline Logistics"
+    assert parent["phones"] == ["+1 206 555 0130"]  # written after the nested cards
+    assert parent["emails"] == ["chidi.okafor@example.com"]
+    assert people["Lena Brandt"]["phones"] == ["+1 206 555 0131"]
+    assert people["Kwame Osei"]["emails"] == ["kwame.osei@example.com"]
+    assert people["Ilona Varga"]["source_ref"] == "card 4 (line 21)"
+
+
+def test_comment_lines_inside_a_card_are_ignored_but_a_qp_continuation_starting_with_hash_is_kept():
+    result = read("comment_lines_2.1.vcf")
+    (row,) = result.records.iter_rows(named=True)
+    assert row["full_name"] == "Weekly Standup Bridge"
+    assert row["notes"] == "Dial in, then press # twice (the #2 key). Ask Dana for the PIN."
+    assert row["phones"] == ["+1 206 555 0140"]
+    extra = json.loads(row["extra"])
+    assert "unparsed_lines" not in extra and "PhoneSync" not in row["extra"]
+
+
+def test_one_bad_byte_in_a_utf8_qp_value_is_replaced_and_the_rest_stays_utf8():
+    (row,) = read("qp_bad_byte_utf8.vcf").records.iter_rows(named=True)
+    assert row["full_name"] == "Renée Lefèvre"
+    assert row["organization"] == "Café Français\ufffd"  # not "CafÃ© FranÃ§ais" (mojibake)
+
+
+def test_summary_reports_the_charset_the_cards_declared():
+    result = read("shift_jis_2.1.vcf")
+    (row,) = result.records.iter_rows(named=True)
+    assert (row["family_name"], row["given_name"]) == ("山田", "花子")
+    assert row["organization"] == "株式会社サンプル"
+    assert result.info["encoding"] == "shift_jis"
+    assert read("outlook_2.1_windows1252.vcf").info["encoding"] == "cp1252, iso8859-1"
+    assert read("google_3.0.vcf").info["encoding"] == "utf-8"
+
+
+def test_a_national_number_on_a_card_addressed_abroad_is_read_for_that_country():
+    from pipeline.normalize import normalize_records
+
+    raw = read("addressed_in_germany_3.0.vcf").records
+    (row,) = normalize_records(raw, region="US").frame.to_dicts()
+    assert row["country"] == "DE"
+    assert row["phones"] == ["+49351223344", "+12065550150"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,7 +78,9 @@ def print_import_summary(summary: ImportSummary, show_mapping: bool) -> None:
 @handle_errors
 def import_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files (or folders) to import.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files (or folders) to import; - reads standard input.")
+    ],
     as_name: Annotated[
         str | None,
         typer.Option("--as", help="Use this importer instead of detecting one (see `kith plugins`)."),
@@ -91,13 +95,20 @@ def import_command(
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
-    from pipeline.importing import ImportSummary
+    from pipeline.importing import STDIN, ImportSummary, spooled_stdin
 
-    with open_run(state(ctx)) as run:
+    with open_run(state(ctx)) as run, contextlib.ExitStack() as stack:
+        spooled = None
+        if any(str(p) == STDIN for p in paths):
+            spooled = stack.enter_context(spooled_stdin(sys.stdin.buffer))
+            paths = [spooled if str(p) == STDIN else p for p in paths]
         planned = run.plan_inputs(paths, as_name=as_name, force=force)
         with import_progress(wanted(json_out=json_out), planned) as progress:
             summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
         run.sync_journal()
+        for item in summary.files:
+            if spooled is not None and item.path == str(spooled):
+                item.path = STDIN  # the summary names what the user typed, not the spool file
     if json_out:
         print_json(summary.to_json())
     elif not summary.files:

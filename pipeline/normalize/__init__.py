@@ -39,7 +39,8 @@ from pipeline.normalize.dates import (
 from pipeline.normalize.emails import is_valid_email, normalize_email, normalize_emails
 from pipeline.normalize.names import NAME_COLUMNS, normalize_names
 from pipeline.normalize.nicknames import canonical_given
-from pipeline.normalize.phones import normalize_phone, normalize_phones
+from pipeline.normalize.phones import damaged as damaged_phones
+from pipeline.normalize.phones import normalize_phone, normalize_phones_labelled
 from pipeline.normalize.places import country_code, normalize_country, split_city_column
 from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
 from pipeline.normalize.urls import linkedin_url_expr, normalize_linkedin_column, normalize_linkedin_url
@@ -70,6 +71,8 @@ _UNTOUCHED = frozenset({"source_ref", "source_key", "extra"})
 _MESSAGES = {
     "invalid_emails": "invalid email address kept in extra",
     "unparsed_phones": "phone number not understood, kept as written",
+    "damaged_phones": "phone number damaged by a spreadsheet (scientific notation), kept as written",
+    "phone_labels": None,
     "unparsed_birthday": "birthday not understood, kept in extra",
     "unparsed_connected_on": "connection date not understood, kept in extra",
     "unparsed_class_year": "class year not understood, kept in extra",
@@ -179,7 +182,9 @@ def _merge_extra(extra: str | None, found: dict[str, object]) -> str:
         obj = parsed if isinstance(parsed, dict) else {"extra": extra if parsed is None else parsed}
     for key, value in found.items():
         old = obj.get(key)
-        if isinstance(value, list):
+        if isinstance(value, dict):
+            obj[key] = {**value, **old} if isinstance(old, dict) else value
+        elif isinstance(value, list):
             merged = list(old) if isinstance(old, list) else ([old] if old is not None else [])
             merged += [v for v in value if v not in merged]
             obj[key] = merged
@@ -190,11 +195,50 @@ def _merge_extra(extra: str | None, found: dict[str, object]) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
+def _phones_by_country(
+    s: pl.Series, region: str, country: pl.Series | None
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Phones of every row for the workspace's region, except rows whose own country (address,
+    country column) is another: their national numbers are read for that country."""
+    phones, unparsed, labels = normalize_phones_labelled(s, region)
+    if country is None:
+        return phones, unparsed, labels
+    import phonenumbers
+
+    # Countries sharing the region's calling code (US and CA) read national numbers alike.
+    same_code = [
+        c
+        for c in country.drop_nulls().unique().to_list()
+        if phonenumbers.country_code_for_region(c) == phonenumbers.country_code_for_region(region)
+    ]
+    other = (country.is_not_null() & ~country.is_in([region, *same_code])).fill_null(False)
+    if not other.any():
+        return phones, unparsed, labels
+    names = ("phones", "unparsed", "labels")
+    whole = pl.DataFrame([phones.alias("phones"), unparsed.alias("unparsed"), labels.alias("labels")])
+    parts = []
+    for code in country.filter(other).unique().to_list():
+        idx = (country == code).fill_null(False).arg_true()
+        found = normalize_phones_labelled(s.gather(idx), code)
+        parts.append(pl.DataFrame([idx.alias("i"), *(f.alias(n) for f, n in zip(found, names, strict=True))]))
+    # Lists can't be scattered: the other countries' rows replace theirs through a join.
+    redone = pl.concat(parts)
+    whole = (
+        whole.with_row_index("i")
+        .join(redone, on="i", how="left", suffix="_c", maintain_order="left")
+        .select(pl.coalesce(f"{n}_c", n).alias(n) for n in names)
+    )
+    phones, unparsed, labels = (whole[n] for n in names)
+    return phones, unparsed, labels
+
+
+def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = False) -> NormalizeResult:
     """Normalize a validated raw frame (see :func:`pipeline.schema.validate_raw`).
 
     :param region: the workspace's default region (kith.toml ``region``): phone numbers
         without a country code and the day/month order of numeric dates follow it.
+    :param directory: names from a directory or CRM export (see :func:`.names.normalize_names`);
+        an importer says so with ``info["directory_names"] = True``.
     :return: the frame (same rows, same order, canonical dtypes, plus the derived keys) and
         warnings for values kept aside.
     """
@@ -203,7 +247,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str) -> NormalizeResult:
     aside: dict[str, pl.Series] = {}
     frame = _strip_controls(frame, aside)
 
-    names, keys = normalize_names(frame)
+    names, keys = normalize_names(frame, directory=directory)
     out = {**names, **_normalize_columns(frame, set(names), region, aside)}
     _cap_values(out, aside)
     if "city" in out:
@@ -233,7 +277,10 @@ def _normalize_columns(
         if column == "emails":
             out[column], aside["invalid_emails"] = normalize_emails(s)
         elif column == "phones":
-            out[column], aside["unparsed_phones"] = normalize_phones(s, region)
+            country = normalize_country(frame["country"]) if "country" in frame.columns else None
+            out[column], aside["unparsed_phones"], labels = _phones_by_country(s, region, country)
+            aside["damaged_phones"] = damaged_phones(aside["unparsed_phones"])
+            aside["phone_labels"] = labels
         elif column == "tags":
             out[column] = _split_tags(s)
         elif column == "linkedin_url":
@@ -283,7 +330,10 @@ def _extra_with_aside(
         for k in aside:
             v = values[k][i]
             if v:  # non-empty list or non-null text
+                if k == "phone_labels":  # "number\x1dlabel" texts → {number: label}
+                    v = dict(item.split("\x1d", 1) for item in v)
                 found[k] = v
-                warnings.append((ref, _message(k)))
+                if k != "phone_labels":  # a label typed with a number is kept, not a problem
+                    warnings.append((ref, _message(k)))
         merged.append(_merge_extra(olds[i], found))
     return extra.clone().scatter(idx, pl.Series(merged, dtype=pl.String)), warnings

@@ -20,6 +20,8 @@ Column flow (vectorized; Python only on distinct irregular values, see
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
 from pipeline.normalize.nameparse import (
@@ -28,6 +30,7 @@ from pipeline.normalize.nameparse import (
     PREFIXES,
     SUFFIXES,
     fix_case,
+    is_credential,
     parse_name,
     split_family,
     split_given,
@@ -73,8 +76,9 @@ def _joined(*values: str | None, sep: str = " ") -> str | None:
     return sep.join(v for v in values if v) or None
 
 
-def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
-    """Rows whose name fields have no lower-case letter and at least three capitals.
+def _shouting(cols: dict[str, pl.Series], directory: bool = False) -> pl.Series:
+    """Rows whose name fields have no lower-case letter and at least three capitals (or the
+    other way round), unless the whole name is one short word (an acronym such as "IBM").
 
     Each column is only looked at on the rows still in question, so ordinary rows cost one
     regex pass over their first non-empty name field.
@@ -84,8 +88,6 @@ def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
     for c in _CASED:
         col = cols[c]
         mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains("[a-z]").fill_null(False))
-    if not mask.any():
-        return mask
 
     def exact(idx: pl.Series) -> pl.Series:
         sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
@@ -94,7 +96,80 @@ def _shouting(cols: dict[str, pl.Series]) -> pl.Series:
             & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
         )[:, 0]
 
-    return _narrow(mask, exact)
+    mask = _narrow(mask, exact) if mask.any() else mask
+    if not directory:
+        return _narrow(mask, functools.partial(_not_acronym, cols)) if mask.any() else mask
+    # The other way round: all lower case ("mitchell green", as CRMs export), recased the same way.
+    lower = pl.Series([True] * n, dtype=pl.Boolean)
+    for c in _CASED:
+        col = cols[c]
+        lower = _narrow(lower, lambda idx, col=col: ~col.gather(idx).str.contains("[A-Z]").fill_null(False))
+
+    def all_lower(idx: pl.Series) -> pl.Series:
+        sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
+        return sub.select(
+            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Lu}").fill_null(False) for c in _CASED)
+            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Ll}").fill_null(0) for c in _CASED) >= 3)
+        )[:, 0]
+
+    mask = mask | _narrow(lower, all_lower)
+    return _narrow(mask, functools.partial(_not_acronym, cols)) if mask.any() else mask
+
+
+def _not_acronym(cols: dict[str, pl.Series], idx: pl.Series) -> pl.Series:
+    """False where the whole name is one word of at most four letters ("IBM", "NASA"): an
+    acronym, or a name typed that way on purpose."""
+    sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
+    words = pl.concat_str([pl.col(c) for c in _CASED], separator=" ", ignore_nulls=True)
+    words = words.str.split(" ").list.eval(pl.element().filter(pl.element() != "")).list.unique()
+    short = (words.list.len() == 1) & (words.list.first().str.len_chars() <= 4)
+    return sub.select(~short)[:, 0]
+
+
+def _recase_shouted_family(cols: dict[str, pl.Series]) -> None:
+    fam, giv = cols["family_name"], cols["given_name"]
+    # A cheap pass first: most family names hold a lower-case ASCII letter and are done.
+    shouted = _narrow(
+        (~fam.str.contains("[a-z]") & giv.is_not_null()).fill_null(False),
+        lambda idx: (
+            ~fam.gather(idx).str.contains(r"\p{Ll}")
+            & (fam.gather(idx).str.count_matches(r"\p{Lu}") >= 2)
+            & giv.gather(idx).str.contains(r"\p{Ll}")
+        ).fill_null(False),
+    )
+    if not shouted.any():
+        return
+    idx = shouted.arg_true()
+    old = fam.gather(idx)
+    _per_distinct(cols, shouted, ["family_name"], lambda v: (fix_case(v, family=True),), ["family_name"])
+    new = cols["family_name"].gather(idx)
+    full = cols["full_name"].gather(idx)
+    # Few, irregular rows: plain Python (polars can't replace by a per-row pattern).
+    fixed = pl.Series(
+        [
+            f.replace(o, n_) if f else f
+            for f, o, n_ in zip(full.to_list(), old.to_list(), new.to_list(), strict=True)
+        ],
+        dtype=pl.String,
+    )
+    cols["full_name"] = cols["full_name"].clone().scatter(idx, fixed)
+
+
+def _directory_full_name(cols: dict[str, pl.Series]) -> None:
+    """``full_name`` "Family, Given …" → built from the parts, when the text before the comma is
+    the family name (so "Van Damme, Jr." or "Lee, MBA" keep their comma)."""
+    full, fam = cols["full_name"], cols["family_name"]
+    directory = _narrow(
+        full.str.contains(",", literal=True).fill_null(False)
+        & fam.is_not_null()
+        & cols["given_name"].is_not_null(),
+        lambda idx: (
+            full.gather(idx).str.split(",").list.first().str.strip_chars().str.to_lowercase()
+            == fam.gather(idx).str.to_lowercase()
+        ).fill_null(False),
+    )
+    if directory.any():
+        cols["full_name"] = cols["full_name"].clone().scatter(directory.arg_true(), None)
 
 
 def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series) -> None:
@@ -149,8 +224,15 @@ def _parse_full(cols: dict[str, pl.Series], need: pl.Series, shouting: pl.Series
     del cols["__shouted"]
 
 
-def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
-    """``(name columns, key columns)`` for the frame; empty dicts when it has no names."""
+def normalize_names(
+    frame: pl.DataFrame, *, directory: bool = False
+) -> tuple[dict[str, pl.Series], dict[str, pl.Series]]:
+    """``(name columns, key columns)`` for the frame; empty dicts when it has no names.
+
+    :param directory: the names come from a directory or CRM export (an alumni list), not an
+        address book a person typed: all-lower-case names are recased too, and a full name in
+        directory order ("Peña, Anaïs") is turned to the order people are called by.
+    """
     if not any(c in frame.columns for c in NAME_COLUMNS):
         return {}, {}
     n = frame.height
@@ -158,7 +240,8 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
         c: clean_text(frame[c]) if c in frame.columns else pl.Series(c, [None] * n, dtype=pl.String)
         for c in NAME_COLUMNS
     }
-    shouting = _fix_shouting(cols)
+    shouting = _fix_shouting(cols, directory)
+    raw_family = cols["family_name"]
     _move_family_suffixes(cols)
     _move_given_prefixes(cols)
     # 4. Parts from full_name where the source gave none.
@@ -166,13 +249,19 @@ def normalize_names(frame: pl.DataFrame) -> tuple[dict[str, pl.Series], dict[str
     need = (~has_parts & cols["full_name"].is_not_null()).fill_null(False)
     if need.any():
         _parse_full(cols, need, shouting)
-    _fill_full_name(cols)
+    # 4b. A family name shouted beside a given name that isn't ("GÓMEZ, Björn", "Anaïs PEÑA"):
+    # the directory convention of capitals for the surname, recased like a shouted record.
+    _recase_shouted_family(cols)
+    # 4c. A full name in directory order ("Peña, Anaïs") reads as the person is called.
+    if directory:
+        _directory_full_name(cols)
+    _fill_full_name(cols, raw_family)
     return {c: s.alias(c) for c, s in cols.items()}, _name_keys(cols)
 
 
-def _fix_shouting(cols: dict[str, pl.Series]) -> pl.Series:
+def _fix_shouting(cols: dict[str, pl.Series], directory: bool) -> pl.Series:
     """2. Re-case the name fields of shouted records; returns which records shouted."""
-    shouting = _shouting(cols)
+    shouting = _shouting(cols, directory)
     for c in _CASED:
         _per_distinct(
             cols,
@@ -195,11 +284,22 @@ def _move_family_suffixes(cols: dict[str, pl.Series]) -> None:
         ),
     )
 
-    def family(value, suffix):
+    def family(value, suffix, given):
+        chunks = value.split(",")
+        if given is None and len(chunks) > 1 and chunks[0].strip() and chunks[1].strip():
+            # "SMITH, CHARLES" in a family column with the given column blank: directory order.
+            if not all(is_credential(t, after_comma=True) for t in chunks[1].split()):
+                given, value = chunks[1].strip(), ", ".join([chunks[0], *chunks[2:]])
         new_family, moved = split_family(value)
-        return new_family, _joined(suffix, moved, sep=", ")
+        return new_family, _joined(suffix, moved, sep=", "), given
 
-    _per_distinct(cols, fam_fix, ["family_name", "suffix"], family, ["family_name", "suffix"])
+    _per_distinct(
+        cols,
+        fam_fix,
+        ["family_name", "suffix", "given_name"],
+        family,
+        ["family_name", "suffix", "given_name"],
+    )
 
 
 def _move_given_prefixes(cols: dict[str, pl.Series]) -> None:
@@ -219,16 +319,26 @@ def _move_given_prefixes(cols: dict[str, pl.Series]) -> None:
     )
 
 
-def _fill_full_name(cols: dict[str, pl.Series]) -> None:
-    """5. ``full_name`` from the parts where the source gave none."""
+def _fill_full_name(cols: dict[str, pl.Series], raw_family: pl.Series) -> None:
+    """5. ``full_name`` from the parts where the source gave none; a family field written
+    "Van Damme, Jr." keeps its comma before the suffix."""
     missing = cols["full_name"].is_null()
     if not missing.any():
         return
     parts = ("prefix", "given_name", "middle_name", "family_name", "suffix")
     idx = missing.arg_true()
-    built = pl.DataFrame({c: cols[c].gather(idx) for c in parts}).select(
-        pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True)
-    )[:, 0]
+    frame = pl.DataFrame({c: cols[c].gather(idx) for c in parts})
+    comma = raw_family.gather(idx).str.contains(",", literal=True).fill_null(False)
+    if comma.any():
+        joint = pl.when(pl.lit(comma)).then(pl.lit(", ")).otherwise(pl.lit(" "))
+        built = frame.select(
+            pl.concat_str([pl.col(c) for c in parts[:-1]], separator=" ", ignore_nulls=True)
+            + pl.when(pl.col("suffix").is_null()).then(pl.lit("")).otherwise(joint + pl.col("suffix"))
+        )[:, 0].str.strip_chars_start(" ,")
+    else:
+        built = frame.select(pl.concat_str([pl.col(c) for c in parts], separator=" ", ignore_nulls=True))[
+            :, 0
+        ]
     built = built.to_frame("b").select(pl.when(pl.col("b") != "").then(pl.col("b")))[:, 0]
     cols["full_name"] = cols["full_name"].clone().scatter(idx, built)
 

@@ -256,7 +256,12 @@ def surely_invalid(values: pl.Series, region: str) -> pl.Series:
 
 
 def _cells(s: pl.Series) -> pl.Series:
-    """Cell text (or list of texts) → one text per cell, numbers separated by SEP."""
+    """Cell text (or list of texts) → one text per cell, numbers separated by SEP.
+
+    A label typed with a number (``Mobile: 206 555 0100``, ``971-555-0118 (cell)``) is moved
+    in front of its number between :data:`_LABEL` marks, so the split below doesn't cut it
+    off; an Excel-mangled number (``4,42079E+11``) is one value, not two at its comma.
+    """
     if s.dtype == pl.Null or (isinstance(s.dtype, pl.List) and s.dtype.inner == pl.Null):
         return pl.Series(s.name, [None] * len(s), dtype=pl.String)
     if isinstance(s.dtype, pl.List):
@@ -267,32 +272,116 @@ def _cells(s: pl.Series) -> pl.Series:
         s.str.contains(";", literal=True),
         lambda sub: sub.str.replace_all(r"(?i);\s*(ext\s*=)", _EXT_GUARD + "$1"),
     )
+    s = on_subset(
+        s,
+        s.str.contains(_SCIENTIFIC).fill_null(False),
+        lambda sub: sub.str.replace(",", _COMMA, literal=True),
+    )
+    s = on_subset(s, s.str.contains(r"[A-Za-z]").fill_null(False), _move_labels)
     return on_subset(s, s.str.contains(r"[;,:\n\r\t\x1f]"), lambda sub: sub.str.replace_all(_SPLIT_RE, SEP))
+
+
+#: Marks a label moved in front of its number: ``\x1dMobile\x1d206 555 0100``.
+_LABEL = "\x1d"
+_LABEL_WORDS = (
+    r"(?:mobile|mob|cell(?:ular)?|cellphone|handy|portable|home|house|private|privat|work|office|business"
+    r"|bureau|direct|main|phone|tel|telephone|fax|pager|other|personal|assistant|m|h|w|o|c|t|f)"
+)
+_PREFIX_LABEL = rf"(?i)(^|[;,\n\x1f])\s*({_LABEL_WORDS})\.?\s*[:\-–]\s*([+(0-9])"
+_SUFFIX_LABEL = rf"(?i)^([+(0-9].*?)\s*[(\[]\s*({_LABEL_WORDS})\.?\s*[)\]]\s*$"
+#: Guards the comma of a scientific-notation number from the split; restored afterwards.
+_COMMA = "\x1c"
+#: A number Excel turned into scientific notation (``4,42079E+11``): its digits are gone.
+_SCIENTIFIC = r"^\s*[0-9][.,][0-9]+[eE]\+?[0-9]{1,2}\s*$"
+
+
+def _move_labels(sub: pl.Series) -> pl.Series:
+    return sub.str.replace_all(_PREFIX_LABEL, "$1" + _LABEL + "$2" + _LABEL + "$3")
 
 
 def normalize_phones(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
     """``(phones, unparsed)``: normalized lists (unparsed values kept as written) and the
     unparsed values alone. Both ``List(String)``, never null.
     """
+    phones, unparsed, _labels = normalize_phones_labelled(s, region)
+    return phones, unparsed
+
+
+def normalize_phones_labelled(s: pl.Series, region: str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """``(phones, unparsed, labels)``: as :func:`normalize_phones`, plus per row the labels
+    typed with the numbers as ``number\x1dlabel`` texts (``+12065550100\x1dMobile``).
+    """
     region = region.upper()
+    found = False  # any label at all (most files have none: then no list pass below)
 
     def process(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+        nonlocal found
         guarded = values.str.contains(_EXT_GUARD, literal=True)
         values = on_subset(values, guarded, lambda v: v.str.replace_all(_EXT_GUARD, ";"))
-        fast = fast_phones(values, region)
-        undecided = (fast.is_null() & values.is_not_null()).fill_null(False)
-        todo = values.filter(undecided).unique()
-        todo = todo.filter(~surely_invalid(todo, region))
-        slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
-        norm = on_subset(
-            fast, undecided, lambda sub: values.filter(undecided).replace_strict(todo, slow, default=None)
+        comma = values.str.contains(_COMMA, literal=True)
+        values = on_subset(values, comma, lambda v: v.str.replace(_COMMA, ",", literal=True))
+        # "971-555-0118 (cell)": a label after the number (one piece, after the split).
+        suffixed = (values.str.ends_with(")") | values.str.ends_with("]")).fill_null(False)
+        values = on_subset(
+            values, suffixed, lambda v: v.str.replace(_SUFFIX_LABEL, _LABEL + "$2" + _LABEL + "$1")
         )
-        frame = pl.DataFrame({"v": values, "n": norm})
-        out = frame.select(kept=pl.coalesce("n", "v"), aside=pl.when(pl.col("n").is_null()).then(pl.col("v")))
-        return out["kept"], out["aside"]
+        labelled = values.str.starts_with(_LABEL).fill_null(False)
+        label = on_subset(
+            pl.repeat(None, len(values), dtype=pl.String, eager=True),
+            labelled,
+            lambda _: values.filter(labelled).str.extract(_LABEL + "([^" + _LABEL + "]*)" + _LABEL, 1),
+        )
+        values = on_subset(values, labelled, lambda v: v.str.replace(_LABEL + ".*?" + _LABEL, ""))
+        kept, aside = _normalize_values(values, region)
+        if labelled.any():
+            found = True
+            kept = pl.DataFrame({"k": kept, "l": label}).select(
+                pl.when(pl.col("l").is_null()).then("k").otherwise(pl.col("k") + _LABEL + pl.col("l"))
+            )[:, 0]
+        return kept, aside
 
     phones, unparsed = map_pieces(_cells(s), process)
-    return phones.alias(s.name), unparsed
+    if not found:
+        return phones.alias(s.name), unparsed, pl.repeat([], len(s), dtype=pl.List(pl.String), eager=True)
+    element = pl.element()
+    frame = pl.DataFrame({"p": phones}).select(
+        labels=pl.col("p").list.eval(element.filter(element.str.contains(_LABEL, literal=True))),
+        phones=pl.col("p")
+        .list.eval(element.str.replace(_LABEL + ".*$", ""))
+        .list.unique(maintain_order=True),
+    )
+    return frame["phones"].alias(s.name), unparsed, frame["labels"]
+
+
+def _normalize_values(values: pl.Series, region: str) -> tuple[pl.Series, pl.Series]:
+    """One number per value: ``(kept, aside)`` (E.164 or the value as written; the value when unparsed)."""
+    fast = fast_phones(values, region)
+    undecided = (fast.is_null() & values.is_not_null()).fill_null(False)
+    todo = values.filter(undecided).unique()
+    todo = todo.filter(~surely_invalid(todo, region))
+    slow = pl.Series([parse_phone(v, region) for v in todo.to_list()], dtype=pl.String)
+    norm = on_subset(
+        fast, undecided, lambda sub: values.filter(undecided).replace_strict(todo, slow, default=None)
+    )
+    frame = pl.DataFrame({"v": values, "n": norm})
+    out = frame.select(kept=pl.coalesce("n", "v"), aside=pl.when(pl.col("n").is_null()).then(pl.col("v")))
+    return out["kept"], out["aside"]
+
+
+def damaged(unparsed: pl.Series) -> pl.Series:
+    """Per row, the phone values a spreadsheet turned into scientific notation (``4.42079E+11``),
+    from the row's unparsed values (such a value is never a number): only those rows are looked at."""
+    rows = (unparsed.list.len() > 0).arg_true()
+    empty = pl.repeat([], len(unparsed), dtype=pl.List(pl.String), eager=True)
+    if not rows.len():
+        return empty
+    found = unparsed.gather(rows).list.eval(pl.element().filter(pl.element().str.contains(_SCIENTIFIC)))
+    joined = (
+        pl.DataFrame({"i": pl.int_range(len(unparsed), dtype=pl.UInt32, eager=True)})
+        .join(pl.DataFrame({"i": rows, "d": found}), on="i", how="left", maintain_order="left")
+        .get_column("d")
+    )
+    return joined.fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def normalize_phone(text: str | None, region: str) -> str | None:

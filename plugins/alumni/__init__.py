@@ -36,6 +36,10 @@ FOREIGN_SIGNATURES: tuple[frozenset[str], ...] = tuple(
     )
 )
 
+#: Score of a file whose header is nothing but contact columns (``Primary Email``): just above
+#: the core's threshold, so any importer that knows the file better wins it.
+ONLY_CONTACT_COLUMNS = 0.35
+
 #: Targets that say "this is an alumni directory" more than "a list of people".
 ALUMNI_TARGETS = frozenset(
     {"class_year", "school", "degree", "source_key", "extra:maiden_name", "extra:major"}
@@ -48,9 +52,11 @@ class AlumniImporter:
 
     name = "alumni"
     description = "Alumni directories (xlsx/xls/ods/csv/tsv, any header: Raiser's Edge, 360Alumni, ...)"
+    #: Reads any table: a specific importer that says "probably mine" wins over it.
+    generic = True
 
     def sniff(self, path: Path, head: bytes) -> float:
-        from plugins.alumni.read import alias_index
+        from plugins.alumni.read import alias_index, find_header
 
         if tabular.is_workbook(path, head):
             return _sniff_workbook(path)
@@ -66,7 +72,8 @@ class AlumniImporter:
         index = alias_index()
         position = find_header_row(rows, index)
         if position is None:
-            return 0.0
+            # Only contact columns (a list of e-mails): any importer would do; we take it last.
+            return ONLY_CONTACT_COLUMNS if find_header(rows, index) is not None else 0.0
         return _score(rows[position], index)
 
     def read(self, path: Path, options: ImportOptions) -> ImportResult:

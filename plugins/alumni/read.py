@@ -23,6 +23,8 @@ from plugins.alumni.aliases import ALIASES, MULTI, allowed_targets
 from plugins.alumni.build import build_grid
 
 _INDEX: AliasIndex | None = None
+#: Columns read beyond the header's, so a row with surplus fields is seen whole (more if needed).
+SPARE_COLUMNS = 4
 
 
 def alias_index() -> AliasIndex:
@@ -31,6 +33,30 @@ def alias_index() -> AliasIndex:
     if _INDEX is None:
         _INDEX = AliasIndex(ALIASES, multi=MULTI)
     return _INDEX
+
+
+#: What a one-column file must hold to be a list of contacts (a list of e-mails, of phones …).
+CONTACT_TARGETS = frozenset({"emails", "phones", "full_name", "linkedin_url"})
+
+
+def find_header(rows: list[list], index: AliasIndex | None = None) -> int | None:
+    """The header row among the first ``rows``: the row matching the most fields (at least two),
+    else a first row whose every header names contact data (``Primary Email`` alone, or
+    ``E-mail Address, E-mail 2 Address``): a file with any column of contact data imports.
+    """
+    index = index or alias_index()
+    position = find_header_row(rows, index)
+    if position is not None:
+        return position
+    for position, row in enumerate(rows[:5]):
+        cells = [str(c) for c in row if c is not None and str(c).strip()]
+        if not cells:
+            continue
+        hits = [index.lookup(c) for c in cells]
+        if all(hits) and {h[0] for h in hits if h} <= CONTACT_TARGETS:
+            return position
+        return None
+    return None
 
 
 def map_headers(headers: list[object], options: ImportOptions, path: Path) -> HeaderMapping:
@@ -49,20 +75,28 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
         "mapping_explained": [],
         "skipped_sheets": {},
         "warnings": [],
+        # Directory and CRM exports: the core turns "SMITH, CHARLES" and "mitchell green" around.
+        "directory_names": True,
     }
     frames: list[pl.DataFrame] = []
     rejects: list[Reject] = []
-    dropped = {"blank": 0, "repeated header": 0, "total": 0}
+    dropped = {"blank": 0, "repeated header": 0, "total": 0, "note": 0}
+    skipped: list[dict[str, str]] = []
     unparsed_years = 0
     all_headers: list[object] = []
 
-    for sheet_name, grid, header_pos, first_row_of_grid in _grids(path, info):
+    for sheet_name, grid, header_pos, first_row_of_grid, misfits in _grids(path, info, options):
         headers = [cell if cell is not None else "" for cell in grid.row(header_pos)]
         all_headers += headers
         mapping = map_headers(headers, options, path)
         if not mapping.targets() - {"source_key"}:
             where = f"sheet {sheet_name!r}" if sheet_name else "the header"
-            raise InputError(f"{path}: {where} has no column that maps to a contact field")
+            if not options.forced:
+                raise InputError(f"{path}: {where} has no column that maps to a contact field")
+            info["warnings"].append(
+                f"{where} has no column that maps to a contact field (read because of --as): "
+                "every column is kept in extra and rows without a name, email or phone are rejects"
+            )
         for header, target in mapping.as_dict().items():
             info["mapping"].setdefault(header, target)
         where = f"{sheet_name}: " if sheet_name is not None else ""
@@ -75,7 +109,9 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
             ref_prefix=f"{sheet_name}!" if sheet_name is not None else "row ",
             options=options,
             from_workbook=sheet_name is not None,
+            misfits=misfits.slice(header_pos + 1) if misfits is not None else None,
         )
+        skipped += built.skipped
         frames.append(built.records)
         rejects += built.rejects
         unparsed_years += built.unparsed_years
@@ -96,14 +132,23 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
         warnings.append(f"skipped {dropped['repeated header']} repeated header row(s)")
     if dropped["total"]:
         warnings.append(f"skipped {dropped['total']} total row(s)")
+    if dropped["note"]:
+        first = ", ".join(s["ref"] for s in skipped if s["kind"] == "note")
+        warnings.append(f"skipped {dropped['note']} title, note or disclaimer row(s), not people: {first}")
+    if skipped:
+        info["skipped_rows"] = skipped
+    misfit = sum(1 for r in rejects if r.raw is not None and "more than its header" in r.reason)
+    if misfit:
+        warnings.append(f"{misfit} row(s) have more fields than the header: rejected whole, nothing cut")
     if unparsed_years:
         warnings.append(f"{unparsed_years} class year(s) not understood; kept in extra")
     info["dropped_rows"] = dropped
     return ImportResult(records, rejects, info)
 
 
-def _grids(path: Path, info: dict[str, Any]):
-    """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0)``."""
+def _grids(path: Path, info: dict[str, Any], options: ImportOptions):
+    """Yield ``(sheet name or None, grid, header position, spreadsheet row of grid row 0, misfits)``
+    (``misfits``: per grid row, the raw line of a row with more fields than the header)."""
     index = alias_index()
     # By content, not name: a CSV saved as .xlsx goes to the delimited reader.
     if tabular.is_workbook(path, textio.read_head(path, 8)):
@@ -113,25 +158,30 @@ def _grids(path: Path, info: dict[str, Any]):
             if sheet.frame.height == 0 or sheet.frame.width == 0:
                 info["skipped_sheets"][sheet.name] = "empty"
                 continue
-            position = find_header_row(tabular.head_rows(sheet.frame), index)
+            position = find_header(tabular.head_rows(sheet.frame), index)
             if position is None:
                 info["skipped_sheets"][sheet.name] = (
                     f"no header row with contact columns in the first {tabular.HEAD_ROWS} rows"
                 )
                 continue
-            yield sheet.name, sheet.frame, position, 1
+            yield sheet.name, sheet.frame, position, 1, None
         return
     head = tabular.sniff_delimited(path)
-    position = find_header_row(head.rows, index)
+    position = find_header(head.rows, index)
+    if position is None and options.forced:
+        position = next((i for i, row in enumerate(head.rows) if any(c.strip() for c in row)), None)
+        if position is not None:
+            info["warnings"].append(
+                "no header of contact columns found; the first line read as the header (--as)"
+            )
     if position is None:
         raise InputError(
             f"{path}: no header row with contact columns (name, email, phone …) "
             f"in the first {len(head.rows)} rows"
         )
     header_width = len(head.rows[position])
-    if any(any(c.strip() for c in row[header_width:]) for row in head.rows[position + 1 :]):
-        info["warnings"].append("some rows have more fields than the header; the extra fields were cut")
-    grid = tabular.read_delimited(path, head, skip_rows=position)
+    grid = tabular.read_delimited(path, head, skip_rows=position, spare=SPARE_COLUMNS)
+    misfits = tabular.misfits(grid, header_width, head, path=path, skip_rows=position)
     info["encoding"] = head.encoding
     info["delimiter"] = head.delimiter
-    yield None, grid, 0, position + 1
+    yield None, grid.select(grid.columns[:header_width]), 0, position + 1, misfits

@@ -120,8 +120,51 @@ def _valid(month: str, day: str) -> bool:
     return 1 <= int(month) <= 12 and 1 <= int(day) <= 31
 
 
+@dataclass
+class _Card:
+    """What :func:`map_card` gathers from one card's properties before it decides the row."""
+
+    labels: dict[str, str]
+    row: dict[str, Any] = field(default_factory=lambda: {"emails": [], "phones": [], "tags": []})
+    extra: dict[str, Any] = field(default_factory=dict)
+    kind: str = "person"
+    uid: str | None = None
+    abuid: str | None = None
+    members: list[str] = field(default_factory=list)
+    emails: list[tuple[int, int, str, str | None]] = field(default_factory=list)
+    phones: list[tuple[int, int, str, str | None]] = field(default_factory=list)
+    addresses: list[tuple[int, int, dict[str, str], str | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    has_content: bool = False
+
+
 def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardResult:
     """Map a card's properties onto the canonical columns (see the module docstring)."""
+    labels, used_groups = _group_labels(card)
+    state = _Card(labels)
+    for index, prop in enumerate(card.props):
+        name = prop.name
+        if name == "X-ABLABEL" and prop.group in used_groups:
+            continue  # joined to its value above
+        if name not in _NOT_CONTENT:
+            state.has_content = True
+        label = prop.label or (labels.get(prop.group) if prop.group else None)
+        if overrides and _override(state, prop, index, label, overrides):
+            continue
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            handler(state, prop, index, label)
+        elif name in KITH_PROPERTIES:
+            _set_first(
+                state.row, state.extra, KITH_PROPERTIES[name], unescape(prop.value).strip(), prop, label
+            )
+        else:
+            _keep(state.extra, prop, label)
+    return _result(state, card)
+
+
+def _group_labels(card: ParsedCard) -> tuple[dict[str, str], set[str]]:
+    """Apple's ``itemN.X-ABLabel`` labels by group, and the groups that carry a value."""
     labels: dict[str, str] = {}
     used_groups: set[str] = set()
     for p in card.props:
@@ -130,143 +173,210 @@ def map_card(card: ParsedCard, overrides: dict[str, str] | None = None) -> CardR
                 labels[p.group] = label_text(p.value)
             else:
                 used_groups.add(p.group)
-    row: dict[str, Any] = {"emails": [], "phones": [], "tags": []}
-    extra: dict[str, Any] = {}
-    kind = "person"
-    uid = abuid = None
-    members: list[str] = []
-    emails: list[tuple[int, int, str, str | None]] = []
-    phones: list[tuple[int, int, str, str | None]] = []
-    addresses: list[tuple[int, int, dict[str, str], str | None]] = []
-    notes: list[str] = []
-    has_content = False
-    overrides = overrides or {}
+    return labels, used_groups
 
-    for index, prop in enumerate(card.props):
-        name = prop.name
-        if name == "X-ABLABEL" and prop.group in used_groups:
-            continue  # joined to its value above
-        if name not in _NOT_CONTENT:
-            has_content = True
-        label = prop.label or (labels.get(prop.group) if prop.group else None)
-        if overrides:
-            target = overrides.get(name)
-            if target == "extra":
-                _keep(extra, prop, label)
-                continue
-            if target in TEXT_FIELDS:
-                _set_first(row, extra, target, unescape(prop.value).strip(), prop, label)
-                continue
-            if target in LIST_FIELDS:
-                value = unescape(prop.value).strip()
-                if value and target == "tags":
-                    row["tags"].append(value)
-                elif value:
-                    (emails if target == "emails" else phones).append((prop.pref, index, value, label))
-                continue
-        if name == "FN":
-            _set_first(row, extra, "full_name", unescape(prop.value).strip(), prop, label)
-        elif name == "N":
-            _name(row, prop)
-        elif name == "NICKNAME":
-            nick = ", ".join(n.strip() for n in split_escaped(prop.value, ",") if n.strip())
-            _set_first(row, extra, "nickname", nick, prop, label)
-        elif name == "EMAIL":
-            value = unescape(prop.value).strip()
-            if value:
-                emails.append((prop.pref, index, value, label or _type_label(prop.types, "EMAIL")))
-        elif name == "TEL":
-            value = unescape(prop.value).strip()
-            if value.lower().startswith("tel:"):
-                value = value[4:]
-            if value:
-                phones.append((prop.pref, index, value, label or _type_label(prop.types, "TEL")))
-        elif name == "ORG":
-            units = [u.strip() for u in split_escaped(prop.value, ";")]
-            if "organization" in row or not any(units):
-                _keep(extra, prop, label)
-            else:
-                row["organization"] = units[0] or None
-                rest = [u for u in units[1:] if u]
-                if rest:
-                    row["department"] = " / ".join(rest)
-        elif name == "TITLE":
-            _set_first(row, extra, "title", unescape(prop.value).strip(), prop, label)
-        elif name == "ADR":
-            address = _address(prop.value)
-            if address:
-                if prop.params:  # e.g. 4.0 LABEL="…", GEO=…: kept with the address
-                    address["params"] = {k: v[0] if len(v) == 1 else v for k, v in prop.params.items()}
-                addresses.append((prop.pref, index, address, label or _type_label(prop.types, "ADR")))
-        elif name == "BDAY":
-            _set_first(row, extra, "birthday", birthday(unescape(prop.value), prop.params), prop, label)
-        elif name == "NOTE":
-            note = unescape(prop.value).strip()
-            if note:
-                notes.append(note)
-        elif name in _URL_PROPS and "linkedin_url" not in row and _LINKEDIN.search(prop.value):
-            row["linkedin_url"] = unescape(prop.value).strip()
-        elif name == "CATEGORIES":
-            row["tags"].extend(t.strip() for t in split_escaped(prop.value, ",") if t.strip())
-        elif name == "UID" and uid is None:
-            uid = unescape(prop.value).strip() or None
-        elif name == "X-ABUID" and abuid is None:
-            abuid = unescape(prop.value).strip() or None
-        elif name in _KIND_PROPS:
-            value = prop.value.strip().lower()
-            if value in ("group", "org", "organization"):
-                kind = "group" if value == "group" else "org"
-            elif value != "individual":
-                _keep(extra, prop, label)
-        elif name == "X-ABSHOWAS" and prop.value.strip().upper() == "COMPANY":
-            kind = "org"
-        elif name in _MEMBER_PROPS:
-            members.append(_member_key(unescape(prop.value)))
-        elif name in KITH_PROPERTIES:
-            _set_first(row, extra, KITH_PROPERTIES[name], unescape(prop.value).strip(), prop, label)
-        elif name == "VERSION":
-            extra["version"] = prop.value.strip()
-        else:
-            _keep(extra, prop, label)
 
-    keys = [k for k in (uid, abuid) if k]  # resolved by member_keys() only when a file has groups
-    if kind == "group":
+def _override(state: _Card, prop: Prop, index: int, label: str | None, overrides: dict[str, str]) -> bool:
+    """Apply a kith.toml mapping for this property; True when it decided where the value goes."""
+    target = overrides.get(prop.name)
+    if target == "extra":
+        _keep(state.extra, prop, label)
+    elif target in TEXT_FIELDS:
+        _set_first(state.row, state.extra, target, unescape(prop.value).strip(), prop, label)
+    elif target in LIST_FIELDS:
+        value = unescape(prop.value).strip()
+        if value and target == "tags":
+            state.row["tags"].append(value)
+        elif value:
+            (state.emails if target == "emails" else state.phones).append((prop.pref, index, value, label))
+    else:
+        return False
+    return True
+
+
+# --- one handler per property ------------------------------------------------------------
+
+
+def _fn(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    _set_first(state.row, state.extra, "full_name", unescape(prop.value).strip(), prop, label)
+
+
+def _n(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    _name(state.row, prop)
+
+
+def _nickname(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    nick = ", ".join(n.strip() for n in split_escaped(prop.value, ",") if n.strip())
+    _set_first(state.row, state.extra, "nickname", nick, prop, label)
+
+
+def _email(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    value = unescape(prop.value).strip()
+    if value:
+        state.emails.append((prop.pref, index, value, label or _type_label(prop.types, "EMAIL")))
+
+
+def _tel(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    value = unescape(prop.value).strip()
+    if value.lower().startswith("tel:"):
+        value = value[4:]
+    if value:
+        state.phones.append((prop.pref, index, value, label or _type_label(prop.types, "TEL")))
+
+
+def _org(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    units = [u.strip() for u in split_escaped(prop.value, ";")]
+    if "organization" in state.row or not any(units):
+        _keep(state.extra, prop, label)
+        return
+    state.row["organization"] = units[0] or None
+    rest = [u for u in units[1:] if u]
+    if rest:
+        state.row["department"] = " / ".join(rest)
+
+
+def _title(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    _set_first(state.row, state.extra, "title", unescape(prop.value).strip(), prop, label)
+
+
+def _adr(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    address = _address(prop.value)
+    if address:
+        if prop.params:  # e.g. 4.0 LABEL="…", GEO=…: kept with the address
+            address["params"] = {k: v[0] if len(v) == 1 else v for k, v in prop.params.items()}
+        state.addresses.append((prop.pref, index, address, label or _type_label(prop.types, "ADR")))
+
+
+def _bday(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    _set_first(state.row, state.extra, "birthday", birthday(unescape(prop.value), prop.params), prop, label)
+
+
+def _note(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    note = unescape(prop.value).strip()
+    if note:
+        state.notes.append(note)
+
+
+def _url(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    if "linkedin_url" not in state.row and _LINKEDIN.search(prop.value):
+        state.row["linkedin_url"] = unescape(prop.value).strip()
+    else:
+        _keep(state.extra, prop, label)
+
+
+def _categories(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    state.row["tags"].extend(t.strip() for t in split_escaped(prop.value, ",") if t.strip())
+
+
+def _uid(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    if state.uid is None:
+        state.uid = unescape(prop.value).strip() or None
+    else:
+        _keep(state.extra, prop, label)
+
+
+def _abuid(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    if state.abuid is None:
+        state.abuid = unescape(prop.value).strip() or None
+    else:
+        _keep(state.extra, prop, label)
+
+
+def _kind(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    value = prop.value.strip().lower()
+    if value in ("group", "org", "organization"):
+        state.kind = "group" if value == "group" else "org"
+    elif value != "individual":
+        _keep(state.extra, prop, label)
+
+
+def _show_as(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    if prop.value.strip().upper() == "COMPANY":
+        state.kind = "org"
+    else:
+        _keep(state.extra, prop, label)
+
+
+def _member(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    state.members.append(_member_key(unescape(prop.value)))
+
+
+def _version(state: _Card, prop: Prop, index: int, label: str | None) -> None:
+    state.extra["version"] = prop.value.strip()
+
+
+_HANDLERS = {
+    "FN": _fn,
+    "N": _n,
+    "NICKNAME": _nickname,
+    "EMAIL": _email,
+    "TEL": _tel,
+    "ORG": _org,
+    "TITLE": _title,
+    "ADR": _adr,
+    "BDAY": _bday,
+    "NOTE": _note,
+    "CATEGORIES": _categories,
+    "UID": _uid,
+    "X-ABUID": _abuid,
+    "X-ABSHOWAS": _show_as,
+    "VERSION": _version,
+    **dict.fromkeys(_URL_PROPS, _url),
+    **dict.fromkeys(_KIND_PROPS, _kind),
+    **dict.fromkeys(_MEMBER_PROPS, _member),
+}
+
+
+# --- the row -----------------------------------------------------------------------------
+
+
+def _result(state: _Card, card: ParsedCard) -> CardResult:
+    """The card's row (or group / empty result) from what its properties gave."""
+    row, extra = state.row, state.extra
+    keys = [k for k in (state.uid, state.abuid) if k]  # resolved by member_keys() only when a file has groups
+    if state.kind == "group":
         name = row.get("full_name") or " ".join(
             row.get(k) or "" for k in ("given_name", "family_name") if row.get(k)
         )
-        return CardResult("group", keys=keys, group_name=(name or "").strip() or None, members=members)
+        return CardResult("group", keys=keys, group_name=(name or "").strip() or None, members=state.members)
     for stripped in card.stripped:
         extra[stripped] = True
     if card.unparsed:
         extra["unparsed_lines"] = [f"line {line}: {text}" for line, text in card.unparsed]
     if card.agents:
         extra["agent"] = card.agents
-    if not has_content:
+    if not state.has_content:
         return CardResult("empty", keys=keys)
-
-    row["emails"] = _ordered(emails, extra, "email_labels")
-    row["phones"] = _ordered(phones, extra, "phone_labels")
-    if addresses:
-        addresses.sort(key=lambda item: (item[0], item[1]))
-        first = addresses[0]
-        params = first[2].pop("params", None)
-        if params:
-            extra["address_params"] = params
-        row.update(first[2])
-        if first[3]:
-            extra["address_label"] = first[3]
-        if len(addresses) > 1:
-            extra["addresses"] = [{**a, **({"label": lbl} if lbl else {})} for _, _, a, lbl in addresses[1:]]
-    if notes:
-        row["notes"] = "\n\n".join(notes)
-    if kind == "org":
+    row["emails"] = _ordered(state.emails, extra, "email_labels")
+    row["phones"] = _ordered(state.phones, extra, "phone_labels")
+    if state.addresses:
+        _first_address(row, extra, state.addresses)
+    if state.notes:
+        row["notes"] = "\n\n".join(state.notes)
+    if state.kind == "org":
         extra["kind"] = "org"
         _company(row, extra)
-    row["source_key"] = uid or abuid
-    if uid and abuid:
-        extra["X-ABUID"] = abuid
+    row["source_key"] = state.uid or state.abuid
+    if state.uid and state.abuid:
+        extra["X-ABUID"] = state.abuid
     row["extra"] = extra
-    return CardResult(kind, row=row, keys=keys)
+    return CardResult(state.kind, row=row, keys=keys)
+
+
+def _first_address(
+    row: dict[str, Any], extra: dict[str, Any], addresses: list[tuple[int, int, dict[str, str], str | None]]
+) -> None:
+    """The preferred ADR fills the address fields; the others are kept in ``extra``."""
+    addresses.sort(key=lambda item: (item[0], item[1]))
+    first = addresses[0]
+    params = first[2].pop("params", None)
+    if params:
+        extra["address_params"] = params
+    row.update(first[2])
+    if first[3]:
+        extra["address_label"] = first[3]
+    if len(addresses) > 1:
+        extra["addresses"] = [{**a, **({"label": lbl} if lbl else {})} for _, _, a, lbl in addresses[1:]]
 
 
 def _name(row: dict[str, Any], prop: Prop) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -98,9 +99,12 @@ def decode_lines(data: bytes, fallback: str) -> list[str]:
         # Some writers fold in the middle of a multi-byte character: unfold first (line
         # numbers inside this card may then run short; the card's own line stays right).
         try:
-            return _FOLD.sub(b"", data).decode("utf-8").split("\n")
+            lines = _FOLD.sub(b"", data).decode("utf-8").split("\n")
         except UnicodeDecodeError:
             pass
+        else:
+            CHARSETS_USED["utf-8"] = None
+            return lines
     lines = []
     for raw in data.split(b"\n"):
         if raw.isascii():
@@ -113,15 +117,36 @@ def decode_lines(data: bytes, fallback: str) -> list[str]:
     return lines
 
 
+#: The charsets non-ASCII values were decoded with since :func:`clear_cache` (for the summary).
+CHARSETS_USED: dict[str, None] = {}
+
+
 def _decode_bytes(raw: bytes, charset: str | None, fallback: str) -> str:
     for encoding in (charset, "utf-8", fallback):
         if not encoding:
             continue
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except (LookupError, UnicodeDecodeError):
+            if encoding == charset and _UTF8_NAME.match(charset) and _UTF8_SEQUENCE.search(raw):
+                # Declared UTF-8 and mostly so: one bad byte is replaced, the rest stays UTF-8.
+                CHARSETS_USED["utf-8"] = None
+                return raw.decode("utf-8", errors="replace")
             continue
+        if not raw.isascii():
+            CHARSETS_USED[_codec_name(encoding)] = None
+        return text
+    CHARSETS_USED["latin-1"] = None
     return raw.decode("latin-1")
+
+
+@functools.cache
+def _codec_name(encoding: str) -> str:
+    return codecs.lookup(encoding).name
+
+
+_UTF8_NAME = re.compile(r"utf-?8$", re.I)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
@@ -129,6 +154,7 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
 
     A blank line ends the current line; a line starting with space/tab continues it; after a
     quoted-printable value ending in ``=`` the next line continues it whatever it starts with;
+    otherwise a line starting with ``#`` is a comment and skipped;
     and a line without any ``:`` cannot be a property, so it is a raw line break inside the
     previous value (Google's Android export, unescaped NOTEs) and joins it with a newline.
     """
@@ -145,6 +171,8 @@ def logical_lines(lines: list[str], first_line: int) -> list[tuple[str, int]]:
             continue
         if cur is not None and qp:
             cur = cur[:-1] + text
+        elif text[0] == "#":
+            continue  # a comment line (2.1 writers and AOSP's parser allow them), not part of any value
         elif cur is not None and text[0] in " \t":
             cur += text[1:]
         elif cur is not None and ":" not in text:
@@ -257,8 +285,10 @@ _BAD_HEAD = ("",)
 
 
 def clear_cache() -> None:
-    """Forget cached heads (the cache holds the fallback encoding of the file being read)."""
+    """Forget cached heads (the cache holds the fallback encoding of the file being read) and
+    the charsets used so far."""
     _HEADS.clear()
+    CHARSETS_USED.clear()
 
 
 def parse_head(head: str, fallback: str = "cp1252") -> tuple:

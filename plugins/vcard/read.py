@@ -22,7 +22,7 @@ from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import InputError
 from plugins.vcard import split
 from plugins.vcard.mapping import LIST_FIELDS, TEXT_FIELDS, map_card, member_keys
-from plugins.vcard.parse import clear_cache, parse_card
+from plugins.vcard.parse import CHARSETS_USED, clear_cache, parse_card
 
 #: Below this many cards one process is faster than starting a pool.
 POOL_MIN_CARDS = 5000
@@ -49,13 +49,14 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     if not split.has_card(data):
         raise InputError(f"{path}: is not a vCard file (no BEGIN:VCARD line found)")
     fallback = "cp1252"
+    legacy = False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
+        legacy = True
         # Legacy 2.1 exports: lines without a CHARSET use the file's code page.
         detected = textio.detect_encoding(data)
         fallback = detected if not detected.startswith("utf") else "cp1252"
-        encoding = f"{fallback} (per line, with CHARSET where a card declares one)"
     data, stripped = split.strip_payloads(data)
     cards = split.split_cards(data)
     del data
@@ -69,9 +70,12 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     rows: list[list[Any]] = []
     groups: list[tuple[str, list[str]]] = []
     keyed: list[tuple[list[str], list[Any]]] = []
+    used: dict[str, None] = {}
     for number, line, kind, payload in parsed:
         ref = f"card {number} (line {line})"
-        if kind == "reject":
+        if kind == "charsets":
+            used.update(dict.fromkeys(payload))
+        elif kind == "reject":
             rejects.append(Reject(ref, payload))
         elif kind == "group":
             groups.append(payload)
@@ -86,6 +90,11 @@ def read_vcards(path: Path, options: ImportOptions) -> ImportResult:
     group_info = _apply_groups(groups, keyed, warnings) if groups else {}
     _unique_keys(rows, warnings)
     rejects.sort(key=_reject_order)
+    if used and (legacy or not set(used) <= {"utf-8"}):
+        # The charsets the values were decoded with, not the file's guessed code page.
+        encoding = ", ".join(used)
+    elif legacy:
+        encoding = fallback
     info: dict[str, Any] = {"encoding": encoding, "cards": len(cards.chunks), "workers": workers}
     if stripped:
         info["payloads_skipped"] = stripped
@@ -155,6 +164,7 @@ def parse_batch(chunks: list[split.Chunk], fallback: str, overrides: dict[str, s
             row["extra"] = json.dumps(extra, ensure_ascii=False)
             values = [row.get(name) for name in COLUMNS]
             out.append((chunk.number, chunk.line, "row", (values, result.keys, unparsed)))
+    out.append((0, 0, "charsets", list(CHARSETS_USED)))
     return out
 
 

@@ -122,46 +122,76 @@ def strip_payloads(data: bytes) -> tuple[bytes, int]:
 def split_cards(data: bytes) -> Split:
     """Cut ``data`` (``\\n`` line ends, payloads stripped) into card chunks.
 
-    Nested ``BEGIN:VCARD`` right after an ``AGENT`` line (2.1) stays inside its card; any
-    other ``BEGIN`` before ``END`` means the open card was cut short. Non-blank text outside
-    cards, a stray ``END:VCARD`` and a card without ``END`` each become a problem.
+    Nested ``BEGIN:VCARD`` right after an ``AGENT`` line (2.1) stays inside its card. Any
+    other ``BEGIN`` inside an open 2.1 card is a nested card (2.1 allows vCards as values,
+    and phones write them without the AGENT line): it becomes a card of its own, cut out of
+    its parent, which goes on after it. Inside a 3.0/4.0 card such a ``BEGIN`` means the
+    open card was cut short. Non-blank text outside cards, a stray ``END:VCARD`` and a card
+    without ``END`` each become a problem.
     """
     out = Split()
     line = 1  # line number at ``pos``
     pos = 0
-    depth = 0
-    start, start_line = 0, 1
+    # Open cards, innermost last: [number, first line, start offset, agent depth, cut-out spans].
+    stack: list[list] = []
+    start, start_line = 0, 1  # where the text outside cards resumes
     number = 0
     for match in _BOUNDARY.finditer(data):
         line += data.count(b"\n", pos, match.start())
         pos = match.start()
         begin = match.group(1).upper() == b"BEGIN"
-        if begin and depth and _after_agent(data, match.start()):
-            depth += 1
+        if begin and stack and _after_agent(data, match.start()):
+            stack[-1][3] += 1
             continue
         if begin:
-            if depth:
-                out.problems.append(_cut_short(number, start_line))
-            else:
+            if stack and not _is_21(data, stack[-1][2], pos, stack[-1][4]):
+                out.problems.append(_cut_short(stack[-1][0], stack[-1][1]))
+                stack.pop()
+            elif not stack:
                 _outside(data[start:pos], start_line, out)
             number += 1
-            depth, start, start_line = 1, pos, line
-        elif depth > 1:
-            depth -= 1
-        elif depth == 1:
+            stack.append([number, line, pos, 0, []])
+        elif stack and stack[-1][3]:
+            stack[-1][3] -= 1
+        elif stack:
+            card_number, card_line, card_start, _, spans = stack.pop()
             end = match.end()
-            out.chunks.append(Chunk(number, start_line, data[start:end]))
-            depth, start, start_line = 0, end, line
+            out.chunks.append(Chunk(card_number, card_line, _without(data, card_start, end, spans)))
+            if stack:
+                stack[-1][4].append((card_start, end))
+            else:
+                start, start_line = end, line
         else:
             _outside(data[start:pos], start_line, out)
             out.problems.append((f"line {line}", "END:VCARD without a BEGIN:VCARD before it"))
             start, start_line = match.end(), line
     line += data.count(b"\n", pos)
-    if depth:
-        out.problems.append(_cut_short(number, start_line))
+    if stack:
+        out.problems.append(_cut_short(stack[0][0], stack[0][1]))
     else:
         _outside(data[start:], start_line, out)
     return out
+
+
+_VERSION_21 = re.compile(rb"^[ \t]*VERSION[ \t]*:[ \t]*2\.1[ \t]*$", re.I | re.M)
+
+
+def _is_21(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """True if the open card (``data[start:end]`` less its nested cards) says VERSION:2.1."""
+    return _VERSION_21.search(_without(data, start, end, spans)) is not None
+
+
+def _without(data: bytes, start: int, end: int, spans: list[tuple[int, int]]) -> bytes:
+    """``data[start:end]`` with the nested cards' spans blanked (their newlines kept, so lines count)."""
+    if not spans:
+        return data[start:end]
+    parts, at = [], start
+    for span_start, span_end in spans:
+        parts.append(data[at:span_start])
+        parts.append(b"\n" * data.count(b"\n", span_start, span_end))
+        at = span_end
+    parts.append(data[at:end])
+    return b"".join(parts)
 
 
 def _cut_short(number: int, line: int) -> tuple[str, str]:
