@@ -28,6 +28,16 @@ PEOPLE_COLUMNS: dict[str, pl.DataType] = {
 }
 
 
+def first_name(given: str | None, nickname: str | None, name: str) -> str:
+    """What to call someone in a message: the name they go by (``nickname``, a directory's
+    preferred name) before their formal given name, else the first word of ``name``."""
+    for value in (nickname, given):
+        if value and value.strip():
+            return value.strip().split()[0] if value is given else value.strip()
+    words = name.split()
+    return words[0] if words and not name.startswith("(") else "there"
+
+
 def identity_person_id(record_id: pl.Expr) -> pl.Expr:
     """The person id of a record that stands alone (before dedupe, or never matched)."""
     return pl.lit("p_") + record_id

@@ -34,7 +34,7 @@ from pipeline.followups.state import done_keys
 from pipeline.followups.templates import render_draft
 from pipeline.journal import load_journal, load_outcome
 from pipeline.journal.match import display_name_expr
-from pipeline.people import load_people
+from pipeline.people import first_name, load_people
 from pipeline.store import Store
 
 
@@ -44,6 +44,7 @@ def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
         "person_id",
         display_name_expr().alias("name"),
         "given_name",
+        "nickname",
         pl.col("emails").list.first().alias("email"),
         "organization",
         "title",
@@ -53,7 +54,7 @@ def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
     infos = {}
     for row in frame.iter_rows(named=True):
         name = row["name"] or row["person_id"]
-        first = (row["given_name"] or name).split()[0] if (row["given_name"] or name).split() else name
+        first = first_name(row["given_name"], row["nickname"], name)
         infos[row["person_id"]] = PersonInfo(
             row["person_id"],
             name,

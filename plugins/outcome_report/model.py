@@ -37,6 +37,7 @@ import polars as pl
 
 from pipeline.contracts import BLOCKING_TAGS
 from pipeline.journal.model import JOURNAL_COLUMNS
+from pipeline.people import first_name as called
 from plugins.outcome_report import referrals, tallies, wording
 from plugins.outcome_report.tallies import CONVERSATION_KINDS, NOT_RECORDED, ChannelRow, WeekRow
 
@@ -146,11 +147,9 @@ def display_name(row: dict[str, Any] | None, person_id: str) -> str:
 
 
 def first_name(row: dict[str, Any] | None, name: str) -> str:
-    if row and row.get("given_name"):
-        return row["given_name"].strip()
-    if row and row.get("nickname"):
-        return row["nickname"].strip()
-    return name.split(" ", 1)[0] if not name.startswith("(") else "there"
+    """What the message calls a helper (:func:`pipeline.people.first_name`)."""
+    row = row or {}
+    return called(row.get("given_name"), row.get("nickname"), name)
 
 
 def build_outcome_report(
