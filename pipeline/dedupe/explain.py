@@ -14,6 +14,7 @@ import polars as pl
 
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES
 from pipeline.dedupe.features import build_features
+from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
 from pipeline.schema import CANONICAL
 
@@ -48,12 +49,12 @@ class Explanation:
         """The human-readable form ``kith why`` prints."""
         lines = [
             f"{self.record_a}  vs  {self.record_b}",
-            f"  {'prior (1 in N pairs)':<24}{self.prior_weight:+8.2f}",
+            f"  {'prior (1 in N pairs)':<26}{self.prior_weight:+8.2f}",
         ]
         for c in self.comparisons:
             shown = "no data" if c.level == "null" else c.level
-            lines.append(f"  {c.name:<14}{shown:<10}{c.weight:+8.2f}")
-        lines.append(f"  {'total (log2 odds)':<24}{self.total_weight:+8.2f}")
+            lines.append(f"  {c.name:<16}{shown:<10}{c.weight:+8.2f}")
+        lines.append(f"  {'total (log2 odds)':<26}{self.total_weight:+8.2f}")
         for o in self.overrides:
             lines.append(f"  override: {o}")
         lines.extend(f"  note: {n}" for n in self.notes)
@@ -90,6 +91,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
     ]
     overrides = [reason for flag, reason in OVERRIDES.items() if row[flag]]
     prior = prior_weight(model)
+    rule = identity_rule(frame)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -98,4 +100,5 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         prior_weight=round(prior, 3),
         total_weight=round(prior + row["weight"], 3),
         probability=row["probability"],
+        notes=[f"rule: {rule}"] if rule else [],
     )

@@ -26,6 +26,7 @@ from pipeline.dedupe.cluster import cluster, components
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
+from pipeline.dedupe.identity import identity_pairs
 from pipeline.dedupe.ids import assign_person_ids
 from pipeline.dedupe.memory import release_freed_memory
 from pipeline.dedupe.model import (
@@ -52,6 +53,7 @@ def _silent(_stage: str, _detail: str) -> None:
 
 DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
 DECISION_PRIORITY = 1e9
+IDENTITY_PRIORITY = 1e8
 SETTLED_PRIORITY = 1e6
 
 
@@ -373,6 +375,9 @@ def _clusters(
     n = feats.height
     strong = _strong_edges(scored, settings)
     settled_parts = _settled_edges(incremental)
+    # One file's own entries (a shared source id, exact duplicate rows): firm before any score.
+    same_entry = identity_pairs(records).select("i", "j", pl.lit(IDENTITY_PRIORITY).alias("priority"))
+    settled_parts.append(same_entry)
     name_only, crowd = _name_only_edges(feats, records, scored, [strong, *settled_parts], settings)
     accepted = pl.concat([strong, name_only], how="vertical_relaxed")
     edge_parts = [accepted, *settled_parts]
