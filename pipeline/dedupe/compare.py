@@ -46,6 +46,7 @@ OVERRIDES = {
     "ov_suffix": "different generations (Sr./Jr.)",
     "ov_given": "clearly different given names behind a shared email, phone or address",
     "ov_generation": "birth years or class years a generation apart (a parent and child)",
+    "ov_one_file": "one file lists them as two members (same name, different e-mails, nothing else shared)",
 }
 
 #: Years between two birth years (or two class years) that make two records two generations.
@@ -176,12 +177,31 @@ def _org_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
     prefix = pl.col("org_a").str.starts_with(pl.col("org_b") + " ") | pl.col("org_b").str.starts_with(
         pl.col("org_a") + " "
     )
-    t = t.with_columns(prefix.alias("_prefix"))
-    t = _with_jw(t, "org", (pl.col("a") != pl.col("b")) & ~pl.col("_prefix"))
-    t = t.with_columns(
-        _level((pl.col("a") == pl.col("b"), 1), (pl.col("_prefix") | (pl.col("_jw") >= 0.9), 2), last=4)
-    )
+    # "Firm 1" and "Firm 2", "Unit 7" and "Unit 17": a different number is a different organization.
+    numbers = pl.col("org_a").str.extract_all(r"\d+") != pl.col("org_b").str.extract_all(r"\d+")
+    t = t.with_columns(prefix.alias("_prefix"), numbers.fill_null(False).alias("_numbers"))
+    t = _with_jw(t, "org", (pl.col("a") != pl.col("b")) & ~pl.col("_prefix") & ~pl.col("_numbers"))
+    t = _with_typo(t, "org", pl.col("_jw") >= 0.9)
+    # Similar yet a whole word apart ("Northwind Traders" / "Northwind Travel") is another organization:
+    # only a typo's worth of edits (ORG_TYPO_EDITS) makes two spellings one employer.
+    fuzzy = ~pl.col("_numbers") & (pl.col("_prefix") | ((pl.col("_jw") >= 0.9) & pl.col("_typo")))
+    t = t.with_columns(_level((pl.col("a") == pl.col("b"), 1), (fuzzy, 2), last=4))
     return _map_back(t, ia, ib)
+
+
+#: Edits (Levenshtein) that still make two similar employer names one employer: a typo, not a word.
+ORG_TYPO_EDITS = 2
+
+
+def _with_typo(table: pl.DataFrame, col: str, need: pl.Expr) -> pl.DataFrame:
+    """``_typo``: the two values are at most :data:`ORG_TYPO_EDITS` edits apart (rows where ``need``)."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    todo = table.filter(need.fill_null(False))
+    edits = cpdist(todo[f"{col}_a"].to_list(), todo[f"{col}_b"].to_list(), scorer=Levenshtein.distance)
+    done = todo.select("_k", pl.Series("_typo", edits <= ORG_TYPO_EDITS if len(edits) else [], pl.Boolean))
+    return table.join(done, on="_k", how="left").with_columns(pl.col("_typo").fill_null(False))
 
 
 def _shared(feats: pl.DataFrame, prefix: str, i: pl.Series, j: pl.Series) -> pl.Series:
@@ -247,6 +267,7 @@ _SIDE_COLUMNS = (
     "org_c",
     "dom0",
     "dom1",
+    "lst",
 )
 
 
@@ -347,6 +368,16 @@ def _override_exprs() -> list[pl.Expr]:
         )
         .fill_null(False)
         .alias("ov_generation"),
+        # A file lists a member once: two of its rows with different e-mails are two members unless
+        # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
+        (
+            _eq("lst")
+            & (pl.col("email") == 2)
+            & (pl.col("phone") != 1)
+            & (pl.col("linkedin") != 1)
+            & (pl.col("street") != 1)
+            & (pl.col("birthday") != 1)
+        ).alias("ov_one_file"),
     ]
 
 

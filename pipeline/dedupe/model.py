@@ -62,6 +62,8 @@ M_STRENGTH = 50.0
 U_STRENGTH = 1000.0
 U_SAMPLE = 100_000
 EM_ITERATIONS = 30
+#: Fewer training pairs than this in a pass (a small workspace): its comparisons keep the prior m.
+MIN_EM_PAIRS = 200
 TF_STRENGTH = 100.0
 
 #: comparison → (feature column, level that gets a per-value u).
@@ -294,7 +296,7 @@ def estimate_m(
     for name, selector, fixed in PASSES:
         chosen = levels.filter(selector)
         trained[name] = chosen.height
-        if chosen.is_empty():
+        if chosen.height < MIN_EM_PAIRS:  # a handful of pairs teaches EM noise: the priors speak
             continue
         comps = tuple(c for c in COMPARISONS if c not in fixed)
         patterns = chosen.group_by(*comps).len("count")
