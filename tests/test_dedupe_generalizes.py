@@ -13,7 +13,7 @@ import pytest
 from dedupe_helpers import person_of, records, same
 
 from pipeline.cli import build_app
-from pipeline.dedupe import resolve
+from pipeline.dedupe import explain, resolve
 from pipeline.dedupe.identity import identity_pairs
 
 app = build_app()
@@ -218,3 +218,99 @@ def test_small_workspaces_never_merge_namesakes_and_find_every_shared_email(size
     assert split == []  # recall 1.0 on the records that share an e-mail
     namesakes = frame.group_by("given_name", "family_name").len().filter(pl.col("len") > 1)
     assert size < 60 or namesakes.height > 0  # the scenario does hold namesakes
+
+
+# --- 2. a chapter's shared e-mail domain --------------------------------------------------------
+
+
+NAMESAKES = 2
+
+
+def _chapter() -> tuple[pl.DataFrame, dict[str, int]]:
+    """A chapter's member directory (everyone at one chapter domain, nine namesake Björn Gómez among
+    them) and a second list — an event's sign-ups — where members appear again under their own address
+    and other Björn Gómez under theirs."""
+    given = ["Ana", "Ben", "Chloé", "Dara", "Emil", "Farah", "Goran", "Hana", "Ivo", "Jana", "Kofi"]
+    family = ["Lind", "Moreau", "Nakamura", "Oduya", "Petrov", "Quinn", "Rahman", "Sato", "Tal"]
+    rows, truth = [], {}
+    member = 0
+    for g in given:
+        for f in family[: 3 + len(g) % 4]:
+            rows.append((g, f, member))
+            member += 1
+    for _ in range(NAMESAKES):
+        rows.append(("Björn", "Gómez", member))
+        member += 1
+    frame_rows = []
+    for n, (g, f, m) in enumerate(rows):
+        email = f"{g.lower()}.{f.lower()}.{m}@lakeschapter.org"
+        frame_rows.append(
+            {
+                "record_id": f"d{n}",
+                "source": "alumni",
+                "source_file": "members.csv",
+                "given_name": g,
+                "family_name": f,
+                "emails": [email],
+                "extra": json.dumps({"source_id": f"M{m:04d}"}),
+            }
+        )
+        truth[f"d{n}"] = m
+        if n % 3 == 0 or g == "Björn":  # signed up for the event
+            frame_rows.append(
+                {
+                    "record_id": f"e{n}",
+                    "source": "google_csv",
+                    "source_file": "event.csv",
+                    "given_name": g,
+                    "family_name": f,
+                    "emails": [email],
+                }
+            )
+            truth[f"e{n}"] = m
+    for k in range(NAMESAKES):  # Björn Gómez who are not in the directory, at the chapter domain too
+        frame_rows.append(
+            {
+                "record_id": f"x{k}",
+                "source": "google_csv",
+                "source_file": "event.csv",
+                "given_name": "Björn",
+                "family_name": "Gómez",
+                "emails": [f"b.gomez.guest{k}@lakeschapter.org"],
+            }
+        )
+        truth[f"x{k}"] = 1000 + k
+    # The rest of the address book: people at their own employers, so the chapter is a small part of it.
+    for k in range(500):
+        g, f = given[k % len(given)], f"{family[k % len(family)]}{'abcdefghij'[k // 50]}"
+        frame_rows.append(
+            {
+                "record_id": f"w{k}",
+                "source": "vcard",
+                "source_file": "phone.vcf",
+                "given_name": g,
+                "family_name": f,
+                "emails": [f"{g.lower()}@firm{k}.com"],
+            }
+        )
+        truth[f"w{k}"] = 2000 + k
+    return records(*frame_rows), truth
+
+
+def test_a_shared_chapter_domain_never_merges_different_members():
+    frame, truth = _chapter()
+    result = resolve(frame)
+    people: dict[str, set[int]] = {}
+    for rid, pid in result.assignments.iter_rows():
+        people.setdefault(pid, set()).add(truth[rid])
+    assert [p for p in people.values() if len(p) > 1] == []
+    assert len(people) == len(set(truth.values()))  # each member's sign-up joined the member
+    at_chapter = frame.explode("emails").filter(pl.col("emails").str.ends_with("@lakeschapter.org"))
+    assert result.model["domains"]["lakeschapter"] == at_chapter["emails"].n_unique()  # its people
+    bjorns = frame.filter(pl.col("given_name") == "Björn")
+    a = bjorns.filter(pl.col("record_id") == "x0").row(0, named=True)
+    b = bjorns.filter(pl.col("source_file") == "members.csv").row(0, named=True)
+    why = explain(a, b, result.model)
+    org = next(c for c in why.comparisons if c.name == "organization")
+    assert org.level == "email_domain" and org.weight < 1.0
+    assert any("lakeschapter" in n and "people" in n for n in why.notes)

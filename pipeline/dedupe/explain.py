@@ -92,6 +92,14 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
     overrides = [reason for flag, reason in OVERRIDES.items() if row[flag]]
     prior = prior_weight(model)
     rule = identity_rule(frame)
+    notes = [f"rule: {rule}"] if rule else []
+    if row["organization"] == COMPARISONS["organization"].index("email_domain") + 1:
+        domains = model.get("domains") or {}
+        shared = {d for d in feats["dom0"].to_list() if d in domains}
+        notes += [
+            f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
+            for d in sorted(shared)
+        ]
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -100,5 +108,5 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         prior_weight=round(prior, 3),
         total_weight=round(prior + row["weight"], 3),
         probability=row["probability"],
-        notes=[f"rule: {rule}"] if rule else [],
+        notes=notes,
     )

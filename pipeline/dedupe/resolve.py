@@ -461,13 +461,18 @@ def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
     return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
 
 
+#: A shared work-mail domain supports a match only when it weighs at least this much (see .model).
+DOMAIN_SUPPORT_BITS = 1.0
+
 _OTHERS = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
 
 
 def _agrees_besides_name() -> pl.Expr:
     """Something besides the name agrees (an employer or its email domain and a city count)."""
     agree = [pl.col(c) == 1 for c in _OTHERS]
-    agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
+    # A work-mail domain many people share (a chapter's, a big employer's) weighs under a bit: no support.
+    domain = (pl.col("organization") == 3) & (pl.col("w_organization") >= DOMAIN_SUPPORT_BITS)
+    agree += [pl.col("organization") == 2, domain, pl.col("location") == 2, pl.col("birthday") == 2]
     return pl.any_horizontal(agree)
 
 
