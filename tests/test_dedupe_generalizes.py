@@ -66,6 +66,7 @@ def test_exact_duplicates_and_one_constituent_id_are_one_person_through_the_cli(
     text = kith(runner, workspace, "why", five[0], five[1]).stdout
     assert "rule: " in text and "Now: the same person" in text
     assert "same source id in one file" in text or "exact duplicate rows of one file" in text
+    assert "decided by: same source id in one file" in text or "decided by: exact duplicate rows" in text
 
 
 def test_a_shared_source_id_in_one_file_is_identity_and_different_ids_are_not_duplicates():
@@ -314,3 +315,55 @@ def test_a_shared_chapter_domain_never_merges_different_members():
     org = next(c for c in why.comparisons if c.name == "organization")
     assert org.level == "email_domain" and org.weight < 1.0
     assert any("lakeschapter" in n and "people" in n for n in why.notes)
+
+
+# --- 4. kith why names the rule that decided the pair ------------------------------------------
+
+CONNECTIONS = """\
+Notes:
+"When exporting your connection data, you may notice that some of the email addresses are missing."
+
+First Name,Last Name,URL,Email Address,Company,Position,Connected On
+Robert,Kowalczyk,https://www.linkedin.com/in/robert-kowalczyk-a1,,Tailspin Toys,Engineer,03 Feb 2026
+Robert,Kowalczyk,https://www.linkedin.com/in/robert-kowalczyk-b2,,Wide World Importers,Analyst,04 Feb 2026
+Priya,Raman,https://www.linkedin.com/in/priya-raman,priya.raman@example.com,Contoso,Designer,05 Feb 2026
+"""
+
+CARDS = """\
+BEGIN:VCARD
+VERSION:3.0
+N:Kowalczyk;Bob;;;
+FN:Bob Kowalczyk
+TEL;type=CELL:(206) 555-0144
+END:VCARD
+BEGIN:VCARD
+VERSION:3.0
+N:Raman;Priya;;;
+FN:Priya Raman
+EMAIL;type=INTERNET:priya.raman@example.com
+END:VCARD
+"""
+
+
+def test_why_names_the_rule_that_decided_each_pair(runner, workspace):
+    imported(runner, workspace, "Connections.csv", CONNECTIONS)
+    imported(runner, workspace, "contacts.vcf", CARDS)
+    kith(runner, workspace, "dedupe")
+    listed = json.loads(kith(runner, workspace, "people", "Kowalczyk", "--json").stdout)
+    roberts = sorted(p["record_ids"][0] for p in listed if p["name"] == "Robert Kowalczyk")
+    (bob,) = (p["record_ids"][0] for p in listed if p["name"] == "Bob Kowalczyk")
+    assert len(roberts) == 2
+    # A name-only match of a name one file lists twice: to review, and why says so.
+    out = json.loads(kith(runner, workspace, "why", bob, roberts[0], "--json").stdout)
+    assert out["same_person"] is False
+    assert any("one file lists 2 people under this name" in r for r in out["decided_by"]), out["decided_by"]
+    # Two different LinkedIn profiles: hard evidence.
+    text = kith(runner, workspace, "why", roberts[0], roberts[1]).stdout
+    assert "decided by: hard evidence keeps them apart: different LinkedIn profiles" in text
+    # A shared e-mail with the same name: merged above auto_merge with evidence besides the name.
+    text = kith(runner, workspace, "why", "Priya Raman", "priya.raman@example.com").stdout
+    assert "Now: the same person" in text and "decided by: merged: probability ≥ auto_merge (0.9)" in text
+    # A user's decision is the rule from then on.
+    kith(runner, workspace, "merge", bob, roberts[0])
+    text = kith(runner, workspace, "why", bob, roberts[0]).stdout
+    assert "decided by: your decision: same" in text

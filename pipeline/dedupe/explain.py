@@ -110,3 +110,75 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         probability=row["probability"],
         notes=notes,
     )
+
+
+_NAME_PARTS = ("given", "family", "middle_initial")
+#: The levels that count as "something besides the name agrees" (as :func:`.resolve._agrees_besides_name`).
+_SUPPORT = {"organization": ("exact", "fuzzy", "email_domain"), "location": ("postal_code", "city")}
+
+
+def _supported(expl: Explanation) -> bool:
+    for c in expl.comparisons:
+        if c.name in _NAME_PARTS or c.level == "null":
+            continue
+        if c.name == "organization" and c.level == "email_domain":
+            from pipeline.dedupe.resolve import DOMAIN_SUPPORT_BITS
+
+            if c.weight >= DOMAIN_SUPPORT_BITS:
+                return True
+        elif c.level in _SUPPORT.get(c.name, ()) or c.level == COMPARISONS[c.name][0]:
+            return True
+        elif c.name == "birthday" and c.level == "month_day":
+            return True
+    return False
+
+
+def decided_by(
+    expl: Explanation, *, same: bool, decision: str | None, settings, reasons: list[str] | None = None
+) -> list[str]:
+    """The rules that put the pair where it is now (``kith why``): decisions, one-file identity, hard
+    evidence, the thresholds, name-only crowding, the chain guard, or a merge through other records.
+
+    ``settings``: the :class:`~pipeline.dedupe.resolve.DedupeSettings` of the run; ``reasons``: the
+    pair's reasons in the review queue, when it is there.
+    """
+    if decision:
+        return [f"your decision: {decision}"]
+    rules = [n.removeprefix("rule: ") for n in expl.notes if n.startswith("rule: ") and "one file" in n]
+    if rules and same:
+        return rules
+    if expl.overrides:
+        return [f"hard evidence keeps them apart: {o}" for o in expl.overrides]
+    p = expl.probability
+    name_only = all(c.level == "null" for c in expl.comparisons if c.name not in _NAME_PARTS)
+    crowded = [r for r in reasons or [] if r.startswith("name only")]
+    if same:
+        if p >= settings.auto_merge and _supported(expl):
+            return [
+                f"merged: probability ≥ auto_merge ({settings.auto_merge}) with evidence besides the name"
+            ]
+        if name_only and p >= settings.name_only_merge:
+            return [
+                f"merged on the name alone: probability ≥ name_only_merge ({settings.name_only_merge}) "
+                "and no file lists two people under the name"
+            ]
+        return ["joined through other records of the same person (this pair alone would not merge)"]
+    if p < settings.auto_reject:
+        return [f"probability below auto_reject ({settings.auto_reject}): different people"]
+    if name_only:
+        if crowded:
+            return [f"{crowded[0]}: a name-only match never merges a crowded name (to review)"]
+        if p < settings.name_only_merge:
+            return [f"name only, below name_only_merge ({settings.name_only_merge}): to review"]
+    elif not _supported(expl) and not settings.merge_on_name_against_evidence:
+        against = [c.name for c in expl.comparisons if c.weight < 0 and c.name not in _NAME_PARTS]
+        return [
+            f"only the name agrees while {', '.join(against) or 'other fields'} disagree: a name is not "
+            "an identifier (to review)"
+        ]
+    if p < settings.auto_merge:
+        return [f"probability below auto_merge ({settings.auto_merge}): to review"]
+    return [
+        "kept apart by the chain guard: a record of one person has strong evidence against a record "
+        "of the other, or a decision holds them apart"
+    ]
