@@ -367,3 +367,94 @@ def test_why_names_the_rule_that_decided_each_pair(runner, workspace):
     kith(runner, workspace, "merge", bob, roberts[0])
     text = kith(runner, workspace, "why", bob, roberts[0]).stdout
     assert "decided by: your decision: same" in text
+
+
+# --- 5. records without contact points: addresses and birth dates --------------------------------
+
+SUBURBS = {"2611": "Weston", "2612": "Turner", "2614": "Aranda", "2615": "Page", "2617": "Bruce"}
+
+#: Typo'd pairs (a transposition in the names, an abbreviated or misspelt street, a day/month swap)
+#: that share street number, postcode and birth date: one member each.
+TYPO_PAIRS = [
+    (
+        ("Matthew", "Mccarthy", "12 Banksia Street", "2611", "1978-03-14"),
+        ("Mattehw", "Mccarhty", "12 Banksia St", "2611", "1978-03-14"),
+    ),
+    (
+        ("Olivia", "Papadopoulos", "7 Kurrajong Road", "2612", "1990-11-02"),
+        ("Olviia", "Papadopolous", "7 Kurrajong Rd", "2612", "1990-02-11"),
+    ),
+    (
+        ("Jack", "Greene", "44 Wattle Avenue", "2614", "1966-08-21"),
+        ("Jakc", "Grene", "44 Watle Avenue", "2614", "1966-08-21"),
+    ),
+]
+#: Namesakes at one address with different birth dates: a father and son, two cousins.
+NAMESAKES_AT_ONE_ADDRESS = [
+    (
+        ("John", "Hartley", "4 Jacaranda Crescent", "2615", "1952-02-01"),
+        ("John", "Hartley", "4 Jacaranda Crescent", "2615", "1981-07-12"),
+    ),
+    (
+        ("Samuel", "Okafor", "9 Bottlebrush Place", "2617", "1988-05-02"),
+        ("Samuel", "Okafor", "9 Bottlebrush Place", "2617", "1991-11-20"),
+    ),
+]
+
+
+def _member(rid: str, source_file: str, fields: tuple) -> dict:
+    g, f, street, postal, birthday = fields
+    return {
+        "record_id": rid,
+        "source": "alumni",
+        "source_file": source_file,
+        "given_name": g,
+        "family_name": f,
+        "street": street,
+        "postal_code": postal,
+        "city": SUBURBS[postal],
+        "birthday": birthday,
+    }
+
+
+def _members_without_contact_points() -> pl.DataFrame:
+    """A society's member list and an old CRM export: names, addresses and birth dates, no e-mail,
+    no phone; 120 other members around the pairs under test."""
+    import random
+
+    rnd = random.Random(5)
+    given = ["Matthew", "Olivia", "Jack", "Chloe", "Liam", "Isla", "Noah", "Ruby", "Ethan", "Mia"]
+    family = ["Mccarthy", "Nguyen", "Singh", "Brown", "Kelly", "Murphy", "Walsh", "Ryan", "Tran", "Greene"]
+    streets = ["Banksia Street", "Wattle Avenue", "Jacaranda Crescent", "Kurrajong Road"]
+    rows = [
+        _member(
+            f"bg{k}",
+            "members.csv",
+            (
+                rnd.choice(given),
+                rnd.choice(family),
+                f"{rnd.randint(1, 200)} {rnd.choice(streets)}",
+                rnd.choice(list(SUBURBS)),
+                f"{rnd.randint(1940, 2000)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            ),
+        )
+        for k in range(120)
+    ]
+    for n, (a, b) in enumerate(TYPO_PAIRS + NAMESAKES_AT_ONE_ADDRESS):
+        rows += [_member(f"a{n}", "members.csv", a), _member(f"b{n}", "old_crm.csv", b)]
+    return records(*rows)
+
+
+def test_typod_pairs_with_street_postcode_and_birth_date_merge_and_namesakes_at_one_address_do_not():
+    result = resolve(_members_without_contact_points())
+    for n in range(len(TYPO_PAIRS)):
+        assert same(result, f"a{n}", f"b{n}"), TYPO_PAIRS[n]
+    for n in range(len(TYPO_PAIRS), len(TYPO_PAIRS) + len(NAMESAKES_AT_ONE_ADDRESS)):
+        assert not same(result, f"a{n}", f"b{n}")
+    pairs = result.pairs
+    father_son = pairs.filter(pl.col("record_a").is_in(["a3", "b3"]) & pl.col("record_b").is_in(["a3", "b3"]))
+    cousins = pairs.filter(pl.col("record_a").is_in(["a4", "b4"]) & pl.col("record_b").is_in(["a4", "b4"]))
+    assert father_son["override"].item().startswith("birth years or class years a generation apart")
+    assert cousins["override"].item().startswith("different birth dates")
+    swapped = pairs.filter(pl.col("record_a").is_in(["a1", "b1"]) & pl.col("record_b").is_in(["a1", "b1"]))
+    assert swapped["birthday"].item() == "close" and swapped["street"].item() == "exact"

@@ -128,7 +128,7 @@ def _supported(expl: Explanation) -> bool:
                 return True
         elif c.level in _SUPPORT.get(c.name, ()) or c.level == COMPARISONS[c.name][0]:
             return True
-        elif c.name == "birthday" and c.level == "month_day":
+        elif c.name == "birthday" and c.level == "close":
             return True
     return False
 
