@@ -46,12 +46,20 @@ def _keys(records: pl.DataFrame) -> pl.DataFrame:
     content = [bare.alias("extra") if c == "extra" else pl.col(c) for c in records.columns if c not in _PLACE]
     named = [c for c in ("full_name", "given_name", "family_name") if c in records.columns]
     has_name = pl.any_horizontal(pl.col(named).is_not_null()) if named else pl.lit(False)
-    return records.select(
+    keys = records.select(
         pl.when(sid.is_not_null()).then(pl.struct(listing, sid).hash()).alias("k1"),
         pl.when(slug.is_not_null()).then(pl.struct(listing, slug).hash()).alias("k2"),
-        pl.when(has_name).then(pl.struct(content).hash()).alias("k3"),
+        pl.when(has_name).then(pl.struct(listing, *(pl.col(c) for c in named)).hash()).alias("k3"),
         sid.alias("sid"),
     )
+    # Only rows whose name recurs in their file can be exact duplicates: the whole row is hashed for
+    # those alone (hashing every column of every record costs more than the rest of this module).
+    again = keys["k3"].is_duplicated() & keys["k3"].is_not_null()
+    rows = again.arg_true()
+    if rows.len():
+        full = records[rows].select(pl.struct(content).hash().alias("k3")).to_series()
+        keys = keys.with_columns(keys["k3"].scatter(rows, full))
+    return keys
 
 
 def identity_pairs(records: pl.DataFrame) -> pl.DataFrame:
