@@ -290,8 +290,12 @@ def _keep_source_id(frame: pl.DataFrame) -> pl.DataFrame:
     extra = pl.col("extra") if "extra" in frame.columns else pl.lit(None, pl.String)
     tagged = pl.struct(pl.col("source_key").cast(pl.String).alias("source_id")).struct.json_encode()
     inner = extra.str.strip_chars().str.slice(1).str.strip_chars_start()
+    # A LinkedIn URL as the key is already the record's linkedin_url (dedupe reads it from there).
+    kept = pl.col("source_key").is_not_null() & ~pl.col("source_key").str.contains(
+        "linkedin.com/in/", literal=True
+    )
     merged = (
-        pl.when(pl.col("source_key").is_null())
+        pl.when(~kept)
         .then(extra)
         .when(extra.is_null() | inner.str.starts_with("}"))
         .then(tagged)

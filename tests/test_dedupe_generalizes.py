@@ -112,6 +112,8 @@ def test_import_keeps_the_source_id_in_extra():
         {"major": "Law"},
         {"source_id": "C3", "major": "Art"},
     ]
+    linkedin = pl.DataFrame({"source_key": ["https://www.linkedin.com/in/ana-silva"], "extra": [None]})
+    assert _keep_source_id(linkedin)["extra"].to_list() == [None]  # the URL is the record's linkedin_url
 
 
 # --- 3. small workspaces: namesakes at different employers ------------------------------------
