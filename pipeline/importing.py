@@ -287,7 +287,7 @@ def _keep_source_id(frame: pl.DataFrame) -> pl.DataFrame:
     id within one file as near-certain identity, and the user's id must not be lost."""
     if "source_key" not in frame.columns or frame["source_key"].null_count() == frame.height:
         return frame
-    extra = pl.col("extra") if "extra" in frame.columns else pl.lit(None, pl.String)
+    extra = pl.col("extra").cast(pl.String) if "extra" in frame.columns else pl.lit(None, pl.String)
     tagged = pl.struct(pl.col("source_key").cast(pl.String).alias("source_id")).struct.json_encode()
     inner = extra.str.strip_chars().str.slice(1).str.strip_chars_start()
     # A LinkedIn URL as the key is already the record's linkedin_url (dedupe reads it from there).
