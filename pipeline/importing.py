@@ -292,6 +292,28 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     return keys.select(text.alias("record_id")).select(digest).to_series()
 
 
+def _keep_source_id(frame: pl.DataFrame) -> pl.DataFrame:
+    """The source's own id (``source_key``) kept in ``extra`` as ``source_id``: dedupe reads a shared
+    id within one file as near-certain identity, and the user's id must not be lost."""
+    if "source_key" not in frame.columns or frame["source_key"].null_count() == frame.height:
+        return frame
+    extra = pl.col("extra").cast(pl.String) if "extra" in frame.columns else pl.lit(None, pl.String)
+    tagged = pl.struct(pl.col("source_key").cast(pl.String).alias("source_id")).struct.json_encode()
+    inner = extra.str.strip_chars().str.slice(1).str.strip_chars_start()
+    # A LinkedIn URL as the key is already the record's linkedin_url (dedupe reads it from there).
+    kept = pl.col("source_key").is_not_null() & ~pl.col("source_key").str.contains(
+        "linkedin.com/in/", literal=True
+    )
+    merged = (
+        pl.when(~kept)
+        .then(extra)
+        .when(extra.is_null() | inner.str.starts_with("}"))
+        .then(tagged)
+        .otherwise(tagged.str.slice(0, tagged.str.len_chars() - 1) + "," + inner)
+    )
+    return frame.with_columns(merged.alias("extra"))
+
+
 def _apply_input_defaults(frame: pl.DataFrame, options: ImportOptions) -> pl.DataFrame:
     """Channel and tags from the input's configuration fill what the file didn't say."""
     exprs = []
@@ -431,7 +453,7 @@ def _read_records(
         pl.lit(name).alias("source"),
         pl.lit(shown).alias("source_file"),
     )
-    frame = conform(frame, RECORD_COLUMNS)
+    frame = conform(_keep_source_id(frame), RECORD_COLUMNS)
     if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
         outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
     return frame, result

@@ -305,7 +305,7 @@ def test_docs_loose_plugin_works_from_plugins_dir(runner, tmp_path):
         records = store.records()
     assert records["emails"].to_list() == [["amara.okafor@example.com"], ["lena.fischer@example.org"]]
     assert set(records["channel"]) == {"meeting"}
-    assert json.loads(records["extra"][0]) == {"Scanned At": "2026-05-14 10:02"}
+    assert json.loads(records["extra"][0]) == {"source_id": "B-1042", "Scanned At": "2026-05-14 10:02"}
 
 
 def test_plugin_hooks_prints_and_updates_the_reference(runner, tmp_path):

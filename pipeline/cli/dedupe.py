@@ -256,9 +256,12 @@ def why_command(
     json_out: JsonOption = False,
 ) -> None:
     """Explain the match score of two records: each comparison's level and weight, and the probability."""
+    import polars as pl
+
     from pipeline.dedupe import explain, lookup
+    from pipeline.dedupe.explain import decided_by
     from pipeline.dedupe.review import describe, display_name
-    from pipeline.dedupe.storage import load_decisions
+    from pipeline.dedupe.storage import load_decisions, load_review_queue, workspace_settings
 
     with open_run(state(ctx)) as run:
         store = run.store
@@ -282,8 +285,16 @@ def why_command(
         key = (min(best.record_a, best.record_b), max(best.record_a, best.record_b))
         decided = decisions.filter((decisions["record_a"] == key[0]) & (decisions["record_b"] == key[1]))
         decision = decided["decision"][0] if decided.height else None
+        queue = load_review_queue(store)
+        queued = queue.filter(
+            pl.min_horizontal("record_a", "record_b").eq(key[0])
+            & pl.max_horizontal("record_a", "record_b").eq(key[1])
+        )
+        reasons = queued["reasons"][0].to_list() if queued.height else None
+        settings = workspace_settings(run.workspace)
     ra, rb = records[best.record_a], records[best.record_b]
     same = person[best.record_a] == person[best.record_b]
+    rules = decided_by(best, same=same, decision=decision, settings=settings, reasons=reasons)
     if json_out:
         print_json(
             {
@@ -292,6 +303,7 @@ def why_command(
                 "person_b": person[best.record_b],
                 "same_person": same,
                 "decision": decision,
+                "decided_by": rules,
                 "pairs_considered": len(pairs),
             }
         )
@@ -304,6 +316,8 @@ def why_command(
     typer.echo(best.to_text())
     verdict = "the same person" if same else "different people"
     typer.echo(f"Now: {verdict}" + (f" (your decision: {decision})" if decision else ""))
+    for rule in rules:
+        typer.echo(f"  decided by: {rule}")
 
 
 @handle_errors

@@ -56,6 +56,8 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     employer = ("org_c", "dom0", "dom1")
     first4 = pl.col("f").str.slice(0, 4).alias("f4")
     last4 = pl.col("f").str.slice(-4).alias("fl4")
+    first3 = pl.col("f").str.slice(0, 3).alias("f3")
+    given2 = pl.col("g").str.slice(0, 2).alias("g2")
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
@@ -71,6 +73,11 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         Rule("given_family_prefix", (("g",), (first4,)), fuzzy_cap),
         # A typo in the first four letters of the family name; the rarest case, so the tightest cap.
         Rule("given_family_suffix", (("g",), (last4,)), fuzzy_cap // 2),
+        # Records without contact points (member lists, old CRM exports): an address or a birth date
+        # with a name typo'd past the name rules.
+        Rule("postal_birthday", (("postal",), ("bday",)), name_cap),
+        Rule("postal_family_prefix", (("postal",), (first3,)), fuzzy_cap),
+        Rule("birthday_given_prefix", (("bday",), (given2,)), fuzzy_cap),
     ]
 
 

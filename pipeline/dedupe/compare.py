@@ -33,7 +33,7 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "organization": ("exact", "fuzzy", "email_domain", "different"),
     "location": ("postal_code", "city", "different"),
     "street": ("exact", "different"),
-    "birthday": ("exact", "month_day", "different"),
+    "birthday": ("exact", "close", "different"),
     "class_year": ("exact", "within_one", "different"),
     "middle_initial": ("same", "different"),
 }
@@ -46,6 +46,8 @@ OVERRIDES = {
     "ov_suffix": "different generations (Sr./Jr.)",
     "ov_given": "clearly different given names behind a shared email, phone or address",
     "ov_generation": "birth years or class years a generation apart (a parent and child)",
+    "ov_birthdate": "different birth dates (not a typo: two or more of day, month and year differ)",
+    "ov_one_file": "one file lists them as two members (same name, different e-mails, nothing else shared)",
 }
 
 #: Years between two birth years (or two class years) that make two records two generations.
@@ -176,12 +178,31 @@ def _org_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Series:
     prefix = pl.col("org_a").str.starts_with(pl.col("org_b") + " ") | pl.col("org_b").str.starts_with(
         pl.col("org_a") + " "
     )
-    t = t.with_columns(prefix.alias("_prefix"))
-    t = _with_jw(t, "org", (pl.col("a") != pl.col("b")) & ~pl.col("_prefix"))
-    t = t.with_columns(
-        _level((pl.col("a") == pl.col("b"), 1), (pl.col("_prefix") | (pl.col("_jw") >= 0.9), 2), last=4)
-    )
+    # "Firm 1" and "Firm 2", "Unit 7" and "Unit 17": a different number is a different organization.
+    numbers = pl.col("org_a").str.extract_all(r"\d+") != pl.col("org_b").str.extract_all(r"\d+")
+    t = t.with_columns(prefix.alias("_prefix"), numbers.fill_null(False).alias("_numbers"))
+    t = _with_jw(t, "org", (pl.col("a") != pl.col("b")) & ~pl.col("_prefix") & ~pl.col("_numbers"))
+    t = _with_typo(t, "org", pl.col("_jw") >= 0.9)
+    # Similar yet a whole word apart ("Northwind Traders" / "Northwind Travel") is another organization:
+    # only a typo's worth of edits (ORG_TYPO_EDITS) makes two spellings one employer.
+    fuzzy = ~pl.col("_numbers") & (pl.col("_prefix") | ((pl.col("_jw") >= 0.9) & pl.col("_typo")))
+    t = t.with_columns(_level((pl.col("a") == pl.col("b"), 1), (fuzzy, 2), last=4))
     return _map_back(t, ia, ib)
+
+
+#: Edits (Levenshtein) that still make two similar employer names one employer: a typo, not a word.
+ORG_TYPO_EDITS = 2
+
+
+def _with_typo(table: pl.DataFrame, col: str, need: pl.Expr) -> pl.DataFrame:
+    """``_typo``: the two values are at most :data:`ORG_TYPO_EDITS` edits apart (rows where ``need``)."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    todo = table.filter(need.fill_null(False))
+    edits = cpdist(todo[f"{col}_a"].to_list(), todo[f"{col}_b"].to_list(), scorer=Levenshtein.distance)
+    done = todo.select("_k", pl.Series("_typo", edits <= ORG_TYPO_EDITS if len(edits) else [], pl.Boolean))
+    return table.join(done, on="_k", how="left").with_columns(pl.col("_typo").fill_null(False))
 
 
 def _shared(feats: pl.DataFrame, prefix: str, i: pl.Series, j: pl.Series) -> pl.Series:
@@ -247,6 +268,7 @@ _SIDE_COLUMNS = (
     "org_c",
     "dom0",
     "dom1",
+    "lst",
 )
 
 
@@ -259,8 +281,33 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
     del sa, sb
+    pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]))
     pf = pf.with_columns(_field_level_exprs())
     return pf.select(*keep, *COMPARISONS, *(f"{c}_a" for c in TF_CODES), *_override_exprs())
+
+
+#: Edits (Levenshtein) between two street keys with the same house number that still make one street.
+STREET_TYPO_EDITS = 2
+
+
+def _street_typo(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Per pair: the same house number and a street name a typo apart ("44 Watle Ave" / "44 Wattle Ave")."""
+    import numpy as np
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    frame = pl.DataFrame({"a": a, "b": b})
+    number = pl.col("a").str.extract(r"^(\d+)", 1) == pl.col("b").str.extract(r"^(\d+)", 1)
+    need = frame.select(
+        (number & (pl.col("a") != pl.col("b")) & (pl.col("a").str.len_chars() >= 6)).fill_null(False)
+    ).to_series()
+    out = np.zeros(frame.height, dtype=bool)
+    rows = np.flatnonzero(need.to_numpy())
+    if len(rows):
+        todo = frame[rows]
+        edits = cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=Levenshtein.distance, workers=-1)
+        out[rows] = edits <= STREET_TYPO_EDITS
+    return pl.Series("_street_typo", out)
 
 
 def _eq(c: str) -> pl.Expr:
@@ -310,13 +357,32 @@ def _field_level_exprs() -> list[pl.Expr]:
         _simple(_both("postal") | _both("city"), (_eq("postal"), 1), (_eq("city"), 2), last=3).alias(
             "location"
         ),
-        _simple(_both("street"), (_eq("street"), 1), last=2).alias("street"),
-        _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd"), 2), last=3).alias("birthday"),
+        _simple(_both("street"), (_eq("street") | pl.col("_street_typo"), 1), last=2).alias("street"),
+        # Close: the same day and month (one side without a year), day and month swapped, or one part off.
+        _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd") | _date_typo(), 2), last=3).alias("birthday"),
         _simple(
             _both("cyear"), (_eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), last=3
         ).alias("class_year"),
         _simple(_both("m_init"), (_eq("m_init"), 1), last=2).alias("middle_initial"),
     ]
+
+
+def _date_parts(side: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    bday = pl.col(f"bday_{side}")
+    return bday.str.slice(0, 4), bday.str.slice(5, 2), bday.str.slice(8, 2)
+
+
+def _date_typo() -> pl.Expr:
+    """Two full birth dates a typo apart: day and month swapped, or exactly one part different."""
+    (ya, ma, da), (yb, mb, db) = _date_parts("a"), _date_parts("b")
+    swapped = (ya == yb) & (ma == db) & (da == mb)
+    differing = (ya != yb).cast(pl.Int8) + (ma != mb).cast(pl.Int8) + (da != db).cast(pl.Int8)
+    return (swapped | (differing == 1)).fill_null(False)
+
+
+def _date_apart() -> pl.Expr:
+    """Two full birth dates no typo explains (two or more parts differ, not a day/month swap)."""
+    return (_both("bday") & ~_eq("bday") & ~_date_typo()).fill_null(False)
 
 
 def _override_exprs() -> list[pl.Expr]:
@@ -347,6 +413,18 @@ def _override_exprs() -> list[pl.Expr]:
         )
         .fill_null(False)
         .alias("ov_generation"),
+        # Namesakes at one address (a father and son, cousins) are told apart by their birth dates.
+        _date_apart().alias("ov_birthdate"),
+        # A file lists a member once: two of its rows with different e-mails are two members unless
+        # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
+        (
+            _eq("lst")
+            & (pl.col("email") == 2)
+            & (pl.col("phone") != 1)
+            & (pl.col("linkedin") != 1)
+            & (pl.col("street") != 1)
+            & (pl.col("birthday") != 1)
+        ).alias("ov_one_file"),
     ]
 
 

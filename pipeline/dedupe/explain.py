@@ -14,6 +14,7 @@ import polars as pl
 
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES
 from pipeline.dedupe.features import build_features
+from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
 from pipeline.schema import CANONICAL
 
@@ -48,12 +49,12 @@ class Explanation:
         """The human-readable form ``kith why`` prints."""
         lines = [
             f"{self.record_a}  vs  {self.record_b}",
-            f"  {'prior (1 in N pairs)':<24}{self.prior_weight:+8.2f}",
+            f"  {'prior (1 in N pairs)':<26}{self.prior_weight:+8.2f}",
         ]
         for c in self.comparisons:
             shown = "no data" if c.level == "null" else c.level
-            lines.append(f"  {c.name:<14}{shown:<10}{c.weight:+8.2f}")
-        lines.append(f"  {'total (log2 odds)':<24}{self.total_weight:+8.2f}")
+            lines.append(f"  {c.name:<16}{shown:<10}{c.weight:+8.2f}")
+        lines.append(f"  {'total (log2 odds)':<26}{self.total_weight:+8.2f}")
         for o in self.overrides:
             lines.append(f"  override: {o}")
         lines.extend(f"  note: {n}" for n in self.notes)
@@ -90,6 +91,15 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
     ]
     overrides = [reason for flag, reason in OVERRIDES.items() if row[flag]]
     prior = prior_weight(model)
+    rule = identity_rule(frame)
+    notes = [f"rule: {rule}"] if rule else []
+    if row["organization"] == COMPARISONS["organization"].index("email_domain") + 1:
+        domains = model.get("domains") or {}
+        shared = {d for d in feats["dom0"].to_list() if d in domains}
+        notes += [
+            f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
+            for d in sorted(shared)
+        ]
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -98,4 +108,77 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         prior_weight=round(prior, 3),
         total_weight=round(prior + row["weight"], 3),
         probability=row["probability"],
+        notes=notes,
     )
+
+
+_NAME_PARTS = ("given", "family", "middle_initial")
+#: The levels that count as "something besides the name agrees" (as :func:`.resolve._agrees_besides_name`).
+_SUPPORT = {"organization": ("exact", "fuzzy", "email_domain"), "location": ("postal_code", "city")}
+
+
+def _supported(expl: Explanation) -> bool:
+    for c in expl.comparisons:
+        if c.name in _NAME_PARTS or c.level == "null":
+            continue
+        if c.name == "organization" and c.level == "email_domain":
+            from pipeline.dedupe.resolve import DOMAIN_SUPPORT_BITS
+
+            if c.weight >= DOMAIN_SUPPORT_BITS:
+                return True
+        elif c.level in _SUPPORT.get(c.name, ()) or c.level == COMPARISONS[c.name][0]:
+            return True
+        elif c.name == "birthday" and c.level == "close":
+            return True
+    return False
+
+
+def decided_by(
+    expl: Explanation, *, same: bool, decision: str | None, settings, reasons: list[str] | None = None
+) -> list[str]:
+    """The rules that put the pair where it is now (``kith why``): decisions, one-file identity, hard
+    evidence, the thresholds, name-only crowding, the chain guard, or a merge through other records.
+
+    ``settings``: the :class:`~pipeline.dedupe.resolve.DedupeSettings` of the run; ``reasons``: the
+    pair's reasons in the review queue, when it is there.
+    """
+    if decision:
+        return [f"your decision: {decision}"]
+    rules = [n.removeprefix("rule: ") for n in expl.notes if n.startswith("rule: ") and "one file" in n]
+    if rules and same:
+        return rules
+    if expl.overrides:
+        return [f"hard evidence keeps them apart: {o}" for o in expl.overrides]
+    p = expl.probability
+    name_only = all(c.level == "null" for c in expl.comparisons if c.name not in _NAME_PARTS)
+    crowded = [r for r in reasons or [] if r.startswith("name only")]
+    if same:
+        if p >= settings.auto_merge and _supported(expl):
+            return [
+                f"merged: probability ≥ auto_merge ({settings.auto_merge}) with evidence besides the name"
+            ]
+        if name_only and p >= settings.name_only_merge:
+            return [
+                f"merged on the name alone: probability ≥ name_only_merge ({settings.name_only_merge}) "
+                "and no file lists two people under the name"
+            ]
+        return ["joined through other records of the same person (this pair alone would not merge)"]
+    if p < settings.auto_reject:
+        return [f"probability below auto_reject ({settings.auto_reject}): different people"]
+    if name_only:
+        if crowded:
+            return [f"{crowded[0]}: a name-only match never merges a crowded name (to review)"]
+        if p < settings.name_only_merge:
+            return [f"name only, below name_only_merge ({settings.name_only_merge}): to review"]
+    elif not _supported(expl) and not settings.merge_on_name_against_evidence:
+        against = [c.name for c in expl.comparisons if c.weight < 0 and c.name not in _NAME_PARTS]
+        return [
+            f"only the name agrees while {', '.join(against) or 'other fields'} disagree: a name is not "
+            "an identifier (to review)"
+        ]
+    if p < settings.auto_merge:
+        return [f"probability below auto_merge ({settings.auto_merge}): to review"]
+    return [
+        "kept apart by the chain guard: a record of one person has strong evidence against a record "
+        "of the other, or a decision holds them apart"
+    ]

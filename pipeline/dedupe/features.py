@@ -26,7 +26,8 @@ clustering all address records by that index. Columns:
 * ``slug`` (LinkedIn), ``org`` (legal suffix removed when something is left), ``org_c``
   (``org`` without spaces), ``dom0``/``dom1`` (employer labels of non-freemail email
   domains: ``jane@acmelabs.com`` → ``acmelabs``), ``postal``, ``city``, ``street``,
-  ``bday``, ``bmd``, ``cyear``. (No record id, source or birth year: no later step reads them.)
+  ``bday``, ``bmd``, ``cyear``, ``lst`` (hash of the file the record came from). (No record id or birth
+  year: no later step reads them.)
 """
 
 from __future__ import annotations
@@ -298,6 +299,8 @@ INPUTS = (
     "street",
     "birthday",
     "class_year",
+    "source_file",
+    "source",
 )
 
 
@@ -379,6 +382,8 @@ def _contact_columns(records: pl.DataFrame) -> pl.DataFrame:
                 _col(records, "birthday").str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).alias("bday"),
                 _col(records, "birthday").str.extract(r"(\d{2}-\d{2})$", 1).alias("bmd"),
                 _col(records, "class_year", pl.Int32).alias("cyear"),
+                # The file a record came from (its source where unknown), for "one file lists them twice".
+                pl.coalesce(_col(records, "source_file"), _col(records, "source")).hash().alias("lst"),
             ),
         ],
         how="horizontal",

@@ -62,6 +62,8 @@ M_STRENGTH = 50.0
 U_STRENGTH = 1000.0
 U_SAMPLE = 100_000
 EM_ITERATIONS = 30
+#: Fewer training pairs than this in a pass (a small workspace): its comparisons keep the prior m.
+MIN_EM_PAIRS = 200
 TF_STRENGTH = 100.0
 
 #: comparison → (feature column, level that gets a per-value u).
@@ -294,7 +296,7 @@ def estimate_m(
     for name, selector, fixed in PASSES:
         chosen = levels.filter(selector)
         trained[name] = chosen.height
-        if chosen.is_empty():
+        if chosen.height < MIN_EM_PAIRS:  # a handful of pairs teaches EM noise: the priors speak
             continue
         comps = tuple(c for c in COMPARISONS if c not in fixed)
         patterns = chosen.group_by(*comps).len("count")
@@ -322,9 +324,32 @@ def _weight_table(m: dict, u: dict, c: str) -> list[float]:
     return [0.0] + [math.log2(mi / ui) for mi, ui in zip(m[c], u[c], strict=True)]
 
 
+def domain_people(feats: pl.DataFrame) -> dict[str, int]:
+    """Work-mail domain label → how many distinct people (first personal addresses) use it, for the
+    labels two or more use: the term frequency of an employer's or a chapter's e-mail domain."""
+    counts = (
+        feats.select("dom0", "e0")
+        .drop_nulls()
+        .group_by("dom0")
+        .agg(pl.col("e0").n_unique().alias("n"))
+        .filter(pl.col("n") >= 2)
+    )
+    return dict(zip(counts["dom0"].to_list(), counts["n"].to_list(), strict=True))
+
+
+def _domain_u(model: dict, feats: pl.DataFrame) -> pl.Series:
+    """Per record, P(another record uses its work-mail domain): its people over all records."""
+    table = model.get("domains") or {}
+    n = max(int(model.get("records") or feats.height), 1)
+    return feats["dom0"].replace_strict(
+        list(table), [v / n for v in table.values()], default=0.0, return_dtype=pl.Float64
+    )
+
+
 def tf_arrays(model: dict, feats: pl.DataFrame) -> dict[str, pl.Series]:
-    """Per TF comparison, P(another record shares the value) indexed by the value's code in ``feats``."""
-    out = {}
+    """Per TF comparison, P(another record shares the value) indexed by the value's code in ``feats``;
+    under ``"domain"``, per record, the same for its work-mail domain (:func:`domain_people`)."""
+    out = {"domain": _domain_u(model, feats)}
     for c, (col, _level) in TF_COLUMNS.items():
         table = model["tf"][c]
         values = value_table(feats, col)
@@ -360,6 +385,18 @@ def comparison_weights(levels: pl.DataFrame, model: dict, tf: dict[str, pl.Serie
             freq = tf[c].gather(code) if tf[c].len() else pl.Series([1.0] * len(rows), dtype=pl.Float64)
             exact = pl.select((m[c][level - 1] / pl.lit(freq)).log(2).cast(pl.Float32)).to_series()
             weights[rows] = exact.to_numpy()
+        if c == "organization" and "domain" in tf:
+            # A shared work-mail domain is worth what the domain's head count leaves of it: a chapter's or
+            # a big employer's domain, used by many people, says little about any two of them.
+            level = COMPARISONS[c].index("email_domain") + 1
+            rows = np.flatnonzero(codes == level)
+            if len(rows):
+                dom = tf["domain"].to_numpy()
+                common = np.maximum(dom[levels["i"].to_numpy()[rows]], dom[levels["j"].to_numpy()[rows]])
+                u_level = max(u[c][level - 1], 1e-12)
+                # Floored at 0: a domain everyone shares is no evidence, never evidence against.
+                capped = np.maximum(np.log2(m[c][level - 1] / np.maximum(common, u_level)), 0.0)
+                weights[rows] = np.maximum(np.minimum(weights[rows], capped.astype(np.float32)), 0.0)
         out[f"w_{c}"] = pl.Series(weights, dtype=pl.Float32)
     return pl.DataFrame(out)
 
@@ -409,6 +446,7 @@ def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> d
         "u": u,
         "tf": tf,
         "tf_floor": floors,
+        "domains": domain_people(feats),
         "lambda": 0.5,
         "records": feats.height,
         "trained_pairs": trained,

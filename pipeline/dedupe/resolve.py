@@ -26,6 +26,7 @@ from pipeline.dedupe.cluster import cluster, components
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
+from pipeline.dedupe.identity import identity_pairs
 from pipeline.dedupe.ids import assign_person_ids
 from pipeline.dedupe.memory import release_freed_memory
 from pipeline.dedupe.model import (
@@ -52,6 +53,7 @@ def _silent(_stage: str, _detail: str) -> None:
 
 DEFAULT_SOURCE_PRIORITY = ("manual", "alumni", "vcard", "google_csv", "outlook_csv", "linkedin")
 DECISION_PRIORITY = 1e9
+IDENTITY_PRIORITY = 1e8
 SETTLED_PRIORITY = 1e6
 
 
@@ -373,6 +375,9 @@ def _clusters(
     n = feats.height
     strong = _strong_edges(scored, settings)
     settled_parts = _settled_edges(incremental)
+    # One file's own entries (a shared source id, exact duplicate rows): firm before any score.
+    same_entry = identity_pairs(records).select("i", "j", pl.lit(IDENTITY_PRIORITY).alias("priority"))
+    settled_parts.append(same_entry)
     name_only, crowd = _name_only_edges(feats, records, scored, [strong, *settled_parts], settings)
     accepted = pl.concat([strong, name_only], how="vertical_relaxed")
     edge_parts = [accepted, *settled_parts]
@@ -456,13 +461,18 @@ def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
     return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
 
 
+#: A shared work-mail domain supports a match only when it weighs at least this much (see .model).
+DOMAIN_SUPPORT_BITS = 1.0
+
 _OTHERS = [c for c in COMPARISONS if c not in ("given", "family", "middle_initial")]
 
 
 def _agrees_besides_name() -> pl.Expr:
     """Something besides the name agrees (an employer or its email domain and a city count)."""
     agree = [pl.col(c) == 1 for c in _OTHERS]
-    agree += [pl.col("organization").is_in([2, 3]), pl.col("location") == 2, pl.col("birthday") == 2]
+    # A work-mail domain many people share (a chapter's, a big employer's) weighs under a bit: no support.
+    domain = (pl.col("organization") == 3) & (pl.col("w_organization") >= DOMAIN_SUPPORT_BITS)
+    agree += [pl.col("organization") == 2, domain, pl.col("location") == 2, pl.col("birthday") == 2]
     return pl.any_horizontal(agree)
 
 

@@ -1,0 +1,462 @@
+"""Dedupe failures seen on data shaped unlike the generator's (issue 18): exact duplicates and shared
+source ids in one file, a chapter's shared e-mail domain, small workspaces of namesakes, `kith why`
+naming the rule that decided a pair, and address/birth-date evidence. Invented people, example.com.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from dedupe_helpers import person_of, records, same
+
+from pipeline.cli import build_app
+from pipeline.dedupe import explain, resolve
+from pipeline.dedupe.identity import identity_pairs
+
+app = build_app()
+
+ALUMNI_DUPLICATES = """\
+Constituent ID,First Name,Last Name,Class Year,Email,Employer,City
+C1001,Björn,Gómez,,,,
+C1001,Björn,Gómez,,,,
+C1001,Björn,Gómez,,,,
+,Björn,Gómez,,,,
+,Björn,Gómez,,,,
+C1002,Alice,Nguyen,2001,alice.nguyen@example.com,Contoso,Shelbyville
+C1003,Carl,Berg,1999,carl.berg@example.net,Fabrikam,Ogdenville
+C1004,Björn,Gómez,1987,,,
+"""
+
+
+def kith(runner, root: Path, *args: str):
+    result = runner.invoke(app, ["-w", str(root), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def workspace(runner, tmp_path) -> Path:
+    root = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
+    return root
+
+
+def imported(runner, root: Path, name: str, text: str) -> None:
+    inbox = root / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / name).write_text(text, encoding="utf-8")
+    kith(runner, root, "import", str(inbox / name))
+
+
+# --- 1. exact duplicates and a shared source id ---------------------------------------------
+
+
+def test_exact_duplicates_and_one_constituent_id_are_one_person_through_the_cli(runner, workspace):
+    imported(runner, workspace, "alumni.csv", ALUMNI_DUPLICATES)
+    out = json.loads(kith(runner, workspace, "dedupe", "--json").stdout)
+    # Five rows of one Björn (three under C1001, two identical rows without an id) are one person; the
+    # Björn under another id with a class year is a different member of the same directory.
+    assert out["records"] == 8 and out["people"] == 4
+    listed = json.loads(kith(runner, workspace, "people", "Gómez", "--json").stdout)
+    assert sorted(len(p["record_ids"]) for p in listed) == [1, 5]
+    five = next(p for p in listed if len(p["record_ids"]) == 5)["record_ids"]
+    text = kith(runner, workspace, "why", five[0], five[1]).stdout
+    assert "rule: " in text and "Now: the same person" in text
+    assert "same source id in one file" in text or "exact duplicate rows of one file" in text
+    assert "decided by: same source id in one file" in text or "decided by: exact duplicate rows" in text
+
+
+def test_a_shared_source_id_in_one_file_is_identity_and_different_ids_are_not_duplicates():
+    rows = [
+        {"record_id": "a1", "given_name": "Ana", "family_name": "Silva", "extra": '{"source_id":"77"}'},
+        {
+            "record_id": "a2",
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "extra": '{"source_id":"77"}',
+            "emails": ["ana.silva@example.com"],
+        },
+        {"record_id": "a3", "given_name": "Ana", "family_name": "Silva", "extra": '{"source_id":"78"}'},
+        {"record_id": "a4", "given_name": "Ana", "family_name": "Silva", "extra": '{"source_id":"79"}'},
+        # The same id in another file is another system's id: no identity from it.
+        {
+            "record_id": "b1",
+            "given_name": "Ana",
+            "family_name": "Silva",
+            "extra": '{"source_id":"77"}',
+            "source_file": "other.csv",
+            "city": "Porto",
+        },
+    ]
+    frame = records(*({"source": "alumni", "source_file": "alumni.csv", **r} for r in rows))
+    pairs = identity_pairs(frame)
+    assert pairs.select("i", "j", "kind").rows() == [(0, 1, 1)]
+    result = resolve(frame)
+    assert same(result, "a1", "a2")
+    assert len({person_of(result, r) for r in ("a1", "a3", "a4")}) == 3
+    assert not same(result, "a1", "b1")
+
+
+def test_import_keeps_the_source_id_in_extra():
+    from pipeline.importing import _keep_source_id
+
+    frame = pl.DataFrame(
+        {"source_key": ["C1", None, "C3"], "extra": [None, '{"major":"Law"}', '{"major":"Art"}']}
+    )
+    extra = _keep_source_id(frame)["extra"].to_list()
+    assert [json.loads(e) if e else None for e in extra] == [
+        {"source_id": "C1"},
+        {"major": "Law"},
+        {"source_id": "C3", "major": "Art"},
+    ]
+    linkedin = pl.DataFrame({"source_key": ["https://www.linkedin.com/in/ana-silva"], "extra": [None]})
+    assert _keep_source_id(linkedin)["extra"].to_list() == [None]  # the URL is the record's linkedin_url
+
+
+# --- 3. small workspaces: namesakes at different employers ------------------------------------
+
+ZOE = """\
+First Name,Last Name,E-mail Address,Company
+Zoe,Ivanova,zoe.ivanova1@example.org,Firm 1
+Zoe,Ivanova,zoe.ivanova2@example.org,Firm 2
+Zoe,Ivanova,zoe.ivanova3@example.org,Firm 3
+Liam,Okafor,liam.okafor@example.com,Northwind Traders
+"""
+
+
+def test_three_zoe_ivanovas_at_three_firms_stay_three_people_through_the_cli(runner, workspace):
+    imported(runner, workspace, "contacts.csv", ZOE)
+    out = json.loads(kith(runner, workspace, "dedupe", "--json").stdout)
+    assert out["people"] == 4 and out["review"] == 0
+    text = kith(runner, workspace, "why", "zoe.ivanova1@example.org", "zoe.ivanova2@example.org").stdout
+    assert "organization    different" in text
+    assert "override: one file lists them as two members" in text and "Now: different people" in text
+
+
+def test_employers_that_differ_in_a_number_or_a_word_are_different_employers():
+    def org_level(a: str, b: str) -> str:
+        frame = records(
+            {"record_id": "x", "given_name": "Ada", "family_name": "Moss", "organization": a, "source": "a"},
+            {"record_id": "y", "given_name": "Ada", "family_name": "Moss", "organization": b, "source": "b"},
+        )
+        pairs = resolve(frame).pairs
+        return str(pairs["organization"][0])
+
+    assert org_level("Firm 1", "Firm 2") == "different"
+    assert org_level("Unit 7 Studios", "Unit 17 Studios") == "different"
+    assert org_level("Northwind Traders", "Northwind Travel") == "different"
+    assert org_level("Northwind Traders", "Nortwind Traders") == "fuzzy"  # a typo
+    assert org_level("Contoso", "Contoso Pharmaceuticals") == "fuzzy"  # one a word-prefix of the other
+    assert org_level("Contoso Ltd", "Contoso") == "exact"
+
+
+GIVEN = ["Zoe", "Liam", "Maria", "Chen", "Fatima", "Jonas", "Priya", "Omar", "Lena", "Diego"]
+FAMILY = ["Ivanova", "Okafor", "Schulz", "Wang", "Haddad", "Berg", "Nair", "Costa", "Novak", "Ruiz", "Kim"]
+
+
+def _workspace(size: int, seed: int) -> tuple[pl.DataFrame, dict[str, int]]:
+    """A job seeker's workspace: contacts from a CSV export and a phone, names drawn from a small
+    pool (so namesakes with different e-mails and employers abound), a third of the people on both."""
+    import random
+
+    rnd = random.Random(seed)
+    rows, truth = [], {}
+    person = 0
+    while len(rows) < size:
+        g, f = rnd.choice(GIVEN), rnd.choice(FAMILY)
+        email = f"{g.lower()}.{f.lower()}{person}@example.{rnd.choice(['com', 'org', 'net'])}"
+        firm = (
+            f"Firm {person}"
+            if rnd.random() < 0.5
+            else f"{rnd.choice(FAMILY)} {rnd.choice(['Labs', 'Group'])}"
+        )
+        rid = f"r{len(rows)}"
+        rows.append(
+            {
+                "record_id": rid,
+                "source": "outlook_csv",
+                "source_file": "contacts.csv",
+                "given_name": g,
+                "family_name": f,
+                "emails": [email],
+                "organization": firm,
+            }
+        )
+        truth[rid] = person
+        if rnd.random() < 0.35:
+            rid = f"r{len(rows)}"
+            rows.append(
+                {
+                    "record_id": rid,
+                    "source": "vcard",
+                    "source_file": "phone.vcf",
+                    "full_name": f"{g} {f}",
+                    "emails": [email.upper()],
+                    "phones": [f"+1 555 01{person % 100:02d}"],
+                }
+            )
+            truth[rid] = person
+        person += 1
+    return records(*rows[:size]), truth
+
+
+@pytest.mark.parametrize(("size", "seed"), [(10, 1), (60, 2), (200, 3), (500, 4)])
+def test_small_workspaces_never_merge_namesakes_and_find_every_shared_email(size, seed):
+    frame, truth = _workspace(size, seed)
+    result = resolve(frame)
+    assigned = dict(result.assignments.iter_rows())
+    found = {}
+    for rid, pid in assigned.items():
+        found.setdefault(pid, set()).add(truth[rid])
+    mixed = [people for people in found.values() if len(people) > 1]
+    assert mixed == []  # precision 1.0: no person holds two different people
+    by_truth = {}
+    for rid, t in truth.items():
+        if rid in assigned:
+            by_truth.setdefault(t, set()).add(assigned[rid])
+    split = [t for t, pids in by_truth.items() if len(pids) > 1]
+    assert split == []  # recall 1.0 on the records that share an e-mail
+    namesakes = frame.group_by("given_name", "family_name").len().filter(pl.col("len") > 1)
+    assert size < 60 or namesakes.height > 0  # the scenario does hold namesakes
+
+
+# --- 2. a chapter's shared e-mail domain --------------------------------------------------------
+
+
+NAMESAKES = 2
+
+
+def _chapter() -> tuple[pl.DataFrame, dict[str, int]]:
+    """A chapter's member directory (everyone at one chapter domain, nine namesake Björn Gómez among
+    them) and a second list — an event's sign-ups — where members appear again under their own address
+    and other Björn Gómez under theirs."""
+    given = ["Ana", "Ben", "Chloé", "Dara", "Emil", "Farah", "Goran", "Hana", "Ivo", "Jana", "Kofi"]
+    family = ["Lind", "Moreau", "Nakamura", "Oduya", "Petrov", "Quinn", "Rahman", "Sato", "Tal"]
+    rows, truth = [], {}
+    member = 0
+    for g in given:
+        for f in family[: 3 + len(g) % 4]:
+            rows.append((g, f, member))
+            member += 1
+    for _ in range(NAMESAKES):
+        rows.append(("Björn", "Gómez", member))
+        member += 1
+    frame_rows = []
+    for n, (g, f, m) in enumerate(rows):
+        email = f"{g.lower()}.{f.lower()}.{m}@lakeschapter.org"
+        frame_rows.append(
+            {
+                "record_id": f"d{n}",
+                "source": "alumni",
+                "source_file": "members.csv",
+                "given_name": g,
+                "family_name": f,
+                "emails": [email],
+                "extra": json.dumps({"source_id": f"M{m:04d}"}),
+            }
+        )
+        truth[f"d{n}"] = m
+        if n % 3 == 0 or g == "Björn":  # signed up for the event
+            frame_rows.append(
+                {
+                    "record_id": f"e{n}",
+                    "source": "google_csv",
+                    "source_file": "event.csv",
+                    "given_name": g,
+                    "family_name": f,
+                    "emails": [email],
+                }
+            )
+            truth[f"e{n}"] = m
+    for k in range(NAMESAKES):  # Björn Gómez who are not in the directory, at the chapter domain too
+        frame_rows.append(
+            {
+                "record_id": f"x{k}",
+                "source": "google_csv",
+                "source_file": "event.csv",
+                "given_name": "Björn",
+                "family_name": "Gómez",
+                "emails": [f"b.gomez.guest{k}@lakeschapter.org"],
+            }
+        )
+        truth[f"x{k}"] = 1000 + k
+    # The rest of the address book: people at their own employers, so the chapter is a small part of it.
+    for k in range(500):
+        g, f = given[k % len(given)], f"{family[k % len(family)]}{'abcdefghij'[k // 50]}"
+        frame_rows.append(
+            {
+                "record_id": f"w{k}",
+                "source": "vcard",
+                "source_file": "phone.vcf",
+                "given_name": g,
+                "family_name": f,
+                "emails": [f"{g.lower()}@firm{k}.com"],
+            }
+        )
+        truth[f"w{k}"] = 2000 + k
+    return records(*frame_rows), truth
+
+
+def test_a_shared_chapter_domain_never_merges_different_members():
+    frame, truth = _chapter()
+    result = resolve(frame)
+    people: dict[str, set[int]] = {}
+    for rid, pid in result.assignments.iter_rows():
+        people.setdefault(pid, set()).add(truth[rid])
+    assert [p for p in people.values() if len(p) > 1] == []
+    assert len(people) == len(set(truth.values()))  # each member's sign-up joined the member
+    at_chapter = frame.explode("emails").filter(pl.col("emails").str.ends_with("@lakeschapter.org"))
+    assert result.model["domains"]["lakeschapter"] == at_chapter["emails"].n_unique()  # its people
+    bjorns = frame.filter(pl.col("given_name") == "Björn")
+    a = bjorns.filter(pl.col("record_id") == "x0").row(0, named=True)
+    b = bjorns.filter(pl.col("source_file") == "members.csv").row(0, named=True)
+    why = explain(a, b, result.model)
+    org = next(c for c in why.comparisons if c.name == "organization")
+    assert org.level == "email_domain" and org.weight < 1.0
+    assert any("lakeschapter" in n and "people" in n for n in why.notes)
+
+
+# --- 4. kith why names the rule that decided the pair ------------------------------------------
+
+CONNECTIONS = """\
+Notes:
+"When exporting your connection data, you may notice that some of the email addresses are missing."
+
+First Name,Last Name,URL,Email Address,Company,Position,Connected On
+Robert,Kowalczyk,https://www.linkedin.com/in/robert-kowalczyk-a1,,Tailspin Toys,Engineer,03 Feb 2026
+Robert,Kowalczyk,https://www.linkedin.com/in/robert-kowalczyk-b2,,Wide World Importers,Analyst,04 Feb 2026
+Priya,Raman,https://www.linkedin.com/in/priya-raman,priya.raman@example.com,Contoso,Designer,05 Feb 2026
+"""
+
+CARDS = """\
+BEGIN:VCARD
+VERSION:3.0
+N:Kowalczyk;Bob;;;
+FN:Bob Kowalczyk
+TEL;type=CELL:(206) 555-0144
+END:VCARD
+BEGIN:VCARD
+VERSION:3.0
+N:Raman;Priya;;;
+FN:Priya Raman
+EMAIL;type=INTERNET:priya.raman@example.com
+END:VCARD
+"""
+
+
+def test_why_names_the_rule_that_decided_each_pair(runner, workspace):
+    imported(runner, workspace, "Connections.csv", CONNECTIONS)
+    imported(runner, workspace, "contacts.vcf", CARDS)
+    kith(runner, workspace, "dedupe")
+    listed = json.loads(kith(runner, workspace, "people", "Kowalczyk", "--json").stdout)
+    roberts = sorted(p["record_ids"][0] for p in listed if p["name"] == "Robert Kowalczyk")
+    (bob,) = (p["record_ids"][0] for p in listed if p["name"] == "Bob Kowalczyk")
+    assert len(roberts) == 2
+    # A name-only match of a name one file lists twice: to review, and why says so.
+    out = json.loads(kith(runner, workspace, "why", bob, roberts[0], "--json").stdout)
+    assert out["same_person"] is False
+    assert any("one file lists 2 people under this name" in r for r in out["decided_by"]), out["decided_by"]
+    # Two different LinkedIn profiles: hard evidence.
+    text = kith(runner, workspace, "why", roberts[0], roberts[1]).stdout
+    assert "decided by: hard evidence keeps them apart: different LinkedIn profiles" in text
+    # A shared e-mail with the same name: merged above auto_merge with evidence besides the name.
+    text = kith(runner, workspace, "why", "Priya Raman", "priya.raman@example.com").stdout
+    assert "Now: the same person" in text and "decided by: merged: probability ≥ auto_merge (0.9)" in text
+    # A user's decision is the rule from then on.
+    kith(runner, workspace, "merge", bob, roberts[0])
+    text = kith(runner, workspace, "why", bob, roberts[0]).stdout
+    assert "decided by: your decision: same" in text
+
+
+# --- 5. records without contact points: addresses and birth dates --------------------------------
+
+SUBURBS = {"2611": "Weston", "2612": "Turner", "2614": "Aranda", "2615": "Page", "2617": "Bruce"}
+
+#: Typo'd pairs (a transposition in the names, an abbreviated or misspelt street, a day/month swap)
+#: that share street number, postcode and birth date: one member each.
+TYPO_PAIRS = [
+    (
+        ("Matthew", "Mccarthy", "12 Banksia Street", "2611", "1978-03-14"),
+        ("Mattehw", "Mccarhty", "12 Banksia St", "2611", "1978-03-14"),
+    ),
+    (
+        ("Olivia", "Papadopoulos", "7 Kurrajong Road", "2612", "1990-11-02"),
+        ("Olviia", "Papadopolous", "7 Kurrajong Rd", "2612", "1990-02-11"),
+    ),
+    (
+        ("Jack", "Greene", "44 Wattle Avenue", "2614", "1966-08-21"),
+        ("Jakc", "Grene", "44 Watle Avenue", "2614", "1966-08-21"),
+    ),
+]
+#: Namesakes at one address with different birth dates: a father and son, two cousins.
+NAMESAKES_AT_ONE_ADDRESS = [
+    (
+        ("John", "Hartley", "4 Jacaranda Crescent", "2615", "1952-02-01"),
+        ("John", "Hartley", "4 Jacaranda Crescent", "2615", "1981-07-12"),
+    ),
+    (
+        ("Samuel", "Okafor", "9 Bottlebrush Place", "2617", "1988-05-02"),
+        ("Samuel", "Okafor", "9 Bottlebrush Place", "2617", "1991-11-20"),
+    ),
+]
+
+
+def _member(rid: str, source_file: str, fields: tuple) -> dict:
+    g, f, street, postal, birthday = fields
+    return {
+        "record_id": rid,
+        "source": "alumni",
+        "source_file": source_file,
+        "given_name": g,
+        "family_name": f,
+        "street": street,
+        "postal_code": postal,
+        "city": SUBURBS[postal],
+        "birthday": birthday,
+    }
+
+
+def _members_without_contact_points() -> pl.DataFrame:
+    """A society's member list and an old CRM export: names, addresses and birth dates, no e-mail,
+    no phone; 120 other members around the pairs under test."""
+    import random
+
+    rnd = random.Random(5)
+    given = ["Matthew", "Olivia", "Jack", "Chloe", "Liam", "Isla", "Noah", "Ruby", "Ethan", "Mia"]
+    family = ["Mccarthy", "Nguyen", "Singh", "Brown", "Kelly", "Murphy", "Walsh", "Ryan", "Tran", "Greene"]
+    streets = ["Banksia Street", "Wattle Avenue", "Jacaranda Crescent", "Kurrajong Road"]
+    rows = [
+        _member(
+            f"bg{k}",
+            "members.csv",
+            (
+                rnd.choice(given),
+                rnd.choice(family),
+                f"{rnd.randint(1, 200)} {rnd.choice(streets)}",
+                rnd.choice(list(SUBURBS)),
+                f"{rnd.randint(1940, 2000)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            ),
+        )
+        for k in range(120)
+    ]
+    for n, (a, b) in enumerate(TYPO_PAIRS + NAMESAKES_AT_ONE_ADDRESS):
+        rows += [_member(f"a{n}", "members.csv", a), _member(f"b{n}", "old_crm.csv", b)]
+    return records(*rows)
+
+
+def test_typod_pairs_with_street_postcode_and_birth_date_merge_and_namesakes_at_one_address_do_not():
+    result = resolve(_members_without_contact_points())
+    for n in range(len(TYPO_PAIRS)):
+        assert same(result, f"a{n}", f"b{n}"), TYPO_PAIRS[n]
+    for n in range(len(TYPO_PAIRS), len(TYPO_PAIRS) + len(NAMESAKES_AT_ONE_ADDRESS)):
+        assert not same(result, f"a{n}", f"b{n}")
+    pairs = result.pairs
+    father_son = pairs.filter(pl.col("record_a").is_in(["a3", "b3"]) & pl.col("record_b").is_in(["a3", "b3"]))
+    cousins = pairs.filter(pl.col("record_a").is_in(["a4", "b4"]) & pl.col("record_b").is_in(["a4", "b4"]))
+    assert father_son["override"].item().startswith("birth years or class years a generation apart")
+    assert cousins["override"].item().startswith("different birth dates")
+    swapped = pairs.filter(pl.col("record_a").is_in(["a1", "b1"]) & pl.col("record_b").is_in(["a1", "b1"]))
+    assert swapped["birthday"].item() == "close" and swapped["street"].item() == "exact"
