@@ -385,9 +385,14 @@ def blank_stray_quotes(data: bytes, delimiter: str, width: int, start: int = 0) 
     threshold = max(2, (width - 1) // 2)
     blanked: list[int] = []
     for _ in range(100):  # each round settles one stray quote; 100 is far past real files
+        line = pl.col("line")
+        q = line.str.count_matches('"', literal=True)
+        # Inside the open field is the whole line, or only what comes before the quote that closes
+        # it: a note's last line ends its row with the row's remaining delimiters (and may open
+        # the next cell's note).
+        inside = pl.when(q > 0).then(line.str.split('"').list.first()).otherwise(line)
         frame = pl.DataFrame(lines).select(
-            pl.col("line").str.count_matches('"', literal=True).alias("q"),
-            pl.col("line").str.count_matches(delimiter, literal=True).alias("d"),
+            q.alias("q"), inside.str.count_matches(delimiter, literal=True).alias("d")
         )
         quotes = frame["q"]
         before = (quotes.cum_sum() - quotes) % 2
