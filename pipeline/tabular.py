@@ -15,8 +15,10 @@ Every cell comes back as a string (or null): importers hand the core the source'
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,7 +140,9 @@ def _fix_newlines(text: str) -> str:
     return text
 
 
-def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare: int = 0) -> pl.DataFrame:
+def read_delimited(
+    path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare: int = 0, stray: list[int] | None = None
+) -> pl.DataFrame:
     """The whole file from record ``skip_rows`` on, every cell a string, no header applied.
 
     Columns are ``column_0``, ``column_1``, …; the width is that of record ``skip_rows``
@@ -149,7 +153,50 @@ def read_delimited(path: Path, head: DelimitedHead, *, skip_rows: int = 0, spare
     :param spare: read at least this many columns more than record ``skip_rows`` has (more
         if a row fills them all), so a row with more fields than its header keeps them:
         :func:`misfits` finds those rows. Without it, surplus fields are cut.
+    :param stray: when given, a cell spanning lines makes the file be checked for stray quotes
+        (:func:`blank_stray_quotes`); such a line is read as a blank row (so row numbers still
+        match) and its 1-based line number appended here for the caller to report.
     """
+    try:
+        frame = _read_delimited_spare(path, head, skip_rows, spare)
+    except InputError:
+        if stray is None or head.cr_newlines:
+            raise
+        frame = None  # an odd quote mid-file: look for a stray one below
+    if frame is not None and (stray is None or head.cr_newlines or not _spans_lines(frame)):
+        return frame
+    data = _strip_bom(_read_all(path))
+    if head.encoding not in _UTF8:
+        data = data.decode(head.encoding, errors="replace").encode("utf-8")
+    start = header_end(data, skip_rows + 1, head.delimiter)
+    width = len(head.rows[skip_rows]) if skip_rows < len(head.rows) else 0
+    fixed, lines = blank_stray_quotes(data, head.delimiter, width, start)
+    if not lines:
+        return frame if frame is not None else _read_delimited_spare(path, head, skip_rows, spare)
+    stray.extend(line + 1 for line in lines)
+    with tempfile.TemporaryDirectory(prefix="kith-stray-") as folder:
+        copy = Path(folder) / path.name
+        copy.write_bytes(fixed)
+        return _read_delimited_spare(copy, dataclasses.replace(head, encoding="utf-8"), skip_rows, spare)
+
+
+def raw_lines(path: Path, numbers: list[int], encoding: str | None) -> list[tuple[int, str]]:
+    """``(number, text)`` of the 1-based physical lines ``numbers`` of a text file, as written."""
+    if not numbers:
+        return []
+    wanted = set(numbers)
+    codec = "utf-8" if not encoding or encoding in _UTF8 else encoding
+    found: dict[int, str] = {}
+    with open(path, encoding=codec, errors="replace", newline="") as handle:
+        for number, line in enumerate(handle, 1):
+            if number in wanted:
+                found[number] = line.rstrip("\r\n").lstrip("\ufeff")
+                if len(found) == len(wanted):
+                    break
+    return [(n, found.get(n, "")) for n in numbers]
+
+
+def _read_delimited_spare(path: Path, head: DelimitedHead, skip_rows: int, spare: int) -> pl.DataFrame:
     if not spare:
         return _read_delimited(path, head, skip_rows, None)
     import polars as pl

@@ -124,6 +124,13 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
             f"in its first {tabular.HEAD_ROWS} rows"
         )
     records = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    # a stray quote's line was read as a blank row so the rows after it stay apart: report it
+    stray = [
+        Reject(f"row {line}", tabular.STRAY_QUOTE, raw)
+        for line, raw in tabular.raw_lines(path, info.pop("stray_quote_lines", []), info.get("encoding"))
+    ]
+    if stray:
+        rejects = sorted(stray + rejects, key=lambda r: (len(r.ref), r.ref))
 
     warnings: list[str] = info["warnings"]
     for header in unused_overrides(all_headers, options.mapping):
@@ -180,7 +187,9 @@ def _grids(path: Path, info: dict[str, Any], options: ImportOptions):
             f"in the first {len(head.rows)} rows"
         )
     header_width = len(head.rows[position])
-    grid = tabular.read_delimited(path, head, skip_rows=position, spare=SPARE_COLUMNS)
+    stray: list[int] = []
+    grid = tabular.read_delimited(path, head, skip_rows=position, spare=SPARE_COLUMNS, stray=stray)
+    info["stray_quote_lines"] = stray
     misfits = tabular.misfits(grid, header_width, head, path=path, skip_rows=position)
     info["encoding"] = head.encoding
     info["delimiter"] = head.delimiter
