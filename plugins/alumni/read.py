@@ -67,6 +67,16 @@ def map_headers(headers: list[object], options: ImportOptions, path: Path) -> He
         raise ConfigError(f"{path}: {exc}") from None
 
 
+def _with_stray_quotes(path: Path, info: dict[str, Any], rejects: list[Reject]) -> list[Reject]:
+    """The rejects plus one per line whose stray quote was read as a blank row (so the rows after
+    it stayed apart), with the line as written, in row order."""
+    lines = tabular.raw_lines(path, info.pop("stray_quote_lines", []), info.get("encoding"))
+    if not lines:
+        return rejects
+    stray = [Reject(f"row {line}", tabular.STRAY_QUOTE, raw) for line, raw in lines]
+    return sorted(stray + rejects, key=lambda r: (len(r.ref), r.ref))
+
+
 def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
     """Read the whole directory; see the module docstring for the steps."""
     info: dict[str, Any] = {
@@ -124,13 +134,7 @@ def read_alumni(path: Path, options: ImportOptions) -> ImportResult:
             f"in its first {tabular.HEAD_ROWS} rows"
         )
     records = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    # a stray quote's line was read as a blank row so the rows after it stay apart: report it
-    stray = [
-        Reject(f"row {line}", tabular.STRAY_QUOTE, raw)
-        for line, raw in tabular.raw_lines(path, info.pop("stray_quote_lines", []), info.get("encoding"))
-    ]
-    if stray:
-        rejects = sorted(stray + rejects, key=lambda r: (len(r.ref), r.ref))
+    rejects = _with_stray_quotes(path, info, rejects)
 
     warnings: list[str] = info["warnings"]
     for header in unused_overrides(all_headers, options.mapping):
