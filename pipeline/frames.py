@@ -63,3 +63,16 @@ def merge_json_objects(left: pl.Expr, right: pl.Expr) -> pl.Expr:
     both = left.is_not_null() & right.is_not_null()
     joined = left.str.strip_suffix("}") + pl.lit(",") + right.str.strip_prefix("{")
     return pl.when(both).then(joined).otherwise(pl.coalesce(left, right))
+
+
+def raw_values(frame: pl.DataFrame) -> list[tuple[str, str | None]]:
+    """``(source_ref, every value of the row as a JSON object)`` for the few rows of raw canonical
+    columns that become rejects: a reject keeps what the row held, so nothing is lost."""
+    out = []
+    for row in frame.iter_rows(named=True):
+        ref = row.pop("source_ref")
+        row.pop("channel", None)
+        extra = json.loads(row.pop("extra") or "{}")
+        values = {k: v for k, v in row.items() if v not in (None, [], "")} | extra
+        out.append((ref, json.dumps(values, ensure_ascii=False) if values else None))
+    return out

@@ -27,7 +27,7 @@ import polars as pl
 from pipeline import tabular
 from pipeline.contracts import ImportOptions, ImportResult, Reject
 from pipeline.errors import ConfigError, InputError
-from pipeline.frames import json_object
+from pipeline.frames import json_object, raw_values
 from pipeline.headers import EXTRA, ColumnMatch, HeaderMapping, header_key, unused_overrides
 from pipeline.schema import RAW_COLUMNS
 
@@ -284,23 +284,9 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
     ok = pl.any_horizontal(list(checks)) if checks else pl.lit(False)
     bad = frame.filter(~ok)
     rejects = [
-        Reject(ref, "no name, organization, email or phone in this row", raw) for ref, raw in _raw_values(bad)
+        Reject(ref, "no name, organization, email or phone in this row", raw) for ref, raw in raw_values(bad)
     ]
     return (frame.filter(ok) if rejects else frame), rejects
-
-
-def _raw_values(frame: pl.DataFrame) -> list[tuple[str, str | None]]:
-    """``(source_ref, the row's values as a JSON object)`` for the few rows that become rejects."""
-    import json
-
-    out = []
-    for row in frame.iter_rows(named=True):
-        ref = row.pop("source_ref")
-        row.pop("channel", None)
-        extra = json.loads(row.pop("extra") or "{}")
-        values = {k: v for k, v in row.items() if v not in (None, [], "")} | extra
-        out.append((ref, json.dumps(values, ensure_ascii=False) if values else None))
-    return out
 
 
 class AddressBookImporter:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline.contracts import ImportOptions, Reject
-from pipeline.frames import json_object
+from pipeline.frames import json_object, raw_values
 from pipeline.headers import EXTRA, HeaderMapping
 from pipeline.tabular import blank_to_null, joined, list_of, unique_keys, via_uniques
 
@@ -301,23 +301,9 @@ def _split_rejects(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Reject]]:
     bad = frame.filter(~ok)
     if not bad.height:
         return frame, []
-    raws = _raw_values(bad)
+    raws = raw_values(bad)
     rejects = [Reject(ref, "no name, email or phone in this row", raw) for ref, raw in raws]
     return frame.filter(ok), rejects
-
-
-def _raw_values(frame: pl.DataFrame) -> list[tuple[str, str | None]]:
-    """``(source_ref, every value of the row as JSON)`` for rows about to become rejects."""
-    import json
-
-    out = []
-    for row in frame.iter_rows(named=True):
-        ref = row.pop("source_ref")
-        row.pop("channel", None)
-        extra = json.loads(row.pop("extra") or "{}")
-        values = {k: v for k, v in row.items() if v not in (None, [], "")} | extra
-        out.append((ref, json.dumps(values, ensure_ascii=False) if values else None))
-    return out
 
 
 def _drop_noise(
