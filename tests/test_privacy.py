@@ -105,13 +105,14 @@ def test_messages_name_the_place_never_the_record(tmp_path, runner, monkeypatch,
     human = runner.invoke(app, ["-w", str(workspace.root), "import", *paths])
     other = make_workspace(tmp_path / "other")
     machine = runner.invoke(app, ["-w", str(other.root), "import", *paths, "--json"])
-    assert human.exit_code == 2
+    assert human.exit_code == 0  # every file is readable: the bad rows are rejects, not failures
     said = human.output + (human.stderr if human.stderr_bytes is not None else "")
     summary = json.loads(machine.stdout)
     messages = [f["error"] or "" for f in summary["files"]]
     messages += [r["ref"] + " " + r["reason"] for f in summary["files"] for r in f["rejects"]]
     messages += [w["message"] for f in summary["files"] for w in f["warnings"]]
-    assert any("row 3" in m for m in messages) and any("line 2" in m for m in messages)
+    assert any("row 3" in m for m in messages)  # the row with nothing but an employer
+    assert any(m.startswith("row 2 ") and "stray quote" in m for m in messages)  # Grace's broken quote
     for text in [said, *messages]:
         assert not EMAIL.findall(text.replace(str(tmp_path), "")), text
         assert not PHONE.findall(text), text
