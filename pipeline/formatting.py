@@ -20,11 +20,6 @@ from pipeline.errors import UsageError
 from pipeline.manager import KithPluginManager
 
 
-def format_names(pm: KithPluginManager) -> list[str]:
-    """The installed format names, sorted (for help texts and errors)."""
-    return sorted(registry.formats(pm))
-
-
 def write_formatted(
     pm: KithPluginManager, fmt: str, frame: pl.DataFrame, out: str | Path, *, sheet: str = "Contacts"
 ) -> str:
