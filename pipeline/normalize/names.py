@@ -83,37 +83,32 @@ def _shouting(cols: dict[str, pl.Series], directory: bool = False) -> pl.Series:
     Each column is only looked at on the rows still in question, so ordinary rows cost one
     regex pass over their first non-empty name field.
     """
-    n = len(cols["full_name"])
-    mask = pl.Series([True] * n, dtype=pl.Boolean)
+    mask = _all_one_case(cols, upper=True)
+    if directory:  # the other way round: all lower case ("mitchell green", as CRMs export)
+        mask = mask | _all_one_case(cols, upper=False)
+    return _narrow(mask, functools.partial(_not_acronym, cols)) if mask.any() else mask
+
+
+def _all_one_case(cols: dict[str, pl.Series], *, upper: bool) -> pl.Series:
+    """Rows whose name fields hold no letter of the other case and at least three of this one.
+
+    Each column is only looked at on the rows still in question: a cheap ASCII test first,
+    then the Unicode classes on the few rows left.
+    """
+    other_ascii, other, this = ("[a-z]", r"\p{Ll}", r"\p{Lu}") if upper else ("[A-Z]", r"\p{Lu}", r"\p{Ll}")
+    mask = pl.Series([True] * len(cols["full_name"]), dtype=pl.Boolean)
     for c in _CASED:
         col = cols[c]
-        mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains("[a-z]").fill_null(False))
+        mask = _narrow(mask, lambda idx, col=col: ~col.gather(idx).str.contains(other_ascii).fill_null(False))
 
     def exact(idx: pl.Series) -> pl.Series:
         sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
         return sub.select(
-            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Ll}").fill_null(False) for c in _CASED)
-            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Lu}").fill_null(0) for c in _CASED) >= 3)
+            ~pl.any_horizontal(pl.col(c).str.contains(other).fill_null(False) for c in _CASED)
+            & (pl.sum_horizontal(pl.col(c).str.count_matches(this).fill_null(0) for c in _CASED) >= 3)
         )[:, 0]
 
-    mask = _narrow(mask, exact) if mask.any() else mask
-    if not directory:
-        return _narrow(mask, functools.partial(_not_acronym, cols)) if mask.any() else mask
-    # The other way round: all lower case ("mitchell green", as CRMs export), recased the same way.
-    lower = pl.Series([True] * n, dtype=pl.Boolean)
-    for c in _CASED:
-        col = cols[c]
-        lower = _narrow(lower, lambda idx, col=col: ~col.gather(idx).str.contains("[A-Z]").fill_null(False))
-
-    def all_lower(idx: pl.Series) -> pl.Series:
-        sub = pl.DataFrame({c: cols[c].gather(idx) for c in _CASED})
-        return sub.select(
-            ~pl.any_horizontal(pl.col(c).str.contains(r"\p{Lu}").fill_null(False) for c in _CASED)
-            & (pl.sum_horizontal(pl.col(c).str.count_matches(r"\p{Ll}").fill_null(0) for c in _CASED) >= 3)
-        )[:, 0]
-
-    mask = mask | _narrow(lower, all_lower)
-    return _narrow(mask, functools.partial(_not_acronym, cols)) if mask.any() else mask
+    return _narrow(mask, exact) if mask.any() else mask
 
 
 def _not_acronym(cols: dict[str, pl.Series], idx: pl.Series) -> pl.Series:
