@@ -13,21 +13,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipeline.cli import build_app
+from tests.test_stories import CONFIG, STORIES  # the stories' job search
 
 app = build_app()
-STORIES = Path(__file__).parent / "fixtures" / "stories"
-CONFIG = """[workspace]
-owner_name = "Jordan Rivera"
-owner_email = "jordan.rivera@example.com"
-
-[[inputs]]
-path = "Connections.csv"
-importer = "linkedin"
-
-[[inputs]]
-path = "google_contacts.csv"
-importer = "google_csv"
-"""
 WEEK = "2026-W49"
 
 
