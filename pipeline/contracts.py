@@ -439,6 +439,12 @@ class ReportData(Protocol):
     @property
     def tasks(self) -> list[Task]: ...
 
+    @property
+    def done_tasks(self) -> list[Task]: ...
+
+    @property
+    def workspace_id(self) -> str: ...
+
     def review_pairs(self, limit: int) -> list[dict[str, Any]]: ...
 
 
@@ -495,14 +501,13 @@ class ExportContext:
     @property
     def done_tasks(self) -> list[Task]:
         """The tasks already ticked done (``done=True``), for reports that keep them, such as a
-        calendar marking them completed; empty when the data has none."""
-        return list(getattr(self.data, "done_tasks", ()))
+        calendar marking them completed."""
+        return self.data.done_tasks
 
     @property
     def workspace_id(self) -> str:
-        """A short id of the workspace, for ids that must be unique per workspace (calendar UIDs);
-        ``""`` when the data does not say."""
-        return str(getattr(self.data, "workspace_id", "") or "")
+        """A short id of the workspace, for ids that must be unique per workspace (calendar UIDs)."""
+        return self.data.workspace_id
 
     def review_pairs(self, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` pairs of the review queue, most likely first, each with both records
