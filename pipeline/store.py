@@ -510,56 +510,67 @@ class Store:
             plan.finish(source_id, conn.execute)
         return int(source_id)
 
-    def _replace_source_adbc(self, plan: _SourceWrite, encoded: pl.DataFrame) -> int:
-        """:meth:`replace_source` over the ADBC SQLite driver, as one ``BEGIN IMMEDIATE`` transaction.
+    @contextlib.contextmanager
+    def bulk_cursor(self) -> Iterator[Any]:
+        """An ADBC SQLite cursor on the store for columnar bulk work (Arrow reads and ingests).
 
         The driver carries its own copy of SQLite. POSIX file locks belong to the process,
         so two SQLite libraries holding one file open in one process would not see each
         other's locks: our ``sqlite3`` connection is closed for the duration and reopened.
+        The caller runs its own transaction on the cursor. The driver's lock, full-disk and
+        read-only errors become one-line StoreErrors.
         """
         import adbc_driver_sqlite.dbapi as adbc
 
         self.conn.close()
         try:
-            with contextlib.closing(adbc.connect(str(self.path), autocommit=True)) as conn:
-                with contextlib.closing(conn.cursor()) as cur:
-                    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                    # The record_id index takes random keys: a bigger page cache pays off here.
-                    cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-                    cur.execute("PRAGMA synchronous = NORMAL")  # as our sqlite3 connection (WAL)
-                    cur.execute("BEGIN IMMEDIATE")
-
-                    def scalar(sql: str, params: tuple) -> Any:
-                        cur.execute(sql, params)
-                        return _first(cur.fetchone())
-
-                    try:
-                        source_id = plan.start(cur.execute, scalar)
-                        with_id = encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
-                        cur.adbc_ingest("records", with_id.to_arrow(), mode="append")
-                        if plan.rejects:
-                            rejects = pl.DataFrame(
-                                plan.rejects,
-                                schema={"source_ref": pl.String, "reason": pl.String, "raw": pl.String},
-                                orient="row",
-                            ).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
-                            cur.adbc_ingest("rejects", rejects.to_arrow(), mode="append")
-                        plan.finish(source_id, cur.execute)
-                        cur.execute("COMMIT")
-                    except BaseException:
-                        with contextlib.suppress(Exception):
-                            cur.execute("ROLLBACK")
-                        raise
-        except Exception as exc:
-            if "locked" in str(exc) or "busy" in str(exc).lower():
+            with (
+                contextlib.closing(adbc.connect(str(self.path), autocommit=True)) as conn,
+                contextlib.closing(conn.cursor()) as cur,
+            ):
+                cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                # Random keys (record ids) go into the indexes: a bigger page cache pays off here.
+                cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+                cur.execute("PRAGMA synchronous = NORMAL")  # as our sqlite3 connection (WAL)
+                yield cur
+        except adbc.Error as exc:  # the driver's own errors; the caller's propagate unchanged
+            text = str(exc)
+            if "locked" in text or "busy" in text.lower():
                 raise StoreError(
                     f"{self.path}: the store is busy (another kith process is writing)"
                 ) from None
-            if "full" in str(exc) or "readonly" in str(exc):  # ADBC's own error types say the same
-                raise MachineError(environment_message(sqlite3.Error(str(exc)), str(self.path))) from None
+            if "full" in text or "readonly" in text:
+                raise MachineError(environment_message(sqlite3.Error(text), str(self.path))) from None
             raise
         finally:
             self.conn = self._connect()
+
+    def _replace_source_adbc(self, plan: _SourceWrite, encoded: pl.DataFrame) -> int:
+        """:meth:`replace_source` over :meth:`bulk_cursor`, as one ``BEGIN IMMEDIATE`` transaction."""
+        with self.bulk_cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+
+            def scalar(sql: str, params: tuple) -> Any:
+                cur.execute(sql, params)
+                return _first(cur.fetchone())
+
+            try:
+                source_id = plan.start(cur.execute, scalar)
+                with_id = encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+                cur.adbc_ingest("records", with_id.to_arrow(), mode="append")
+                if plan.rejects:
+                    rejects = pl.DataFrame(
+                        plan.rejects,
+                        schema={"source_ref": pl.String, "reason": pl.String, "raw": pl.String},
+                        orient="row",
+                    ).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+                    cur.adbc_ingest("rejects", rejects.to_arrow(), mode="append")
+                plan.finish(source_id, cur.execute)
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    cur.execute("ROLLBACK")
+                raise
         return source_id
 
     def remove_source(self, path: str) -> bool:

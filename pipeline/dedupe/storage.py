@@ -41,13 +41,11 @@ import polars as pl
 
 from pipeline.contracts import SheetDecisions
 from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
-from pipeline.errors import ConfigError, MachineError, StoreError, UsageError, environment_message
+from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
 from pipeline.store import (
     ADBC_MIN_ROWS,
-    BULK_CACHE_KIB,
-    BUSY_TIMEOUT_MS,
     RECORD_COLUMNS,
     Store,
     _adbc_available,
@@ -252,35 +250,15 @@ class _ArrowConn:
 def _columnar(store: Store, rows: int) -> Iterator[None]:
     """Hold the store through the ADBC driver for a bulk run (``rows`` records), else do nothing.
 
-    As in :meth:`Store._replace_source_adbc`: POSIX locks belong to the process, so two SQLite
-    libraries holding one file would not see each other's locks; the ``sqlite3`` connection is
-    closed while ADBC holds the file, and the caller's transaction is the ADBC connection's own.
+    Through :meth:`Store.bulk_cursor` (the ``sqlite3`` connection is closed while ADBC holds the
+    file and reopened after); the caller's transaction is the ADBC connection's own.
     """
     if rows < ADBC_MIN_ROWS or not _adbc_available() or store.conn.in_transaction:
         yield
         return
-    import adbc_driver_sqlite.dbapi as adbc
-
-    store.conn.close()
-    try:
-        with (
-            contextlib.closing(adbc.connect(str(store.path), autocommit=True)) as conn,
-            contextlib.closing(conn.cursor()) as cur,
-        ):
-            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-            cur.execute("PRAGMA synchronous = NORMAL")  # as the sqlite3 connection (WAL)
-            store.conn = _ArrowConn(cur)  # type: ignore[assignment]
-            yield
-    except adbc.Error as exc:  # the driver's own errors; the run's own propagate unchanged
-        text = str(exc)
-        if "locked" in text or "busy" in text.lower():
-            raise StoreError(f"{store.path}: the store is busy (another kith process is writing)") from None
-        if "full" in text or "readonly" in text:
-            raise MachineError(environment_message(sqlite3.Error(text), str(store.path))) from None
-        raise
-    finally:
-        store.conn = store._connect()
+    with store.bulk_cursor() as cur:
+        store.conn = _ArrowConn(cur)  # type: ignore[assignment]
+        yield
 
 
 def _query(store: Store, sql: str, schema: dict[str, pl.DataType], table: str) -> pl.DataFrame:
