@@ -28,6 +28,12 @@ same people and records, stored by bench/dedupe.py with normalization's derived 
 
 ``generate(n_records, seed)`` returns ``(canonical records, truth)`` where ``truth`` has
 record_id and the true person id. Deterministic for a given seed.
+
+``generate_members(n_records, seed)`` is the member-directory profile (``MEMBERS_VERSION``):
+three exports of one chapter's directory, no e-mail for most members and the chapter's shared
+domain for most e-mails that exist, address and birth date or class year as the evidence, typos
+in names, swapped or shifted birth dates, members who moved, spouses and fathers and sons at one
+address.
 """
 
 from __future__ import annotations
@@ -446,6 +452,174 @@ def generate(n_records: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
     columns["record_id"] = [f"r{n:07d}" for n in range(len(order))]
     columns["source_ref"] = [f"row {n + 2}" for n in range(len(order))]
     columns["source_file"] = [f"{rows[i]['source']}.export" for i in order]
+    frame = conform(
+        pl.DataFrame(
+            columns, schema_overrides={c: t for c, t in CANONICAL.items() if c in columns}, strict=False
+        )
+    )
+    truth_frame = pl.DataFrame({"record_id": columns["record_id"], "true_person": [truth[i] for i in order]})
+    return frame, truth_frame
+
+
+# --- member-directory profile ---------------------------------------------------------------
+
+#: Names the member-directory recipe; bench/dedupe.py caches member sets under it.
+MEMBERS_VERSION = 1
+#: The chapter's own domain: most e-mails that exist end in it, so it says nothing about identity.
+CHAPTER_DOMAIN = "members.example.org"
+MEMBER_SOURCES = ("directory_2019.csv", "directory_2024.csv", "society_roster.csv")
+MEMBER_SCHOOL = "Lakeside State University"
+#: Postal codes per city: addresses cluster the way a chapter's members do.
+_CITY_CODES = {c: [f"{9 * 1000 + 37 * i + k:05d}" for k in range(4)] for i, c in enumerate(CITIES)}
+
+
+def _member_people(n_people: int, rng: random.Random) -> list[dict]:
+    """Members: names from the contact generator's distributions, an address, a birth date, a class
+    year; an e-mail for a third of them (mostly at the chapter's domain), a phone for a fifth;
+    spouses at one address and fathers and sons with one name as hard negatives."""
+    synth = sorted(
+        {rng.choice(SYL_A).capitalize() + rng.choice(SYL_A) + rng.choice(SYL_B) for _ in range(60_000)}
+    )
+    rng.shuffle(synth)
+    family = _Zipf(FAMILY_TOP + synth, 1.0, 3.0, rng)
+    names = {False: _Zipf(GIVEN_M, 1.0, 2.0, rng), True: _Zipf(GIVEN_F, 1.0, 2.0, rng)}
+    used: set[str] = set()
+
+    def address() -> dict:
+        city = rng.choice(CITIES)
+        street = f"{rng.randrange(1, 2000)} {rng.choice(STREETS)} {rng.choice(ST_KIND)[0]}"
+        return {"street": street, "city": city, "postal": rng.choice(_CITY_CODES[city])}
+
+    def email(g: str, f: str) -> str | None:
+        if rng.random() >= 0.33:
+            return None
+        domain = CHAPTER_DOMAIN if rng.random() < 0.65 else rng.choice(FREEMAIL)
+        base = f"{g}.{f}".lower().replace(" ", "").encode("ascii", "ignore").decode() or "member"
+        addr = f"{base}@{domain}"
+        while addr in used:
+            addr = f"{base}{rng.randrange(2, 999)}@{domain}"
+        used.add(addr)
+        return addr
+
+    def person(home: dict, female: bool, given=None, fam=None, born=None) -> dict:
+        g, f = given or names[female].draw(), fam or family.draw()
+        year = born or rng.randrange(1940, 2001)
+        return {
+            "pid": len(people),
+            "given": g,
+            "middle": rng.choice("ABCDEFGHJKLMNPRSTW") if rng.random() < 0.5 else None,
+            "family": f,
+            "suffix": None,
+            "birthday": dt.date(year, rng.randrange(1, 13), rng.randrange(1, 29)),
+            "class_year": year + 22 + rng.randrange(-1, 2),
+            "email": email(g, f),
+            "phone": f"+1{rng.randrange(200, 999)}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
+            if rng.random() < 0.2
+            else None,
+            "home": home,
+            "moved": address() if rng.random() < 0.25 else None,
+        }
+
+    people: list[dict] = []
+    while len(people) < n_people:
+        home, female, r = address(), rng.random() < 0.5, rng.random()
+        if r < 0.03:  # father and son: one name at one address, a generation apart
+            father = person(home, False, born=rng.randrange(1940, 1972))
+            son = person(
+                home, False, given=father["given"], fam=father["family"], born=father["birthday"].year + 28
+            )
+            father["suffix"], son["suffix"] = "Sr.", "Jr."
+            people.extend((father, son))
+            continue
+        p = person(home, female)
+        people.append(p)
+        if r < 0.15:  # a spouse at the same address, usually with the same family name
+            people.append(person(home, not female, fam=p["family"] if rng.random() < 0.8 else None))
+    return people[:n_people]
+
+
+def _shifted(day: dt.date, rng: random.Random) -> str:
+    """A birth date as a clerk typed it: day and month swapped, or one part off by one."""
+    if rng.random() < 0.6 and day.day <= 12 and day.day != day.month:
+        return dt.date(day.year, day.day, day.month).isoformat()
+    part = rng.choice(("year", "month", "day"))
+    if part == "year":
+        return day.replace(year=day.year + rng.choice((-1, 1))).isoformat()
+    if part == "month":
+        return day.replace(month=day.month % 12 + 1).isoformat()
+    return day.replace(day=day.day % 28 + 1).isoformat()
+
+
+def _member_record(p: dict, source: str, rng: random.Random) -> dict:
+    home = p["moved"] if p["moved"] and source == "directory_2024.csv" else p["home"]
+    g, f = p["given"], p["family"]
+    if g.lower() in NICKNAMES and rng.random() < 0.1:
+        g = rng.choice(NICKNAMES[g.lower()])
+    g = _typo(g, rng) if rng.random() < 0.06 else g
+    f = _typo(f, rng) if rng.random() < 0.06 else f
+    if rng.random() < 0.05:
+        g, f = g.upper(), f.upper()
+    suffix = p["suffix"] if p["suffix"] and rng.random() < 0.7 else None
+    r: dict = {"given_name": g, "family_name": f, "suffix": suffix, "emails": [], "phones": []}
+    r["full_name"] = " ".join(x for x in (g, f, suffix) if x)
+    r["middle_name"] = p["middle"] if rng.random() < 0.6 else None
+    if rng.random() < 0.9:
+        street = home["street"]
+        if rng.random() < 0.4:
+            for long, short in ST_KIND:
+                street = street.replace(long, short)
+        street = _typo(street, rng) if rng.random() < 0.05 else street
+        r.update(street=street, city=home["city"], postal_code=home["postal"], region="WA", country="US")
+    if rng.random() < 0.7:
+        r["birthday"] = _shifted(p["birthday"], rng) if rng.random() < 0.08 else p["birthday"].isoformat()
+    if "birthday" not in r or rng.random() < 0.5:
+        r["class_year"] = p["class_year"]
+    if p["email"] and rng.random() < 0.85:
+        r["emails"].append(p["email"])
+    if p["phone"] and rng.random() < 0.7:
+        r["phones"].append(p["phone"])
+    r["school"] = MEMBER_SCHOOL
+    r["channel"] = "alumni"
+    return r
+
+
+def generate_members(n_records: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A member directory: ``n_records`` rows from three exports of one chapter, and their truth.
+
+    Most rows have no e-mail; the ones that exist mostly share the chapter's domain. Evidence is
+    the address (a quarter of the members moved between the 2019 and 2024 directories), the
+    birth date (sometimes with day and month swapped or a part off by one) or the class year;
+    names carry typos, nicknames and shouting. Each export lists a member once, with a member
+    number (``extra.source_id``) of its own; one in thirty is listed twice (re-entered under a new
+    number). Deterministic for a given seed.
+    """
+    from pipeline.schema import CANONICAL, conform
+
+    rng = random.Random(seed)
+    people = _member_people(max(int(n_records / 1.8), 2), rng)
+    rows: list[dict] = []
+    truth: list[int] = []
+    k = 0
+    while len(rows) < n_records:
+        p = people[k % len(people)]
+        k += 1
+        n = rng.choices((1, 2, 3), (0.4, 0.4, 0.2))[0]
+        sources = sorted(rng.sample(MEMBER_SOURCES, n))
+        if rng.random() < 1 / 30:
+            sources.append(sources[0])
+        for s in sources[: n_records - len(rows)]:
+            rec = _member_record(p, s, rng)
+            rec["source_file"] = s
+            rows.append(rec)
+            truth.append(p["pid"])
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    numbers = rng.sample(range(100_000, 999_999), len(rows))
+    columns = {c: [rows[i].get(c) for i in order] for c in CANONICAL if c not in ("record_id", "source_ref")}
+    columns["record_id"] = [f"m{n:07d}" for n in range(len(order))]
+    columns["source_ref"] = [f"row {n + 2}" for n in range(len(order))]
+    columns["source"] = ["alumni"] * len(order)
+    columns["extra"] = [json.dumps({"source_id": f"M{numbers[n]}"}) for n in range(len(order))]
     frame = conform(
         pl.DataFrame(
             columns, schema_overrides={c: t for c, t in CANONICAL.items() if c in columns}, strict=False

