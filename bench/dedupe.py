@@ -282,7 +282,7 @@ def _run(method: str, records, truth):
 
 
 def namesake_merges(truth, labels) -> int:
-    """Pairs of different namesakes (bench/small.py's groups) put into one person."""
+    """Record pairs of two different namesakes (bench/small.py's groups) put into one person."""
     import polars as pl
 
     ns = truth.filter(pl.col("true_person").str.contains(":ns")).join(labels, on="record_id")
@@ -394,7 +394,9 @@ def _notes(res: dict) -> None:
             "          timings:", stats["timings"], "candidates:", stats["candidate_pairs"], file=sys.stderr
         )
     if "namesake_merges" in res:
-        print(f"          pairs of different namesakes merged: {res['namesake_merges']}", file=sys.stderr)
+        print(
+            f"          record pairs of different namesakes merged: {res['namesake_merges']}", file=sys.stderr
+        )
     if res.get("notes"):
         print("          notes:", "; ".join(res["notes"]), file=sys.stderr)
 
