@@ -361,6 +361,17 @@ def _child(args: list[str]) -> str:
     return done.stdout
 
 
+def _stamp() -> str:
+    """Date, commit and load average, printed above and below the table (figures go in the docs with them)."""
+    import datetime as dt
+
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit or '?'}, load average {load}"
+
+
 def _fmt(value, width: int, digits: int = 4) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:{width}.{digits}f}"
 
@@ -418,6 +429,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.set, args.n)
         return
+    print(f"# {_stamp()}")
     print(
         f"{'set':<8} {'records':>9} {'method':<7} {'prec':>7} {'recall':>7} {'F1':>7} "
         f"{'rec_corr':>8} {'rec_name':>8} {'block_r':>8} {'block_rT':>8} {'people':>8} {'sec':>7} "
@@ -434,6 +446,7 @@ def main() -> None:
                 floor = res["seconds"] if method == "naive" else floor
                 print(_row(res, floor), flush=True)
                 _notes(res)
+    print(f"# {_stamp()}")
 
 
 if __name__ == "__main__":
