@@ -19,8 +19,9 @@ Splink's documentation, and nothing tuned on the truth.
   + surname or given-name prefix, birth date + given-name or surname prefix, street + postal
   code, postal code + birth date;
 * λ from deterministic rules (shared e-mail, phone, profile; full name + birth date) at an
-  assumed recall of 0.7, u from random pairs, m by EM on four sessions (full name, e-mail,
-  postal code, birth date; a session with nothing to learn from is skipped), links at match
+  assumed recall of 0.7, u from random pairs, m by EM on three sessions (full name, first
+  e-mail, birth date — not postal code alone: a chapter's few postal codes make tens of
+  millions of pairs; a session with nothing to learn from is skipped), links at match
   probability 0.9. An EM estimate of exactly 0, which Splink 5 refuses, is clamped to 1e-300.
 
 ``run_splink`` returns the labels, *all* candidate pairs blocking produced (the blocking
@@ -215,7 +216,6 @@ def _train(linker) -> list[str]:
     sessions = (
         block_on("first_name", "surname"),
         block_on("emails[1]"),  # EM sessions can't explode arrays: the first e-mail
-        block_on("postcode"),
         block_on("dob"),
     )
     for rule in sessions:
