@@ -222,7 +222,7 @@ def _train(linker) -> list[str]:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except Exception as exc:  # a session with no pairs (no postal codes in the set) teaches nothing
-            notes.append(f"EM session skipped: {type(exc).__name__}: {str(exc)[:200]}")
+            notes.append(f"EM session skipped: {str(exc).split('.')[0][:100]}")
     return notes
 
 
