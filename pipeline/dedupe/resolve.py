@@ -455,7 +455,11 @@ def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
 
     (Pairs scored here for the chain guard carry no ``decision`` column: none was taken on them.)
     """
-    conflict = pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
+    # Strong evidence against counts only where the rest does not outweigh it (a swapped or replaced
+    # name beside the same birth date and address is still one member).
+    against = pl.col("against") <= -settings.conflict_bits
+    strong_against = against & (pl.col("probability") < settings.auto_reject)
+    conflict = pl.col("override").is_not_null() | strong_against
     if "decision" not in scored.columns:
         return scored.filter(conflict)
     return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
