@@ -315,10 +315,10 @@ SWAP_JW = 0.92
 
 
 def _swapped(pf: pl.DataFrame) -> pl.Series:
-    """Per pair: given and family name written the other way round on one side, typos allowed.
+    """Per pair: given and family name written the other way round on one side, typos allowed
+    ("Clarke Isabella" / "Isabella Clarke", "Whit Nacoya" / "Nacoya White").
 
-    Only pairs whose given and family names both disagree are looked at ("Clarke Isabella" /
-    "Isabella Clarke", "Whit Nacoya" / "Nacoya White"), so rapidfuzz sees few rows.
+    Only pairs whose given and family names both disagree are looked at, so rapidfuzz sees few rows.
     """
     import numpy as np
     from rapidfuzz.distance import JaroWinkler
