@@ -339,6 +339,16 @@ def _swapped(pf: pl.DataFrame) -> pl.Series:
     return pl.Series("_swapped", out)
 
 
+def names_swapped(g_a: str | None, f_a: str | None, g_b: str | None, f_b: str | None) -> bool:
+    """One pair's :func:`_swapped` test (for ``kith why``): each name spells the other side's opposite."""
+    from rapidfuzz.distance import JaroWinkler
+
+    if None in (g_a, f_a, g_b, f_b):
+        return False
+    jw = JaroWinkler.normalized_similarity
+    return jw(g_a, f_b) >= SWAP_JW and jw(f_a, g_b) >= SWAP_JW
+
+
 def _eq(c: str) -> pl.Expr:
     return (pl.col(f"{c}_a") == pl.col(f"{c}_b")).fill_null(False)
 

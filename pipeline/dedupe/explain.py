@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, names_swapped
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
@@ -100,6 +100,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
+    notes += _name_rules(feats, row)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -110,6 +111,23 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         probability=row["probability"],
         notes=notes,
     )
+
+
+def _name_rules(feats: pl.DataFrame, row: dict) -> list[str]:
+    """The name rules that shaped the levels: a swapped given/family name, a household rule lifted."""
+    notes = []
+    g, f = feats["g"].to_list(), feats["f"].to_list()
+    fuzzy = COMPARISONS["given"].index("fuzzy") + 1
+    if row["given"] == fuzzy and row["family"] == fuzzy and names_swapped(g[0], f[0], g[1], f[1]):
+        notes.append("rule: given and family name are swapped on one side, so both count as agreeing (fuzzy)")
+    shared = row["email"] == 1 or row["phone"] == 1 or row["street"] == 1 or row["location"] == 1
+    if row["given"] == len(COMPARISONS["given"]) and shared and row["birthday"] == 1:
+        notes.append(
+            "rule: different given names behind a shared address or contact point would keep a household "
+            "apart, but the same full birth date says the given name was mistyped or replaced: the score "
+            "decides"
+        )
+    return notes
 
 
 _NAME_PARTS = ("given", "family", "middle_initial")
