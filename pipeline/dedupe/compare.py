@@ -32,7 +32,7 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "linkedin": ("same", "different"),
     "organization": ("exact", "fuzzy", "email_domain", "different"),
     "location": ("postal_code", "city", "different"),
-    "street": ("exact", "different"),
+    "street": ("exact", "same_street", "different"),
     "birthday": ("exact", "close", "different"),
     "class_year": ("exact", "within_one", "different"),
     "middle_initial": ("same", "different"),
@@ -401,7 +401,13 @@ def _field_level_exprs() -> list[pl.Expr]:
         _simple(_both("postal") | _both("city"), (_eq("postal"), 1), (_eq("city"), 2), last=3).alias(
             "location"
         ),
-        _simple(_both("street"), (_eq("street") | pl.col("_street_typo"), 1), last=2).alias("street"),
+        # The same street with another house number or none: a typo'd or missing number, or a neighbour.
+        _simple(
+            _both("street"),
+            (_eq("street") | pl.col("_street_typo"), 1),
+            (_street_name("a") == _street_name("b"), 2),
+            last=3,
+        ).alias("street"),
         # Close: the same day and month (one side without a year), day and month swapped, or one part off.
         _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd") | _date_typo(), 2), last=3).alias("birthday"),
         _simple(
@@ -409,6 +415,11 @@ def _field_level_exprs() -> list[pl.Expr]:
         ).alias("class_year"),
         _simple(_both("m_init"), (_eq("m_init"), 1), last=2).alias("middle_initial"),
     ]
+
+
+def _street_name(side: str) -> pl.Expr:
+    """The street key without its house number (null when nothing is left)."""
+    return pl.col(f"street_{side}").str.replace(r"^\d+", "").replace("", None)
 
 
 def _date_parts(side: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
