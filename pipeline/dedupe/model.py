@@ -83,7 +83,7 @@ EXACT_U = {
     "class_year": ("cyear", False, 1),
     "middle_initial": ("m_init", False, 1),
 }
-#: The two training passes: (pair filter, comparisons that selected the pairs and stay fixed).
+#: The training passes: (pair filter, comparisons that selected the pairs and stay fixed).
 PASSES = (
     (
         "contact",
@@ -91,6 +91,9 @@ PASSES = (
         ("email", "phone", "linkedin"),
     ),
     ("name", pl.col("given").is_in([1, 2]) & (pl.col("family") == 1), ("given", "family")),
+    # Records without contact points (member lists): the same birth date and postcode select pairs
+    # the names did not, so the name levels learn how often one person's name is mistyped or missing.
+    ("birth_date_postcode", (pl.col("birthday") == 1) & (pl.col("location") == 1), ("birthday", "location")),
 )
 
 
