@@ -14,6 +14,7 @@ from dedupe_helpers import person_of, records, same
 
 from pipeline.cli import build_app
 from pipeline.dedupe import explain, resolve
+from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
 
 app = build_app()
@@ -549,3 +550,20 @@ def test_why_names_the_swapped_name_and_the_birth_date_that_lifts_the_household_
     assert expl.overrides == []
     expl = explain(rows["h0"], rows["h1"], model)
     assert expl.notes == [] and expl.overrides[0].startswith("clearly different given names")
+
+
+def test_a_full_name_that_is_only_the_family_name_names_no_given_name():
+    # A members csv row with an empty first name: the importer writes the family name as the full name.
+    address = {"street": "468 Nona Place", "postal_code": "2611", "city": "Weston", "birthday": "1954-01-28"}
+    rows = [
+        {"record_id": "m1", "full_name": "Sandman", "family_name": "Sandman", **address},
+        {"record_id": "m2", "full_name": "Melinda Sandman", "given_name": "Melinda", "family_name": "Sandman"}
+        | address,
+    ]
+    frame = records(*({"source": "alumni", "source_file": f"{r['record_id']}.csv"} | r for r in rows))
+    feats = build_features(frame)
+    assert feats["g"].to_list() == [None, "melinda"] and feats["f"].to_list() == ["sandman", "sandman"]
+    result = resolve(frame)
+    assert same(result, "m1", "m2")
+    pair = result.pairs.row(0, named=True)
+    assert pair["given"] == "null" and pair["override"] is None
