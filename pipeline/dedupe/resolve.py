@@ -67,7 +67,8 @@ class DedupeSettings:
     auto_reject: float = 0.3
     #: Survivorship: values from earlier sources win (see :mod:`.survivorship`).
     source_priority: tuple[str, ...] = DEFAULT_SOURCE_PRIORITY
-    #: Evidence against (sum of negative log2 Bayes factors) at which two records cannot share a person.
+    #: Evidence against (sum of negative log2 Bayes factors) at which two records cannot share a person
+    #: (when the pair also scores under ``auto_reject``).
     conflict_bits: float = 9.0
     #: Components up to this size get every unscored pair checked by the chain guard.
     chain_check_size: int = 60
