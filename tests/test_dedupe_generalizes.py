@@ -502,6 +502,12 @@ SPOUSES_AT_ONE_ADDRESS = [
         ("Sarah", "Whiteway", "3 Wattle Avenue", "2612", None),
         ("David", "Whiteway", "3 Wattle Avenue", "2612", "1970-05-05"),
     ),
+    # Given names only similar in some nickname form are still two people at one street address with
+    # nothing else shared.
+    (
+        ("Nathan", "Carter", "1829 Lake Drive", "2614", None),
+        ("Joan", "Carter", "1829 Lake Dr", "2614", "1943-08-17"),
+    ),
 ]
 
 

@@ -448,7 +448,18 @@ def _override_exprs() -> list[pl.Expr]:
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
             # Two full given names, unlike in every nickname form: an initial is too little to go on.
-            (pl.col("given") == 6)
+            # Merely similar ones (Michael / Michelle, Joan / John) too when the shared thing is a
+            # street address with nothing else in common (no e-mail, phone or profile).
+            (
+                (pl.col("given") == 6)
+                | (
+                    (pl.col("given") == 5)
+                    & (pl.col("street") == 1)
+                    & (pl.col("email") != 1)
+                    & (pl.col("phone") != 1)
+                    & (pl.col("linkedin") != 1)
+                )
+            )
             & (pl.col("g_a").str.len_chars() > 1)
             & (pl.col("g_b").str.len_chars() > 1)
             & (
