@@ -573,3 +573,14 @@ def test_a_full_name_that_is_only_the_family_name_names_no_given_name():
     assert same(result, "m1", "m2")
     pair = result.pairs.row(0, named=True)
     assert pair["given"] == "null" and pair["override"] is None
+
+
+def test_why_names_the_year_typo_that_is_not_a_generation():
+    a, b = FEBRL_LIKE_PAIRS[2]
+    frame = records(_member("y0", "members.csv", a), _member("y1", "old_crm.csv", b))
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    expl = explain(rows["y0"], rows["y1"], resolve(frame).model)
+    assert expl.overrides == []
+    assert any(
+        "birth years 1941 and 1914 are a generation apart, but day and month agree" in n for n in expl.notes
+    )

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, names_swapped
+from pipeline.dedupe.compare import COMPARISONS, GENERATION_YEARS, OVERRIDES, names_swapped
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
@@ -100,7 +100,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
-    notes += _name_rules(feats, row)
+    notes += _name_rules(feats, row) + _birth_year_rule(feats, row)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -111,6 +111,18 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         probability=row["probability"],
         notes=notes,
     )
+
+
+def _birth_year_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """A generation's worth of years between two birth dates that agree on day and month: a year typo."""
+    years = [int(b[:4]) if b else None for b in feats["bday"].to_list()]
+    close = COMPARISONS["birthday"].index("close") + 1
+    if None in years or row["birthday"] != close or abs(years[0] - years[1]) < GENERATION_YEARS:
+        return []
+    return [
+        f"rule: birth years {years[0]} and {years[1]} are a generation apart, but day and month agree: "
+        "a year typo, not a parent and child"
+    ]
 
 
 def _name_rules(feats: pl.DataFrame, row: dict) -> list[str]:
