@@ -448,7 +448,7 @@ def _override_exprs() -> list[pl.Expr]:
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
             # Two full given names, unlike in every nickname form: an initial is too little to go on.
-            # Merely similar ones (Michael / Michelle, Joan / John) too when the shared thing is a
+            # Merely similar ones (Nathan / Joan in some nickname form) too when the shared thing is a
             # street address with nothing else in common (no e-mail, phone or profile).
             (
                 (pl.col("given") == 6)

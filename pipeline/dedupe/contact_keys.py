@@ -130,8 +130,8 @@ STREET_WORDS = (
 
 
 def street_key(expr: pl.Expr) -> pl.Expr:
-    """The first line of a street address (house number and street), folded: "12 Banksia Street, Unit 4" →
-    ``12banksiast``; the whole value when its first part holds no street name (", Coolinda")."""
+    """The first line of a street address (house number and street), folded: "12 Banksia St, Unit 4" →
+    ``12banksiastreet``; the whole value when its first part holds no street name (", Coolinda")."""
     first = expr.str.split(",").list.first()
     line = pl.when(first.str.contains(r"[A-Za-z]")).then(first).otherwise(expr)
     lowered = line.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")

@@ -132,8 +132,11 @@ def _name_rules(feats: pl.DataFrame, row: dict) -> list[str]:
     fuzzy = COMPARISONS["given"].index("fuzzy") + 1
     if row["given"] == fuzzy and row["family"] == fuzzy and names_swapped(g[0], f[0], g[1], f[1]):
         notes.append("rule: given and family name are swapped on one side, so both count as agreeing (fuzzy)")
-    shared = row["email"] == 1 or row["phone"] == 1 or row["street"] == 1 or row["location"] == 1
-    if row["given"] == len(COMPARISONS["given"]) and shared and row["birthday"] == 1:
+    contact = row["email"] == 1 or row["phone"] == 1 or row["linkedin"] == 1
+    shared = contact or row["street"] == 1 or row["location"] == 1
+    similar, different = len(COMPARISONS["given"]) - 1, len(COMPARISONS["given"])
+    household = row["given"] == different or (row["given"] == similar and row["street"] == 1 and not contact)
+    if household and shared and row["birthday"] == 1:
         notes.append(
             "rule: different given names behind a shared address or contact point would keep a household "
             "apart, but the same full birth date says the given name was mistyped or replaced: the score "

@@ -11,8 +11,8 @@ Fourth step of :func:`pipeline.dedupe.resolve`. For every comparison level ``l``
   pairs, in passes so that no comparison is trained on pairs selected by itself — name
   levels on pairs that share an email, phone or profile; contact and context levels on
   pairs that share a name; names and addresses on pairs that share a birth date and postal
-  code, where records have no contact points (the way Splink trains per blocking rule). Training on same-name
-  pairs for name weights would teach "same name", not "same person".
+  code, where records have no contact points (the way Splink trains per blocking rule).
+  Training on same-name pairs for name weights would teach "same name", not "same person".
 * ``lambda`` = P(two random records are the same person): the fixed point of "expected
   matches among the candidates / all pairs".
 
