@@ -14,6 +14,7 @@ from dedupe_helpers import person_of, records, same
 
 from pipeline.cli import build_app
 from pipeline.dedupe import explain, resolve
+from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
 
 app = build_app()
@@ -414,7 +415,7 @@ def _member(rid: str, source_file: str, fields: tuple) -> dict:
         "family_name": f,
         "street": street,
         "postal_code": postal,
-        "city": SUBURBS[postal],
+        "city": SUBURBS.get(postal),
         "birthday": birthday,
     }
 
@@ -460,3 +461,126 @@ def test_typod_pairs_with_street_postcode_and_birth_date_merge_and_namesakes_at_
     assert cousins["override"].item().startswith("different birth dates")
     swapped = pairs.filter(pl.col("record_a").is_in(["a1", "b1"]) & pl.col("record_b").is_in(["a1", "b1"]))
     assert swapped["birthday"].item() == "close" and swapped["street"].item() == "exact"
+
+
+#: FEBRL-shaped noise (issue 18): one member each, however the second entry was keyed in.
+FEBRL_LIKE_PAIRS = [
+    # Given and family name swapped, with a typo in one of them.
+    (
+        ("Isabella", "Clarke", "23 Summerville Crescent", "2611", "1995-01-10"),
+        ("Clarke", "Isabela", "23 Summerville Crescent", "2611", "1995-01-10"),
+    ),
+    # The given name replaced by another, beside the same birth date and address (a mistyped postcode
+    # and "Pl" for "Place"): found by birth date + family name, not kept apart as a household.
+    (
+        ("Olivia", "Felmingham", "32 Angliss Place", "2617", "1986-08-11"),
+        ("Keeley", "Felmingham", "32 Angliss Pl", "2671", "1986-08-11"),
+    ),
+    # A year typo ("1914" for "1941") beside the same day and month is a typo, not a generation.
+    (
+        ("Bianca", "Matthews", "11 Florey Drive", "2614", "1941-01-28"),
+        ("Bianca", "Matthews", "11 Florey Drive", "2614", "1914-01-28"),
+    ),
+    # A second address line on one side only, and "Cres" for "Crescent" with a typo in the number line.
+    (
+        ("Felix", "Kluske", "40 Hawkesbury Crescent, Unit 3", "2615", "1982-07-27"),
+        ("Felix", "Kluske", "40 Hawkesbury Cres", "2615", "1982-07-27"),
+    ),
+    # The house number left out on one side: the same street, short of the same address.
+    (
+        ("Sophie", "Nguyen", "26 Namoi Place", "2611", "1970-11-17"),
+        ("Sophie", "Nguyen", "Namoi Place", "2611", "1970-11-17"),
+    ),
+]
+#: A household: spouses share family name, street and postcode, not a given name or a birth date.
+SPOUSES_AT_ONE_ADDRESS = [
+    (
+        ("Anna", "Kowalski", "8 Banksia Street", "2611", "1961-04-02"),
+        ("Peter", "Kowalski", "8 Banksia Street", "2611", "1959-09-17"),
+    ),
+    (
+        ("Sarah", "Whiteway", "3 Wattle Avenue", "2612", None),
+        ("David", "Whiteway", "3 Wattle Avenue", "2612", "1970-05-05"),
+    ),
+    # Given names only similar in some nickname form are still two people at one street address with
+    # nothing else shared.
+    (
+        ("Nathan", "Carter", "1829 Lake Drive", "2614", None),
+        ("Joan", "Carter", "1829 Lake Dr", "2614", "1943-08-17"),
+    ),
+]
+
+
+def test_febrl_like_noise_merges_and_a_household_at_one_address_does_not():
+    base = _members_without_contact_points().filter(pl.col("record_id").str.starts_with("bg"))
+    rows = []
+    for n, (a, b) in enumerate(FEBRL_LIKE_PAIRS + SPOUSES_AT_ONE_ADDRESS):
+        rows += [_member(f"fa{n}", "members.csv", a), _member(f"fb{n}", "old_crm.csv", b)]
+    result = resolve(pl.concat([base, records(*rows)], how="diagonal_relaxed"))
+    for n, pair in enumerate(FEBRL_LIKE_PAIRS):
+        assert same(result, f"fa{n}", f"fb{n}"), pair
+    for n in range(len(FEBRL_LIKE_PAIRS), len(FEBRL_LIKE_PAIRS) + len(SPOUSES_AT_ONE_ADDRESS)):
+        assert not same(result, f"fa{n}", f"fb{n}")
+    pairs = result.pairs
+
+    def pair(n: int) -> dict:
+        ids = [f"fa{n}", f"fb{n}"]
+        return pairs.filter(pl.col("record_a").is_in(ids) & pl.col("record_b").is_in(ids)).row(0, named=True)
+
+    assert (pair(0)["given"], pair(0)["family"]) == ("fuzzy", "fuzzy")
+    assert pair(1)["rule"] == "birthday_name" and pair(1)["override"] is None
+    assert pair(1)["street"] == "exact" and pair(1)["birthday"] == "exact"
+    assert pair(2)["birthday"] == "close" and pair(2)["override"] is None
+    assert pair(3)["street"] == "exact"
+    assert pair(4)["street"] == "same_street"
+    for n in range(len(FEBRL_LIKE_PAIRS), len(FEBRL_LIKE_PAIRS) + len(SPOUSES_AT_ONE_ADDRESS)):
+        assert pair(n)["override"].startswith("clearly different given names")
+
+
+def test_why_names_the_swapped_name_and_the_birth_date_that_lifts_the_household_rule():
+    swapped, replaced = FEBRL_LIKE_PAIRS[0], FEBRL_LIKE_PAIRS[1]
+    spouses = SPOUSES_AT_ONE_ADDRESS[0]
+    frame = records(
+        *(
+            _member(f"{k}{n}", f"{k}.csv", pair[n == 1])
+            for k, pair in (("s", swapped), ("r", replaced), ("h", spouses))
+            for n in (0, 1)
+        )
+    )
+    model = resolve(frame).model
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    notes = explain(rows["s0"], rows["s1"], model).notes
+    assert any("given and family name are swapped" in n for n in notes)
+    expl = explain(rows["r0"], rows["r1"], model)
+    assert any("the same full birth date says the given name was mistyped" in n for n in expl.notes)
+    assert expl.overrides == []
+    expl = explain(rows["h0"], rows["h1"], model)
+    assert expl.notes == [] and expl.overrides[0].startswith("clearly different given names")
+
+
+def test_a_full_name_that_is_only_the_family_name_names_no_given_name():
+    # A members csv row with an empty first name: the importer writes the family name as the full name.
+    address = {"street": "468 Nona Place", "postal_code": "2611", "city": "Weston", "birthday": "1954-01-28"}
+    rows = [
+        {"record_id": "m1", "full_name": "Sandman", "family_name": "Sandman", **address},
+        {"record_id": "m2", "full_name": "Melinda Sandman", "given_name": "Melinda", "family_name": "Sandman"}
+        | address,
+    ]
+    frame = records(*({"source": "alumni", "source_file": f"{r['record_id']}.csv"} | r for r in rows))
+    feats = build_features(frame)
+    assert feats["g"].to_list() == [None, "melinda"] and feats["f"].to_list() == ["sandman", "sandman"]
+    result = resolve(frame)
+    assert same(result, "m1", "m2")
+    pair = result.pairs.row(0, named=True)
+    assert pair["given"] == "null" and pair["override"] is None
+
+
+def test_why_names_the_year_typo_that_is_not_a_generation():
+    a, b = FEBRL_LIKE_PAIRS[2]
+    frame = records(_member("y0", "members.csv", a), _member("y1", "old_crm.csv", b))
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    expl = explain(rows["y0"], rows["y1"], resolve(frame).model)
+    assert expl.overrides == []
+    assert any(
+        "birth years 1941 and 1914 are a generation apart, but day and month agree" in n for n in expl.notes
+    )

@@ -58,6 +58,13 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     last4 = pl.col("f").str.slice(-4).alias("fl4")
     first3 = pl.col("f").str.slice(0, 3).alias("f3")
     given2 = pl.col("g").str.slice(0, 2).alias("g2")
+    # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
+    any_order = (
+        pl.when(pl.col("g") < pl.col("f"))
+        .then(pl.concat_str("g", "f", separator=" "))
+        .otherwise(pl.concat_str("f", "g", separator=" "))
+        .alias("gf_any_order")
+    )
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
@@ -78,6 +85,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         Rule("postal_birthday", (("postal",), ("bday",)), name_cap),
         Rule("postal_family_prefix", (("postal",), (first3,)), fuzzy_cap),
         Rule("birthday_given_prefix", (("bday",), (given2,)), fuzzy_cap),
+        # A birth date with either name part: a replaced given name beside a mistyped postcode, and
+        # given and family name swapped with a typo in one of them.
+        Rule("birthday_name", (("bday",), ("g", "f")), fuzzy_cap),
+        Rule("name_any_order", ((any_order,),), name_cap),
     ]
 
 

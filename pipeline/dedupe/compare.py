@@ -32,7 +32,7 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "linkedin": ("same", "different"),
     "organization": ("exact", "fuzzy", "email_domain", "different"),
     "location": ("postal_code", "city", "different"),
-    "street": ("exact", "different"),
+    "street": ("exact", "same_street", "different"),
     "birthday": ("exact", "close", "different"),
     "class_year": ("exact", "within_one", "different"),
     "middle_initial": ("same", "different"),
@@ -281,7 +281,7 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
     del sa, sb
-    pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]))
+    pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]), _swapped(pf))
     pf = pf.with_columns(_field_level_exprs())
     return pf.select(*keep, *COMPARISONS, *(f"{c}_a" for c in TF_CODES), *_override_exprs())
 
@@ -308,6 +308,45 @@ def _street_typo(a: pl.Series, b: pl.Series) -> pl.Series:
         edits = cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=Levenshtein.distance, workers=-1)
         out[rows] = edits <= STREET_TYPO_EDITS
     return pl.Series("_street_typo", out)
+
+
+#: Jaro-Winkler at which each name matches the other side's opposite name part (given/family swapped).
+SWAP_JW = 0.92
+
+
+def _swapped(pf: pl.DataFrame) -> pl.Series:
+    """Per pair: given and family name written the other way round on one side, typos allowed
+    ("Clarke Isabella" / "Isabella Clarke", "Whit Nacoya" / "Nacoya White").
+
+    Only pairs whose given and family names both disagree are looked at, so rapidfuzz sees few rows.
+    """
+    import numpy as np
+    from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import cpdist
+
+    need = pf.select(
+        (pl.col("given").is_in([5, 6]) & pl.col("family").is_in([5, 6])).fill_null(False)
+    ).to_series()
+    out = np.zeros(pf.height, dtype=bool)
+    rows = np.flatnonzero(need.to_numpy())
+    if len(rows):
+        todo = pf.select("g_a", "f_a", "g_b", "f_b")[rows]
+        cross = [
+            cpdist(todo[x].to_list(), todo[y].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1)
+            for x, y in (("g_a", "f_b"), ("f_a", "g_b"))
+        ]
+        out[rows] = (cross[0] >= SWAP_JW) & (cross[1] >= SWAP_JW)
+    return pl.Series("_swapped", out)
+
+
+def names_swapped(g_a: str | None, f_a: str | None, g_b: str | None, f_b: str | None) -> bool:
+    """One pair's :func:`_swapped` test (for ``kith why``): each name spells the other side's opposite."""
+    from rapidfuzz.distance import JaroWinkler
+
+    if None in (g_a, f_a, g_b, f_b):
+        return False
+    jw = JaroWinkler.normalized_similarity
+    return jw(g_a, f_b) >= SWAP_JW and jw(f_a, g_b) >= SWAP_JW
 
 
 def _eq(c: str) -> pl.Expr:
@@ -340,9 +379,14 @@ def _field_level_exprs() -> list[pl.Expr]:
     employer_mail = _cross(("org_c",), ("dom0", "dom1")) | _cross(("dom0",), ("dom0", "dom1"))
     has_employer_a = pl.col("org_c_a").is_not_null() | pl.col("dom0_a").is_not_null()
     has_employer_b = pl.col("org_c_b").is_not_null() | pl.col("dom0_b").is_not_null()
+    # Given and family name swapped on one side: both names agree, as spelling variants do.
+    swapped = pl.col("_swapped")
     return [
+        pl.when(swapped).then(pl.lit(3, pl.Int8)).otherwise(pl.col("given")).alias("given"),
         # A previous family name (maiden, double-barrelled half) beats a fuzzy spelling match.
-        pl.when(pl.col("family").is_in([3, 5, 6]) & previous)
+        pl.when(swapped)
+        .then(pl.lit(3, pl.Int8))
+        .when(pl.col("family").is_in([3, 5, 6]) & previous)
         .then(pl.lit(4, pl.Int8))
         .otherwise(pl.col("family"))
         .alias("family"),
@@ -357,7 +401,13 @@ def _field_level_exprs() -> list[pl.Expr]:
         _simple(_both("postal") | _both("city"), (_eq("postal"), 1), (_eq("city"), 2), last=3).alias(
             "location"
         ),
-        _simple(_both("street"), (_eq("street") | pl.col("_street_typo"), 1), last=2).alias("street"),
+        # The same street with another house number or none: a typo'd or missing number, or a neighbour.
+        _simple(
+            _both("street"),
+            (_eq("street") | pl.col("_street_typo"), 1),
+            (_street_name("a") == _street_name("b"), 2),
+            last=3,
+        ).alias("street"),
         # Close: the same day and month (one side without a year), day and month swapped, or one part off.
         _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd") | _date_typo(), 2), last=3).alias("birthday"),
         _simple(
@@ -365,6 +415,11 @@ def _field_level_exprs() -> list[pl.Expr]:
         ).alias("class_year"),
         _simple(_both("m_init"), (_eq("m_init"), 1), last=2).alias("middle_initial"),
     ]
+
+
+def _street_name(side: str) -> pl.Expr:
+    """The street key without its house number (null when nothing is left)."""
+    return pl.col(f"street_{side}").str.replace(r"^\d+", "").replace("", None)
 
 
 def _date_parts(side: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -387,14 +442,24 @@ def _date_apart() -> pl.Expr:
 
 def _override_exprs() -> list[pl.Expr]:
     """The hard-evidence flags (``ov_*``) that keep a pair apart whatever its score."""
-    swapped = (pl.col("g_a") == pl.col("f_b")) & (pl.col("f_a") == pl.col("g_b"))
     generations = pl.col("sfx_a").is_in(GENERATIONS) & pl.col("sfx_b").is_in(GENERATIONS)
     return [
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
         (
             # Two full given names, unlike in every nickname form: an initial is too little to go on.
-            (pl.col("given") == 6)
+            # Merely similar ones (Nathan / Joan in some nickname form) too when the shared thing is a
+            # street address with nothing else in common (no e-mail, phone or profile).
+            (
+                (pl.col("given") == 6)
+                | (
+                    (pl.col("given") == 5)
+                    & (pl.col("street") == 1)
+                    & (pl.col("email") != 1)
+                    & (pl.col("phone") != 1)
+                    & (pl.col("linkedin") != 1)
+                )
+            )
             & (pl.col("g_a").str.len_chars() > 1)
             & (pl.col("g_b").str.len_chars() > 1)
             & (
@@ -403,12 +468,18 @@ def _override_exprs() -> list[pl.Expr]:
                 | (pl.col("street") == 1)
                 | (pl.col("location") == 1)
             )
-            & ~swapped.fill_null(False)
+            # Spouses and parents share an address, not a birth date: the same full date of birth
+            # says the given name was mistyped or replaced, and the score decides.
+            & (pl.col("birthday") != 1)
         ).alias("ov_given"),
         # Father and son often share name, landline and address, and the suffix is missing from
         # most records; a birth or class year a generation apart is the fact that tells them apart.
+        # A year typo ("1941" for "1914") beside the same day and month is a typo, not a generation.
         (
-            ((_year(pl.col("bday_a")) - _year(pl.col("bday_b"))).abs() >= GENERATION_YEARS)
+            (
+                ((_year(pl.col("bday_a")) - _year(pl.col("bday_b"))).abs() >= GENERATION_YEARS)
+                & (pl.col("birthday") != 2)
+            )
             | ((pl.col("cyear_a") - pl.col("cyear_b")).abs() >= GENERATION_YEARS)
         )
         .fill_null(False)

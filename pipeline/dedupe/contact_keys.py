@@ -110,10 +110,33 @@ def org_key(expr: pl.Expr) -> pl.Expr:
     return pl.when(stripped.str.len_chars() > 0).then(stripped).otherwise(lowered).replace("", None)
 
 
+#: Street-type words and their usual abbreviations, so "Banksia Street" and "Banksia St" are one key.
+#: Abbreviations are written out (not the other way round): a typo in the long word ("cerscent") then
+#: stays a typo or two away from it.
+STREET_WORDS = (
+    ("street", "st"),
+    ("avenue", "ave"),
+    ("road", "rd"),
+    ("drive", "dr"),
+    ("lane", "ln"),
+    ("place", "pl"),
+    ("crescent", "cres"),
+    ("circuit", "cct"),
+    ("close", "cl"),
+    ("court", "ct"),
+    ("parade", "pde"),
+    ("terrace", "tce"),
+)
+
+
 def street_key(expr: pl.Expr) -> pl.Expr:
-    lowered = expr.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")
-    for word, short in (("street", "st"), ("avenue", "ave"), ("road", "rd"), ("drive", "dr"), ("lane", "ln")):
-        lowered = lowered.str.replace_all(rf"\b{word}\b", short)
+    """The first line of a street address (house number and street), folded: "12 Banksia St, Unit 4" →
+    ``12banksiastreet``; the whole value when its first part holds no street name (", Coolinda")."""
+    first = expr.str.split(",").list.first()
+    line = pl.when(first.str.contains(r"[A-Za-z]")).then(first).otherwise(expr)
+    lowered = line.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")
+    for word, short in STREET_WORDS:
+        lowered = lowered.str.replace_all(rf"\b{short}\b", word)
     return lowered.str.replace_all(r"\s+", "").replace("", None)
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES
+from pipeline.dedupe.compare import COMPARISONS, GENERATION_YEARS, OVERRIDES, names_swapped
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
@@ -100,6 +100,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
+    notes += _name_rules(feats, row) + _birth_year_rule(feats, row)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -110,6 +111,38 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         probability=row["probability"],
         notes=notes,
     )
+
+
+def _birth_year_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """A generation's worth of years between two birth dates that agree on day and month: a year typo."""
+    years = [int(b[:4]) if b else None for b in feats["bday"].to_list()]
+    close = COMPARISONS["birthday"].index("close") + 1
+    if None in years or row["birthday"] != close or abs(years[0] - years[1]) < GENERATION_YEARS:
+        return []
+    return [
+        f"rule: birth years {years[0]} and {years[1]} are a generation apart, but day and month agree: "
+        "a year typo, not a parent and child"
+    ]
+
+
+def _name_rules(feats: pl.DataFrame, row: dict) -> list[str]:
+    """The name rules that shaped the levels: a swapped given/family name, a household rule lifted."""
+    notes = []
+    g, f = feats["g"].to_list(), feats["f"].to_list()
+    fuzzy = COMPARISONS["given"].index("fuzzy") + 1
+    if row["given"] == fuzzy and row["family"] == fuzzy and names_swapped(g[0], f[0], g[1], f[1]):
+        notes.append("rule: given and family name are swapped on one side, so both count as agreeing (fuzzy)")
+    contact = row["email"] == 1 or row["phone"] == 1 or row["linkedin"] == 1
+    shared = contact or row["street"] == 1 or row["location"] == 1
+    similar, different = len(COMPARISONS["given"]) - 1, len(COMPARISONS["given"])
+    household = row["given"] == different or (row["given"] == similar and row["street"] == 1 and not contact)
+    if household and shared and row["birthday"] == 1:
+        notes.append(
+            "rule: different given names behind a shared address or contact point would keep a household "
+            "apart, but the same full birth date says the given name was mistyped or replaced: the score "
+            "decides"
+        )
+    return notes
 
 
 _NAME_PARTS = ("given", "family", "middle_initial")

@@ -201,8 +201,11 @@ def _name_columns(records: pl.DataFrame) -> pl.DataFrame:
         c: per_value(frame[c], lambda u: u.to_frame("s").select(_generation(pl.col("s")))).to_series()
         for c in ("suffix", "sfx_full")
     }
+    # A full name that is only the family name ("Sandman" beside family "Sandman") names no given name.
+    lowered = pl.col("given_full").str.to_lowercase()
+    only_family = (lowered == pl.col("family").str.to_lowercase()).fill_null(False)
     frame = frame.select(
-        pl.coalesce("given", "given_full").alias("given"),
+        pl.coalesce("given", pl.when(~only_family).then(pl.col("given_full"))).alias("given"),
         pl.coalesce("middle", "middle_full").alias("middle"),
         pl.coalesce("family", "family_full").alias("family"),
         pl.coalesce(pl.lit(generation["suffix"]), pl.lit(generation["sfx_full"])).alias("sfx"),

@@ -8,10 +8,11 @@ Fourth step of :func:`pipeline.dedupe.resolve`. For every comparison level ``l``
   organization agreement is further adjusted per value (term frequency): sharing "Smith"
   says less than sharing "Kowalczyk".
 * ``m_l`` = P(level l | the same person): by expectation–maximisation over the candidate
-  pairs, in two passes so that no comparison is trained on pairs selected by itself — name
+  pairs, in passes so that no comparison is trained on pairs selected by itself — name
   levels on pairs that share an email, phone or profile; contact and context levels on
-  pairs that share a name (the way Splink trains per blocking rule). Training on same-name
-  pairs for name weights would teach "same name", not "same person".
+  pairs that share a name; names and addresses on pairs that share a birth date and postal
+  code, where records have no contact points (the way Splink trains per blocking rule).
+  Training on same-name pairs for name weights would teach "same name", not "same person".
 * ``lambda`` = P(two random records are the same person): the fixed point of "expected
   matches among the candidates / all pairs".
 
@@ -40,7 +41,7 @@ PRIOR_M: dict[str, tuple[float, ...]] = {
     "linkedin": (0.98, 0.02),
     "organization": (0.55, 0.15, 0.1, 0.2),
     "location": (0.6, 0.2, 0.2),
-    "street": (0.8, 0.2),
+    "street": (0.8, 0.08, 0.12),
     "birthday": (0.85, 0.1, 0.05),
     "class_year": (0.85, 0.1, 0.05),
     "middle_initial": (0.9, 0.1),
@@ -53,7 +54,7 @@ PRIOR_U: dict[str, tuple[float, ...]] = {
     "linkedin": (1e-6, 1 - 1e-6),
     "organization": (0.005, 0.005, 0.002, 0.988),
     "location": (0.001, 0.02, 0.979),
-    "street": (1e-4, 1 - 1e-4),
+    "street": (1e-4, 5e-4, 1 - 6e-4),
     "birthday": (1e-4, 0.003, 0.9969),
     "class_year": (0.03, 0.06, 0.91),
     "middle_initial": (0.07, 0.93),
@@ -83,7 +84,7 @@ EXACT_U = {
     "class_year": ("cyear", False, 1),
     "middle_initial": ("m_init", False, 1),
 }
-#: The two training passes: (pair filter, comparisons that selected the pairs and stay fixed).
+#: The training passes: (pair filter, comparisons that selected the pairs and stay fixed).
 PASSES = (
     (
         "contact",
@@ -91,6 +92,9 @@ PASSES = (
         ("email", "phone", "linkedin"),
     ),
     ("name", pl.col("given").is_in([1, 2]) & (pl.col("family") == 1), ("given", "family")),
+    # Records without contact points (member lists): the same birth date and postcode select pairs
+    # the names did not, so the name levels learn how often one person's name is mistyped or missing.
+    ("birth_date_postcode", (pl.col("birthday") == 1) & (pl.col("location") == 1), ("birthday", "location")),
 )
 
 

@@ -67,7 +67,8 @@ class DedupeSettings:
     auto_reject: float = 0.3
     #: Survivorship: values from earlier sources win (see :mod:`.survivorship`).
     source_priority: tuple[str, ...] = DEFAULT_SOURCE_PRIORITY
-    #: Evidence against (sum of negative log2 Bayes factors) at which two records cannot share a person.
+    #: Evidence against (sum of negative log2 Bayes factors) at which two records cannot share a person
+    #: (when the pair also scores under ``auto_reject``).
     conflict_bits: float = 9.0
     #: Components up to this size get every unscored pair checked by the chain guard.
     chain_check_size: int = 60
@@ -455,7 +456,11 @@ def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
 
     (Pairs scored here for the chain guard carry no ``decision`` column: none was taken on them.)
     """
-    conflict = pl.col("override").is_not_null() | (pl.col("against") <= -settings.conflict_bits)
+    # Strong evidence against counts only where the rest does not outweigh it (a swapped or replaced
+    # name beside the same birth date and address is still one member).
+    against = pl.col("against") <= -settings.conflict_bits
+    strong_against = against & (pl.col("probability") < settings.auto_reject)
+    conflict = pl.col("override").is_not_null() | strong_against
     if "decision" not in scored.columns:
         return scored.filter(conflict)
     return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
