@@ -464,7 +464,7 @@ def generate(n_records: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
 # --- member-directory profile ---------------------------------------------------------------
 
 #: Names the member-directory recipe; bench/dedupe.py caches member sets under it.
-MEMBERS_VERSION = 1
+MEMBERS_VERSION = 2
 #: The chapter's own domain: most e-mails that exist end in it, so it says nothing about identity.
 CHAPTER_DOMAIN = "members.example.org"
 MEMBER_SOURCES = ("directory_2019.csv", "directory_2024.csv", "society_roster.csv")
@@ -529,6 +529,8 @@ def _member_people(n_people: int, rng: random.Random) -> list[dict]:
                 home, False, given=father["given"], fam=father["family"], born=father["birthday"].year + 28
             )
             father["suffix"], son["suffix"] = "Sr.", "Jr."
+            # Both were drawn before either was appended: without this the son took his father's pid.
+            son["pid"] = father["pid"] + 1
             people.extend((father, son))
             continue
         p = person(home, female)
