@@ -584,3 +584,90 @@ def test_why_names_the_year_typo_that_is_not_a_generation():
     assert any(
         "birth years 1941 and 1914 are a generation apart, but day and month agree" in n for n in expl.notes
     )
+
+
+def _alumnus(rid: str, source_file: str, fields: tuple) -> dict:
+    g, f, street, postal, birthday, class_year = fields
+    return {
+        **_member(rid, source_file, (g, f, street, postal, birthday)),
+        "class_year": class_year,
+        "school": "Lakeside State University",
+    }
+
+
+#: An alumni office's directories (issue 18's member profile): one export has the class year, another
+#: the birth date; a quarter of the members moved between them; names mistyped.
+ALUMNI_PAIRS = [
+    # Moved to another town; a class year on one side, a birth date that fits it on the other.
+    (
+        ("Joyce", "Adams", "231 Banksia Street", "2611", None, 2021),
+        ("Joyce", "Adams", "981 Wattle Avenue", "2614", "2000-01-12", None),
+    ),
+    # A typo in the family name, no address on one side: found by given name + class year.
+    (
+        ("Timothy", "Smithers", "1207 Kurrajong Road", "2612", None, 2001),
+        ("Timothy", "Smihters", None, None, None, 2001),
+    ),
+    # A typo in the given name's first letters: found by family name + class year.
+    (
+        ("Denise", "Risarich", "1480 Jacaranda Crescent", "2615", "1964-02-23", 1987),
+        ("Dtnise", "Risarich", None, None, None, 1987),
+    ),
+]
+#: Namesakes: a class year that no one born in the other record's year could have.
+ALUMNI_NAMESAKES = [
+    (
+        ("Michael", "Dopavic", "1044 Banksia Street", "2611", None, 1971),
+        ("Michael", "Dopavic", "734 Wattle Avenue", "2617", "1995-01-02", None),
+    ),
+]
+
+
+def _alumni_directories() -> list[dict]:
+    """Two directory exports of 400 alumni: each lists a member with a class year or a birth date (or
+    both), a quarter moved between them; the background the pairs under test are resolved in."""
+    import random
+
+    rnd = random.Random(11)
+    given = ["Matthew", "Olivia", "Jack", "Chloe", "Liam", "Isla", "Noah", "Ruby", "Ethan", "Mia", "Grace"]
+    given += ["Oscar", "Zara", "Hugo", "Leah", "Felix", "Ivy", "Toby", "Nina", "Owen", "Ella", "Ari"]
+    syllables = ["ka", "ro", "mi", "tan", "ber", "lo", "vic", "ste", "dor", "win", "gal", "hus"]
+    rows = []
+    for k in range(400):
+        g = rnd.choice(given)
+        f = "".join(rnd.choice(syllables) for _ in range(3)).capitalize()
+        born = rnd.randint(1940, 2000)
+        homes = [(f"{rnd.randint(1, 2000)} Banksia Street", rnd.choice(list(SUBURBS))) for _ in range(2)]
+        for n, directory in enumerate(("directory_2019.csv", "directory_2024.csv")):
+            street, postal = homes[n] if rnd.random() < 0.25 else homes[0]
+            birthday = f"{born}-05-{k % 28 + 1:02d}" if rnd.random() < 0.7 else None
+            class_year = born + 22 if birthday is None or rnd.random() < 0.5 else None
+            rows.append(_alumnus(f"bg{k}-{n}", directory, (g, f, street, postal, birthday, class_year)))
+    return rows
+
+
+def test_alumni_with_a_class_year_on_one_side_and_a_birth_date_on_the_other_merge_across_a_move():
+    rows = _alumni_directories()
+    for n, (a, b) in enumerate(ALUMNI_PAIRS + ALUMNI_NAMESAKES):
+        rows += [_alumnus(f"a{n}", "directory_2019.csv", a), _alumnus(f"b{n}", "directory_2024.csv", b)]
+    result = resolve(records(*rows))
+    for n, pair in enumerate(ALUMNI_PAIRS):
+        assert same(result, f"a{n}", f"b{n}"), pair
+    namesakes = len(ALUMNI_PAIRS)
+    assert not same(result, f"a{namesakes}", f"b{namesakes}")
+
+    def pair(n: int) -> dict:
+        ids = [f"a{n}", f"b{n}"]
+        return result.pairs.filter(pl.col("record_a").is_in(ids) & pl.col("record_b").is_in(ids)).row(
+            0, named=True
+        )
+
+    # The move is counted once (location), not again as another street.
+    assert (pair(0)["class_year"], pair(0)["location"], pair(0)["street"]) == (
+        "birth_year",
+        "different",
+        "null",
+    )
+    assert pair(1)["rule"] == "given_class_year" and pair(1)["class_year"] == "exact"
+    assert pair(2)["rule"] == "family_class_year"
+    assert pair(namesakes)["class_year"] == "different"

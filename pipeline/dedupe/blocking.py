@@ -58,6 +58,7 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     last4 = pl.col("f").str.slice(-4).alias("fl4")
     first3 = pl.col("f").str.slice(0, 3).alias("f3")
     given2 = pl.col("g").str.slice(0, 2).alias("g2")
+    given3 = pl.col("g").str.slice(0, 3).alias("g3")
     # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
     any_order = (
         pl.when(pl.col("g") < pl.col("f"))
@@ -89,6 +90,11 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         # given and family name swapped with a typo in one of them.
         Rule("birthday_name", (("bday",), ("g", "f")), fuzzy_cap),
         Rule("name_any_order", ((any_order,),), name_cap),
+        # Member directories: a class year with the untyped half of the name, or with both names'
+        # first three letters (a typo past the fourth letter of each).
+        Rule("family_class_year", (family[:2], ("cyear",)), name_cap),
+        Rule("given_class_year", (("g_keys",), ("cyear",)), fuzzy_cap),
+        Rule("name_prefixes", ((given3,), (first3,)), fuzzy_cap),
     ]
 
 

@@ -34,7 +34,9 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "location": ("postal_code", "city", "different"),
     "street": ("exact", "same_street", "different"),
     "birthday": ("exact", "close", "different"),
-    "class_year": ("exact", "within_one", "different"),
+    # birth_year: one side's class year and the other side's birth year fit one graduate (one record
+    # of a directory has the class year, another the birth date).
+    "class_year": ("exact", "within_one", "different", "birth_year"),
     "middle_initial": ("same", "different"),
 }
 
@@ -283,6 +285,14 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
     del sa, sb
     pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]), _swapped(pf))
     pf = pf.with_columns(_field_level_exprs())
+    # Another street in another town is one fact (a move, or another person), already weighed by the
+    # location level: counted twice it outweighs a name and a class year that agree.
+    pf = pf.with_columns(
+        pl.when((pl.col("street") == 3) & (pl.col("location") == 3))
+        .then(pl.lit(0, pl.Int8))
+        .otherwise(pl.col("street"))
+        .alias("street")
+    )
     return pf.select(*keep, *COMPARISONS, *(f"{c}_a" for c in TF_CODES), *_override_exprs())
 
 
@@ -410,11 +420,42 @@ def _field_level_exprs() -> list[pl.Expr]:
         ).alias("street"),
         # Close: the same day and month (one side without a year), day and month swapped, or one part off.
         _simple(_both("bmd"), (_eq("bday"), 1), (_eq("bmd") | _date_typo(), 2), last=3).alias("birthday"),
-        _simple(
-            _both("cyear"), (_eq("cyear"), 1), ((pl.col("cyear_a") - pl.col("cyear_b")).abs() <= 1, 2), last=3
-        ).alias("class_year"),
+        _class_year_level().alias("class_year"),
         _simple(_both("m_init"), (_eq("m_init"), 1), last=2).alias("middle_initial"),
     ]
+
+
+#: Years from birth to class year that fit one graduate (a bachelor's at 20 to 25).
+GRADUATE_AGE = (20, 25)
+#: Years from birth to class year that no graduate has: the class year is someone else's.
+IMPOSSIBLE_AGE = (17, 60)
+
+
+def _class_year_level() -> pl.Expr:
+    """Class years compared; where only one side has one, against the other side's birth year."""
+    both = _both("cyear")
+    gap = (pl.col("cyear_a") - pl.col("cyear_b")).abs()
+    # Birth year to class year across the pair (a class year beside a record that has none).
+    age = pl.coalesce(
+        pl.when(pl.col("cyear_b").is_null()).then(pl.col("cyear_a") - _year(pl.col("bday_b"))),
+        pl.when(pl.col("cyear_a").is_null()).then(pl.col("cyear_b") - _year(pl.col("bday_a"))),
+    )
+    lo, hi = GRADUATE_AGE
+    never_lo, never_hi = IMPOSSIBLE_AGE
+    return (
+        pl.when(both & (gap == 0))
+        .then(1)
+        .when(both & (gap == 1))
+        .then(2)
+        .when(both)
+        .then(3)
+        .when(age.is_between(lo, hi))
+        .then(4)
+        .when((age < never_lo) | (age > never_hi))
+        .then(3)
+        .otherwise(0)
+        .cast(pl.Int8)
+    )
 
 
 def _street_name(side: str) -> pl.Expr:

@@ -43,7 +43,7 @@ PRIOR_M: dict[str, tuple[float, ...]] = {
     "location": (0.6, 0.2, 0.2),
     "street": (0.8, 0.08, 0.12),
     "birthday": (0.85, 0.1, 0.05),
-    "class_year": (0.85, 0.1, 0.05),
+    "class_year": (0.65, 0.08, 0.04, 0.23),
     "middle_initial": (0.9, 0.1),
 }
 PRIOR_U: dict[str, tuple[float, ...]] = {
@@ -56,7 +56,7 @@ PRIOR_U: dict[str, tuple[float, ...]] = {
     "location": (0.001, 0.02, 0.979),
     "street": (1e-4, 5e-4, 1 - 6e-4),
     "birthday": (1e-4, 0.003, 0.9969),
-    "class_year": (0.03, 0.06, 0.91),
+    "class_year": (0.03, 0.06, 0.81, 0.1),
     "middle_initial": (0.07, 0.93),
 }
 M_STRENGTH = 50.0

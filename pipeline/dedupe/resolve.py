@@ -478,6 +478,7 @@ def _agrees_besides_name() -> pl.Expr:
     # A work-mail domain many people share (a chapter's, a big employer's) weighs under a bit: no support.
     domain = (pl.col("organization") == 3) & (pl.col("w_organization") >= DOMAIN_SUPPORT_BITS)
     agree += [pl.col("organization") == 2, domain, pl.col("location") == 2, pl.col("birthday") == 2]
+    agree.append(pl.col("class_year") == 4)  # a class year that fits the other record's birth year
     return pl.any_horizontal(agree)
 
 
