@@ -614,11 +614,16 @@ ALUMNI_PAIRS = [
         ("Dtnise", "Risarich", None, None, None, 1987),
     ),
 ]
-#: Namesakes: a class year that no one born in the other record's year could have.
+#: Namesakes: a class year that no one born in the other record's year could have; a father's birth
+#: date and his son's class year at one address (a generation: 2007 - 22 is 27 years after 1958).
 ALUMNI_NAMESAKES = [
     (
         ("Michael", "Dopavic", "1044 Banksia Street", "2611", None, 1971),
         ("Michael", "Dopavic", "734 Wattle Avenue", "2617", "1995-01-02", None),
+    ),
+    (
+        ("Matthew", "Mitelund", "1387 Jacaranda Crescent", "2612", "1958-02-24", None),
+        ("Matthew", "Mitelund", "1387 Jacaranda Crescent", "2612", None, 2007),
     ),
 ]
 
@@ -655,6 +660,7 @@ def test_alumni_with_a_class_year_on_one_side_and_a_birth_date_on_the_other_merg
         assert same(result, f"a{n}", f"b{n}"), pair
     namesakes = len(ALUMNI_PAIRS)
     assert not same(result, f"a{namesakes}", f"b{namesakes}")
+    assert not same(result, f"a{namesakes + 1}", f"b{namesakes + 1}")
 
     def pair(n: int) -> dict:
         ids = [f"a{n}", f"b{n}"]
@@ -671,3 +677,4 @@ def test_alumni_with_a_class_year_on_one_side_and_a_birth_date_on_the_other_merg
     assert pair(1)["rule"] == "given_class_year" and pair(1)["class_year"] == "exact"
     assert pair(2)["rule"] == "family_class_year"
     assert pair(namesakes)["class_year"] == "different"
+    assert pair(namesakes + 1)["override"].startswith("birth years or class years a generation apart")

@@ -59,6 +59,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     first3 = pl.col("f").str.slice(0, 3).alias("f3")
     given2 = pl.col("g").str.slice(0, 2).alias("g2")
     given3 = pl.col("g").str.slice(0, 3).alias("g3")
+    given1 = pl.col("g").str.slice(0, 1).alias("g1")
+    first1 = pl.col("f").str.slice(0, 1).alias("f1")
+    grad = pl.coalesce(pl.col("cyear"), pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False) + 22)
+    graduation = (grad.alias("grad"), (grad + 1).alias("grad1"))
     # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
     any_order = (
         pl.when(pl.col("g") < pl.col("f"))
@@ -92,8 +96,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         Rule("name_any_order", ((any_order,),), name_cap),
         # Member directories: a class year with the untyped half of the name, or with both names'
         # first three letters (a typo past the fourth letter of each).
-        Rule("family_class_year", (family[:2], ("cyear",)), name_cap),
-        Rule("given_class_year", (("g_keys",), ("cyear",)), fuzzy_cap),
+        # (a graduation year: the class year, or the birth year + 22, within a year of each other).
+        Rule("name_class_year", (("g_keys",), family[:2], graduation), name_cap),
+        Rule("family_class_year", (family[:2], (given1,), graduation), name_cap),
+        Rule("given_class_year", (("g_keys",), (first1,), graduation), fuzzy_cap),
         Rule("name_prefixes", ((given3,), (first3,)), fuzzy_cap),
     ]
 

@@ -427,19 +427,26 @@ def _field_level_exprs() -> list[pl.Expr]:
 
 #: Years from birth to class year that fit one graduate (a bachelor's at 20 to 25).
 GRADUATE_AGE = (20, 25)
-#: Years from birth to class year that no graduate has: the class year is someone else's.
-IMPOSSIBLE_AGE = (17, 60)
+#: The usual age at the class year: a class year this far plus ``GENERATION_YEARS`` from a birth year is
+#: another generation's.
+GRADUATE_AGE_TYPICAL = 22
+#: Years from birth to class year that few graduates have (a learned level, not a rule).
+IMPOSSIBLE_AGE = (17, 36)
+
+
+def _graduation_age() -> pl.Expr:
+    """Birth year to class year across the pair, where only one side has a class year."""
+    return pl.coalesce(
+        pl.when(pl.col("cyear_b").is_null()).then(pl.col("cyear_a") - _year(pl.col("bday_b"))),
+        pl.when(pl.col("cyear_a").is_null()).then(pl.col("cyear_b") - _year(pl.col("bday_a"))),
+    )
 
 
 def _class_year_level() -> pl.Expr:
     """Class years compared; where only one side has one, against the other side's birth year."""
     both = _both("cyear")
     gap = (pl.col("cyear_a") - pl.col("cyear_b")).abs()
-    # Birth year to class year across the pair (a class year beside a record that has none).
-    age = pl.coalesce(
-        pl.when(pl.col("cyear_b").is_null()).then(pl.col("cyear_a") - _year(pl.col("bday_b"))),
-        pl.when(pl.col("cyear_a").is_null()).then(pl.col("cyear_b") - _year(pl.col("bday_a"))),
-    )
+    age = _graduation_age()
     lo, hi = GRADUATE_AGE
     never_lo, never_hi = IMPOSSIBLE_AGE
     return (
@@ -522,6 +529,9 @@ def _override_exprs() -> list[pl.Expr]:
                 & (pl.col("birthday") != 2)
             )
             | ((pl.col("cyear_a") - pl.col("cyear_b")).abs() >= GENERATION_YEARS)
+            # A class year on one side only, against the other side's birth year (a son's class year
+            # beside his father's birth date at one address).
+            | ((_graduation_age() - GRADUATE_AGE_TYPICAL).abs() >= GENERATION_YEARS)
         )
         .fill_null(False)
         .alias("ov_generation"),
