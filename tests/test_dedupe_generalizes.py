@@ -491,6 +491,17 @@ FEBRL_LIKE_PAIRS = [
         ("Sophie", "Nguyen", "26 Namoi Place", "2611", "1970-11-17"),
         ("Sophie", "Nguyen", "Namoi Place", "2611", "1970-11-17"),
     ),
+    # A mistyped given name at one address beside a birth date keyed in wrong (25 years off): a
+    # record keyed in twice, not a father and son (they spell their shared name the same way).
+    (
+        ("Kira", "Terend", "24 Barada Crescent", "2612", "1900-04-05"),
+        ("Kiar", "Terend", "24 Barada Crescent", "2612", "1925-02-22"),
+    ),
+    # Both names mistyped and the postcode too: found by street and birth date.
+    (
+        ("Charlie", "Ebert", "21 Brewster Place", "2615", "1971-10-20"),
+        ("Hcarlie", "Ebhrt", "21 Brewster Place", "2651", "1971-10-20"),
+    ),
 ]
 #: A household: spouses share family name, street and postcode, not a given name or a birth date.
 SPOUSES_AT_ONE_ADDRESS = [
@@ -533,6 +544,8 @@ def test_febrl_like_noise_merges_and_a_household_at_one_address_does_not():
     assert pair(2)["birthday"] == "close" and pair(2)["override"] is None
     assert pair(3)["street"] == "exact"
     assert pair(4)["street"] == "same_street"
+    assert pair(5)["birthday"] == "different" and pair(5)["override"] is None
+    assert pair(6)["rule"] == "street_birthday"
     for n in range(len(FEBRL_LIKE_PAIRS), len(FEBRL_LIKE_PAIRS) + len(SPOUSES_AT_ONE_ADDRESS)):
         assert pair(n)["override"].startswith("clearly different given names")
 

@@ -101,6 +101,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         Rule("family_class_year", (family[:2], (given1,), graduation), name_cap),
         Rule("given_class_year", (("g_keys",), (first1,), graduation), fuzzy_cap),
         Rule("name_prefixes", ((given3,), (first3,)), fuzzy_cap),
+        # One address (house number, street, town) or one street and birth date, whatever the names:
+        # a record keyed in again with both names mistyped or swapped.
+        Rule("address", (("street",), ("city",)), name_cap),
+        Rule("street_birthday", (("street",), ("bday",)), fuzzy_cap),
     ]
 
 

@@ -534,9 +534,10 @@ def _override_exprs() -> list[pl.Expr]:
             | ((_graduation_age() - GRADUATE_AGE_TYPICAL).abs() >= GENERATION_YEARS)
         )
         .fill_null(False)
+        .and_(~_typo_at_home())
         .alias("ov_generation"),
         # Namesakes at one address (a father and son, cousins) are told apart by their birth dates.
-        _date_apart().alias("ov_birthdate"),
+        (_date_apart() & ~_typo_at_home()).alias("ov_birthdate"),
         # A file lists a member once: two of its rows with different e-mails are two members unless
         # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
         (
@@ -548,6 +549,19 @@ def _override_exprs() -> list[pl.Expr]:
             & (pl.col("birthday") != 1)
         ).alias("ov_one_file"),
     ]
+
+
+def _typo_at_home() -> pl.Expr:
+    """A name mistyped at one address: a record keyed in twice, whose birth date may be mistyped too.
+
+    A father and son (or namesake cousins) write their shared name the same way; a mistyped given
+    or family name (not a nickname, not another name) beside the same street or postcode is one
+    person's second entry, and the birth dates that differ are weighed by the model, not ruled on.
+    """
+    home = (pl.col("street") == 1) | (pl.col("location") == 1)
+    given_typo = pl.col("given").is_in([3, 5]) & pl.col("family").is_in([1, 2, 3, 5])
+    family_typo = pl.col("family").is_in([2, 3, 5]) & pl.col("given").is_in([1, 2, 3, 4, 5])
+    return (home & (given_typo | family_typo)).fill_null(False)
 
 
 def _year(bday: pl.Expr) -> pl.Expr:
