@@ -691,3 +691,23 @@ def test_alumni_with_a_class_year_on_one_side_and_a_birth_date_on_the_other_merg
     assert pair(2)["rule"] == "family_class_year"
     assert pair(namesakes)["class_year"] == "different"
     assert pair(namesakes + 1)["override"].startswith("birth years or class years a generation apart")
+
+
+def test_why_names_the_mistyped_name_that_lifts_the_birth_date_rules_and_the_class_year_fit():
+    a, b = FEBRL_LIKE_PAIRS[5]
+    frame = records(_member("k0", "members.csv", a), _member("k1", "old_crm.csv", b))
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    expl = explain(rows["k0"], rows["k1"], resolve(frame).model)
+    assert expl.overrides == []
+    assert any("a name mistyped there says one entry keyed in twice" in n for n in expl.notes)
+    c, d = ALUMNI_PAIRS[0]
+    frame = records(_alumnus("j0", "directory_2019.csv", c), _alumnus("j1", "directory_2024.csv", d))
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    expl = explain(rows["j0"], rows["j1"], resolve(frame).model)
+    levels = {comp.name: comp.level for comp in expl.comparisons}
+    assert (levels["class_year"], levels["street"]) == ("birth_year", "null")
+    namesakes = ALUMNI_NAMESAKES[0]
+    frame = records(*(_alumnus(f"n{k}", "directory_2019.csv", r) for k, r in enumerate(namesakes)))
+    rows = {r["record_id"]: r for r in frame.to_dicts()}
+    expl = explain(rows["n0"], rows["n1"], resolve(frame).model)
+    assert not any("mistyped there" in n for n in expl.notes)

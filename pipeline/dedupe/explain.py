@@ -100,7 +100,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
-    notes += _name_rules(feats, row) + _birth_year_rule(feats, row)
+    notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -122,6 +122,23 @@ def _birth_year_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     return [
         f"rule: birth years {years[0]} and {years[1]} are a generation apart, but day and month agree: "
         "a year typo, not a parent and child"
+    ]
+
+
+def _typo_at_home_rule(row: dict) -> list[str]:
+    """Birth dates apart that no rule rules on, because a name is mistyped at one address."""
+    different = COMPARISONS["birthday"].index("different") + 1
+    if row["birthday"] != different or row["ov_generation"] or row["ov_birthdate"]:
+        return []
+    # As compare._typo_at_home: a mistyped name part, the other agreeing or mistyped too.
+    home = row["street"] == 1 or row["location"] == 1
+    given_typo = row["given"] in (3, 5) and row["family"] in (1, 2, 3, 5)
+    family_typo = row["family"] in (2, 3, 5) and row["given"] in (1, 2, 3, 4, 5)
+    if not home or not (given_typo or family_typo):
+        return []
+    return [
+        "rule: different birth dates would keep namesakes at one address apart, but a name mistyped there "
+        "says one entry keyed in twice: the score decides"
     ]
 
 
@@ -147,7 +164,11 @@ def _name_rules(feats: pl.DataFrame, row: dict) -> list[str]:
 
 _NAME_PARTS = ("given", "family", "middle_initial")
 #: The levels that count as "something besides the name agrees" (as :func:`.resolve._agrees_besides_name`).
-_SUPPORT = {"organization": ("exact", "fuzzy", "email_domain"), "location": ("postal_code", "city")}
+_SUPPORT = {
+    "organization": ("exact", "fuzzy", "email_domain"),
+    "location": ("postal_code", "city"),
+    "class_year": ("exact", "birth_year"),
+}
 
 
 def _supported(expl: Explanation) -> bool:
