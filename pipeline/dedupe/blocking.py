@@ -60,9 +60,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     given2 = pl.col("g").str.slice(0, 2).alias("g2")
     given3 = pl.col("g").str.slice(0, 3).alias("g3")
     given1 = pl.col("g").str.slice(0, 1).alias("g1")
-    first1 = pl.col("f").str.slice(0, 1).alias("f1")
+    first2 = pl.col("f").str.slice(0, 2).alias("f2")
     grad = pl.coalesce(pl.col("cyear"), pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False) + 22)
     graduation = (grad.alias("grad"), (grad + 1).alias("grad1"))
+    no_contact = pl.col("e0").is_null() & pl.col("p0").is_null() & pl.col("slug").is_null()
     # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
     any_order = (
         pl.when(pl.col("g") < pl.col("f"))
@@ -98,8 +99,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         # first three letters (a typo past the fourth letter of each).
         # (a graduation year: the class year, or the birth year + 22, within a year of each other).
         Rule("name_class_year", (("g_keys",), family[:2], graduation), name_cap),
-        Rule("family_class_year", (family[:2], (given1,), graduation), name_cap),
-        Rule("given_class_year", (("g_keys",), (first1,), graduation), fuzzy_cap),
+        # With a mistyped name part: only for a record with no contact point, whose partner nothing
+        # else would find (in a contact book these blocks are mostly strangers of one class).
+        Rule("family_class_year", (family[:2], (given1,), graduation), name_cap, one_side=no_contact),
+        Rule("given_class_year", (("g_keys",), (first2,), graduation), fuzzy_cap, one_side=no_contact),
         Rule("name_prefixes", ((given3,), (first3,)), fuzzy_cap),
         # One address (house number, street, town) or one street and birth date, whatever the names:
         # a record keyed in again with both names mistyped or swapped.
