@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
 
 #: Files with at least this many records are written through the ADBC driver.
 ADBC_MIN_ROWS = 20_000
+#: Rows per page when :meth:`Store.scan` reads a large table through Arrow.
+SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
 BULK_CACHE_KIB = 128 * 1024
 
@@ -637,6 +639,50 @@ class Store:
             pl.DataFrame(rows, schema=raw_schema, orient="row") if rows else pl.DataFrame(schema=raw_schema)
         )
         return decode_from_sql(frame, schema or {})
+
+    def scan(
+        self,
+        table: str,
+        columns: Sequence[str],
+        schema: dict[str, pl.DataType],
+        *,
+        key: str,
+        chunk_rows: int = SCAN_CHUNK_ROWS,
+    ) -> pl.DataFrame:
+        """Every row of ``table`` (its ``columns``, typed and decoded by ``schema``), ordered by
+        ``key`` (unique and indexed: ``rowid`` or a primary key).
+
+        Large tables are read through the ADBC driver as Arrow, ``chunk_rows`` rows at a time
+        (keyset pages on ``key``), each page decoded before the next is read, so the peak is
+        the result plus one page instead of every row as Python tuples; small ones, or a
+        machine without the driver, through :meth:`query_frame`.
+        """
+        names = ", ".join(columns)
+        rows = self.count(table)
+        if rows < ADBC_MIN_ROWS or not _adbc_available() or self.conn.in_transaction:
+            return self.query_frame(f"SELECT {names} FROM {table} ORDER BY {key}", schema=schema)
+        raw = {n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.String for n in columns}
+        pages: list[pl.DataFrame] = []
+        with self.bulk_cursor() as cur:
+            # The driver infers a column's type from its first batch: one batch per page.
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(chunk_rows)})
+            last: Any = None
+            while True:
+                after = "" if last is None else f"WHERE {key} > ?"
+                cur.execute(
+                    f"SELECT {names}, {key} AS _key FROM {table} {after} ORDER BY {key} LIMIT {chunk_rows}",
+                    None if last is None else (last,),
+                )
+                page = pl.from_arrow(cur.fetch_arrow_table())
+                if page.height == 0:
+                    break
+                last = page["_key"][-1]
+                pages.append(decode_from_sql(page.drop("_key").cast(raw), schema))
+                if page.height < chunk_rows:
+                    break
+        if not pages:
+            return decode_from_sql(pl.DataFrame(schema=raw), schema)
+        return pl.concat(pages, rechunk=False)
 
     def records(self, where: str = "", params: tuple = ()) -> pl.DataFrame:
         """Canonical records (plus derived columns), in import order."""

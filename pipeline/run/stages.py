@@ -320,7 +320,7 @@ class Run:
             self.pm,
             self.as_of,
             self.followup_settings,
-            people=data.people,
+            people=data.read_people,
             journal=data.journal,
             include_done=True,
         )
