@@ -647,21 +647,22 @@ class Store:
         schema: dict[str, pl.DataType],
         *,
         key: str,
-        chunk_rows: int = SCAN_CHUNK_ROWS,
+        chunk_rows: int | None = None,
     ) -> pl.DataFrame:
         """Every row of ``table`` (its ``columns``, typed and decoded by ``schema``), ordered by
         ``key`` (unique and indexed: ``rowid`` or a primary key).
 
         Large tables are read through the ADBC driver as Arrow, ``chunk_rows`` rows at a time
-        (keyset pages on ``key``), each page decoded before the next is read, so the peak is
-        the result plus one page instead of every row as Python tuples; small ones, or a
-        machine without the driver, through :meth:`query_frame`.
+        (default :data:`SCAN_CHUNK_ROWS`; keyset pages on ``key``), each page decoded before the
+        next is read, so the peak is the result plus one page instead of every row as Python
+        tuples; small ones, or a machine without the driver, through :meth:`query_frame`.
         """
         names = ", ".join(columns)
         rows = self.count(table)
         if rows < ADBC_MIN_ROWS or not _adbc_available() or self.conn.in_transaction:
             return self.query_frame(f"SELECT {names} FROM {table} ORDER BY {key}", schema=schema)
         raw = {n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.String for n in columns}
+        chunk_rows = chunk_rows or SCAN_CHUNK_ROWS
         pages: list[pl.DataFrame] = []
         with self.bulk_cursor() as cur:
             # The driver infers a column's type from its first batch: one batch per page.
