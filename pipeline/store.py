@@ -43,6 +43,8 @@ RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
 
 #: Files with at least this many records are written through the ADBC driver.
 ADBC_MIN_ROWS = 20_000
+#: Records encoded and written per slice by :meth:`Store.replace_source`.
+INGEST_SLICE_ROWS = 100_000
 #: Rows per page when :meth:`Store.scan` reads a large table through Arrow.
 SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
@@ -229,6 +231,13 @@ def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         else:
             exprs.append(pl.col(name).cast(dtype))
     return frame.with_columns(exprs)
+
+
+def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFrame]:
+    """``records`` with their ``source_id``, encoded for SQL a slice at a time: only one slice's
+    text copy (and Arrow copy) is alive at once, not a second copy of the whole file."""
+    for batch in records.iter_slices(INGEST_SLICE_ROWS):
+        yield encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
 
 
 def _now() -> str:
@@ -467,7 +476,7 @@ class Store:
         small ones, or a machine without the driver, through ``sqlite3``. Either way it is
         one transaction.
         """
-        encoded = encode_for_sql(records.select(list(RECORD_COLUMNS)))
+        records = records.select(list(RECORD_COLUMNS))
         now = _now()
         version = (
             importer,
@@ -495,14 +504,13 @@ class Store:
         )
         # The ADBC path swaps our connection out, so never inside a caller's open transaction.
         if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
-            return self._replace_source_adbc(plan, encoded)
+            return self._replace_source_adbc(plan, records)
         with self.transaction() as conn:
             source_id = plan.start(
                 conn.execute, lambda sql, params: _first(conn.execute(sql, params).fetchone())
             )
-            with_id = encoded.select(pl.lit(source_id).alias("source_id"), pl.all())
-            insert = _insert_sql("records", with_id.columns)
-            for batch in with_id.iter_slices(50_000):
+            insert = _insert_sql("records", ["source_id", *RECORD_COLUMNS])
+            for batch in _encoded_slices(records, source_id):
                 # zip over whole columns builds the tuples faster than iter_rows.
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
             conn.executemany(
@@ -547,7 +555,7 @@ class Store:
         finally:
             self.conn = self._connect()
 
-    def _replace_source_adbc(self, plan: _SourceWrite, encoded: pl.DataFrame) -> int:
+    def _replace_source_adbc(self, plan: _SourceWrite, records: pl.DataFrame) -> int:
         """:meth:`replace_source` over :meth:`bulk_cursor`, as one ``BEGIN IMMEDIATE`` transaction."""
         with self.bulk_cursor() as cur:
             cur.execute("BEGIN IMMEDIATE")
@@ -558,8 +566,8 @@ class Store:
 
             try:
                 source_id = plan.start(cur.execute, scalar)
-                with_id = encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
-                cur.adbc_ingest("records", with_id.to_arrow(), mode="append")
+                for batch in _encoded_slices(records, source_id):
+                    cur.adbc_ingest("records", batch.to_arrow(), mode="append")
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,

@@ -58,7 +58,10 @@ def test_failure_halfway_through_a_write_leaves_the_store_as_it_was(tmp_path, mo
 
 
 @pytest.mark.parametrize("rows", [3, 25_000])
-def test_records_round_trip_with_types(tmp_path, rows):
+def test_records_round_trip_with_types(tmp_path, rows, monkeypatch):
+    import pipeline.store
+
+    monkeypatch.setattr(pipeline.store, "INGEST_SLICE_ROWS", 7_000)  # 25,000 rows: four slices, in order
     frame = _records(rows).with_columns(
         pl.lit("2024-03-15").str.to_date().alias("connected_on"),
         pl.lit(2006, pl.Int32).alias("class_year"),
