@@ -157,17 +157,24 @@ CREATE INDEX IF NOT EXISTS rejects_source ON rejects(source_id);
 """
 
 
+#: The records' indexes, by name: a bulk load into a (nearly) empty table drops them and builds
+#: them once after the rows are in (a sort) instead of one random-key insert per row.
+RECORD_INDEXES = {
+    "records_id": "CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(record_id)",
+    "records_source": "CREATE INDEX IF NOT EXISTS records_source ON records(source_id)",
+}
+
+
 def _records_table_sql() -> str:
-    columns = ["record_id TEXT PRIMARY KEY"]
+    # record_id is unique through the records_id index rather than a PRIMARY KEY, whose index
+    # cannot be dropped for a bulk load (stores made before keep their PRIMARY KEY and work alike).
+    columns = ["record_id TEXT NOT NULL"]
     columns.append("source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE")
     for name, dtype in RECORD_COLUMNS.items():
         if name != "record_id":
             columns.append(f"{name} {_SQL_TYPES.get(dtype, 'TEXT')}")
     body = ",\n    ".join(columns)
-    return (
-        f"CREATE TABLE IF NOT EXISTS records (\n    {body}\n);\n"
-        "CREATE INDEX IF NOT EXISTS records_source ON records(source_id);\n"
-    )
+    return f"CREATE TABLE IF NOT EXISTS records (\n    {body}\n);\n{RECORD_INDEXES['records_source']};\n"
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,18 @@ def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         else:
             exprs.append(pl.col(name).cast(dtype))
     return frame.with_columns(exprs)
+
+
+def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[str]:
+    """The records' indexes worth dropping before ingesting ``rows`` records and building after:
+    all of :data:`RECORD_INDEXES` when the table holds fewer rows than arrive (rebuilding then
+    costs less than maintaining) and has all of them (a store from before keeps its
+    PRIMARY KEY, whose index cannot be dropped: nothing is dropped there)."""
+    names = ", ".join(f"'{n}'" for n in RECORD_INDEXES)
+    found = scalar(f"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ({names})", ())
+    if found != len(RECORD_INDEXES) or scalar("SELECT count(*) FROM records", ()) >= rows:
+        return []
+    return list(RECORD_INDEXES)
 
 
 def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFrame]:
@@ -382,6 +401,8 @@ class Store:
                 "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
                 "SELECT path, source_id, content_hash, imported_at FROM sources"
             )
+            if not any(row[5] for row in conn.execute("PRAGMA table_info(records)")):  # no PRIMARY KEY
+                conn.execute(RECORD_INDEXES["records_id"])
             existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
             for name, dtype in RECORD_COLUMNS.items():
                 if name not in existing:  # a derived column added by a newer kith
@@ -566,8 +587,13 @@ class Store:
 
             try:
                 source_id = plan.start(cur.execute, scalar)
+                rebuild = _droppable_indexes(scalar, records.height)
+                for name in rebuild:
+                    cur.execute(f"DROP INDEX {name}")
                 for batch in _encoded_slices(records, source_id):
                     cur.adbc_ingest("records", batch.to_arrow(), mode="append")
+                for name in rebuild:  # a duplicate record id fails here, and the whole write with it
+                    cur.execute(RECORD_INDEXES[name])
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,
