@@ -240,6 +240,30 @@ def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
     return frame.with_columns(exprs)
 
 
+@contextlib.contextmanager
+def _written_once(cur: Any) -> Iterator[None]:
+    """A bulk write through a rollback journal instead of the WAL, when no one else has the store
+    open: the new pages are written into the file once, where WAL mode writes them to the log and
+    copies them into the file again at the checkpoint. The journal keeps what the write changes
+    of existing pages (synchronous = FULL while it is on), so a crash still rolls back. With
+    another connection open SQLite refuses the switch and the write goes through the WAL as usual.
+    """
+    try:
+        cur.execute("PRAGMA journal_mode = DELETE")
+        switched = _first(cur.fetchone()) == "delete"
+    except Exception:  # busy: someone else has it open
+        switched = False
+    if switched:
+        cur.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        if switched:  # back to WAL; a store left in rollback mode is switched back on its next open
+            with contextlib.suppress(Exception):
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.fetchall()
+
+
 def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[str]:
     """The records' indexes worth dropping before ingesting ``rows`` records and building after:
     all of :data:`RECORD_INDEXES` when the table holds fewer rows than arrive (rebuilding then
@@ -578,7 +602,7 @@ class Store:
 
     def _replace_source_adbc(self, plan: _SourceWrite, records: pl.DataFrame) -> int:
         """:meth:`replace_source` over :meth:`bulk_cursor`, as one ``BEGIN IMMEDIATE`` transaction."""
-        with self.bulk_cursor() as cur:
+        with self.bulk_cursor() as cur, _written_once(cur):
             cur.execute("BEGIN IMMEDIATE")
 
             def scalar(sql: str, params: tuple) -> Any:
