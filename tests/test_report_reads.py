@@ -87,7 +87,7 @@ def test_people_through_arrow_pages_equal_the_row_read(tmp_path, monkeypatch, de
         store.close()
 
 
-def test_the_follow_up_stage_reads_no_one_without_a_journal(runner, tmp_path, monkeypatch):
+def test_the_follow_up_stage_reads_no_one_whole(runner, tmp_path, monkeypatch):
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
     for name in ("Connections.csv", "google_contacts.csv"):
@@ -110,6 +110,15 @@ def test_the_follow_up_stage_reads_no_one_without_a_journal(runner, tmp_path, mo
         assert scanned == []  # no journal: nobody is read
         run.write_reports(configured_exporters(workspace, pm), tmp_path / "out")
         assert scanned == ["people"]  # the contacts exporter, once for the whole run
+
+    # With a journal: the people it names are looked up by id, still nobody is read whole.
+    result = runner.invoke(app, ["-w", str(ws), "log", "met", "Priya Raman", "--date", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    scanned.clear()
+    with Run.open(workspace, pm, as_of=dt.date(2026, 12, 1)) as run:
+        tasks = run.plan_followups()
+        assert [t.person_name for t in tasks] == ["Priya Raman"] and tasks[0].email
+        assert scanned == []
 
 
 def _story_workspace(runner, tmp_path: Path) -> Path:
