@@ -18,6 +18,10 @@ journal; the feedback stage task state and match decisions; the resolve stage pe
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
+import gc
 import glob
 import json
 import time
@@ -159,6 +163,7 @@ class Run:
         try:
             yield
         finally:
+            release_memory()  # what a stage freed is not the next stage's peak
             self.report.durations[stage] = (
                 self.report.durations.get(stage, 0.0) + time.perf_counter() - started
             )
@@ -320,7 +325,7 @@ class Run:
             self.pm,
             self.as_of,
             self.followup_settings,
-            people=data.people,
+            people=data.read_people,
             journal=data.journal,
             include_done=True,
         )
@@ -447,6 +452,23 @@ class Run:
         self.report.tasks = saved.get("tasks")
         self.report.report_dir = str(folder)
         return True
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to hand back
+        return None
+
+
+def release_memory() -> None:
+    """Hand back to the system what the last stage freed: collect cycles, and ask glibc to return
+    its free heap pages (Arrow and SQLite buffers of a columnar read stay mapped otherwise)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def store_facts(store: Store, week: str, report: RunReport | None = None) -> RunFacts:
