@@ -257,11 +257,11 @@ def unique_pairs(feats: pl.DataFrame, rules: list[Rule], active, firsts, seconds
     return out.cast(schema), per_rule
 
 
-def record_keys(feats: pl.DataFrame, rules: list[Rule]) -> list[tuple]:
-    """Per rule, ``(records, keys)`` (numpy): every record's block keys, as :func:`candidate_pairs`
-    makes them."""
+def record_keys(feats: pl.DataFrame, rules: list[Rule], codes: list[int] | None = None) -> list[tuple]:
+    """Per rule (of ``codes``, default all), ``(records, keys)`` (numpy): every record's block keys,
+    as :func:`candidate_pairs` makes them."""
     hashes = _Hashes(feats)
-    return [_rule_keys(hashes, code, rule) for code, rule in enumerate(rules)]
+    return [_rule_keys(hashes, code, rules[code]) for code in (codes or range(len(rules)))]
 
 
 def pair_key(i: pl.Expr, j: pl.Expr) -> pl.Expr:

@@ -163,8 +163,16 @@ class KeyIndex:
             return pl.DataFrame(schema={"a": pl.UInt32, "b": pl.UInt32, "rule": pl.UInt8})
         return pl.concat(out)
 
-    def _members(self, code: int, queries: np.ndarray, cap: int) -> pl.DataFrame:
-        """key, b: the live slots of each queried key whose block holds 2..``cap`` records."""
+    def holders(self, feats: pl.DataFrame, rules: list[Rule], code: int) -> pl.Series:
+        """The record ids of every live record that shares a key of rule ``code`` with a record of
+        ``feats``, however large the block (name crowding counts every holder of a name)."""
+        rows, keys = record_keys(feats, rules, [code])[0]
+        found = self._members(code, np.unique(keys), None)
+        return self.ids.gather(found["b"].unique())
+
+    def _members(self, code: int, queries: np.ndarray, cap: int | None) -> pl.DataFrame:
+        """key, b: the live slots of each queried key whose block holds 2..``cap`` records
+        (``cap`` None: every block)."""
         path = self.root / self.meta["base"]
         keys = np.load(path / f"r{code}.keys.npy", mmap_mode="r")
         base_slots = np.load(path / f"r{code}.slots.npy", mmap_mode="r")
@@ -172,7 +180,7 @@ class KeyIndex:
         hi = np.searchsorted(keys, queries, side="right")
         dead = self.delta.dead
         # A range longer than the cap plus every dead slot is over the cap whatever died in it.
-        near = (hi - lo) <= cap + len(dead)
+        near = (hi - lo) <= (cap + len(dead) if cap is not None else len(keys))
         lo, hi, q = lo[near], hi[near], queries[near]
         sizes = hi - lo
         starts = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
@@ -185,7 +193,7 @@ class KeyIndex:
             (pl.col("rule") == code) & pl.col("key").is_in(pl.Series(q, dtype=pl.UInt64).implode())
         ).select("key", pl.col("slot").alias("b"))
         both = pl.concat([base, extra]).filter(~pl.col("b").is_in(pl.Series(dead, dtype=pl.UInt32).implode()))
-        return both.filter(pl.len().over("key").is_between(2, cap))
+        return both if cap is None else both.filter(pl.len().over("key").is_between(2, cap))
 
     def grown(self) -> bool:
         """Whether the delta has grown past :data:`COMPACT_SHARE` of the base (time to fold it in)."""

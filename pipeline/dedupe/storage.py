@@ -634,11 +634,19 @@ def _incremental_run(
     ids = index.ids
     found = found.select(ids.gather(found["a"]).alias("a"), ids.gather(found["b"]).alias("b"), "rule")
     # Whole people: every person a partner, a decision, a changed or deleted record belongs to.
-    touched = pl.concat([changes.touched, found["b"]])
-    persons = _assignments_where(store, "record_id", touched)["person_id"]
-    last = pl.concat([_assignments_where(store, "person_id", persons), changes.deleted]).unique("record_id")
-    wanted = last.filter(~pl.col("record_id").is_in(examined["record_id"].implode()))["record_id"]
-    context = _records_by_id(store, wanted)
+    last, context = _whole_people(store, pl.concat([changes.touched, found["b"]]), changes, examined)
+    # Name crowding counts every record of a listing under a name: read every holder of the
+    # examined records' and their partners' names too, however many (and their people).
+    name = [r.name for r in rules].index("name")
+    compared = pl.concat([examined, context.filter(pl.col("record_id").is_in(found["b"].implode()))])
+    if compared.height:
+        holders = index.holders(build_features(compared.drop("_rowid")), rules, name)
+        more = holders.filter(~holders.is_in(last["record_id"].implode()))
+        if more.len():
+            more_last, more_context = _whole_people(store, more, changes, examined)
+            last = pl.concat([last, more_last]).unique("record_id", keep="first")
+            more_context = more_context.filter(~pl.col("record_id").is_in(context["record_id"].implode()))
+            context = pl.concat([context, more_context], how="vertical_relaxed")
     subset = pl.concat([examined, context], how="vertical_relaxed")
     if subset.is_empty():  # records imported again unchanged: nothing to resolve
         store.set_meta(INDEX_KEY, json.dumps(index.write(_max_rowid(store), rules)), conn)
@@ -646,6 +654,17 @@ def _incremental_run(
         run.stats = {"incremental": True, "examined_records": 0}
         return run
     return _resolve_subset(store, conn, settings, model, subset, changes, last, found, index, progress)
+
+
+def _whole_people(
+    store: Store, touched: pl.Series, changes: _Changes, examined: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Last run's assignments of every person holding a ``touched`` record (and the deleted
+    records'), and the stored records of those people that are not ``examined``."""
+    persons = _assignments_where(store, "record_id", touched)["person_id"]
+    last = pl.concat([_assignments_where(store, "person_id", persons), changes.deleted]).unique("record_id")
+    wanted = last.filter(~pl.col("record_id").is_in(examined["record_id"].implode()))["record_id"]
+    return last, _records_by_id(store, wanted)
 
 
 def _resolve_subset(
