@@ -499,6 +499,19 @@ def _name_only() -> pl.Expr:
     return pl.all_horizontal([pl.col(c) == 0 for c in _OTHERS])
 
 
+def crowding_records(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.Series:
+    """The record ids whose name crowding a resolve counted: both sides of every undecided
+    name-only pair worth a look (``pairs``: :attr:`DedupeResult.pairs`)."""
+    worth = min(settings.auto_reject, settings.name_only_merge)
+    looked_at = pairs.filter(
+        pl.col("decision").is_null()
+        & pl.col("override").is_null()
+        & (pl.col("probability") >= worth)
+        & pl.all_horizontal([pl.col(c) == "null" for c in _OTHERS])
+    )
+    return pl.concat([looked_at["record_a"], looked_at["record_b"]]).unique()
+
+
 def _listing(records: pl.DataFrame) -> pl.Series:
     """The file each record came from (its source where the file is unknown): one listing."""
     cols = [c for c in ("source_file", "source") if c in records.columns]

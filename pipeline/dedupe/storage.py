@@ -44,7 +44,7 @@ from pipeline.dedupe import key_index
 from pipeline.dedupe.blocking import default_rules
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.key_index import INDEX_KEY
-from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
+from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, crowding_records, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
@@ -635,18 +635,6 @@ def _incremental_run(
     found = found.select(ids.gather(found["a"]).alias("a"), ids.gather(found["b"]).alias("b"), "rule")
     # Whole people: every person a partner, a decision, a changed or deleted record belongs to.
     last, context = _whole_people(store, pl.concat([changes.touched, found["b"]]), changes, examined)
-    # Name crowding counts every record of a listing under a name: read every holder of the
-    # examined records' and their partners' names too, however many (and their people).
-    name = [r.name for r in rules].index("name")
-    compared = pl.concat([examined, context.filter(pl.col("record_id").is_in(found["b"].implode()))])
-    if compared.height:
-        holders = index.holders(build_features(compared.drop("_rowid")), rules, name)
-        more = holders.filter(~holders.is_in(last["record_id"].implode()))
-        if more.len():
-            more_last, more_context = _whole_people(store, more, changes, examined)
-            last = pl.concat([last, more_last]).unique("record_id", keep="first")
-            more_context = more_context.filter(~pl.col("record_id").is_in(context["record_id"].implode()))
-            context = pl.concat([context, more_context], how="vertical_relaxed")
     subset = pl.concat([examined, context], how="vertical_relaxed")
     if subset.is_empty():  # records imported again unchanged: nothing to resolve
         store.set_meta(INDEX_KEY, json.dumps(index.write(_max_rowid(store), rules)), conn)
@@ -667,21 +655,20 @@ def _whole_people(
     return last, _records_by_id(store, wanted)
 
 
-def _resolve_subset(
-    store: Store,
-    conn: sqlite3.Connection,
+#: The blocking rule whose keys are the names (given name's nickname keys with the family skeleton).
+_NAME_RULE = [r.name for r in default_rules()].index("name")
+
+
+def _subset_result(
+    subset: pl.DataFrame,
+    last: pl.DataFrame,
+    changes: _Changes,
+    found: pl.DataFrame,
     settings: DedupeSettings,
     model: dict,
-    subset: pl.DataFrame,
-    changes: _Changes,
-    last: pl.DataFrame,
-    found: pl.DataFrame,
-    index: key_index.KeyIndex,
     progress: StageProgress | None,
-) -> DedupeRun | None:
-    """Resolve ``subset`` (examined records and whole people around them) with the stored model and
-    write what changed; None when a new person id would clash with one outside the subset."""
-    tell = progress or (lambda _stage, _detail: None)
+) -> tuple[DedupeResult, pl.DataFrame, pl.Series]:
+    """``resolve`` over the subset, in import order, with the index's pairs: (result, records, prints)."""
     records = subset.sort("_rowid").drop("_rowid")
     prints = fingerprints(records)
     current = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "fingerprint": prints})
@@ -701,13 +688,44 @@ def _resolve_subset(
         progress=progress,
         pairs=pairs,
     )
+    return result, records, prints
+
+
+def _resolve_subset(
+    store: Store,
+    conn: sqlite3.Connection,
+    settings: DedupeSettings,
+    model: dict,
+    subset: pl.DataFrame,
+    changes: _Changes,
+    last: pl.DataFrame,
+    found: pl.DataFrame,
+    index: key_index.KeyIndex,
+    progress: StageProgress | None,
+) -> DedupeRun | None:
+    """Resolve ``subset`` (examined records and whole people around them) with the stored model and
+    write what changed; None when a new person id would clash with one outside the subset."""
+    tell = progress or (lambda _stage, _detail: None)
+    result, records, prints = _subset_result(subset, last, changes, found, settings, model, progress)
+    # Name crowding counts every record of a listing under a name: when a name-only pair's names
+    # have holders the subset lacks (a name held past its block's cap), read them, with their
+    # people, and resolve again.
+    crowded = records.filter(pl.col("record_id").is_in(crowding_records(result.pairs, settings).implode()))
+    if crowded.height:
+        holders = index.holders(build_features(crowded), default_rules(), _NAME_RULE)
+        more = holders.filter(~holders.is_in(last["record_id"].implode()))
+        if more.len():
+            more_last, more_context = _whole_people(store, more, changes, subset)
+            last = pl.concat([last, more_last]).unique("record_id", keep="first")
+            subset = pl.concat([subset, more_context], how="vertical_relaxed")
+            result, records, prints = _subset_result(subset, last, changes, found, settings, model, progress)
     born = result.people["person_id"].filter(~result.people["person_id"].is_in(last["person_id"].implode()))
     clash = conn.execute(
         "SELECT count(*) FROM people WHERE person_id IN (SELECT value FROM json_each(?))", (_json_ids(born),)
     ).fetchone()[0]
     if clash:
         return None
-    tell("write", f"{result.people.height:,} people (of {records.height:,} records examined)")
+    tell("write", f"{result.people.height:,} people (from {records.height:,} records)")
     unsettled = pl.concat([changes.examined["record_id"].cast(pl.String), changes.deleted["record_id"]])
     queue = _review_queue(result, load_review_queue(store), None, changes.decisions, unsettled)
     _write(conn, store, records, prints, result, queue, last, settings, False)
