@@ -192,6 +192,7 @@ def resolve(
     settle: bool = True,
     pairs: pl.DataFrame | None = None,
     keep_keys: Callable | None = None,
+    keep_pairs: bool = True,
 ) -> DedupeResult:
     """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
 
@@ -201,7 +202,8 @@ def resolve(
     ``settle=False``: a full resolve — every record is examined and ``previous`` only hands out
     the ids. ``pairs`` (i, j, rule: record indexes and a rule code): blocking's pairs, found
     elsewhere (an incremental run's key index), instead of blocking these records. ``keep_keys``:
-    handed to :func:`.blocking.candidate_pairs` (the key index of a full run).
+    handed to :func:`.blocking.candidate_pairs` (the key index of a full run). ``keep_pairs=False``:
+    ``result.pairs`` comes back empty (a caller that only stores people saves their memory).
     """
     settings = settings or DedupeSettings()
     n = records.height
@@ -247,6 +249,8 @@ def resolve(
     )
     out_pairs = _public_pairs(scored, records, person, [*rule_names(rules), "decision_or_recheck"])
     review = _review(out_pairs, settings)
+    if not keep_pairs:  # hundreds of MiB at a million records: gone before survivorship's peak
+        out_pairs = out_pairs.clear()
     n_pairs = pairs.height
     del scored, pairs  # before survivorship builds the people frame
     lap("review")

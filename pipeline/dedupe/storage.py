@@ -520,6 +520,7 @@ def _whole_run(
     current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
     last = load_assignments(store)
     previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+    del current
     model = None if (refit or full) else _stored_model(store, records.height)
     result, refitted = _resolve(
         records,
@@ -530,9 +531,13 @@ def _whole_run(
         progress,
         settle=not full,
         keep_keys=writer,
+        keep_pairs=False,
     )
+    # The write needs the ids alone: the records frame goes before the people are encoded.
+    records = records.select("record_id")
     tell("write", f"{result.people.height:,} people")
     queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
+    del previous
     _write(conn, store, records, prints, result, queue, last, settings, refitted)
     rules = default_rules()
     store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, rowid)), conn)
