@@ -163,12 +163,15 @@ class KeyIndex:
             return pl.DataFrame(schema={"a": pl.UInt32, "b": pl.UInt32, "rule": pl.UInt8})
         return pl.concat(out)
 
-    def holders(self, feats: pl.DataFrame, rules: list[Rule], code: int) -> pl.Series:
-        """The record ids of every live record that shares a key of rule ``code`` with a record of
-        ``feats``, however large the block (name crowding counts every holder of a name)."""
-        rows, keys = record_keys(feats, rules, [code])[0]
-        found = self._members(code, np.unique(keys), None)
-        return self.ids.gather(found["b"].unique())
+    def holders(self, feats: pl.DataFrame, rules: list[Rule], codes: list[int]) -> pl.Series:
+        """The record ids of every live record that shares a key of the rules ``codes`` with a record
+        of ``feats``, however large the block (name crowding counts every holder of a name; an
+        e-mail or phone on the records of several families is nobody's)."""
+        found = [
+            self._members(code, np.unique(keys), None)["b"]
+            for code, (_rows, keys) in zip(codes, record_keys(feats, rules, codes), strict=True)
+        ]
+        return self.ids.gather(pl.concat(found).unique())
 
     def _members(self, code: int, queries: np.ndarray, cap: int | None) -> pl.DataFrame:
         """key, b: the live slots of each queried key whose block holds 2..``cap`` records

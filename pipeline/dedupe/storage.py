@@ -641,6 +641,14 @@ def _incremental_run(
     # Whole people: every person a partner, a decision, a changed or deleted record belongs to.
     last, context = _whole_people(store, pl.concat([changes.touched, found["b"]]), changes, examined)
     subset = pl.concat([examined, context], how="vertical_relaxed")
+    if subset.height:
+        # An e-mail or phone on the records of three or more families is nobody's (features'
+        # `personal`): count every holder of the subset's, as a resolve of every record does.
+        contact = [_RULES["email"], _RULES["phone"]]
+        holders = index.holders(build_features(subset.drop("_rowid")), rules, contact)
+        grown = _with_holders(store, holders, changes, subset, last)
+        if grown is not None:
+            subset, last = grown
     if subset.is_empty():  # records imported again unchanged: nothing to resolve
         store.set_meta(INDEX_KEY, json.dumps(index.write(_max_rowid(store), rules)), conn)
         run = _unchanged_run(store, [])
@@ -660,8 +668,24 @@ def _whole_people(
     return last, _records_by_id(store, wanted)
 
 
-#: The blocking rule whose keys are the names (given name's nickname keys with the family skeleton).
-_NAME_RULE = [r.name for r in default_rules()].index("name")
+#: Blocking rule codes by name: the name rule's keys are the names (nickname keys with the family
+#: skeleton), the e-mail and phone rules' the contact points.
+_RULES = {r.name: code for code, r in enumerate(default_rules())}
+
+
+def _with_holders(
+    store: Store, holders: pl.Series, changes: _Changes, subset: pl.DataFrame, last: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The subset and last assignments grown by the ``holders`` not in them yet (with their whole
+    people); None when there are none."""
+    more = holders.filter(
+        ~holders.is_in(last["record_id"].implode()) & ~holders.is_in(subset["record_id"].implode())
+    )
+    if not more.len():
+        return None
+    more_last, more_context = _whole_people(store, more, changes, subset)
+    last = pl.concat([last, more_last]).unique("record_id", keep="first")
+    return pl.concat([subset, more_context], how="vertical_relaxed"), last
 
 
 def _subset_result(
@@ -717,12 +741,10 @@ def _resolve_subset(
     # people, and resolve again.
     crowded = records.filter(pl.col("record_id").is_in(crowding_records(result.pairs, settings).implode()))
     if crowded.height:
-        holders = index.holders(build_features(crowded), default_rules(), _NAME_RULE)
-        more = holders.filter(~holders.is_in(last["record_id"].implode()))
-        if more.len():
-            more_last, more_context = _whole_people(store, more, changes, subset)
-            last = pl.concat([last, more_last]).unique("record_id", keep="first")
-            subset = pl.concat([subset, more_context], how="vertical_relaxed")
+        holders = index.holders(build_features(crowded), default_rules(), [_RULES["name"]])
+        grown = _with_holders(store, holders, changes, subset, last)
+        if grown is not None:
+            subset, last = grown
             result, records, prints = _subset_result(subset, last, changes, found, settings, model, progress)
     born = result.people["person_id"].filter(~result.people["person_id"].is_in(last["person_id"].implode()))
     clash = conn.execute(
