@@ -117,7 +117,7 @@ def main() -> None:
 
     from bench.contacts_gen import generate
     from pipeline.dedupe import resolve
-    from pipeline.dedupe.key_index import INDEX_KEY
+    from pipeline.dedupe.storage import INDEX_KEY
     from pipeline.store import Store
 
     records, _ = generate(args.size, seed=7)

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from bench.contacts_gen import generate
-from pipeline.dedupe import key_index, storage
+from pipeline.dedupe import storage
 from pipeline.people import load_people
 from pipeline.store import RECORD_COLUMNS, Store
 
@@ -121,7 +121,7 @@ def week(request, tmp_path_factory):
             )
             if db == whole:
                 with store.transaction() as conn:
-                    store.set_meta(key_index.INDEX_KEY, "", conn)
+                    store.set_meta(storage.INDEX_KEY, "", conn)
             runs[db.parent.name] = storage.dedupe_store(store)
     changes = {"changed": changed, "deleted": deleted, "pair": pair}
     return inc, whole, before, rowids, runs, changes

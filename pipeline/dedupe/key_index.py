@@ -12,9 +12,10 @@ On disk, beside the store (``<store>.dedupe-index/``): a *base* (per rule ``r<co
 and ``r<code>.slots.npy``, and ``ids.parquet``: the record id of each slot) written by a full
 run, and a small *delta* written by each incremental run (the entries of the records it
 examined, under new slots, and the slots that died: records deleted, changed or re-examined).
-The store's meta key :data:`INDEX_KEY` names the base and delta that match its people; it is
-written in the run's transaction, so a crashed run leaves an index the store does not name,
-and a store whose meta names no readable index resolves in full (and writes a new one).
+The store's meta key ``dedupe.index`` (:data:`pipeline.dedupe.storage.INDEX_KEY`) names the
+base and delta that match its people; it is written in the run's transaction, so a crashed run
+leaves an index the store does not name, and a store whose meta names no readable index
+resolves in full (and writes a new one).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import polars as pl
 
 from pipeline.dedupe.blocking import Rule, record_keys
 
-INDEX_KEY = "dedupe.index"
 #: Bumped whenever the meaning of a key changes (features, hashing, rules).
 INDEX_VERSION = 1
 #: A delta this large (new slots over base slots) is folded into a new base at the end of a run.

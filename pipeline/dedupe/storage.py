@@ -35,15 +35,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from pipeline.contracts import SheetDecisions
-from pipeline.dedupe import key_index
 from pipeline.dedupe.blocking import default_rules
 from pipeline.dedupe.features import build_features
-from pipeline.dedupe.key_index import INDEX_KEY
 from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, crowding_records, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
@@ -58,6 +56,9 @@ from pipeline.store import (
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
 
+if TYPE_CHECKING:
+    from pipeline.dedupe import key_index
+
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
@@ -65,6 +66,8 @@ MODEL_KEY, STATS_KEY, SHEETS_KEY = "dedupe.model", "dedupe.stats", "dedupe.sheet
 #: What the store looked like when people were last resolved (see :func:`_state_stamp`).
 STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
+#: Names the key index (:mod:`.key_index`) that matches the stored people.
+INDEX_KEY = "dedupe.index"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
 #: The record columns a resolve reads: the canonical ones (survivorship, fingerprints) and the
@@ -456,6 +459,8 @@ def dedupe_store(
     records (and the people decisions touch) against the records they share a block key with
     (:func:`_incremental_run`); otherwise every record is read (:func:`_whole_run`).
     """
+    from pipeline.dedupe import key_index  # numpy: only when a run resolves
+
     settings = settings or DedupeSettings()
     ensure_dedupe_tables(store)
     warnings: list[str] = []
@@ -621,6 +626,8 @@ def _incremental_run(
 ) -> DedupeRun | None:
     """Resolve only what changed against the records it shares a block key with; None when the
     store has no usable key index or model, or the settings changed (a whole run is due)."""
+    from pipeline.dedupe import key_index  # numpy: only when a run resolves
+
     index = key_index.KeyIndex.open(store.path, store.get_meta(INDEX_KEY), rules)
     n_records = store.count("records")
     if index is None or not has_people_table(store) or store.get_meta(SETTINGS_KEY) != repr(settings):
