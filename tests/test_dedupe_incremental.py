@@ -203,3 +203,39 @@ def test_a_re_run_through_the_index_after_nothing_changed_is_recognised(week):
     with Store(inc) as store:
         run = storage.dedupe_store(store)
     assert run.stats == {"unchanged": True}
+
+
+def test_a_file_imported_again_with_reused_rowids_is_examined(tmp_path):
+    """Importing the last file again deletes its records and inserts them anew, under the same rowids
+    (SQLite hands out max + 1): the edited record must still be examined, not taken as settled."""
+    records, _ = generate(800, seed=5)
+    sources = records["source"].unique(maintain_order=True).to_list()
+    last = records.filter(pl.col("source") == sources[-1]).with_row_index("n")
+    inc, whole = tmp_path / "inc" / "kith.db", tmp_path / "whole" / "kith.db"
+    with Store(inc) as store:
+        for (source,), part in records.group_by("source", maintain_order=True):
+            _add_source(store, part, source)
+        storage.dedupe_store(store)
+    whole.parent.mkdir()
+    shutil.copy(inc, whole)
+    edited = last.with_columns(
+        pl.when(pl.col("n") == 0).then(pl.lit("edited-1")).otherwise(pl.col("record_id")).alias("record_id"),
+        pl.when(pl.col("n") == 0)
+        .then(pl.lit("Edited Employer"))
+        .otherwise(pl.col("organization"))
+        .alias("organization"),
+    ).drop("n")
+    runs = {}
+    for db in (inc, whole):
+        with Store(db) as store:
+            _add_source(store, edited, sources[-1])
+            if db == whole:
+                with store.transaction() as conn:
+                    store.set_meta(storage.INDEX_KEY, "", conn)
+            runs[db] = storage.dedupe_store(store)
+    assert runs[inc].stats["incremental"] is True and runs[inc].stats["examined_records"] == 1
+    people, assignments, queue = _tables(inc)
+    assert "edited-1" in assignments["record_id"].to_list()
+    assert last["record_id"][0] not in assignments["record_id"].to_list()
+    for a, b in zip((people, assignments, queue), _tables(whole), strict=True):
+        assert a.equals(b)

@@ -62,10 +62,11 @@ class IndexWriter:
         np.save(self.path / f"r{code}.keys.npy", np.ascontiguousarray(keys, dtype=np.uint64))
         np.save(self.path / f"r{code}.slots.npy", np.ascontiguousarray(slots, dtype=np.uint32))
 
-    def finish(self, ids: pl.Series, rules: list[Rule], rowid: int) -> dict:
-        """Write the slot → record id table; returns the meta naming this base."""
+    def finish(self, ids: pl.Series, rules: list[Rule], mark: object) -> dict:
+        """Write the slot → record id table; returns the meta naming this base (with ``mark``: what
+        the store held when the index was made)."""
         pl.DataFrame({"record_id": ids.cast(pl.String)}).write_parquet(self.path / "ids.parquet")
-        return {"sig": signature(rules), "base": self.name, "delta": None, "rowid": rowid, "slots": ids.len()}
+        return {"sig": signature(rules), "base": self.name, "delta": None, "mark": mark, "slots": ids.len()}
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -203,19 +204,19 @@ class KeyIndex:
         base = int(self.meta["slots"])
         return self.delta.ids.len() > COMPACT_SHARE * max(base, 1)
 
-    def write(self, rowid: int, rules: list[Rule]) -> dict:
+    def write(self, mark: object, rules: list[Rule]) -> dict:
         """Write the delta (or, when it grew large, a new base); returns the meta naming it."""
         if self.grown():
-            return self._rebase(rowid, rules)
+            return self._rebase(mark, rules)
         name = f"delta-{uuid.uuid4().hex[:12]}"
         path = self.root / name
         path.mkdir(parents=True, exist_ok=True)
         self.delta.entries.write_parquet(path / "entries.parquet")
         pl.DataFrame({"record_id": self.delta.ids}).write_parquet(path / "ids.parquet")
         np.save(path / "dead.npy", self.delta.dead)
-        return {**self.meta, "delta": name, "rowid": rowid}
+        return {**self.meta, "delta": name, "mark": mark}
 
-    def _rebase(self, rowid: int, rules: list[Rule]) -> dict:
+    def _rebase(self, mark: object, rules: list[Rule]) -> dict:
         """A new base from the base and the delta, dead slots dropped and slots renumbered."""
         live = np.ones(self.ids.len(), dtype=bool)
         live[self.delta.dead] = False
@@ -233,7 +234,7 @@ class KeyIndex:
             order = np.lexsort((slots, keys))
             writer(code, keys[order], slots[order])
         ids = self.ids.filter(pl.Series(live))
-        return writer.finish(ids, rules, rowid)
+        return writer.finish(ids, rules, mark)
 
 
 def clean(root: Path, meta: dict | None) -> None:

@@ -499,8 +499,11 @@ def dedupe_store(
     return run
 
 
-def _max_rowid(store: Store) -> int:
-    return int(store.conn.execute("SELECT coalesce(max(rowid), 0) FROM records").fetchone()[0])
+def _source_marks(store: Store) -> dict[str, str]:
+    """Per source, what its records are: importing a file again replaces all of its records (new
+    rowids, perhaps reused ones), so a source whose mark changed has every record to look at."""
+    rows = store.conn.execute("SELECT source_id, content_hash, imported_at FROM sources").fetchall()
+    return {str(sid): f"{digest}|{at}" for sid, digest, at in rows}
 
 
 def _whole_run(
@@ -517,7 +520,7 @@ def _whole_run(
     tell = progress or (lambda _stage, _detail: None)
     n_records = store.count("records")
     tell("read", f"{n_records:,} records")
-    rowid = _max_rowid(store)
+    marks = _source_marks(store)
     records = records_for_dedupe(store)
     prints = fingerprints(records)
     decisions = load_decisions(store)
@@ -545,7 +548,7 @@ def _whole_run(
     del previous
     _write(conn, store, records, prints, result, queue, last, settings, refitted)
     rules = default_rules()
-    store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, rowid)), conn)
+    store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, marks)), conn)
     sizes = result.people["record_ids"].list.len()
     merged = int((sizes > 1).sum())
     _set_stats(store, conn, result.stats, merged)
@@ -575,9 +578,14 @@ class _Changes:
     decisions: pl.DataFrame
 
 
-def _changes(store: Store, mark: int) -> _Changes:
-    """New and changed records (rowid past ``mark``, fingerprint new), deleted ones, decisions."""
-    fresh = records_for_dedupe(store, "r.rowid > ?", (mark,))
+def _changes(store: Store, marks: dict[str, str]) -> _Changes:
+    """New and changed records (of a source whose mark is not in ``marks``, with a fingerprint
+    their assignment does not have), deleted ones, decisions."""
+    now = _source_marks(store)
+    imported = [sid for sid, mark in now.items() if marks.get(sid) != mark]
+    fresh = records_for_dedupe(
+        store, "r.source_id IN (SELECT value FROM json_each(?))", (json.dumps(imported),)
+    )
     known = _assignments_where(store, "record_id", fresh["record_id"])
     current = pl.DataFrame(
         {"record_id": fresh["record_id"].cast(pl.String), "fingerprint": fingerprints(fresh)}
@@ -637,7 +645,7 @@ def _incremental_run(
         return None
     tell = progress or (lambda _stage, _detail: None)
     tell("read", f"{n_records:,} records, incremental")
-    changes = _changes(store, int(index.meta["rowid"]))
+    changes = _changes(store, index.meta.get("mark") or {})
     examined = changes.examined
     # Block keys of the examined records, looked up in the index: the pairs a full blocking would find.
     feats = build_features(examined.drop("_rowid")) if examined.height else None
@@ -657,7 +665,7 @@ def _incremental_run(
         if grown is not None:
             subset, last = grown
     if subset.is_empty():  # records imported again unchanged: nothing to resolve
-        store.set_meta(INDEX_KEY, json.dumps(index.write(_max_rowid(store), rules)), conn)
+        store.set_meta(INDEX_KEY, json.dumps(index.write(_source_marks(store), rules)), conn)
         run = _unchanged_run(store, [])
         run.stats = {"incremental": True, "examined_records": 0}
         return run
@@ -763,7 +771,7 @@ def _resolve_subset(
     unsettled = pl.concat([changes.examined["record_id"].cast(pl.String), changes.deleted["record_id"]])
     queue = _review_queue(result, load_review_queue(store), None, changes.decisions, unsettled)
     _write(conn, store, records, prints, result, queue, last, settings, False)
-    store.set_meta(INDEX_KEY, json.dumps(index.write(_max_rowid(store), default_rules())), conn)
+    store.set_meta(INDEX_KEY, json.dumps(index.write(_source_marks(store), default_rules())), conn)
     before = int((last.group_by("person_id").len()["len"] > 1).sum())
     after = int((result.people["record_ids"].list.len() > 1).sum())
     merged = _merged_before(store) - before + after
