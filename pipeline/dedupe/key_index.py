@@ -33,7 +33,7 @@ import polars as pl
 from pipeline.dedupe.blocking import Rule, record_keys
 
 #: Bumped whenever the meaning of a key changes (features, hashing, rules).
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 #: A delta this large (new slots over base slots) is folded into a new base at the end of a run.
 COMPACT_SHARE = 0.05
 
