@@ -298,16 +298,17 @@ class Run:
             self._feedback_read = True
             return ticked, stored
 
-    def resolve_people(self, *, refit: bool = False, progress: Any = None):
-        """Dedupe: resolve records into people (incrementally); returns the run's
-        :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)`` is told as each
-        stage starts (default: the run's note)."""
+    def resolve_people(self, *, refit: bool = False, full: bool = False, progress: Any = None):
+        """Dedupe: resolve records into people (incrementally; ``full``: every record, a new model);
+        returns the run's :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)``
+        is told as each stage starts (default: the run's note)."""
         from pipeline.dedupe.storage import dedupe_store, workspace_settings
 
         with self._timed("dedupe"):
             self.note("resolving people")
             tell = progress or (lambda stage, detail: self.note(f"resolving people: {stage} ({detail})"))
-            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit, progress=tell)
+            settings = workspace_settings(self.workspace)
+            run = dedupe_store(self.store, settings, refit=refit, full=full, progress=tell)
             self.report.people, self.report.review = run.people, run.review
             self.report.warnings += run.warnings
             return run
@@ -406,9 +407,10 @@ class Run:
         self.apply_feedback(chosen)
         return [target / p for p in self.write_reports(chosen, target, keep_others=True)]
 
-    def weekly(self, *, force: bool = False) -> RunReport:
+    def weekly(self, *, force: bool = False, full: bool = False) -> RunReport:
         """``kith run``: every stage in order. With ``dry_run`` (set when the run was made) it
-        stops after planning and reports the plan: the same plan the real run executes."""
+        stops after planning and reports the plan: the same plan the real run executes.
+        ``full``: resolve every record again (``kith dedupe --full``)."""
         if not self.report.dry_run:
             self.recover()
         planned = self.plan_inputs(force=force)
@@ -421,7 +423,7 @@ class Run:
         self.import_inputs(planned)
         self.sync_journal()
         self.apply_feedback(exporters)
-        self.resolve_people()
+        self.resolve_people(full=full)
         if self._week_unchanged(exporters):
             return self.report.finish()
         self.plan_followups()
