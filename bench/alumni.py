@@ -11,7 +11,10 @@ CRM-style column names. Each phase runs in its own process so its peak memory
   given, every column as text): the fastest this file can be read at all;
 - ``read``: the importer's read + header finding + mapping (``AlumniImporter.read``);
 - ``normalize``: read + ``schema.validate_raw`` + ``normalize.normalize_records``;
-- ``import``: the whole ``kith import`` into a store, when the core has ``pipeline.importing``.
+- ``import``: the whole ``kith import`` into a store, when the core has ``pipeline.importing``;
+- ``steps``: the same import in one process with each step timed (wall and CPU seconds): the
+  importer's read, validate + normalize, record ids, encoding for SQL, the ADBC ingest, building
+  the record indexes, the commit (``--steps-only`` runs just this one on the csv).
 
 Ratios are against the floor measured in the same run.
 """
@@ -156,6 +159,8 @@ def run_phase(phase: str, path: Path) -> dict:
     if phase == "import":
         # Runs the CLI as a child of this (otherwise idle) process, so RUSAGE_CHILDREN is the CLI's peak.
         return _whole_import(path)
+    if phase == "steps":
+        return _import_steps(path)
     start = time.perf_counter()
     if phase == "floor":
         if path.suffix == ".xlsx":
@@ -223,6 +228,108 @@ def _whole_import(path: Path) -> dict:
     }
 
 
+class _Steps:
+    """Wall and CPU seconds per step of one import, by wrapping the functions that do each step."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    def add(self, step: str, wall: float, cpu: float) -> None:
+        got = self.seconds.setdefault(step, [0.0, 0.0])
+        got[0] += wall
+        got[1] += cpu
+
+    def wrap(self, owner: object, name: str, step: str) -> None:
+        import functools
+
+        real = getattr(owner, name)
+
+        @functools.wraps(real)
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self.add(step, time.perf_counter() - wall, time.process_time() - cpu)
+
+        setattr(owner, name, timed)
+
+
+def _import_steps(path: Path) -> dict:
+    """``kith import --as alumni`` in this process, each step timed (see the module docstring)."""
+    import contextlib
+
+    from pipeline import importing, registry
+    from pipeline import store as store_module
+    from pipeline.cli import build_app
+    from pipeline.run import stages
+
+    steps = _Steps()
+    for name, step in (
+        ("validate_raw", "validate + normalize"),
+        ("normalize_records", "validate + normalize"),
+        ("record_ids", "record ids"),
+        ("_keep_source_id", "record ids"),
+    ):
+        steps.wrap(importing, name, step)
+    steps.wrap(store_module, "encode_for_sql", "encode for SQL")
+    steps.wrap(stages.Run, "plan_inputs", "plan (hash the file)")
+    steps.wrap(stages.Run, "sync_journal", "journal sync")
+    real_importers = registry.importers
+
+    def importers(pm):
+        found = real_importers(pm)
+        for importer in found.values():
+            if not hasattr(importer, "_bench_timed"):
+                steps.wrap(importer, "read", "importer's read")
+                importer._bench_timed = True
+        return found
+
+    importing.registry.importers = importers  # type: ignore[attr-defined]
+    real_cursor = store_module.Store.bulk_cursor
+
+    @contextlib.contextmanager
+    def bulk_cursor(self):
+        with real_cursor(self) as cur:
+            yield _TimedCursor(cur, steps)
+
+    store_module.Store.bulk_cursor = bulk_cursor
+    with tempfile.TemporaryDirectory() as workspace:
+        app = build_app()
+        with contextlib.suppress(SystemExit):
+            app(["init", workspace], standalone_mode=False)
+        wall, cpu = time.perf_counter(), time.process_time()
+        with contextlib.suppress(SystemExit):
+            app(["--workspace", workspace, "import", str(path), "--as", "alumni"], standalone_mode=False)
+        seconds = time.perf_counter() - wall
+        steps.add("whole import command", seconds, time.process_time() - cpu)
+    return {"phase": "steps", "seconds": seconds, "peak_mib": _peak_mib(), "rows": 0, "steps": steps.seconds}
+
+
+class _TimedCursor:
+    """An ADBC cursor whose ingests, index builds and commit are timed as steps."""
+
+    def __init__(self, cur, steps: _Steps) -> None:
+        self._cur, self._steps = cur, steps
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+    def _timed(self, step: str, call, *args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self._steps.add(step, time.perf_counter() - wall, time.process_time() - cpu)
+
+    def adbc_ingest(self, *args, **kwargs):
+        return self._timed("ADBC ingest", self._cur.adbc_ingest, *args, **kwargs)
+
+    def execute(self, sql: str, *args, **kwargs):
+        step = {"CREATE": "build record indexes", "COMMIT": "commit"}.get(sql.split()[0], "other SQL")
+        return self._timed(step, self._cur.execute, sql, *args, **kwargs)
+
+
 def _in_subprocess(phase: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--phase", phase, str(path)],
@@ -239,11 +346,22 @@ def _line(label: str, got: dict, tail: str) -> str:
     return f"  {label:28s} {got['seconds']:7.2f} s  {got['peak_mib']:7.0f} MiB  {tail}"
 
 
+def _show_steps(got: dict) -> None:
+    print(f"  steps of one import in one process (peak {got['peak_mib']:.0f} MiB):")
+    whole = got["steps"].pop("whole import command")
+    for step, (wall, cpu) in got["steps"].items():
+        print(f"    {step:26s} {wall:7.2f} s wall  {cpu:7.2f} s CPU")
+    rest = [whole[i] - sum(v[i] for v in got["steps"].values()) for i in (0, 1)]
+    print(f"    {'the rest (open, plan, …)':26s} {rest[0]:7.2f} s wall  {rest[1]:7.2f} s CPU")
+    print(f"    {'whole import command':26s} {whole[0]:7.2f} s wall  {whole[1]:7.2f} s CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--phase")
+    parser.add_argument("--steps-only", action="store_true", help="only the timed steps of the csv import")
     parser.add_argument("path", nargs="?")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed kith
@@ -256,17 +374,23 @@ def main() -> None:
         has_import = True
     except ImportError:
         has_import = False
+    if args.steps_only:
+        _show_steps(_in_subprocess("steps", make_csv(args.rows)))
+        return
     for label, path in (("csv", make_csv(args.rows)), ("xlsx", make_xlsx(args.xlsx_rows))):
         size = path.stat().st_size / 2**20
         print(f"\n{label}: {path.name} ({size:.0f} MiB)")
         floor = _in_subprocess("floor", path)
         print(_line("floor (polars read)", floor, f"{floor['rows']:,} rows"))
-        phases = ["sniff", "read", "normalize"] + (["import"] if has_import else [])
+        phases = ["sniff", "read", "normalize"] + (["import", "steps"] if has_import else [])
         for phase in phases:
             try:
                 got = _in_subprocess(phase, path)
             except subprocess.CalledProcessError as exc:
                 print(f"  {phase:28s} failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
+                continue
+            if phase == "steps":
+                _show_steps(got)
                 continue
             ratio = got["seconds"] / floor["seconds"]
             what = {

@@ -1,18 +1,22 @@
 """What the store adds around the dedupe engine: a first run, an unchanged re-run, and a re-run
-after 1% new records, against the engine alone (``resolve()`` on the same frame) as the floor.
+after new records (incremental, through the key index), against the engine alone as the floor.
 
 Not part of the test run. Seeded contacts from bench/contacts_gen.py are written into a fresh
-store (one source per generator source, as an import would), then ``run_dedupe`` is timed;
-the engine alone is timed first in the same process on the same records. Prints seconds,
-the ratio to the floor, and peak RSS (ru_maxrss) after each step.
+store (one source per generator source, as an import would), then ``dedupe_store`` is timed;
+the engine alone (``resolve()`` on the same records) is timed first in the same process. Prints
+seconds, the ratio to the engine, the engine's own share of the run, and each step's own peak
+RSS (the kernel's high-water mark is reset before each step). ``--whole`` also times the new
+records through the whole-frame path (the index removed) on a copy of the store, and checks
+that both paths wrote the same people, assignments and review queue.
 
-    python bench/dedupe_store.py --size 100000
+    python bench/dedupe_store.py --size 100000 --new 1000 --whole
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -22,8 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _rss_mib() -> float:
+def _hwm_mib() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_hwm() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")  # 5: reset the peak RSS to the current RSS
+    except OSError:
+        pass
 
 
 def _store_records(store, frame) -> None:
@@ -46,55 +65,96 @@ def _store_records(store, frame) -> None:
         )
 
 
+def _step(store, name: str, floor: float) -> None:
+    """One ``dedupe_store`` run: wall, × engine floor, the store's read and write, engine, peak."""
+    import gc
+
+    from pipeline.dedupe.storage import dedupe_store
+
+    gc.collect()
+    _reset_hwm()
+    marks: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    run = dedupe_store(store, progress=lambda stage, _detail: marks.append((stage, time.perf_counter())))
+    took = time.perf_counter() - start
+    stats = run.stats or {}
+    print(
+        f"{name:<30} {took:7.2f}s  {took / floor:5.2f}x engine  people {run.people:,}  "
+        f"review {run.review:,}  examined {stats.get('examined_records', '-')}  "
+        f"context {stats.get('context_records', '-')}  peak {_hwm_mib():,.0f} MiB"
+    )
+    at = dict(marks)
+    engine = sum((stats.get("timings") or {}).values())
+    if "read" in at and "write" in at:
+        engine_start = next((t for s, t in marks if s != "read"), at["write"])
+        read, write = engine_start - at["read"], start + took - at["write"]
+        timings = stats.get("timings")
+        print(f"{'':<30} store: read {read:.2f}s, write {write:.2f}s; engine {engine:.2f}s {timings}")
+
+
+def _same_tables(a: Path, b: Path) -> bool:
+    from pipeline.dedupe import storage
+    from pipeline.people import load_people
+    from pipeline.store import Store
+
+    with Store(a) as x, Store(b) as y:
+        pairs = [
+            (load_people(x).sort("person_id"), load_people(y).sort("person_id")),
+            (storage.load_assignments(x).sort("record_id"), storage.load_assignments(y).sort("record_id")),
+            (storage.load_review_queue(x), storage.load_review_queue(y)),
+        ]
+    return all(u.equals(v) for u, v in pairs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--new", type=int, default=1_000, help="records added for the incremental run")
+    parser.add_argument("--whole", action="store_true", help="also time the whole-frame path and compare")
     args = parser.parse_args()
+
+    import polars as pl
 
     from bench.contacts_gen import generate
     from pipeline.dedupe import resolve
-    from pipeline.dedupe.storage import dedupe_store
+    from pipeline.dedupe.storage import INDEX_KEY
     from pipeline.store import Store
 
     records, _ = generate(args.size, seed=7)
-    n_new = max(args.size // 100, 1)
-    first, later = records.head(args.size - n_new), records.tail(n_new)
+    first, later = records.head(args.size - args.new), records.tail(args.new)
+    later = later.with_columns(source=pl.col("source") + "_new")
+    del records
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "kith.db")
+        path = Path(tmp) / "a" / "kith.db"
+        store = Store(path)
         _store_records(store, first)
         loaded = store.records()
+        _reset_hwm()
         start = time.perf_counter()
         resolve(loaded)
         floor = time.perf_counter() - start
-        print(f"records: {first.height:,}; engine alone (floor): {floor:.2f}s, peak {_rss_mib():.0f} MiB")
+        print(f"records: {first.height:,}; engine alone: {floor:.2f}s, peak {_hwm_mib():,.0f} MiB")
+        del loaded, first
 
-        def step(name: str) -> None:
-            marks: list[tuple[str, float]] = []
-            start = time.perf_counter()
-            run = dedupe_store(
-                store, progress=lambda stage, _detail: marks.append((stage, time.perf_counter()))
-            )
-            took = time.perf_counter() - start
-            print(
-                f"{name:<28} {took:7.2f}s  {took / floor:5.2f}x floor  people {run.people:,}  "
-                f"review {run.review:,}  settled {run.stats.get('settled_records', 0):,}  "
-                f"peak {_rss_mib():.0f} MiB"
-            )
-            at = dict(marks)
-            if "read" in at and "write" in at:
-                engine_start = next((t for s, t in marks if s not in ("read",)), at["write"])
-                print(
-                    f"{'':<28} store: read {engine_start - at['read']:.2f}s, "
-                    f"write {start + took - at['write']:.2f}s"
-                )
-            engine = sum(run.stats.get("timings", {}).values())
-            print(f"{'':<28} of which engine {engine:.2f}s: {run.stats.get('timings')}")
-
-        step("first run_dedupe")
-        step("re-run, nothing changed")
-        _store_records(store, later.with_columns(source=later["source"] + "_new"))
-        step(f"re-run, {n_new:,} new records")
+        _step(store, "first dedupe_store", floor)
+        _step(store, "re-run, nothing changed", floor)
         store.close()
+        if args.whole:
+            copy = Path(tmp) / "b" / "kith.db"
+            copy.parent.mkdir()
+            shutil.copy(path, copy)
+        store = Store(path)
+        _store_records(store, later)
+        _step(store, f"{args.new:,} new records, incremental", floor)
+        store.close()
+        if args.whole:
+            store = Store(copy)
+            _store_records(store, later)
+            with store.transaction() as conn:
+                store.set_meta(INDEX_KEY, "", conn)
+            _step(store, f"{args.new:,} new records, whole frame", floor)
+            store.close()
+            print(f"incremental and whole-frame runs wrote the same tables: {_same_tables(path, copy)}")
 
 
 if __name__ == "__main__":

@@ -291,9 +291,10 @@ class RuleContext(Protocol):
     :class:`pipeline.followups.engine.RuleContext`).
 
     ``people`` and ``journal`` are the run's frames (:func:`pipeline.people.load_people`,
-    :func:`pipeline.journal.load_journal`); ``entries`` the journal entries with a resolved
-    person, by date then id; ``config`` the rule's settings from kith.toml over its
-    ``defaults``.
+    :func:`pipeline.journal.load_journal`); ``people`` is read on first use, so a rule that
+    needs a few columns of everyone asks ``people_columns`` instead; ``entries`` the journal
+    entries with a resolved person, by date then id; ``config`` the rule's settings from
+    kith.toml over its ``defaults``.
     """
 
     rule: str
@@ -304,6 +305,8 @@ class RuleContext(Protocol):
 
     @property
     def people(self) -> pl.DataFrame: ...
+
+    def people_columns(self, columns: Sequence[str]) -> pl.DataFrame: ...
 
     @property
     def journal(self) -> pl.DataFrame: ...
@@ -430,6 +433,8 @@ class ReportData(Protocol):
     @property
     def people(self) -> pl.DataFrame: ...
 
+    def people_columns(self, columns: Sequence[str]) -> pl.DataFrame: ...
+
     @property
     def journal(self) -> pl.DataFrame: ...
 
@@ -483,6 +488,11 @@ class ExportContext:
     def people(self) -> pl.DataFrame:
         """Every person (after dedupe; one per record before it), :data:`pipeline.people.PEOPLE_COLUMNS`."""
         return self.data.people
+
+    def people_columns(self, columns: Sequence[str]) -> pl.DataFrame:
+        """Every person as :attr:`people`, but only ``person_id`` and ``columns``: what an exporter
+        that uses a few columns asks for, so a million people are not read thirty columns wide."""
+        return self.data.people_columns(columns)
 
     @property
     def journal(self) -> pl.DataFrame:

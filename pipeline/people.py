@@ -8,10 +8,12 @@ first import on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import polars as pl
 
 from pipeline.schema import CANONICAL, LIST_STR, STR
-from pipeline.store import Store
+from pipeline.store import RECORD_COLUMNS, Store
 
 #: Canonical fields a person carries (merged by survivorship), in order.
 PERSON_FIELDS = [
@@ -44,14 +46,15 @@ def identity_person_id(record_id: pl.Expr) -> pl.Expr:
 
 
 def people_from_records(records: pl.DataFrame) -> pl.DataFrame:
-    """Every record as its own person (no dedupe)."""
+    """Every record as its own person (no dedupe); the person columns ``records`` has (it needs
+    ``record_id`` and ``source``)."""
     frame = records.with_columns(
         identity_person_id(pl.col("record_id")).alias("person_id"),
         pl.concat_list(pl.col("record_id")).alias("record_ids"),
         pl.concat_list(pl.col("source")).alias("sources"),
         pl.lit(None, STR).alias("provenance"),
     )
-    return frame.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
+    return frame.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items() if n in frame.columns])
 
 
 def has_people_table(store: Store) -> bool:
@@ -59,32 +62,76 @@ def has_people_table(store: Store) -> bool:
     return store.conn.execute(query).fetchone() is not None
 
 
-def load_people(store: Store) -> pl.DataFrame:
+def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFrame:
     """All people with :data:`PEOPLE_COLUMNS` (from dedupe when it has run, else one per record).
 
-    Cached on the store until anything is written to it (by this connection or another
-    process), so the exporters of one run read a million people once, not once each.
+    With ``columns``, only ``person_id`` and those columns are read (in the same order of
+    people), so a step that needs three columns of a million people does not read thirty.
+    The whole frame is cached on the store until anything is written to it (by this
+    connection or another process), so the readers of one run read a million people once.
     """
-    version = (
+    if columns is not None:
+        wanted = list(dict.fromkeys(["person_id", *columns]))
+        whole = _cached(store)
+        return whole.select(wanted) if whole is not None else _read_people(store, wanted)
+    cached = _cached(store)
+    if cached is not None:
+        return cached
+    frame = _read_people(store, list(PEOPLE_COLUMNS))
+    # The version after the read: a columnar read reopens the store's connection.
+    store._people_cache = (_version(store), frame)  # type: ignore[attr-defined]
+    return frame
+
+
+def _version(store: Store) -> tuple[int, int, int]:
+    return (
         id(store.conn),
         store.conn.total_changes,
         store.conn.execute("PRAGMA data_version").fetchone()[0],
     )
+
+
+def _cached(store: Store) -> pl.DataFrame | None:
     cached = getattr(store, "_people_cache", None)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    frame = _read_people(store)
-    store._people_cache = (version, frame)  # type: ignore[attr-defined]
-    return frame
+    return cached[1] if cached is not None and cached[0] == _version(store) else None
 
 
-def _read_people(store: Store) -> pl.DataFrame:
+def _read_people(store: Store, columns: list[str]) -> pl.DataFrame:
+    schema = {n: PEOPLE_COLUMNS[n] for n in columns}
     if has_people_table(store):
-        frame = store.query_frame(
-            f"SELECT {', '.join(PEOPLE_COLUMNS)} FROM people ORDER BY person_id", schema=PEOPLE_COLUMNS
-        )
-        return frame.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
-    return people_from_records(store.records())
+        frame = store.scan("people", columns, schema, key="person_id")
+        return frame.select([pl.col(n).cast(t) for n, t in schema.items()])
+    needed = [c for c in ("record_id", "source", *columns) if c in RECORD_COLUMNS]
+    records = store.scan("records", list(dict.fromkeys(needed)), RECORD_COLUMNS, key="rowid")
+    return people_from_records(records).select(columns)
+
+
+def people_rows(
+    store: Store, person_ids: Iterable[str], columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The people among ``person_ids`` (any order; unknown ids are left out), looked up by key
+    instead of reading everyone: what a step that names a few people (the journal's) needs."""
+    wanted = list(dict.fromkeys(["person_id", *(columns or PEOPLE_COLUMNS)]))
+    ids = sorted(set(person_ids))
+    whole = _cached(store)
+    if whole is not None:
+        return whole.filter(pl.col("person_id").is_in(ids)).select(wanted)
+    schema = {n: PEOPLE_COLUMNS[n] for n in wanted}
+    people = has_people_table(store)
+    frames = []
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        marks = ", ".join("?" * len(chunk))
+        if people:
+            sql = f"SELECT {', '.join(wanted)} FROM people WHERE person_id IN ({marks})"
+            frames.append(store.query_frame(sql, tuple(chunk), schema))
+        else:
+            keys = tuple(i.removeprefix("p_") for i in chunk)
+            sql = f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE record_id IN ({marks})"
+            frames.append(people_from_records(store.query_frame(sql, keys, RECORD_COLUMNS)).select(wanted))
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).select([pl.col(n).cast(t) for n, t in schema.items()])
 
 
 def person_of_records(store: Store) -> pl.DataFrame:

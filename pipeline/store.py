@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,10 @@ RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
 
 #: Files with at least this many records are written through the ADBC driver.
 ADBC_MIN_ROWS = 20_000
+#: Records encoded and written per slice by :meth:`Store.replace_source`.
+INGEST_SLICE_ROWS = 100_000
+#: Rows per page when :meth:`Store.scan` reads a large table through Arrow.
+SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
 BULK_CACHE_KIB = 128 * 1024
 
@@ -153,17 +157,24 @@ CREATE INDEX IF NOT EXISTS rejects_source ON rejects(source_id);
 """
 
 
+#: The records' indexes, by name: a bulk load into a (nearly) empty table drops them and builds
+#: them once after the rows are in (a sort) instead of one random-key insert per row.
+RECORD_INDEXES = {
+    "records_id": "CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(record_id)",
+    "records_source": "CREATE INDEX IF NOT EXISTS records_source ON records(source_id)",
+}
+
+
 def _records_table_sql() -> str:
-    columns = ["record_id TEXT PRIMARY KEY"]
+    # record_id is unique through the records_id index rather than a PRIMARY KEY, whose index
+    # cannot be dropped for a bulk load (stores made before keep their PRIMARY KEY and work alike).
+    columns = ["record_id TEXT NOT NULL"]
     columns.append("source_id INTEGER NOT NULL REFERENCES sources(source_id) ON DELETE CASCADE")
     for name, dtype in RECORD_COLUMNS.items():
         if name != "record_id":
             columns.append(f"{name} {_SQL_TYPES.get(dtype, 'TEXT')}")
     body = ",\n    ".join(columns)
-    return (
-        f"CREATE TABLE IF NOT EXISTS records (\n    {body}\n);\n"
-        "CREATE INDEX IF NOT EXISTS records_source ON records(source_id);\n"
-    )
+    return f"CREATE TABLE IF NOT EXISTS records (\n    {body}\n);\n{RECORD_INDEXES['records_source']};\n"
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,49 @@ def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.D
         else:
             exprs.append(pl.col(name).cast(dtype))
     return frame.with_columns(exprs)
+
+
+@contextlib.contextmanager
+def _written_once(cur: Any) -> Iterator[None]:
+    """A bulk write through a rollback journal instead of the WAL, when no one else has the store
+    open: the new pages are written into the file once, where WAL mode writes them to the log and
+    copies them into the file again at the checkpoint. The journal keeps what the write changes
+    of existing pages (synchronous = FULL while it is on), so a crash still rolls back. With
+    another connection open SQLite refuses the switch and the write goes through the WAL as usual.
+    """
+    try:
+        cur.execute("PRAGMA journal_mode = DELETE")
+        switched = _first(cur.fetchone()) == "delete"
+    except Exception:  # busy: someone else has it open
+        switched = False
+    if switched:
+        cur.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        if switched:  # back to WAL; a store left in rollback mode is switched back on its next open
+            with contextlib.suppress(Exception):
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.fetchall()
+
+
+def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[str]:
+    """The records' indexes worth dropping before ingesting ``rows`` records and building after:
+    all of :data:`RECORD_INDEXES` when the table holds fewer rows than arrive (rebuilding then
+    costs less than maintaining) and has all of them (a store from before keeps its
+    PRIMARY KEY, whose index cannot be dropped: nothing is dropped there)."""
+    names = ", ".join(f"'{n}'" for n in RECORD_INDEXES)
+    found = scalar(f"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ({names})", ())
+    if found != len(RECORD_INDEXES) or scalar("SELECT count(*) FROM records", ()) >= rows:
+        return []
+    return list(RECORD_INDEXES)
+
+
+def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFrame]:
+    """``records`` with their ``source_id``, encoded for SQL a slice at a time: only one slice's
+    text copy (and Arrow copy) is alive at once, not a second copy of the whole file."""
+    for batch in records.iter_slices(INGEST_SLICE_ROWS):
+        yield encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
 
 
 def _now() -> str:
@@ -371,6 +425,8 @@ class Store:
                 "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
                 "SELECT path, source_id, content_hash, imported_at FROM sources"
             )
+            if not any(row[5] for row in conn.execute("PRAGMA table_info(records)")):  # no PRIMARY KEY
+                conn.execute(RECORD_INDEXES["records_id"])
             existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
             for name, dtype in RECORD_COLUMNS.items():
                 if name not in existing:  # a derived column added by a newer kith
@@ -465,7 +521,7 @@ class Store:
         small ones, or a machine without the driver, through ``sqlite3``. Either way it is
         one transaction.
         """
-        encoded = encode_for_sql(records.select(list(RECORD_COLUMNS)))
+        records = records.select(list(RECORD_COLUMNS))
         now = _now()
         version = (
             importer,
@@ -493,14 +549,13 @@ class Store:
         )
         # The ADBC path swaps our connection out, so never inside a caller's open transaction.
         if records.height >= ADBC_MIN_ROWS and _adbc_available() and not self.conn.in_transaction:
-            return self._replace_source_adbc(plan, encoded)
+            return self._replace_source_adbc(plan, records)
         with self.transaction() as conn:
             source_id = plan.start(
                 conn.execute, lambda sql, params: _first(conn.execute(sql, params).fetchone())
             )
-            with_id = encoded.select(pl.lit(source_id).alias("source_id"), pl.all())
-            insert = _insert_sql("records", with_id.columns)
-            for batch in with_id.iter_slices(50_000):
+            insert = _insert_sql("records", ["source_id", *RECORD_COLUMNS])
+            for batch in _encoded_slices(records, source_id):
                 # zip over whole columns builds the tuples faster than iter_rows.
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
             conn.executemany(
@@ -545,9 +600,9 @@ class Store:
         finally:
             self.conn = self._connect()
 
-    def _replace_source_adbc(self, plan: _SourceWrite, encoded: pl.DataFrame) -> int:
+    def _replace_source_adbc(self, plan: _SourceWrite, records: pl.DataFrame) -> int:
         """:meth:`replace_source` over :meth:`bulk_cursor`, as one ``BEGIN IMMEDIATE`` transaction."""
-        with self.bulk_cursor() as cur:
+        with self.bulk_cursor() as cur, _written_once(cur):
             cur.execute("BEGIN IMMEDIATE")
 
             def scalar(sql: str, params: tuple) -> Any:
@@ -556,8 +611,13 @@ class Store:
 
             try:
                 source_id = plan.start(cur.execute, scalar)
-                with_id = encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
-                cur.adbc_ingest("records", with_id.to_arrow(), mode="append")
+                rebuild = _droppable_indexes(scalar, records.height)
+                for name in rebuild:
+                    cur.execute(f"DROP INDEX {name}")
+                for batch in _encoded_slices(records, source_id):
+                    cur.adbc_ingest("records", batch.to_arrow(), mode="append")
+                for name in rebuild:  # a duplicate record id fails here, and the whole write with it
+                    cur.execute(RECORD_INDEXES[name])
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,
@@ -637,6 +697,51 @@ class Store:
             pl.DataFrame(rows, schema=raw_schema, orient="row") if rows else pl.DataFrame(schema=raw_schema)
         )
         return decode_from_sql(frame, schema or {})
+
+    def scan(
+        self,
+        table: str,
+        columns: Sequence[str],
+        schema: dict[str, pl.DataType],
+        *,
+        key: str,
+        chunk_rows: int | None = None,
+    ) -> pl.DataFrame:
+        """Every row of ``table`` (its ``columns``, typed and decoded by ``schema``), ordered by
+        ``key`` (unique and indexed: ``rowid`` or a primary key).
+
+        Large tables are read through the ADBC driver as Arrow, ``chunk_rows`` rows at a time
+        (default :data:`SCAN_CHUNK_ROWS`; keyset pages on ``key``), each page decoded before the
+        next is read, so the peak is the result plus one page instead of every row as Python
+        tuples; small ones, or a machine without the driver, through :meth:`query_frame`.
+        """
+        names = ", ".join(columns)
+        rows = self.count(table)
+        if rows < ADBC_MIN_ROWS or not _adbc_available() or self.conn.in_transaction:
+            return self.query_frame(f"SELECT {names} FROM {table} ORDER BY {key}", schema=schema)
+        raw = {n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.String for n in columns}
+        chunk_rows = chunk_rows or SCAN_CHUNK_ROWS
+        pages: list[pl.DataFrame] = []
+        with self.bulk_cursor() as cur:
+            # The driver infers a column's type from its first batch: one batch per page.
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(chunk_rows)})
+            last: Any = None
+            while True:
+                after = "" if last is None else f"WHERE {key} > ?"
+                cur.execute(
+                    f"SELECT {names}, {key} AS _key FROM {table} {after} ORDER BY {key} LIMIT {chunk_rows}",
+                    None if last is None else (last,),
+                )
+                page = pl.from_arrow(cur.fetch_arrow_table())
+                if page.height == 0:
+                    break
+                last = page["_key"][-1]
+                pages.append(decode_from_sql(page.drop("_key").cast(raw), schema))
+                if page.height < chunk_rows:
+                    break
+        if not pages:
+            return decode_from_sql(pl.DataFrame(schema=raw), schema)
+        return pl.concat(pages, rechunk=False)
 
     def records(self, where: str = "", params: tuple = ()) -> pl.DataFrame:
         """Canonical records (plus derived columns), in import order."""

@@ -56,13 +56,16 @@ class DelimitedHead:
 
 
 def detect_delimiter(text: str) -> str:
-    """The delimiter that splits the most records of ``text`` into fields, then the one that
-    splits the first record, then the most records into the same number (≥ 2) of fields: a
-    few rows with a field too many (or a value holding another candidate) don't turn a comma
-    file into a semicolon one."""
-    best, best_score = ",", (0, 0, 0, 0)
+    """The delimiter that splits the most records of ``text`` into fields without cutting a quoted
+    cell, then the most records, then the one that splits the first record, then the most
+    records into the same number (≥ 2) of fields: a few rows with a field too many (or a value
+    holding another candidate) don't turn a comma file into a semicolon one."""
+    best, best_score = ",", (0, 0, 0, 0, 0)
     for delimiter in DELIMITERS:
         counts: dict[int, int] = {}
+        # A quote inside a field means the delimiter cut through a quoted cell (a ';' inside a
+        # quoted comma-file cell spanning lines): records split without one count first.
+        clean = 0
         first = 0  # does it split the first non-blank record (the header, when no title is above)?
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         try:
@@ -73,12 +76,13 @@ def detect_delimiter(text: str) -> str:
                     first = 1 if len(row) >= 2 else -1
                 if len(row) >= 2:
                     counts[len(row)] = counts.get(len(row), 0) + 1
+                    clean += not any('"' in cell for cell in row)
         except csv.Error:
             continue
         if not counts:
             continue
         width, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]))
-        score = (sum(counts.values()), first, agreeing, width)
+        score = (clean, sum(counts.values()), first, agreeing, width)
         if score > best_score:
             best, best_score = delimiter, score
     return best

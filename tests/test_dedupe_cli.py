@@ -182,3 +182,15 @@ def test_export_people_jsonl_and_csv(runner, ws, tmp_path):
     text = target.read_text(encoding="utf-8-sig")
     assert text.startswith("person_id,full_name,") and "ken.watanabe@example.com" in text
     assert len(text.strip().splitlines()) == 20
+
+
+def test_dedupe_full_resolves_every_record_again_and_keeps_ids(runner, ws):
+    first = json.loads(kith(runner, ws, "dedupe", "--json").stdout)
+    ids = {p["person_id"] for p in people(runner, ws)}
+    full = json.loads(kith(runner, ws, "dedupe", "--full", "--json").stdout)
+    # Nothing settled, a new model; the same people under the same ids.
+    assert full["model_refit"] is True and full["stats"]["settled_records"] == 0
+    assert (full["people"], full["review"]) == (first["people"], first["review"])
+    assert {p["person_id"] for p in people(runner, ws)} == ids
+    assert "--full" in kith(runner, ws, "dedupe", "--help").stdout
+    assert "--full" in kith(runner, ws, "run", "--help").stdout

@@ -112,6 +112,43 @@ def test_jsonl_keeps_lists_and_dates(tmp_path):
     assert first["connected_on"] == "2026-01-12" and first["tags"] == ["2026 search", "Alumni"]
 
 
+def _jsonl_per_row(frame: pl.DataFrame) -> list[str]:
+    """The jsonl writer as it was, one Python dict per row: the reference for the vectorized one."""
+    lines = []
+    for row in frame.iter_rows(named=True):
+        if isinstance(row.get("extra"), str):
+            try:
+                row["extra"] = json.loads(row["extra"])
+            except ValueError:
+                pass
+        row = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+        lines.append(json.dumps(row, ensure_ascii=False))
+    return lines
+
+
+def test_jsonl_written_by_polars_says_what_the_per_row_writer_said(tmp_path):
+    records = pl.DataFrame(
+        {
+            "record_id": ["r1", "r2", "r3", "r4"],
+            "full_name": ['Zoë "Z" O\'Brien', "line\nbreak\ttab\x01", None, "Ünïcode ☕ \u2028"],
+            "emails": [["z@example.com", "z2@example.com"], [], None, ['a"b@example.com']],
+            "class_year": [1998, None, 2004, None],
+            "connected_on": [dt.date(2024, 3, 15), None, dt.date(1999, 12, 31), None],
+            "extra": ['{"Alumni ID": "A-17", "n": [1, 2]}', "not json {", None, "null"],
+        },
+        schema_overrides={"class_year": pl.Int32},
+    )
+    for frame in (records, people_frame()):
+        path = tmp_path / "out.jsonl"
+        export_frame(frame, "jsonl", path)
+        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines: U+2028 is inside a value
+        assert lines.pop() == ""
+        expected = _jsonl_per_row(frame)
+        assert [list(json.loads(line)) for line in lines] == [list(json.loads(e)) for e in expected]
+        assert [json.loads(line) for line in lines] == [json.loads(e) for e in expected]
+    assert json.loads(lines[0]) != {} and len(lines) == people_frame().height
+
+
 # --- xlsx -----------------------------------------------------------------------------
 
 

@@ -138,6 +138,14 @@ def test_detect_delimiter(sep):
     assert tabular.detect_delimiter("\n".join(lines)) == sep
 
 
+def test_a_semicolon_inside_a_quoted_cell_spanning_lines_does_not_make_a_semicolon_file():
+    """Cells like '"Alumni;\nMentors"' split into more semicolon records than comma ones, but
+    only by cutting through the quotes."""
+    header = "First Name,Email,Constituent ID,Last Name,Preferred Name,Name,Email 2,Mobile"
+    text = header + "\r\n" + ',,,,,,";\na",;\r\n' * 2
+    assert tabular.detect_delimiter(text) == ","
+
+
 def test_read_delimited_latin1_semicolons_from_the_header_row(tmp_path):
     path = tmp_path / "export.csv"
     text = "Export vom 02.03.2026\r\n\r\nID;Vorname;Nachname\r\n1;José;Muñoz\r\n\r\n2;Zoë;Weiß\r\n"

@@ -419,6 +419,9 @@ def test_exporter_through_registry_on_a_real_store(workspace, pm, samples, tmp_p
             self.people, self.journal = people, journal
             self.outcome = Outcome("Accepted a job with Contoso", D(2026, 3, 1))
 
+        def people_columns(self, columns):
+            return self.people.select("person_id", *columns)
+
         def review_pairs(self, limit):
             return []
 

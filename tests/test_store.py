@@ -58,7 +58,10 @@ def test_failure_halfway_through_a_write_leaves_the_store_as_it_was(tmp_path, mo
 
 
 @pytest.mark.parametrize("rows", [3, 25_000])
-def test_records_round_trip_with_types(tmp_path, rows):
+def test_records_round_trip_with_types(tmp_path, rows, monkeypatch):
+    import pipeline.store
+
+    monkeypatch.setattr(pipeline.store, "INGEST_SLICE_ROWS", 7_000)  # 25,000 rows: four slices, in order
     frame = _records(rows).with_columns(
         pl.lit("2024-03-15").str.to_date().alias("connected_on"),
         pl.lit(2006, pl.Int32).alias("class_year"),
@@ -139,3 +142,62 @@ def test_record_ids_tell_identical_rows_apart_and_the_first_keeps_its_id():
     assert twice.to_list()[:2] == once  # a duplicate appearing later moves no existing id
     other_file = record_ids(pl.DataFrame({"full_name": ["Ada Lovelace"]}), "/b.csv", "t").to_list()
     assert other_file[0] != once[0]
+
+
+def _indexes(store: Store) -> dict[str, int]:
+    """Index name → unique, for the records table."""
+    return {row[1]: row[2] for row in store.conn.execute("PRAGMA index_list(records)")}
+
+
+def test_a_bulk_load_builds_the_record_indexes_after_the_rows(tmp_path, monkeypatch):
+    """A big file into an empty table: the indexes are dropped and built once after the rows are
+    in; a smaller file into the bigger table keeps them; unique ids are still enforced."""
+    import pipeline.store
+
+    monkeypatch.setattr(pipeline.store, "ADBC_MIN_ROWS", 20)
+    rebuilt: list[list[str]] = []
+    real = pipeline.store._droppable_indexes
+
+    def droppable(*args):
+        rebuilt.append(real(*args))
+        return rebuilt[-1]
+
+    monkeypatch.setattr(pipeline.store, "_droppable_indexes", droppable)
+    with Store(tmp_path / "kith.db") as store:
+        assert _indexes(store) == {"records_id": 1, "records_source": 0}
+        store.replace_source(
+            path="/a.csv", importer="t", content_hash="h", size=1, records=_records(50), rejects=[], info={}
+        )
+        smaller = _records(30).with_columns(pl.col("record_id") + "b")
+        store.replace_source(
+            path="/b.csv", importer="t", content_hash="h2", size=1, records=smaller, rejects=[], info={}
+        )
+        assert rebuilt == [["records_id", "records_source"], []]
+        assert _indexes(store) == {"records_id": 1, "records_source": 0} and store.count("records") == 80
+        with pytest.raises(Exception, match="UNIQUE constraint failed: records.record_id"):
+            store.replace_source(
+                path="/c.csv", importer="t", content_hash="h3", size=1, records=smaller, rejects=[], info={}
+            )
+        assert store.count("records") == 80
+
+
+def test_a_store_with_the_old_primary_key_gets_no_second_index(tmp_path):
+    """Stores made before keep ``record_id TEXT PRIMARY KEY`` (its index cannot be dropped): no
+    records_id index is added beside it and bulk loads keep the indexes as they are."""
+    import sqlite3
+
+    from pipeline.store import _BASE_TABLES, _records_table_sql
+
+    path = tmp_path / "kith.db"
+    old = _records_table_sql().replace("record_id TEXT NOT NULL", "record_id TEXT PRIMARY KEY")
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_BASE_TABLES + old)
+    conn.close()
+    with Store(path) as store:
+        assert "records_id" not in _indexes(store)
+        assert any(name.startswith("sqlite_autoindex_records") for name in _indexes(store))
+        records = _records(25_000)
+        store.replace_source(
+            path="/a.csv", importer="t", content_hash="h", size=1, records=records, rejects=[], info={}
+        )
+        assert store.count("records") == 25_000 and "records_id" not in _indexes(store)

@@ -130,6 +130,9 @@ def _context(tmp_path: Path, task: Task, facts: RunFacts) -> ExportContext:
         outcome = None
         tasks = [task]
 
+        def people_columns(self, columns):
+            return self.people.select("person_id", *columns)
+
         def review_pairs(self, limit):
             return []
 

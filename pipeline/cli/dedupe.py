@@ -20,7 +20,7 @@ from rich.table import Table
 
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
-from pipeline.cli.options import JsonOption
+from pipeline.cli.options import FullOption, JsonOption
 from pipeline.cli.progress import stage_progress, wanted
 from pipeline.errors import UsageError
 
@@ -38,7 +38,9 @@ WhoArg = Annotated[str, typer.Argument(help="A record id, person id, email or na
 REVIEW_EXPORTER = "duplicates"
 
 
-def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None, progress=None) -> DedupeRun:
+def _rerun(
+    run: Run, *, refit: bool = False, full: bool = False, sheet: Path | None = None, progress=None
+) -> DedupeRun:
     """Apply feedback (the filled review sheets, or the one ``sheet`` named), then resolve."""
     from pipeline import registry
     from pipeline.run import chosen_exporters, configured_exporters
@@ -50,7 +52,7 @@ def _rerun(run: Run, *, refit: bool = False, sheet: Path | None = None, progress
     else:
         raise UsageError(f"reading {sheet} needs the {REVIEW_EXPORTER!r} plugin, which is not installed")
     _ticked, stored = run.apply_feedback(exporters, paths=[sheet] if sheet is not None else None)
-    result = run.resolve_people(refit=refit, progress=progress)
+    result = run.resolve_people(refit=refit, full=full, progress=progress)
     result.sheet_decisions = stored
     result.warnings = list(run.report.warnings)
     return result
@@ -79,13 +81,18 @@ def dedupe_command(
     refit: Annotated[
         bool, typer.Option("--refit", help="Fit a new model even if the stored one still fits the data.")
     ] = False,
+    full: FullOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Resolve records into people (incremental; your decisions always win)."""
+    """Resolve records into people (incremental; your decisions always win).
+
+    Only new and changed records are examined, against the records they share a key with;
+    --full examines every record again with a newly fitted model.
+    """
     from pipeline.dedupe.resolve import STAGES
 
     with open_run(state(ctx)) as run, stage_progress(wanted(json_out=json_out), "dedupe", STAGES) as tell:
-        result = _rerun(run, refit=refit, progress=tell)
+        result = _rerun(run, refit=refit, full=full, progress=tell)
     if json_out:
         print_json(result.to_json())
     else:

@@ -30,6 +30,14 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing 
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Import files again even when kith has them unchanged.")
 ]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Resolve every record again with a newly fitted model, instead of only what changed "
+        "(people keep their ids where their records stay together).",
+    ),
+]
 
 
 def as_of_date(value: str | None) -> dt.date:

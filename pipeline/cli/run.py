@@ -11,7 +11,15 @@ from rich.table import Table
 
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
-from pipeline.cli.options import AsOfOption, ConfigOption, ForceOption, JsonOption, QuietOption, as_of_date
+from pipeline.cli.options import (
+    AsOfOption,
+    ConfigOption,
+    ForceOption,
+    FullOption,
+    JsonOption,
+    QuietOption,
+    as_of_date,
+)
 from pipeline.errors import KithError
 
 if TYPE_CHECKING:  # the store and polars load when the run starts, not at start-up
@@ -91,6 +99,7 @@ def run_command(
         bool, typer.Option("--keep-going", help="Carry on past inputs that fail; exit 3 at the end.")
     ] = False,
     force: ForceOption = False,
+    full: FullOption = False,
     quiet: QuietOption = False,
     json_out: JsonOption = False,
 ) -> None:
@@ -115,7 +124,7 @@ def run_command(
             dry_run=dry_run,
             note=status.update if status else None,
         ) as run:
-            report = run.weekly(force=force)
+            report = run.weekly(force=force, full=full)
     except KithError as exc:
         # Under cron every failure is exit 1; nothing was half-written.
         raise RunFailed(str(exc)) from None

@@ -163,7 +163,7 @@ def _rule_keys(hashes: _Hashes, code: int, rule: Rule) -> tuple:
     return np.concatenate(rows), np.concatenate(keys)
 
 
-def _block_pairs(rows, key, cap: int, n: int) -> tuple:
+def _block_pairs(rows, key, cap: int, n: int, keep=None) -> tuple:
     """Pairs ``(i, j)`` (numpy) of records that share a key in a block of 2..``cap`` records, for one rule.
 
     A block's pairs are the positions ``k`` and ``k + d`` of the keys sorted by (key, record) that
@@ -181,13 +181,17 @@ def _block_pairs(rows, key, cap: int, n: int) -> tuple:
     if np.any((group[1:] == group[:-1]) & (full[1:] != full[:-1])):
         order = np.lexsort((rows, key))
         rows, group = rows[order], key[order]
+        full = group
     else:
         rows = packed & ((np.uint64(1) << bits) - np.uint64(1))
-    del packed, full
+    del packed
     # A record can reach one key twice (family and previous family alike): count it once.
     fresh = np.ones(len(group), dtype=bool)
     fresh[1:] = (group[1:] != group[:-1]) | (rows[1:] != rows[:-1])
     rows, group = rows[fresh], group[fresh]
+    if keep is not None:  # the whole (key, record) index, sorted, for later incremental runs
+        keep(full[fresh], rows)
+    del full
     # Block sizes from the runs of equal keys; blocks of one record or over the cap go.
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     sizes = np.diff(np.r_[starts, len(group)])
@@ -212,22 +216,27 @@ def _block_pairs(rows, key, cap: int, n: int) -> tuple:
 
 
 def candidate_pairs(
-    feats: pl.DataFrame, rules: list[Rule] | None = None, active: pl.Series | None = None
+    feats: pl.DataFrame,
+    rules: list[Rule] | None = None,
+    active: pl.Series | None = None,
+    keep_keys=None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Candidate pairs ``i < j`` with the first rule that found each; and pairs found per rule.
 
     ``active`` (bool per record) limits the work to pairs with at least one active record,
-    which is how an incremental run avoids re-comparing settled records.
+    which is how an incremental run avoids re-comparing settled records. ``keep_keys(code,
+    keys, rows)``, if given, receives each rule's distinct (key, record) entries sorted by key
+    (numpy; called from helper threads): the index :mod:`.key_index` keeps for later runs.
     """
     import numpy as np
 
     rules = rules or default_rules()
-    schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
     hashes = _Hashes(feats)
 
     def one_rule(code: int, rule: Rule) -> tuple:
         rows, key = _rule_keys(hashes, code, rule)
-        return _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height)
+        keep = None if keep_keys is None else (lambda keys, rows: keep_keys(code, keys, rows))
+        return _block_pairs(rows.astype(np.uint64), key, rule.cap, feats.height, keep)
 
     # Rules are independent and their work (polars, numpy sorts) runs without the GIL: two at a time.
     with helper_threads(2) as pool:
@@ -236,6 +245,14 @@ def candidate_pairs(
     seconds = [j for _i, j in found]
     codes = [np.full(len(i), code, dtype=np.uint8) for code, (i, _j) in enumerate(found)]
     del found
+    return unique_pairs(feats, rules, active, firsts, seconds, codes)
+
+
+def unique_pairs(feats: pl.DataFrame, rules: list[Rule], active, firsts, seconds, codes) -> tuple:
+    """The pairs of every rule, filtered (one-side rules, ``active``) and de-duplicated once."""
+    import numpy as np
+
+    schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
     i, j, code = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(codes)
     del firsts, seconds, codes
     if not len(i):
@@ -268,6 +285,13 @@ def candidate_pairs(
         }
     )
     return out.cast(schema), per_rule
+
+
+def record_keys(feats: pl.DataFrame, rules: list[Rule], codes: list[int] | None = None) -> list[tuple]:
+    """Per rule (of ``codes``, default all), ``(records, keys)`` (numpy): every record's block keys,
+    as :func:`candidate_pairs` makes them."""
+    hashes = _Hashes(feats)
+    return [_rule_keys(hashes, code, rules[code]) for code in (codes or range(len(rules)))]
 
 
 def pair_key(i: pl.Expr, j: pl.Expr) -> pl.Expr:

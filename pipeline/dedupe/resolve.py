@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names
+from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names, unique_pairs
 from pipeline.dedupe.cluster import cluster, components
 from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare
 from pipeline.dedupe.crowding import name_crowding
@@ -190,12 +190,21 @@ def resolve(
     settings: DedupeSettings | None = None,
     model: dict | None = None,
     progress: StageProgress | None = None,
+    settle: bool = True,
+    pairs: pl.DataFrame | None = None,
+    keep_keys: Callable | None = None,
+    keep_pairs: bool = True,
 ) -> DedupeResult:
     """Resolve canonical records into people (see the module docstring and docs/dedupe.md).
 
     ``previous``: record_id, person_id from the last run. ``decisions``: record_a, record_b,
     decision ("same" / "different"); they always win. ``model``: a model from an earlier
     run to reuse instead of fitting a new one. ``progress`` hears :data:`STAGES` block to cluster start.
+    ``settle=False``: a full resolve — every record is examined and ``previous`` only hands out
+    the ids. ``pairs`` (i, j, rule: record indexes and a rule code): blocking's pairs, found
+    elsewhere (an incremental run's key index), instead of blocking these records. ``keep_keys``:
+    handed to :func:`.blocking.candidate_pairs` (the key index of a full run). ``keep_pairs=False``:
+    ``result.pairs`` comes back empty (a caller that only stores people saves their memory).
     """
     settings = settings or DedupeSettings()
     n = records.height
@@ -210,9 +219,9 @@ def resolve(
     feats = build_features(records).rechunk()
     lap("features")
 
-    incremental = _incremental(records, previous, decisions)
+    incremental = _incremental(records, previous if settle else None, decisions)
     rules = default_rules()
-    pairs, per_rule = _candidates(feats, rules, incremental)
+    pairs, per_rule = _candidates(feats, rules, incremental, pairs, keep_keys)
     lap("blocking", "compare", f"{pairs.height:,} candidate pairs")
 
     levels = compare(feats, pairs)
@@ -241,24 +250,24 @@ def resolve(
     )
     out_pairs = _public_pairs(scored, records, person, [*rule_names(rules), "decision_or_recheck"])
     review = _review(out_pairs, settings)
+    if not keep_pairs:  # hundreds of MiB at a million records: gone before survivorship's peak
+        out_pairs = out_pairs.clear()
     n_pairs = pairs.height
     del scored, pairs  # before survivorship builds the people frame
     lap("review")
     people = merge_people(records, person, list(settings.source_priority), labels)
     lap("survivorship")
     active = incremental.active
-    stats = {
-        "records": n,
-        "people": people.height,
-        "candidate_pairs": n_pairs,
-        "pairs_by_rule": per_rule,
-        "auto_merged_pairs": n_accepted,
-        "review_pairs": review.height,
-        "chain_checked_pairs": n_checked,
-        "settled_records": 0 if active is None else int((~active).sum()),
-        "timings": lap.timings,
-    }
+    counts = (n, people.height, n_pairs, n_accepted, review.height, n_checked)
+    settled = 0 if active is None else int((~active).sum())
+    stats = _stats(*counts, settled, per_rule=per_rule, timings=lap.timings)
     return DedupeResult(assignments, people, review, out_pairs, model, stats)
+
+
+def _stats(*counts: int, per_rule: dict, timings: dict) -> dict:
+    names = ("records", "people", "candidate_pairs", "auto_merged_pairs", "review_pairs")
+    names += ("chain_checked_pairs", "settled_records")
+    return {**dict(zip(names, counts, strict=True)), "pairs_by_rule": per_rule, "timings": timings}
 
 
 def _incremental(
@@ -314,9 +323,22 @@ def _incremental(
     return _Incremental(prev, active, dirty_pairs, dec)
 
 
-def _candidates(feats: pl.DataFrame, rules: list, incremental: _Incremental) -> tuple[pl.DataFrame, dict]:
-    """Blocking's candidate pairs, plus every pair a decision or a split settled person names."""
-    pairs, per_rule = candidate_pairs(feats, rules, incremental.active)
+def _candidates(
+    feats: pl.DataFrame,
+    rules: list,
+    incremental: _Incremental,
+    found: pl.DataFrame | None = None,
+    keep_keys: Callable | None = None,
+) -> tuple[pl.DataFrame, dict]:
+    """Blocking's candidate pairs (or ``found``'s), plus every pair a decision or a split settled
+    person names."""
+    if found is None:
+        pairs, per_rule = candidate_pairs(feats, rules, incremental.active, keep_keys)
+    else:
+        i, j = found["i"].to_numpy().astype("uint64"), found["j"].to_numpy().astype("uint64")
+        lo, hi = (i < j) * i + (i >= j) * j, (i < j) * j + (i >= j) * i
+        code = found["rule"].to_numpy().astype("uint8")
+        pairs, per_rule = unique_pairs(feats, rules, None, [lo], [hi], [code])
     extra = pl.concat([incremental.dirty_pairs, incremental.decisions.select("i", "j")]).with_columns(
         pl.lit(len(rules), dtype=pl.UInt8).alias("rule")
     )
@@ -485,6 +507,19 @@ def _agrees_besides_name() -> pl.Expr:
 def _name_only() -> pl.Expr:
     """Nothing besides the name has a value on both sides: nothing agrees, nothing disagrees."""
     return pl.all_horizontal([pl.col(c) == 0 for c in _OTHERS])
+
+
+def crowding_records(pairs: pl.DataFrame, settings: DedupeSettings) -> pl.Series:
+    """The record ids whose name crowding a resolve counted: both sides of every undecided
+    name-only pair worth a look (``pairs``: :attr:`DedupeResult.pairs`)."""
+    worth = min(settings.auto_reject, settings.name_only_merge)
+    looked_at = pairs.filter(
+        pl.col("decision").is_null()
+        & pl.col("override").is_null()
+        & (pl.col("probability") >= worth)
+        & pl.all_horizontal([pl.col(c) == "null" for c in _OTHERS])
+    )
+    return pl.concat([looked_at["record_a"], looked_at["record_b"]]).unique()
 
 
 def _listing(records: pl.DataFrame) -> pl.Series:

@@ -35,12 +35,14 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from pipeline.contracts import SheetDecisions
-from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, resolve
+from pipeline.dedupe.blocking import default_rules
+from pipeline.dedupe.features import build_features
+from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, crowding_records, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
 from pipeline.schema import CANONICAL
@@ -54,6 +56,9 @@ from pipeline.store import (
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
 
+if TYPE_CHECKING:
+    from pipeline.dedupe import key_index
+
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
@@ -61,6 +66,8 @@ MODEL_KEY, STATS_KEY, SHEETS_KEY = "dedupe.model", "dedupe.stats", "dedupe.sheet
 #: What the store looked like when people were last resolved (see :func:`_state_stamp`).
 STAMP_KEY = "dedupe.stamp"
 SETTINGS_KEY = "dedupe.settings"
+#: Names the key index (:mod:`.key_index`) that matches the stored people.
+INDEX_KEY = "dedupe.index"
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
 #: The record columns a resolve reads: the canonical ones (survivorship, fingerprints) and the
@@ -207,12 +214,33 @@ def has_run(store: Store) -> bool:
     return has_people_table(store)
 
 
-def records_for_dedupe(store: Store) -> pl.DataFrame:
+def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.DataFrame:
     """Stored records (:data:`DEDUPE_COLUMNS`) plus ``imported_at`` of their file (survivorship's
-    "most recent"), one query; columnar when the run holds an ADBC connection."""
-    columns = ", ".join(f"r.{c}" for c in DEDUPE_COLUMNS)
-    sql = f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) ORDER BY r.rowid"
-    return _query(store, sql, DEDUPE_COLUMNS, "records")
+    "most recent"), one query; columnar when the run holds an ADBC connection. ``where`` (on
+    ``r``, the records) reads only some, still in import order, with their ``_rowid``."""
+    columns = ", ".join(f"r.{c}" for c in DEDUPE_COLUMNS) + (", r.rowid AS _rowid" if where else "")
+    sql = (
+        f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) "
+        f"{'WHERE ' + where if where else ''} ORDER BY r.rowid"
+    )
+    return _query(store, sql, {**DEDUPE_COLUMNS, "_rowid": pl.Int64}, "records", params)
+
+
+def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
+    return records_for_dedupe(store, "r.record_id IN (SELECT value FROM json_each(?))", (_json_ids(ids),))
+
+
+def _json_ids(ids: pl.Series) -> str:
+    return json.dumps(ids.cast(pl.String).drop_nulls().unique().to_list())
+
+
+def _assignments_where(store: Store, where: str, ids: pl.Series) -> pl.DataFrame:
+    """Rows of ``assignments`` whose ``where`` column is one of ``ids`` (one JSON array, no loop)."""
+    sql = (
+        "SELECT record_id, person_id, fingerprint FROM assignments "
+        f"WHERE {where} IN (SELECT value FROM json_each(?))"
+    )
+    return _query(store, sql, {}, "assignments", (_json_ids(ids),)).cast(pl.String)
 
 
 # --- columnar I/O --------------------------------------------------------------------------
@@ -234,11 +262,11 @@ class _ArrowConn:
     def close(self) -> None:
         """The ADBC connection is closed by :func:`_columnar`, not by the store."""
 
-    def frame(self, sql: str, rows: int) -> pl.DataFrame:
+    def frame(self, sql: str, rows: int, params: tuple = ()) -> pl.DataFrame:
         # The driver infers each column's type from the first batch: a column NULL in its first
         # rows would come back as integers and fail on the first text, so the batch takes every row.
         self.cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1024))})
-        self.cur.execute(sql)
+        self.cur.execute(sql, tuple(params) or None)
         return pl.from_arrow(self.cur.fetch_arrow_table())
 
     def ingest(self, table: str, frame: pl.DataFrame) -> None:
@@ -261,13 +289,15 @@ def _columnar(store: Store, rows: int) -> Iterator[None]:
         yield
 
 
-def _query(store: Store, sql: str, schema: dict[str, pl.DataType], table: str) -> pl.DataFrame:
+def _query(
+    store: Store, sql: str, schema: dict[str, pl.DataType], table: str, params: tuple = ()
+) -> pl.DataFrame:
     """A SELECT over ``table`` as a typed frame: Arrow over ADBC inside :func:`_columnar`, else
     ``sqlite3`` rows."""
     conn = store.conn
     if not isinstance(conn, _ArrowConn):
-        return store.query_frame(sql, schema=schema)
-    frame = conn.frame(sql, store.count(table))
+        return store.query_frame(sql, params, schema=schema)
+    frame = conn.frame(sql, store.count(table), params)
     # A column with no value at all comes back as integers; the stored text types say otherwise.
     raw = {
         n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.Float64 if t == pl.Float64 else pl.String
@@ -330,7 +360,9 @@ def _stored_model(store: Store, n: int) -> dict | None:
     return stored.get("model")
 
 
-def _resolve(records, previous, decisions, settings, model, progress=None) -> tuple[DedupeResult, bool]:
+def _resolve(
+    records, previous, decisions, settings, model, progress=None, **more
+) -> tuple[DedupeResult, bool]:
     if model is not None:
         try:
             return resolve(
@@ -340,11 +372,12 @@ def _resolve(records, previous, decisions, settings, model, progress=None) -> tu
                 settings=settings,
                 model=model,
                 progress=progress,
+                **more,
             ), False
         except Exception:  # noqa: BLE001 - a model stored by another kith version: fit a fresh one
             pass
     return resolve(
-        records, previous=previous, decisions=decisions, settings=settings, progress=progress
+        records, previous=previous, decisions=decisions, settings=settings, progress=progress, **more
     ), True
 
 
@@ -413,19 +446,26 @@ def dedupe_store(
     settings: DedupeSettings | None = None,
     *,
     refit: bool = False,
+    full: bool = False,
     progress: StageProgress | None = None,
 ) -> DedupeRun:
     """Resolve the store's records into people, incrementally, in one transaction.
 
     :param refit: fit a new model even when the stored one still fits the data.
+    :param full: a full resolve: every record examined again (none settled), a new model.
     :param progress: told when each stage of :data:`pipeline.dedupe.resolve.STAGES` starts.
+
+    A store resolved before, with its model and key index, examines only the new and changed
+    records (and the people decisions touch) against the records they share a block key with
+    (:func:`_incremental_run`); otherwise every record is read (:func:`_whole_run`).
     """
-    tell = progress or (lambda _stage, _detail: None)
+    from pipeline.dedupe import key_index  # numpy: only when a run resolves
+
     settings = settings or DedupeSettings()
     ensure_dedupe_tables(store)
     warnings: list[str] = []
     stamp = _state_stamp(store, settings)
-    if not refit and store.get_meta(STAMP_KEY) == stamp:
+    if not (refit or full) and store.get_meta(STAMP_KEY) == stamp:
         # Nothing that decides people changed since the last run: the weekly re-run of an
         # unchanged million-record directory costs a few queries, not a resolve.
         return _unchanged_run(store, warnings)
@@ -435,55 +475,377 @@ def dedupe_store(
             for table in ("people", "assignments", "review_queue"):
                 conn.execute(f"DELETE FROM {table}")
             store.set_meta(STAMP_KEY, stamp, conn)
+            store.set_meta(INDEX_KEY, "", conn)
+        key_index.clean(key_index.index_dir(store.path), None)
         return _unchanged_run(store, warnings)
 
     n_records = store.count("records")
-    with _columnar(store, n_records), store.transaction() as conn:
-        tell("read", f"{n_records:,} records")
-        records = records_for_dedupe(store)
-        prints = fingerprints(records)
-        decisions = load_decisions(store)
-        # Unchanged records keep their person (settled); changed and new ones are examined.
-        current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
-        last = load_assignments(store)
-        previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
-        model = None if refit else _stored_model(store, records.height)
-        result, refitted = _resolve(
-            records, previous.select("record_id", "person_id"), decisions, settings, model, progress
-        )
-        tell("write", f"{result.people.height:,} people")
-        queue = _review_queue(result, load_review_queue(store), previous, decisions)
-        _write(conn, store, records, prints, result, queue, last, settings, refitted)
-        store.set_meta(STAMP_KEY, _state_stamp(store, settings), conn)
+    rules = default_rules()
+    writer: key_index.IndexWriter | None = None
+    try:
+        with _columnar(store, n_records), store.transaction() as conn:
+            run = None if (refit or full) else _incremental_run(store, conn, settings, rules, progress)
+            if run is None:
+                writer = key_index.IndexWriter(key_index.index_dir(store.path))
+                run = _whole_run(store, conn, settings, writer, refit=refit, full=full, progress=progress)
+            store.set_meta(STAMP_KEY, _state_stamp(store, settings), conn)
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    raw = store.get_meta(INDEX_KEY)
+    key_index.clean(key_index.index_dir(store.path), json.loads(raw) if raw else None)
+    run.warnings = warnings + run.warnings
+    return run
 
+
+def _source_marks(store: Store) -> dict[str, str]:
+    """Per source, what its records are: importing a file again replaces all of its records (new
+    rowids, perhaps reused ones), so a source whose mark changed has every record to look at."""
+    rows = store.conn.execute("SELECT source_id, content_hash, imported_at FROM sources").fetchall()
+    return {str(sid): f"{digest}|{at}" for sid, digest, at in rows}
+
+
+def _whole_run(
+    store: Store,
+    conn: sqlite3.Connection,
+    settings: DedupeSettings,
+    writer: key_index.IndexWriter,
+    *,
+    refit: bool,
+    full: bool,
+    progress: StageProgress | None,
+) -> DedupeRun:
+    """Every record read and resolved (unchanged ones settled unless ``full``); a new key index."""
+    tell = progress or (lambda _stage, _detail: None)
+    n_records = store.count("records")
+    tell("read", f"{n_records:,} records")
+    marks = _source_marks(store)
+    records = records_for_dedupe(store)
+    prints = fingerprints(records)
+    decisions = load_decisions(store)
+    # Unchanged records keep their person (settled); changed and new ones are examined.
+    current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
+    last = load_assignments(store)
+    previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+    del current
+    model = None if (refit or full) else _stored_model(store, records.height)
+    result, refitted = _resolve(
+        records,
+        previous.select("record_id", "person_id"),
+        decisions,
+        settings,
+        model,
+        progress,
+        settle=not full,
+        keep_keys=writer,
+        keep_pairs=False,
+    )
+    # The write needs the ids alone: the records frame goes before the people are encoded.
+    records = records.select("record_id")
+    tell("write", f"{result.people.height:,} people")
+    queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
+    del previous
+    _write(conn, store, records, prints, result, queue, last, settings, refitted)
+    rules = default_rules()
+    store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, marks)), conn)
     sizes = result.people["record_ids"].list.len()
+    merged = int((sizes > 1).sum())
+    _set_stats(store, conn, result.stats, merged)
     return DedupeRun(
         records=records.height,
         people=result.people.height,
-        merged_people=int((sizes > 1).sum()),
+        merged_people=merged,
         review=queue.height,
         decisions=decisions.height,
         refit=refitted,
         stats=result.stats,
-        warnings=warnings,
     )
 
 
+def _set_stats(store: Store, conn: sqlite3.Connection, stats: dict, merged: int) -> None:
+    stats = {**stats, "merged_people": merged, "ran_at": _now()}
+    store.set_meta(STATS_KEY, json.dumps(stats, default=str), conn)
+
+
+@dataclass
+class _Changes:
+    """What changed since the last run, by record id: the records to examine and who they touch."""
+
+    examined: pl.DataFrame  # the records themselves: new, changed, in a person a decision splits
+    deleted: pl.DataFrame  # record_id, person_id, fingerprint of assignments whose record is gone
+    touched: pl.Series  # record ids whose people must be resolved again with the examined ones
+    decisions: pl.DataFrame
+
+
+def _changes(store: Store, marks: dict[str, str]) -> _Changes:
+    """New and changed records (of a source whose mark is not in ``marks``, with a fingerprint
+    their assignment does not have), deleted ones, decisions."""
+    now = _source_marks(store)
+    imported = [sid for sid, mark in now.items() if marks.get(sid) != mark]
+    fresh = records_for_dedupe(
+        store, "r.source_id IN (SELECT value FROM json_each(?))", (json.dumps(imported),)
+    )
+    known = _assignments_where(store, "record_id", fresh["record_id"])
+    current = pl.DataFrame(
+        {"record_id": fresh["record_id"].cast(pl.String), "fingerprint": fingerprints(fresh)}
+    )
+    # A source imported again re-inserts its records: those whose content is unchanged stay settled.
+    examine = current.join(known, on=["record_id", "fingerprint"], how="anti")["record_id"]
+    new = fresh.height - known.height
+    deleted = pl.DataFrame(schema={"record_id": pl.String, "person_id": pl.String, "fingerprint": pl.String})
+    if store.count("records") - new != store.count("assignments"):
+        deleted = _query(
+            store,
+            "SELECT record_id, person_id, fingerprint FROM assignments a "
+            "WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.record_id = a.record_id)",
+            {},
+            "assignments",
+        ).cast(pl.String)
+    decisions = load_decisions(store)
+    named = pl.concat([decisions["record_a"], decisions["record_b"]]).cast(pl.String)
+    # A person a "different" decision splits is examined again from scratch (as resolve does).
+    person = _assignments_where(store, "record_id", named).select("record_id", "person_id")
+    apart = decisions.filter(pl.col("decision") == "different").select(
+        pl.col("record_a").cast(pl.String).alias("record_id"), pl.col("record_b").cast(pl.String).alias("b")
+    )
+    split = (
+        apart.join(person, on="record_id")
+        .join(person.rename({"record_id": "b", "person_id": "pb"}), on="b")
+        .filter(pl.col("person_id") == pl.col("pb"))["person_id"]
+    )
+    if split.len():
+        members = _assignments_where(store, "person_id", split)["record_id"]
+        examine = pl.concat([examine, members]).unique()
+    examined = fresh.filter(pl.col("record_id").is_in(examine.implode()))
+    rest = examine.filter(~examine.is_in(examined["record_id"].implode()))
+    if rest.len():
+        examined = pl.concat([examined, _records_by_id(store, rest)], how="vertical_relaxed")
+    touched = pl.concat([examined["record_id"].cast(pl.String), deleted["record_id"], named])
+    return _Changes(examined, deleted, touched, decisions)
+
+
+def _incremental_run(
+    store: Store,
+    conn: sqlite3.Connection,
+    settings: DedupeSettings,
+    rules: list,
+    progress: StageProgress | None,
+) -> DedupeRun | None:
+    """Resolve only what changed against the records it shares a block key with; None when the
+    store has no usable key index or model, or the settings changed (a whole run is due)."""
+    from pipeline.dedupe import key_index  # numpy: only when a run resolves
+
+    index = key_index.KeyIndex.open(store.path, store.get_meta(INDEX_KEY), rules)
+    n_records = store.count("records")
+    if index is None or not has_people_table(store) or store.get_meta(SETTINGS_KEY) != repr(settings):
+        return None
+    model = _stored_model(store, n_records)
+    if model is None:
+        return None
+    tell = progress or (lambda _stage, _detail: None)
+    tell("read", f"{n_records:,} records, incremental")
+    changes = _changes(store, index.meta.get("mark") or {})
+    examined = changes.examined
+    # Block keys of the examined records, looked up in the index: the pairs a full blocking would find.
+    feats = build_features(examined.drop("_rowid")) if examined.height else None
+    slots = index.add(feats, examined["record_id"], rules, index.slots_of(changes.deleted["record_id"]))
+    found = index.pairs(slots, rules)
+    ids = index.ids
+    found = found.select(ids.gather(found["a"]).alias("a"), ids.gather(found["b"]).alias("b"), "rule")
+    # Whole people: every person a partner, a decision, a changed or deleted record belongs to.
+    last, context = _whole_people(store, pl.concat([changes.touched, found["b"]]), changes, examined)
+    subset = pl.concat([examined, context], how="vertical_relaxed")
+    if subset.height:
+        # An e-mail or phone on the records of three or more families is nobody's (features'
+        # `personal`): count every holder of the subset's, as a resolve of every record does.
+        contact = [_RULES["email"], _RULES["phone"]]
+        holders = index.holders(build_features(subset.drop("_rowid")), rules, contact)
+        grown = _with_holders(store, holders, changes, subset, last)
+        if grown is not None:
+            subset, last = grown
+    if subset.is_empty():  # records imported again unchanged: nothing to resolve
+        store.set_meta(INDEX_KEY, json.dumps(index.write(_source_marks(store), rules)), conn)
+        run = _unchanged_run(store, [])
+        run.stats = {"incremental": True, "examined_records": 0}
+        return run
+    return _resolve_subset(store, conn, settings, model, subset, changes, last, found, index, progress)
+
+
+def _whole_people(
+    store: Store, touched: pl.Series, changes: _Changes, examined: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Last run's assignments of every person holding a ``touched`` record (and the deleted
+    records'), and the stored records of those people that are not ``examined``."""
+    persons = _assignments_where(store, "record_id", touched)["person_id"]
+    last = pl.concat([_assignments_where(store, "person_id", persons), changes.deleted]).unique("record_id")
+    wanted = last.filter(~pl.col("record_id").is_in(examined["record_id"].implode()))["record_id"]
+    return last, _records_by_id(store, wanted)
+
+
+#: Blocking rule codes by name: the name rule's keys are the names (nickname keys with the family
+#: skeleton), the e-mail and phone rules' the contact points.
+_RULES = {r.name: code for code, r in enumerate(default_rules())}
+
+
+def _with_holders(
+    store: Store, holders: pl.Series, changes: _Changes, subset: pl.DataFrame, last: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The subset and last assignments grown by the ``holders`` not in them yet (with their whole
+    people); None when there are none."""
+    more = holders.filter(
+        ~holders.is_in(last["record_id"].implode()) & ~holders.is_in(subset["record_id"].implode())
+    )
+    if not more.len():
+        return None
+    more_last, more_context = _whole_people(store, more, changes, subset)
+    last = pl.concat([last, more_last]).unique("record_id", keep="first")
+    return pl.concat([subset, more_context], how="vertical_relaxed"), last
+
+
+def _subset_result(
+    subset: pl.DataFrame,
+    last: pl.DataFrame,
+    changes: _Changes,
+    found: pl.DataFrame,
+    settings: DedupeSettings,
+    model: dict,
+    progress: StageProgress | None,
+) -> tuple[DedupeResult, pl.DataFrame, pl.Series]:
+    """``resolve`` over the subset, in import order, with the index's pairs: (result, records, prints)."""
+    records = subset.sort("_rowid").drop("_rowid")
+    prints = fingerprints(records)
+    current = pl.DataFrame({"record_id": records["record_id"].cast(pl.String), "fingerprint": prints})
+    previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+    at = current.with_row_index("i").select("record_id", "i")
+    pairs = (
+        found.join(at.rename({"record_id": "a"}), on="a")
+        .join(at.rename({"record_id": "b", "i": "j"}), on="b")
+        .select("i", "j", "rule")
+    )
+    result = resolve(
+        records,
+        previous=previous.select("record_id", "person_id"),
+        decisions=changes.decisions,
+        settings=settings,
+        model=model,
+        progress=progress,
+        pairs=pairs,
+    )
+    return result, records, prints
+
+
+def _resolve_subset(
+    store: Store,
+    conn: sqlite3.Connection,
+    settings: DedupeSettings,
+    model: dict,
+    subset: pl.DataFrame,
+    changes: _Changes,
+    last: pl.DataFrame,
+    found: pl.DataFrame,
+    index: key_index.KeyIndex,
+    progress: StageProgress | None,
+) -> DedupeRun | None:
+    """Resolve ``subset`` (examined records and whole people around them) with the stored model and
+    write what changed; None when a new person id would clash with one outside the subset."""
+    tell = progress or (lambda _stage, _detail: None)
+    result, records, prints = _subset_result(subset, last, changes, found, settings, model, progress)
+    # Name crowding counts every record of a listing under a name: when a name-only pair's names
+    # have holders the subset lacks (a name held past its block's cap), read them, with their
+    # people, and resolve again.
+    crowded = records.filter(pl.col("record_id").is_in(crowding_records(result.pairs, settings).implode()))
+    if crowded.height:
+        holders = index.holders(build_features(crowded), default_rules(), [_RULES["name"]])
+        grown = _with_holders(store, holders, changes, subset, last)
+        if grown is not None:
+            subset, last = grown
+            result, records, prints = _subset_result(subset, last, changes, found, settings, model, progress)
+    born = result.people["person_id"].filter(~result.people["person_id"].is_in(last["person_id"].implode()))
+    clash = conn.execute(
+        "SELECT count(*) FROM people WHERE person_id IN (SELECT value FROM json_each(?))", (_json_ids(born),)
+    ).fetchone()[0]
+    if clash:
+        return None
+    tell("write", f"{result.people.height:,} people (from {records.height:,} records)")
+    unsettled = pl.concat([changes.examined["record_id"].cast(pl.String), changes.deleted["record_id"]])
+    queue = _review_queue(result, load_review_queue(store), None, changes.decisions, unsettled)
+    _write(conn, store, records, prints, result, queue, last, settings, False)
+    store.set_meta(INDEX_KEY, json.dumps(index.write(_source_marks(store), default_rules())), conn)
+    before = int((last.group_by("person_id").len()["len"] > 1).sum())
+    after = int((result.people["record_ids"].list.len() > 1).sum())
+    merged = _merged_before(store) - before + after
+    n_records = store.count("records")
+    stats = {
+        **result.stats,
+        "records": n_records,
+        "settled_records": n_records - changes.examined.height,
+        "incremental": True,
+        "examined_records": changes.examined.height,
+        "context_records": records.height,
+    }
+    _set_stats(store, conn, stats, merged)
+    return DedupeRun(
+        records=n_records,
+        people=store.count("people"),
+        merged_people=merged,
+        review=queue.height,
+        decisions=changes.decisions.height,
+        stats=stats,
+    )
+
+
+def _merged_before(store: Store) -> int:
+    """People of more than one record after the last run (its stats, else counted)."""
+    stats = json.loads(store.get_meta(STATS_KEY) or "{}")
+    if "merged_people" in stats:
+        return int(stats["merged_people"])
+    merged = "SELECT count(*) FROM people WHERE json_array_length(record_ids) > 1"
+    return int(store.conn.execute(merged).fetchone()[0])
+
+
 def _review_queue(
-    result: DedupeResult, old: pl.DataFrame, settled: pl.DataFrame, decisions: pl.DataFrame
+    result: DedupeResult,
+    old: pl.DataFrame,
+    settled: pl.Series | None,
+    decisions: pl.DataFrame,
+    unsettled: pl.Series | None = None,
 ) -> pl.DataFrame:
     """This run's uncertain pairs plus last run's still-open ones, one pair per two people.
 
     Pairs among settled records are not compared again, so an undecided pair of last run
     would vanish from review without this carry-over; it stays while both records are
-    unchanged, still in two different people, and nobody has decided it.
+    unchanged, still in two different people, and nobody has decided it. ``settled``: the
+    settled record ids; or ``unsettled``: the others (an incremental run, whose ``result``
+    holds only some people: the pairs of the people it does not hold are kept as they were).
     """
     person = result.assignments.select("record_id", "person_id")
     fresh = result.review.select("record_a", "record_b", "probability", "reasons")
-    kept = old.filter(
-        pl.col("record_a").is_in(settled["record_id"].implode())
-        & pl.col("record_b").is_in(settled["record_id"].implode())
-    ).select("record_a", "record_b", "probability", "reasons")
+    columns = ("record_a", "record_b", "probability", "reasons")
+    if settled is not None:
+        ok = pl.col("record_a").is_in(settled.implode()) & pl.col("record_b").is_in(settled.implode())
+    else:
+        assert unsettled is not None
+        gone = unsettled.implode()
+        ok = ~pl.col("record_a").is_in(gone) & ~pl.col("record_b").is_in(gone)
+    kept = old.filter(ok).select(*columns)
+    outside = old.select(*columns, "person_a", "person_b").clear()
+    if settled is None:
+        # Pairs of people this run did not resolve: as they were (their people did not change).
+        inside = pl.col("record_a").is_in(person["record_id"].implode()) | pl.col("record_b").is_in(
+            person["record_id"].implode()
+        )
+        outside = old.filter(ok & ~inside).select(*columns, "person_a", "person_b")
+        kept = kept.filter(inside)
+        # The other side of a pair may be a person this run did not hold: its person is as it was.
+        sides = old.filter(ok & inside)
+        was = pl.concat(
+            [
+                sides.select(pl.col("record_a").alias("record_id"), pl.col("person_a").alias("person_id")),
+                sides.select(pl.col("record_b").alias("record_id"), pl.col("person_b").alias("person_id")),
+            ]
+        ).filter(~pl.col("record_id").is_in(person["record_id"].implode()))
+        person = pl.concat([person, was.unique("record_id").cast(person.schema)])
     decided = decisions.select(
         pl.min_horizontal("record_a", "record_b").alias("_a"),
         pl.max_horizontal("record_a", "record_b").alias("_b"),
@@ -498,6 +860,10 @@ def _review_queue(
         .join(person.rename({"record_id": "record_a", "person_id": "person_a"}), on="record_a")
         .join(person.rename({"record_id": "record_b", "person_id": "person_b"}), on="record_b")
         .filter(pl.col("person_a") != pl.col("person_b"))
+        .drop("_a", "_b")
+    )
+    both = (
+        pl.concat([both.select(outside.columns), outside.cast(both.select(outside.columns).schema)])
         .with_columns(
             pl.min_horizontal("person_a", "person_b").alias("_pa"),
             pl.max_horizontal("person_a", "person_b").alias("_pb"),
@@ -604,8 +970,6 @@ def _write(
             json.dumps({"model": result.model, "fitted_records": records.height, "fitted_at": _now()}),
             conn,
         )
-    stats = {**result.stats, "ran_at": _now()}
-    store.set_meta(STATS_KEY, json.dumps(stats, default=str), conn)
 
 
 # --- merge and split -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ was accepted says "I am still exploring".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,16 @@ from pipeline.followups.state import done_keys
 from pipeline.followups.templates import render_draft
 from pipeline.journal import load_journal, load_outcome
 from pipeline.journal.match import display_name_expr
-from pipeline.people import first_name, load_people
+from pipeline.people import first_name, load_people, people_rows
 from pipeline.store import Store
 
+#: The people columns a :class:`PersonInfo` is made of.
+INFO_COLUMNS = ("full_name", "given_name", "family_name", "nickname", "emails", "organization", "title")
+INFO_COLUMNS += ("tags", "channel")
 
-def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
-    wanted = people.filter(pl.col("person_id").is_in(list(ids)))
+
+def _person_infos(wanted: pl.DataFrame) -> dict[str, PersonInfo]:
+    """``wanted``: the people rows (at least :data:`INFO_COLUMNS`) of the people the journal names."""
     frame = wanted.select(
         "person_id",
         display_name_expr().alias("name"),
@@ -68,12 +73,16 @@ def _person_infos(people: pl.DataFrame, ids: set[str]) -> dict[str, PersonInfo]:
     return infos
 
 
+#: Everyone with the given columns (None: every column), read when a rule first asks.
+PeopleReader = Callable[[Sequence[str] | None], pl.DataFrame]
+
+
 @dataclass
 class Shared:
     """What every rule's context shares for one run."""
 
     as_of: dt.date
-    people: pl.DataFrame
+    read_people: PeopleReader
     journal: pl.DataFrame
     entries: list[Entry]
     persons: dict[str, PersonInfo]
@@ -102,7 +111,12 @@ class RuleContext:
 
     @property
     def people(self) -> pl.DataFrame:
-        return self.shared.people
+        """Every person, every column (read on first use: the rules that need it are few)."""
+        return self.shared.read_people(None)
+
+    def people_columns(self, columns: Sequence[str]) -> pl.DataFrame:
+        """Every person, ``person_id`` and ``columns`` only."""
+        return self.shared.read_people(columns)
 
     @property
     def journal(self) -> pl.DataFrame:
@@ -224,7 +238,7 @@ def compute_tasks(
     settings: FollowupSettings | dict[str, Any] | None = None,
     *,
     include_done: bool = False,
-    people: pl.DataFrame | None = None,
+    people: pl.DataFrame | PeopleReader | None = None,
     journal: pl.DataFrame | None = None,
 ) -> list[Task]:
     """Every follow-up task as of ``as_of``, sorted by due date then person.
@@ -232,7 +246,11 @@ def compute_tasks(
     :param settings: a :class:`FollowupSettings` (``FollowupSettings.from_workspace``) or
         the raw ``[followups]`` table.
     :param include_done: keep tasks already ticked done (with ``done=True``).
-    :param people: / :param journal: the frames, when the caller has read them already.
+    :param people: the people frame when the caller has read it already, or a reader
+        (``columns → frame``, None meaning every column) such as the run's, else
+        :func:`~pipeline.people.load_people`. Everyone is read only when a rule asks: the
+        people the journal names are looked up by id.
+    :param journal: the journal frame, when the caller has read it already.
     """
     if not isinstance(settings, FollowupSettings):
         settings = FollowupSettings.from_dict(settings)
@@ -241,15 +259,15 @@ def compute_tasks(
     configs = {n: settings.for_rule(n, dict(getattr(r, "defaults", {}) or {})) for n, r in rules.items()}
     journal = load_journal(store) if journal is None else journal
     entries = _entries(journal)
-    people = load_people(store) if people is None else people
     ids = {e.person_id for e in entries} | {e.via_person_id for e in entries if e.via_person_id}
     ids |= {e.to_person_id for e in entries if e.to_person_id}
+    read_people, named = _people_of(store, people, ids)
     shared = Shared(
         as_of=as_of,
-        people=people,
+        read_people=read_people,
         journal=journal,
         entries=entries,
-        persons=_person_infos(people, ids),
+        persons=_person_infos(named),
         outcome=load_outcome(store),
         done=done_keys(store),
         enabled={name for name, config in configs.items() if config["enabled"]},
@@ -288,6 +306,22 @@ def compute_tasks(
             result.append(task)
     result.sort(key=lambda t: (t.due, t.person_name.casefold(), t.key))
     return result
+
+
+def _people_of(
+    store: Store, people: pl.DataFrame | PeopleReader | None, ids: set[str]
+) -> tuple[PeopleReader, pl.DataFrame]:
+    """How the rules read everyone, and the rows of the people the journal names (by id, unless
+    the caller has the whole frame already)."""
+    if isinstance(people, pl.DataFrame):
+        frame = people
+
+        def select(columns: Sequence[str] | None) -> pl.DataFrame:
+            return frame if columns is None else frame.select(list(dict.fromkeys(["person_id", *columns])))
+
+        return select, frame.filter(pl.col("person_id").is_in(list(ids)))
+    reader = people or (lambda columns: load_people(store, columns))
+    return reader, people_rows(store, ids, INFO_COLUMNS)
 
 
 def _own_templates(pm: Any, name: str, rule: Any) -> Path | None:

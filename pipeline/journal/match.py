@@ -131,6 +131,14 @@ def people_index(people: pl.DataFrame) -> pl.DataFrame:
 
 
 def _candidates(frame: pl.DataFrame) -> list[Candidate]:
+    # The store's row order depends on how dedupe wrote the people; a numbered choice must not.
+    frame = frame.sort(
+        pl.col("name"),
+        pl.col("emails").list.first(),
+        pl.col("organization"),
+        pl.col("person_id"),
+        nulls_last=True,
+    )
     return [
         Candidate(
             row["person_id"],

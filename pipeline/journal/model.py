@@ -20,7 +20,7 @@ import polars as pl
 from pipeline.contracts import Outcome
 from pipeline.errors import UsageError
 from pipeline.journal.match import find_person, people_index
-from pipeline.people import has_people_table, identity_person_id, load_people, person_of_records
+from pipeline.people import has_people_table, load_people, people_rows, person_of_records
 from pipeline.schema import CHANNELS
 from pipeline.store import Store
 from pipeline.store_schema import JOURNAL_DDL
@@ -184,26 +184,32 @@ def raw_journal(store: Store) -> pl.DataFrame:
     )
 
 
-def _person_of_anchors(store: Store, raw: pl.DataFrame) -> pl.DataFrame:
-    """``record_id → person_id`` for the anchors in ``raw``.
+def _has_assignments(store: Store) -> bool:
+    if not store.has_table("assignments"):
+        return False
+    return store.conn.execute("SELECT 1 FROM assignments LIMIT 1").fetchone() is not None
 
-    Before dedupe a record is its own person (:func:`pipeline.people.identity_person_id`),
-    so only the anchors still in the store are looked up instead of reading every record.
-    """
-    if has_people_table(store):
-        return person_of_records(store).unique("record_id", keep="first")
+
+def _person_of_anchors(store: Store, raw: pl.DataFrame) -> pl.DataFrame:
+    """``record_id → person_id`` for the anchors in ``raw``, looked up by key (dedupe's
+    assignments, or before dedupe the records, each its own person,
+    :func:`pipeline.people.identity_person_id`) instead of reading every person. A record not
+    in the assignments (imported after the last dedupe) resolves to null, as before."""
     anchors = pl.concat([raw["record_id"], raw["via_record_id"], raw["to_record_id"]]).drop_nulls().unique()
-    found: list[str] = []
+    dedupe = has_people_table(store)
+    if dedupe and not _has_assignments(store):  # a people table no dedupe run wrote
+        return person_of_records(store).unique("record_id", keep="first")
+    sql = (
+        "SELECT record_id, person_id FROM assignments WHERE record_id IN ({})"
+        if dedupe
+        else "SELECT record_id, 'p_' || record_id FROM records WHERE record_id IN ({})"
+    )
+    found: list[tuple[str, str]] = []
     values = anchors.to_list()
     for start in range(0, len(values), 900):  # SQLite's bound-parameter limit
         chunk = values[start : start + 900]
-        marks = ", ".join("?" * len(chunk))
-        found += [
-            r[0]
-            for r in store.conn.execute(f"SELECT record_id FROM records WHERE record_id IN ({marks})", chunk)
-        ]
-    frame = pl.DataFrame({"record_id": found}, schema={"record_id": pl.String})
-    return frame.with_columns(identity_person_id(pl.col("record_id")).alias("person_id"))
+        found += store.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+    return pl.DataFrame(found, schema={"record_id": pl.String, "person_id": pl.String}, orient="row")
 
 
 #: Sources whose records only mention a person (the journal's own record of a name it read,
@@ -221,11 +227,11 @@ def _reanchor_mentions(store: Store, mapping: pl.DataFrame) -> pl.DataFrame:
     """
     if mapping.height == 0:
         return mapping
-    people = load_people(store)
     mentions_only = pl.col("sources").list.eval(pl.element().is_in(list(MENTION_SOURCES))).list.all()
-    stubs = people.filter(mentions_only & pl.col("person_id").is_in(mapping["person_id"].implode()))
-    if stubs.height == 0:
+    stubs = people_rows(store, mapping["person_id"].unique().to_list()).filter(mentions_only)
+    if stubs.height == 0:  # the common case: no need to read everyone for the name index
         return mapping
+    people = load_people(store)
     index = people_index(people.filter(~mentions_only))
     remap: dict[str, str] = {}
     for row in stubs.iter_rows(named=True):

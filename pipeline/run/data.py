@@ -2,7 +2,10 @@
 
 :class:`RunData` implements :class:`pipeline.contracts.ReportData`. Each part is read the
 first time an exporter (or a stage) asks for it and kept for the rest of the run, so ten
-exporters that all want the people cost one read. It only reads; the tasks are the ones the
+exporters that all want the people cost one read. People are read by column: an exporter (or
+rule) that asks :meth:`RunData.people_columns` for three columns of a million people gets
+those (each column read once and kept), not the thirty of :attr:`RunData.people`, which only
+the exporters writing everyone whole (contacts, vCards) read. It only reads; the tasks are the ones the
 run's "plan follow-ups" stage computed (or, for a partial ``kith report`` that skipped the
 stage, computed on first use by the same planner). The planner returns the done tasks too
 (``compute_tasks(include_done=True)``): :attr:`RunData.tasks` are the open ones, and
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -33,10 +36,29 @@ class RunData:
         self._planner = planner
         self._tasks: list[Task] | None = None
         self._done: list[Task] = []
+        self._columns: dict[str, pl.Series] = {}
 
     @functools.cached_property
     def people(self) -> pl.DataFrame:
-        return load_people(self._store)
+        """Every person, every column (:data:`pipeline.people.PEOPLE_COLUMNS`)."""
+        frame = load_people(self._store)
+        self._columns.clear()  # the whole frame answers every column from now on
+        return frame
+
+    def people_columns(self, columns: Sequence[str]) -> pl.DataFrame:
+        """Every person, ``person_id`` and ``columns`` only, in the order of :attr:`people`."""
+        wanted = list(dict.fromkeys(["person_id", *columns]))
+        if "people" in self.__dict__:
+            return self.people.select(wanted)
+        missing = [c for c in wanted if c not in self._columns]
+        if missing:
+            read = load_people(self._store, missing)
+            self._columns.update({c: read[c] for c in read.columns})
+        return pl.DataFrame([self._columns[c] for c in wanted])
+
+    def read_people(self, columns: Sequence[str] | None) -> pl.DataFrame:
+        """:attr:`people` (``columns`` None) or :meth:`people_columns`: the follow-up rules' reader."""
+        return self.people if columns is None else self.people_columns(columns)
 
     @functools.cached_property
     def journal(self) -> pl.DataFrame:

@@ -18,6 +18,10 @@ journal; the feedback stage task state and match decisions; the resolve stage pe
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
+import gc
 import glob
 import json
 import time
@@ -159,6 +163,7 @@ class Run:
         try:
             yield
         finally:
+            release_memory()  # what a stage freed is not the next stage's peak
             self.report.durations[stage] = (
                 self.report.durations.get(stage, 0.0) + time.perf_counter() - started
             )
@@ -293,16 +298,17 @@ class Run:
             self._feedback_read = True
             return ticked, stored
 
-    def resolve_people(self, *, refit: bool = False, progress: Any = None):
-        """Dedupe: resolve records into people (incrementally); returns the run's
-        :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)`` is told as each
-        stage starts (default: the run's note)."""
+    def resolve_people(self, *, refit: bool = False, full: bool = False, progress: Any = None):
+        """Dedupe: resolve records into people (incrementally; ``full``: every record, a new model);
+        returns the run's :class:`~pipeline.dedupe.storage.DedupeRun`. ``progress(stage, detail)``
+        is told as each stage starts (default: the run's note)."""
         from pipeline.dedupe.storage import dedupe_store, workspace_settings
 
         with self._timed("dedupe"):
             self.note("resolving people")
             tell = progress or (lambda stage, detail: self.note(f"resolving people: {stage} ({detail})"))
-            run = dedupe_store(self.store, workspace_settings(self.workspace), refit=refit, progress=tell)
+            settings = workspace_settings(self.workspace)
+            run = dedupe_store(self.store, settings, refit=refit, full=full, progress=tell)
             self.report.people, self.report.review = run.people, run.review
             self.report.warnings += run.warnings
             return run
@@ -320,7 +326,7 @@ class Run:
             self.pm,
             self.as_of,
             self.followup_settings,
-            people=data.people,
+            people=data.read_people,
             journal=data.journal,
             include_done=True,
         )
@@ -401,9 +407,10 @@ class Run:
         self.apply_feedback(chosen)
         return [target / p for p in self.write_reports(chosen, target, keep_others=True)]
 
-    def weekly(self, *, force: bool = False) -> RunReport:
+    def weekly(self, *, force: bool = False, full: bool = False) -> RunReport:
         """``kith run``: every stage in order. With ``dry_run`` (set when the run was made) it
-        stops after planning and reports the plan: the same plan the real run executes."""
+        stops after planning and reports the plan: the same plan the real run executes.
+        ``full``: resolve every record again (``kith dedupe --full``)."""
         if not self.report.dry_run:
             self.recover()
         planned = self.plan_inputs(force=force)
@@ -416,7 +423,7 @@ class Run:
         self.import_inputs(planned)
         self.sync_journal()
         self.apply_feedback(exporters)
-        self.resolve_people()
+        self.resolve_people(full=full)
         if self._week_unchanged(exporters):
             return self.report.finish()
         self.plan_followups()
@@ -447,6 +454,23 @@ class Run:
         self.report.tasks = saved.get("tasks")
         self.report.report_dir = str(folder)
         return True
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to hand back
+        return None
+
+
+def release_memory() -> None:
+    """Hand back to the system what the last stage freed: collect cycles, and ask glibc to return
+    its free heap pages (Arrow and SQLite buffers of a columnar read stay mapped otherwise)."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def store_facts(store: Store, week: str, report: RunReport | None = None) -> RunFacts:

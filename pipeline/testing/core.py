@@ -202,7 +202,7 @@ def export_context(
 
     def plan(data: RunData) -> list:
         return compute_tasks(
-            store, pm, day, settings, people=data.people, journal=data.journal, include_done=True
+            store, pm, day, settings, people=data.read_people, journal=data.journal, include_done=True
         )
 
     data = RunData(store, plan)

@@ -34,17 +34,31 @@ def _write_csv(frame: pl.DataFrame, path: Path, *, bom: bool) -> None:
         frame.write_csv(handle, include_bom=bom, line_terminator="\r\n", quote_style="necessary")
 
 
-def _jsonl_lines(frame: pl.DataFrame):
-    for row in frame.iter_rows(named=True):
-        if isinstance(row.get("extra"), str):
-            try:
-                row["extra"] = json.loads(row["extra"])
-            except ValueError:
-                pass  # keep the text: nothing is dropped
-        for key, value in row.items():
-            if hasattr(value, "isoformat"):
-                row[key] = value.isoformat()
-        yield json.dumps(row, ensure_ascii=False) + "\n"
+def _json_value(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Each cell of column ``name`` as JSON text (dates as ISO strings), vectorized."""
+    col = pl.col(name)
+    if dtype == pl.Date:
+        col = col.dt.to_string("%Y-%m-%d")
+    elif isinstance(dtype, pl.Datetime):
+        col = col.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
+    wrapped = pl.struct(col.alias("x")).struct.json_encode()  # {"x":VALUE}
+    value = wrapped.str.slice(5, wrapped.str.len_chars() - 6)
+    if name != "extra" or dtype != pl.String:
+        return value
+    # extra is JSON text: an object in the line; text that is not JSON stays a string (nothing is dropped).
+    parsed = pl.col(name).str.json_path_match("$").is_not_null() | (pl.col(name).str.strip_chars() == "null")
+    return pl.when(parsed).then(pl.col(name).str.strip_chars()).otherwise(value)
+
+
+def _jsonl_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """One JSON object per row (one text column), built by polars expressions, not per row."""
+    parts: list[pl.Expr | str] = []
+    for number, (name, dtype) in enumerate(frame.schema.items()):
+        key = json.dumps(name, ensure_ascii=False)
+        parts += [f"{', ' if number else '{'}{key}: ", _json_value(name, dtype)]
+    parts.append("}")
+    exprs = [pl.lit(p) if isinstance(p, str) else p for p in parts]
+    return frame.select(pl.concat_str(exprs).alias("line"))
 
 
 class CsvFormat:
@@ -75,8 +89,10 @@ class JsonlFormat:
     description = "JSON Lines: one object per row, lists as arrays, extra as an object"
 
     def write(self, frame: pl.DataFrame, path: Path, *, sheet: str = "Contacts") -> None:
-        with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines(_jsonl_lines(frame))
+        with atomic_write(path, "wb") as handle:
+            if frame.width:  # one text column, newlines escaped by the JSON encoder: written as it is
+                lines = _jsonl_lines(frame)
+                lines.write_csv(handle, include_header=False, quote_style="never", line_terminator="\n")
 
 
 class XlsxFormat:

@@ -17,7 +17,7 @@ from pipeline.contracts import Entry, RuleContext, Task
 from pipeline.journal import CONTACT_KINDS
 from plugins.followup_rules.common import TEMPLATES, helpers, number_words, short
 from plugins.outcome_report.drafts import helper_drafts
-from plugins.outcome_report.model import Owner, build_outcome_report
+from plugins.outcome_report.model import PEOPLE_USED, Owner, build_outcome_report
 
 #: Thanks for a conversation, most substantial first (one line per helper).
 CONVERSATION_THANKS = (
@@ -61,7 +61,8 @@ class OutcomeReportRule:
             return
         helped = helpers(ctx, outcome.date)
         owner = Owner(ctx.owner.get("name") or None, ctx.owner.get("email") or None)
-        report = build_outcome_report(ctx.people, ctx.journal, outcome, ctx.as_of, owner)
+        people = ctx.people_columns(PEOPLE_USED)
+        report = build_outcome_report(people, ctx.journal, outcome, ctx.as_of, owner)
         shared = helper_drafts(report, ctx.template_dirs)
         talked = {e.person_id for e in ctx.entries if e.kind in CONTACT_KINDS and e.date <= outcome.date}
         reported = {

@@ -39,10 +39,11 @@ class OutcomeReportExporter:
         drafts = options.get("drafts", True)
         if not isinstance(drafts, bool):
             raise ConfigError(f"exporter {NAME!r}: 'drafts' must be true or false, got {drafts!r}")
-        from plugins.outcome_report.model import Owner, build_outcome_report
+        from plugins.outcome_report.model import PEOPLE_USED, Owner, build_outcome_report
 
         owner = Owner(context.owner.name, context.owner.email)
-        report = build_outcome_report(context.people, context.journal, context.outcome, context.as_of, owner)
+        people = context.people_columns(PEOPLE_USED)
+        report = build_outcome_report(people, context.journal, context.outcome, context.as_of, owner)
         return write_report(report, Path(context.out_dir), filename, drafts, list(context.template_dirs))
 
 

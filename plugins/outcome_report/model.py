@@ -131,6 +131,12 @@ class OutcomeReport:
         return self.summary.outcome is None
 
 
+#: The people columns the report reads (``person_id`` besides): callers pass
+#: ``people_columns(PEOPLE_USED)`` rather than every column of everyone.
+PEOPLE_USED = ("full_name", "given_name", "family_name", "nickname", "emails", "organization")
+PEOPLE_USED += ("tags", "channel")
+
+
 def _person_table(people: pl.DataFrame, ids: set[str]) -> dict[str, dict[str, Any]]:
     wanted = people.filter(pl.col("person_id").is_in(sorted(ids)))
     return {row["person_id"]: row for row in wanted.iter_rows(named=True)}
@@ -161,7 +167,7 @@ def build_outcome_report(
 ) -> OutcomeReport:
     """Everything the outcome (or, before one exists, progress) report shows.
 
-    :param people: :data:`pipeline.people.PEOPLE_COLUMNS` frame.
+    :param people: every person, at least ``person_id`` and :data:`PEOPLE_USED`.
     :param journal: ``load_journal`` frame (entry_id, date, kind, person_id, via_person_id,
         to_person_id, channel, note, source).
     :param outcome: an object with ``text`` and ``date``, or None.

@@ -19,7 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.contracts import ExportContext, Task
 from plugins.followups.text import draft_path
-from plugins.outcome_report.model import Owner, build_outcome_report
+from plugins.outcome_report.model import PEOPLE_USED, Owner, build_outcome_report
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: the weeks chart shows at most this many recent weeks (a year of the search fits)
@@ -217,7 +217,8 @@ def run_inputs(context: ExportContext) -> tuple[list[dict[str, Any]], list[dict[
 
 def page_model(context: ExportContext, filename: str) -> PageModel:
     owner = Owner(context.owner.name, context.owner.email)
-    report = build_outcome_report(context.people, context.journal, context.outcome, context.as_of, owner)
+    people = context.people_columns(PEOPLE_USED)
+    report = build_outcome_report(people, context.journal, context.outcome, context.as_of, owner)
     helpers = [
         {
             "name": h.name,
