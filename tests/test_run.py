@@ -184,11 +184,21 @@ def test_failing_exporter_leaves_previous_reports(tmp_path, fixtures):
         ({"workspace": {"stroe": "x.db"}}, r"\[workspace\] unknown key 'stroe'"),
         ({"exporters": [{"options": 1}]}, r"\[\[exporters\]\] #1 needs a 'name'"),
         ({"inputz": []}, "unknown top-level key 'inputz'"),
+        (
+            {"inputs": [{"path": "a.csv", "importr": "alumni"}]},
+            r"\[\[inputs\]\] #1 unknown key 'importr' \(did you mean 'importer'\?\)",
+        ),
+        ({"inputs": [{"path": "a.csv", "chanel": "alumni"}]}, r"unknown key 'chanel'"),
     ],
 )
 def test_config_errors_name_the_key(toml, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(toml, "kith.toml")
+
+
+def test_other_input_keys_are_still_importer_settings():
+    config = parse_config({"inputs": [{"path": "a.vcf", "workers": 1, "sheet": "Members"}]}, "kith.toml")
+    assert config.inputs[0].settings == {"workers": 1, "sheet": "Members"}
 
 
 def test_unknown_exporter_in_config_names_it(runner, tmp_path, fixtures):
