@@ -220,3 +220,18 @@ def test_dry_run_writes_nothing(runner, tmp_path, fixtures):
 
 def _records(runner, root) -> int:
     return len(runner.invoke(app, ["-w", str(root), "export", "records", "--out", "-"]).stdout.splitlines())
+
+
+def test_a_skipped_file_is_said_in_run_json_not_loose_on_stderr_under_quiet(runner, tmp_path, fixtures):
+    """A cron log stays empty on a good week; run.json still says contacts.vcf was skipped."""
+    root = _workspace(tmp_path, fixtures, '[[exporters]]\nname = "vcard"\nmax_people = 1\n')
+    quiet = runner.invoke(app, ["-w", str(root), "run", "--as-of", AS_OF, "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.output == ""
+    saved = json.loads((root / "reports" / "2026-W48" / "run.json").read_text(encoding="utf-8"))
+    (warning,) = saved["warnings"]
+    assert warning.startswith("vcard: ") and "contacts.vcf not written" in warning
+    loud = runner.invoke(app, ["-w", str(root), "run", "--as-of", "2026-12-03"])  # the next week
+    assert f"warning: {warning}" in loud.output
+    report = runner.invoke(app, ["-w", str(root), "report", "--as-of", AS_OF, "--json"])
+    assert json.loads(report.stdout)["warnings"] == [warning]

@@ -320,11 +320,21 @@ def report_command(
     ):
         target = out or run.workspace.reports_dir / run.week
         paths = run.reports(list(exporters or []), target)
+    warnings = run.report.warnings  # an exporter that skipped a file says so
     if json_out:
-        print_json({"as_of": day.isoformat(), "folder": str(target), "paths": [str(p) for p in paths]})
+        print_json(
+            {
+                "as_of": day.isoformat(),
+                "folder": str(target),
+                "paths": [str(p) for p in paths],
+                "warnings": warnings,
+            }
+        )
         return
     for path in paths:
         typer.echo(str(path))
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @handle_errors

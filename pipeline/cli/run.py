@@ -68,6 +68,8 @@ def print_run_summary(report: RunReport) -> None:
         console.print(", ".join(facts))
     for error in report.errors:
         console.print(f"[red]error:[/red] {error}", highlight=False)
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", highlight=False, markup=False)
     if report.report_dir:
         unchanged = " (unchanged: written from the same state)" if report.reports == "unchanged" else ""
         console.print(f"Reports: {report.report_dir}{unchanged}", highlight=False)
