@@ -334,3 +334,14 @@ def test_init_on_a_file_is_a_usage_error_naming_it(runner, tmp_path):
     assert result.exit_code == 2
     assert f"{export}: is a file; kith init takes a folder" in result.output
     assert export.read_text(encoding="utf-8") == "First Name,Last Name\nAna,Lima\n"
+
+
+def test_a_file_where_the_reports_folder_goes_is_named(runner, workspace):
+    (workspace.root / "reports").rmdir()
+    (workspace.root / "reports").write_text("notes\n", encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace.root), "report", "--as-of", "2026-11-26"])
+    assert result.exit_code == 2
+    assert f"{workspace.root / 'reports'}: is a file where kith needs a folder" in result.output
+    ran = runner.invoke(app, ["-w", str(workspace.root), "run", "--as-of", "2026-11-26"])
+    assert ran.exit_code == 1 and "is a file where kith needs a folder" in ran.output
+    assert (workspace.root / "reports").read_text(encoding="utf-8") == "notes\n"
