@@ -216,6 +216,9 @@ def test_dry_run_writes_nothing(runner, tmp_path, fixtures):
     assert report["inputs"][0]["status"] == "would import (new)"
     assert not (root / "reports" / "2026-W48").exists()
     assert not (root / "kith.db").exists() or _records(runner, root) == 0
+    shown = runner.invoke(app, ["-w", str(root), "run", "--as-of", AS_OF, "--dry-run"]).stdout
+    (row,) = [line for line in shown.splitlines() if "Connections.csv" in line]
+    assert row.split()[-3:] == ["-", "│", "-"]  # the plan has no counts yet: not "0 records"
 
 
 def _records(runner, root) -> int:

@@ -54,8 +54,9 @@ def print_run_summary(report: RunReport) -> None:
             Path(str(item.get("path"))).name,
             str(item.get("importer") or "-"),
             str(item.get("status")),
-            f"{item.get('records', 0):,}",
-            str(len(item.get("rejects", []))),
+            # a dry run's plan has not read the file: no counts to show, not zero
+            f"{item['records']:,}" if "records" in item else "-",
+            str(len(item["rejects"])) if "rejects" in item else "-",
         )
     console.print(table)
     print_rejects(console, report)
