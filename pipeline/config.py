@@ -7,6 +7,7 @@ typed dataclasses and never looks at raw TOML.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,11 @@ def _parse_input(entry: Any, where: str) -> InputConfig:
             raise ConfigError(f"{where} 'mapping.{header}' names unknown field {target!r}")
     item.mapping = dict(mapping)
     item.settings = {k: v for k, v in entry.items() if k not in _INPUT_KEYS}
+    for key in item.settings:
+        # A setting one letter away from a known key is that key misspelt, not a setting.
+        near = difflib.get_close_matches(key, sorted(_INPUT_KEYS), n=1, cutoff=0.8)
+        if near:
+            raise ConfigError(f"{where} unknown key '{key}' (did you mean '{near[0]}'?)")
     return item
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from pipeline.errors import UsageError
+
 #: Reports and stores hold personal data: owner-only permissions on POSIX.
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -52,7 +54,12 @@ def slug(text: str | None, limit: int = 40, fallback: str = "contact") -> str:
 
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed; new folders are owner-only."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    except (FileExistsError, NotADirectoryError):
+        # a file stands where a folder goes: name it, not errno's bare "File exists"
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise UsageError(f"{blocker}: is a file where kith needs a folder") from None
     return path
 
 

@@ -94,6 +94,8 @@ def find_workspace(explicit: Path | None = None, start: Path | None = None) -> W
 def init_workspace(folder: Path) -> tuple[Workspace, bool]:
     """Create a workspace in ``folder`` (kith.toml and reports/); return it and whether it was new."""
     folder = folder.expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: is a file; kith init takes a folder for the workspace")
     ensure_private_dir(folder)
     config_path = folder / CONFIG_NAME
     created = not config_path.exists()

@@ -196,3 +196,29 @@ def test_on_a_terminal_dedupe_import_and_report_show_progress_with_counts(ws):
     assert "Connections_preamble.csv (1/1): normalizing " in drawn and " rows" in drawn, drawn
     drawn = _on_a_terminal(ws, "report", "--as-of", "2026-11-26")
     assert re.search(r"writing reports: \w+ \(1 of \d+\)", drawn), drawn
+
+
+def _kith_process(ws: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed entry point, as a script calls it (typer's own parsing included)."""
+    command = [sys.executable, "-m", "pipeline", "-w", str(ws), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_a_bad_command_line_under_json_is_a_json_error(ws):
+    missing = _kith_process(ws, "log", "met", "--json")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert json.loads(missing.stderr) == {
+        "error": "Missing argument 'person'.",
+        "kind": "UsageError",
+        "exit_code": 2,
+    }
+    unknown = _kith_process(ws, "people", "--json", "--limt", "3")
+    assert unknown.returncode == 2 and json.loads(unknown.stderr)["error"].startswith(
+        "No such option: --limt"
+    )
+    # the rest keeps its exit codes: a run with a rejected row is 3, its report on stdout
+    ran = _kith_process(ws, "run", "--as-of", "2026-11-26", "--json")
+    assert ran.returncode == json.loads(ran.stdout)["exit_code"]
+    assert _kith_process(ws, "people", "--json").returncode == 0
+    plain = _kith_process(ws, "log", "met")
+    assert plain.returncode == 2 and "Missing argument" in plain.stderr and not plain.stderr.startswith("{")

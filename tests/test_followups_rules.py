@@ -151,6 +151,18 @@ def test_referral_reach_out_then_thank_the_referrer(world):
     assert world.by_rule(D(2026, 11, 26), "referral") == []
 
 
+def test_after_the_outcome_the_referrer_gets_the_outcome_report_not_a_how_it_went(world):
+    """Thanked before the meeting, then hired: one message to the referrer, the outcome report."""
+    ref = world.log("referral", "Maria Gonzalez", D(2026, 11, 10), to="Ken Watanabe")
+    world.log("thank_you", "Maria Gonzalez", D(2026, 11, 11))
+    world.log("meeting", "Ken Watanabe", D(2026, 11, 17))
+    keys = [t.key for t in world.tasks(D(2026, 11, 19))]
+    assert f"referral:thank_referrer_after:{ref}" in keys  # no outcome yet: tell her how it went
+    set_outcome(world.store, "accepted a job with Contoso", D(2026, 11, 24))
+    maria = [t.key for t in world.tasks(D(2026, 11, 26)) if t.person_name == "Maria Gonzalez"]
+    assert maria == [f"outcome_report:20261124:{ref}"]
+
+
 def test_referral_thanks_the_person_met_when_thank_you_rule_is_off(tmp_path):
     w = World(tmp_path / "ws", config=CONFIG + "[followups.thank_you]\nenabled = false\n")
     w.log("referral", "Maria Gonzalez", D(2026, 11, 10), to="Ken Watanabe")

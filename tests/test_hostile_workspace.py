@@ -325,3 +325,23 @@ def test_a_read_only_workspace_is_one_line(runner, workspace, monkeypatch):
     result = runner.invoke(app, ["-w", str(workspace.root), "report", "--as-of", "2026-11-26"])
     assert result.exit_code == 1, result.output
     _one_line_error(result, "Read-only file system")
+
+
+def test_init_on_a_file_is_a_usage_error_naming_it(runner, tmp_path):
+    export = tmp_path / "Connections.csv"
+    export.write_text("First Name,Last Name\nAna,Lima\n", encoding="utf-8")
+    result = runner.invoke(app, ["init", str(export)])
+    assert result.exit_code == 2
+    assert f"{export}: is a file; kith init takes a folder" in result.output
+    assert export.read_text(encoding="utf-8") == "First Name,Last Name\nAna,Lima\n"
+
+
+def test_a_file_where_the_reports_folder_goes_is_named(runner, workspace):
+    (workspace.root / "reports").rmdir()
+    (workspace.root / "reports").write_text("notes\n", encoding="utf-8")
+    result = runner.invoke(app, ["-w", str(workspace.root), "report", "--as-of", "2026-11-26"])
+    assert result.exit_code == 2
+    assert f"{workspace.root / 'reports'}: is a file where kith needs a folder" in result.output
+    ran = runner.invoke(app, ["-w", str(workspace.root), "run", "--as-of", "2026-11-26"])
+    assert ran.exit_code == 1 and "is a file where kith needs a folder" in ran.output
+    assert (workspace.root / "reports").read_text(encoding="utf-8") == "notes\n"

@@ -57,6 +57,16 @@ def test_import_dash_reads_standard_input_and_sniffs_it(runner, tmp_path):
     assert json.loads(again.stdout)["files"][0]["status"] == "unchanged"  # same content, already in
 
 
+def test_empty_standard_input_is_named_as_such_not_as_a_temporary_file(runner, tmp_path):
+    ws = _init(runner, tmp_path)
+    result = runner.invoke(app, ["-w", str(ws), "import", "-", "--json"], input=b"")
+    assert result.exit_code == 2
+    (summary,) = json.loads(result.stdout)["files"]
+    assert (summary["path"], summary["error"]) == ("-", "- (standard input): is empty (0 bytes)")
+    shown = runner.invoke(app, ["-w", str(ws), "import", "-"], input=b"")
+    assert "- (standard input): is empty (0 bytes)" in shown.output and "kith-stdin" not in shown.output
+
+
 def test_as_forces_an_importer_that_maps_what_it_can_and_warns(runner, tmp_path):
     ws = _init(runner, tmp_path)
     google = FIX / "google" / "contacts.csv"

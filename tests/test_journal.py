@@ -263,6 +263,17 @@ def test_one_human_in_several_records_is_one_match_unless_profiles_differ(linked
     assert find_person(load_people(store), "Emma Park").status == "many"
 
 
+def test_a_first_name_alone_finds_one_human_in_several_records(linked):
+    """`kith log met Ken` before dedupe: his LinkedIn row and phone card are one person, as by full name."""
+    _, _, store = linked
+    add_manual_contact(store, region="US", name="Ken Watanabe", email="ken.watanabe@example.com")
+    match = find_person(load_people(store), "ken")
+    assert (match.status, match.how) == ("one", "words, same person in 2 records")
+    assert match.person.email == "ken.watanabe@example.com"
+    # two different people who answer to "Emma" stay a question
+    assert find_person(load_people(store), "Emma").status == "many"
+
+
 def test_a_bare_mention_resolves_to_the_one_real_person_of_that_name(linked):
     _, _, store = linked
     maria = _rid(store, "Maria Gonzalez")

@@ -76,6 +76,8 @@ def test_a_week_of_networking_becomes_the_right_checklist(runner, tmp_path):
     assert "Xavier" not in (folder / "followups.md").read_text(encoding="utf-8")
     wrong = _kith(runner, ws, "done", key.replace(":", "-"), "--as-of", "2026-11-20", code=2)
     assert f"did you mean {key}" in wrong.stderr
+    unknown = _kith(runner, ws, "done", "nothing:like:it", "--as-of", "2026-11-20", code=2)
+    assert f"the week's tasks are in {folder / 'followups.md'}" in unknown.stderr
 
     _kith(runner, ws, "outcome", "accepted a job with Contoso as project manager", "--date", "2026-11-20")
     history = json.loads(_kith(runner, ws, "journal", "Ken Watanabe", "--json").stdout)

@@ -184,11 +184,21 @@ def test_failing_exporter_leaves_previous_reports(tmp_path, fixtures):
         ({"workspace": {"stroe": "x.db"}}, r"\[workspace\] unknown key 'stroe'"),
         ({"exporters": [{"options": 1}]}, r"\[\[exporters\]\] #1 needs a 'name'"),
         ({"inputz": []}, "unknown top-level key 'inputz'"),
+        (
+            {"inputs": [{"path": "a.csv", "importr": "alumni"}]},
+            r"\[\[inputs\]\] #1 unknown key 'importr' \(did you mean 'importer'\?\)",
+        ),
+        ({"inputs": [{"path": "a.csv", "chanel": "alumni"}]}, r"unknown key 'chanel'"),
     ],
 )
 def test_config_errors_name_the_key(toml, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(toml, "kith.toml")
+
+
+def test_other_input_keys_are_still_importer_settings():
+    config = parse_config({"inputs": [{"path": "a.vcf", "workers": 1, "sheet": "Members"}]}, "kith.toml")
+    assert config.inputs[0].settings == {"workers": 1, "sheet": "Members"}
 
 
 def test_unknown_exporter_in_config_names_it(runner, tmp_path, fixtures):
@@ -206,7 +216,25 @@ def test_dry_run_writes_nothing(runner, tmp_path, fixtures):
     assert report["inputs"][0]["status"] == "would import (new)"
     assert not (root / "reports" / "2026-W48").exists()
     assert not (root / "kith.db").exists() or _records(runner, root) == 0
+    shown = runner.invoke(app, ["-w", str(root), "run", "--as-of", AS_OF, "--dry-run"]).stdout
+    (row,) = [line for line in shown.splitlines() if "Connections.csv" in line]
+    assert row.split()[-3:] == ["-", "│", "-"]  # the plan has no counts yet: not "0 records"
 
 
 def _records(runner, root) -> int:
     return len(runner.invoke(app, ["-w", str(root), "export", "records", "--out", "-"]).stdout.splitlines())
+
+
+def test_a_skipped_file_is_said_in_run_json_not_loose_on_stderr_under_quiet(runner, tmp_path, fixtures):
+    """A cron log stays empty on a good week; run.json still says contacts.vcf was skipped."""
+    root = _workspace(tmp_path, fixtures, '[[exporters]]\nname = "vcard"\nmax_people = 1\n')
+    quiet = runner.invoke(app, ["-w", str(root), "run", "--as-of", AS_OF, "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.output == ""
+    saved = json.loads((root / "reports" / "2026-W48" / "run.json").read_text(encoding="utf-8"))
+    (warning,) = saved["warnings"]
+    assert warning.startswith("vcard: ") and "contacts.vcf not written" in warning
+    loud = runner.invoke(app, ["-w", str(root), "run", "--as-of", "2026-12-03"])  # the next week
+    assert f"warning: {warning}" in loud.output
+    report = runner.invoke(app, ["-w", str(root), "report", "--as-of", AS_OF, "--json"])
+    assert json.loads(report.stdout)["warnings"] == [warning]

@@ -84,6 +84,7 @@ def test_outcome_helpers_chain_and_charts(sample_week):
         "Dana Whitfield",
     ]
     assert "introduced you to Ken Watanabe" in page
+    assert "<dt>Conversations</dt><dd>6 (2 meetings, 1 informational interview)</dd>" in page
     chain = page.split('<ol class="chains"')[1].split("</ol>")[0]
     nodes = re.findall(r'<li class="node[^"]*">([^<]+)</li>', chain)
     assert nodes == ["Maria Gonzalez", "Ken Watanabe", "Contoso"]

@@ -9,6 +9,7 @@ builds the app and each module registers its commands on it. The core never impo
 
 from __future__ import annotations
 
+import json
 import sys
 
 from pipeline.cli.app import build_app
@@ -29,7 +30,21 @@ def _unicode_output() -> None:
 def main() -> None:
     """Console-script entry point (``kith``) and ``python -m pipeline``."""
     _unicode_output()
-    build_app()()
+    app = build_app()
+    if "--json" not in sys.argv[1:]:
+        app()
+        return
+    # --json: a bad command line (a missing argument, an unknown option) is a JSON object on
+    # stderr too, as every other error under --json is, not a boxed message for a person.
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+            raise
+        error = {"error": exc.format_message(), "kind": "UsageError", "exit_code": exc.exit_code}
+        print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["build_app", "main"]

@@ -109,6 +109,8 @@ def import_command(
         for item in summary.files:
             if spooled is not None and item.path == str(spooled):
                 item.path = STDIN  # the summary names what the user typed, not the spool file
+                if item.error:
+                    item.error = item.error.replace(str(spooled), f"{STDIN} (standard input)")
     if json_out:
         print_json(summary.to_json())
     elif not summary.files:

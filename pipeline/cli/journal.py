@@ -320,11 +320,21 @@ def report_command(
     ):
         target = out or run.workspace.reports_dir / run.week
         paths = run.reports(list(exporters or []), target)
+    warnings = run.report.warnings  # an exporter that skipped a file says so
     if json_out:
-        print_json({"as_of": day.isoformat(), "folder": str(target), "paths": [str(p) for p in paths]})
+        print_json(
+            {
+                "as_of": day.isoformat(),
+                "folder": str(target),
+                "paths": [str(p) for p in paths],
+                "warnings": warnings,
+            }
+        )
         return
     for path in paths:
         typer.echo(str(path))
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @handle_errors
@@ -346,8 +356,9 @@ def done_command(
         for key in keys:
             if key not in known:
                 close = difflib.get_close_matches(key, list(known), n=3)
+                listed = run.workspace.reports_dir / run.week / "followups.md"
                 hint = (
-                    f"; did you mean {', '.join(close)}?" if close else "; `kith report` lists the open tasks"
+                    f"; did you mean {', '.join(close)}?" if close else f"; the week's tasks are in {listed}"
                 )
                 raise UsageError(f"no follow-up task {key!r} as of {day.isoformat()}{hint}")
         mark_done(run.store, keys, source="kith done", done=not undo)

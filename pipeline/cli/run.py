@@ -62,8 +62,9 @@ def print_run_summary(report: RunReport) -> None:
             Path(str(item.get("path"))).name,
             str(item.get("importer") or "-"),
             str(item.get("status")),
-            f"{item.get('records', 0):,}",
-            str(len(item.get("rejects", []))),
+            # a dry run's plan has not read the file: no counts to show, not zero
+            f"{item['records']:,}" if "records" in item else "-",
+            str(len(item["rejects"])) if "rejects" in item else "-",
         )
     console.print(table)
     print_rejects(console, report)
@@ -76,6 +77,8 @@ def print_run_summary(report: RunReport) -> None:
         console.print(", ".join(facts))
     for error in report.errors:
         console.print(f"[red]error:[/red] {error}", highlight=False)
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", highlight=False, markup=False)
     if report.report_dir:
         unchanged = " (unchanged: written from the same state)" if report.reports == "unchanged" else ""
         console.print(f"Reports: {report.report_dir}{unchanged}", highlight=False)

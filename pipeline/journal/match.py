@@ -166,7 +166,9 @@ def _one_human(frame: pl.DataFrame) -> bool:
 def _result(query: str, how: str, frame: pl.DataFrame) -> Match | None:
     if frame.height == 0:
         return None
-    if frame.height > 1 and how in SAME_PERSON_STAGES and _one_human(frame):
+    # A first name alone ("Ken") that hits records of one full name is the same question as the full name.
+    same_name = how in SAME_PERSON_STAGES or frame["key"].n_unique() == 1
+    if frame.height > 1 and same_name and _one_human(frame):
         # Before dedupe one human is often several records (LinkedIn, phone, alumni list) that
         # share a name; unless their LinkedIn profiles differ, take them as one person and anchor
         # to the record with the most to go on. Dedupe then merges them under that anchor.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +18,28 @@ def iso_week(day: dt.date) -> str:
     """``2026-W48`` for the ISO week holding ``day``."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def captured_warnings(into: list[str]) -> Iterator[None]:
+    """Warnings logged meanwhile (an exporter skipping a file) go into ``into`` — the run's report,
+    so run.json and the summary say them — instead of loose on stderr past ``--quiet``."""
+    handler = _Collect(into)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 @dataclass

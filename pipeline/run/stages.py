@@ -51,7 +51,7 @@ from pipeline.lock import workspace_lock
 from pipeline.manager import KithPluginManager
 from pipeline.run.data import RunData
 from pipeline.run.folders import carried_over, fill_folder, recover_interrupted
-from pipeline.run.report import RunReport, iso_week
+from pipeline.run.report import RunReport, captured_warnings, iso_week
 from pipeline.store import Store
 from pipeline.workspace import Workspace
 
@@ -385,7 +385,8 @@ class Run:
             if kept_from is not None and getattr(found[name], "runs_last", False):
                 context.files += carried_over(kept_from, staging)
             exporter = found[name]
-            paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
+            with captured_warnings(self.report.warnings):
+                paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
             written += registry.written_paths(self.pm, name, paths, staging)
         if self.data.planned:
             self.report.tasks = len(self.data.tasks)

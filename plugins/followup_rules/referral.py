@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pipeline.contracts import Entry, RuleContext, Task
 from pipeline.journal import CONTACT_KINDS, THANKS_KINDS
-from plugins.followup_rules.common import TEMPLATES, short, thanked_since, when
+from plugins.followup_rules.common import TEMPLATES, helpers, short, thanked_since, when
 
 MEETING_KINDS = ("meeting", "call", "info_interview")
 ONE_DAY = dt.timedelta(days=1)
@@ -91,6 +91,9 @@ class ReferralRule:
 
     def tasks(self, ctx: RuleContext) -> Iterator[Task]:
         oldest = ctx.as_of - ctx.days("lookback_days")
+        outcome = ctx.outcome if ctx.outcome and ctx.outcome.date <= ctx.as_of else None
+        reports = outcome is not None and ctx.rule_enabled("outcome_report")
+        reported = set(helpers(ctx, outcome.date)) if reports else set()
         for link in _links(ctx):
             start, ref_id = link.entry.date, link.entry.entry_id
             referrer, referred = ctx.name_of(link.referrer), ctx.name_of(link.referred)
@@ -137,25 +140,10 @@ class ReferralRule:
                     meeting_ahead=ahead,
                     meeting_when=meeting_when,
                 )
-            if thanked and not ahead and not _thanked_since(ctx, link.referrer, meeting.date):
-                # Thanked while the meeting was still ahead: tell them how it went, once.
-                yield ctx.task(
-                    key=f"thank_referrer_after:{ref_id}",
-                    person_id=link.referrer,
-                    due=meeting.date + ONE_DAY,
-                    action=f"Tell {referrer} how the meeting with {referred} went",
-                    entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
-                    why=(
-                        f"You thanked {referrer} for the referral before your meeting with {referred} "
-                        f"on {short(meeting.date)}; nothing to {referrer} is logged since the meeting"
-                    ),
-                    template=ctx.config["thank_referrer_template"],
-                    referred=referred,
-                    referred_first=self._first(ctx, link.referred),
-                    meeting_ahead=False,
-                    meeting_when=meeting_when,
-                    again=True,
-                )
+            # A search that ended after the meeting: the outcome report tells the referrer how it went.
+            told = link.referrer in reported and outcome.date >= meeting.date
+            if thanked and not ahead and not told and not _thanked_since(ctx, link.referrer, meeting.date):
+                yield self._how_it_went(ctx, link, meeting)
             if not ahead and not ctx.rule_enabled("thank_you"):
                 if not thanked_since(ctx.entries, link.referred, meeting.date, ctx.as_of):
                     yield ctx.task(
@@ -169,6 +157,28 @@ class ReferralRule:
                         referrer=referrer,
                         meeting_when=meeting_when,
                     )
+
+    def _how_it_went(self, ctx: RuleContext, link: Link, meeting: Entry) -> Task:
+        """Thanked while the meeting was still ahead: tell the referrer how it went, once."""
+        ref_id = link.entry.entry_id
+        referrer, referred = ctx.name_of(link.referrer), ctx.name_of(link.referred)
+        return ctx.task(
+            key=f"thank_referrer_after:{ref_id}",
+            person_id=link.referrer,
+            due=meeting.date + ONE_DAY,
+            action=f"Tell {referrer} how the meeting with {referred} went",
+            entries=[ref_id, meeting.entry_id] if meeting.entry_id != ref_id else [ref_id],
+            why=(
+                f"You thanked {referrer} for the referral before your meeting with {referred} "
+                f"on {short(meeting.date)}; nothing to {referrer} is logged since the meeting"
+            ),
+            template=ctx.config["thank_referrer_template"],
+            referred=referred,
+            referred_first=self._first(ctx, link.referred),
+            meeting_ahead=False,
+            meeting_when=when(meeting.date),
+            again=True,
+        )
 
     @staticmethod
     def _first(ctx: RuleContext, person_id: str) -> str:
