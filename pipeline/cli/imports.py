@@ -96,6 +96,7 @@ def import_command(
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
     from pipeline.importing import STDIN, ImportSummary, spooled_stdin
+    from pipeline.people import has_people_table
 
     with open_run(state(ctx)) as run, contextlib.ExitStack() as stack:
         spooled = None
@@ -106,6 +107,10 @@ def import_command(
         with import_progress(wanted(json_out=json_out), planned) as progress:
             summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
         run.sync_journal()
+        if any(f.status == "imported" for f in summary.files) and has_people_table(run.store):
+            # People were resolved before: new records join them now (incremental, cheap), so
+            # `kith people` and `kith log` find them without a `kith dedupe` first.
+            run.resolve_people()
         for item in summary.files:
             if spooled is not None and item.path == str(spooled):
                 item.path = STDIN  # the summary names what the user typed, not the spool file
