@@ -18,7 +18,7 @@ plugin-facing except :mod:`pipeline.testing` and the ``hookimpl`` marker.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -534,6 +534,8 @@ class FeedbackContext:
     :param options: the exporter's kith.toml options.
     :param paths: read exactly these files instead of looking in ``reports_dir``
         (``kith review --from-sheet FILE``).
+    :param untouched: ``untouched(path)`` is True when ``path`` is byte for byte the file kith
+        wrote (nobody filled anything in): a reader may skip parsing it.
     """
 
     reports_dir: Path
@@ -541,6 +543,7 @@ class FeedbackContext:
     week: str
     options: dict[str, Any] = field(default_factory=dict)
     paths: tuple[Path, ...] | None = None
+    untouched: Callable[[Path], bool] = field(default=lambda _path: False)
 
 
 @dataclass(frozen=True)

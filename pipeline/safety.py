@@ -69,16 +69,26 @@ def csv_ready(frame: pl.DataFrame, exempt: dict[str, pl.Expr] | None = None) -> 
     import polars as pl
 
     exempt = exempt or {}
-    exprs = []
+    joined: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
-        col = pl.col(name)
         if isinstance(dtype, pl.List):
-            items = col.cast(pl.List(pl.String))
-            all_phones = items.list.eval(pl.element().str.contains(PHONE_PATTERN.pattern)).list.all()
-            exprs.append(guarded(items.list.join(LIST_SEPARATOR), all_phones).alias(name))
+            joined.append(pl.col(name).cast(pl.List(pl.String)).list.join(LIST_SEPARATOR).alias(name))
         elif dtype == pl.Date:
-            exprs.append(col.dt.to_string("%Y-%m-%d").alias(name))
-        elif dtype == pl.String:
-            exprs.append(guarded(col, exempt.get(name)).alias(name))
-    ready = frame.with_columns(exprs) if exprs else frame
+            joined.append(pl.col(name).dt.to_string("%Y-%m-%d").alias(name))
+    ready = frame.with_columns(joined) if joined else frame
+    texts = [n for n, t in frame.schema.items() if t == pl.String or isinstance(t, pl.List)]
+    # One cheap first-character pass; the phone test and the guard run only on columns it flags.
+    hits = [pl.col(n).str.contains(_TRIGGER_REGEX).any() for n in texts]
+    flagged = ready.select(hits).row(0) if texts else ()
+    exprs = []
+    for name, hit in zip(texts, flagged, strict=True):
+        if not hit:
+            continue
+        if isinstance(frame.schema[name], pl.List):
+            items = frame.get_column(name).cast(pl.List(pl.String))
+            all_phones = items.list.eval(pl.element().str.contains(PHONE_PATTERN.pattern)).list.all()
+            exprs.append(guarded(pl.col(name), pl.lit(all_phones)).alias(name))
+        else:
+            exprs.append(guarded(pl.col(name), exempt.get(name)).alias(name))
+    ready = ready.with_columns(exprs) if exprs else ready
     return ready.rename({c: str(neutralise_formula(c)) for c in ready.columns if looks_like_formula(c)})

@@ -8,10 +8,13 @@ a failure removes the staging folder and leaves the last good folder untouched.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.fileio import DIR_MODE, ensure_private_dir
 
@@ -86,3 +89,35 @@ def recover_interrupted(reports_dir: Path) -> None:
     for leftover in reports_dir.glob(".*.tmp-*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_stamp(path: Path) -> dict[str, Any]:
+    """Size, modification time (ns) and SHA-256 of ``path``: what :func:`untouched` compares."""
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+
+
+def untouched(path: Path) -> bool:
+    """Whether ``path`` is still exactly the file kith wrote: its folder's ``run.json`` holds
+    its stamp and size, mtime and SHA-256 all match (a person who opened and saved it, or any
+    other writer, makes it read again)."""
+    path = Path(path)
+    try:
+        saved = json.loads((path.parent / "run.json").read_text(encoding="utf-8"))
+        stamp = saved.get("written", {}).get(path.name)
+        stat = path.stat()
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(stamp, dict):
+        return False
+    if stamp.get("size") != stat.st_size or stamp.get("mtime_ns") != stat.st_mtime_ns:
+        return False
+    return stamp.get("sha256") == _sha256(path)

@@ -63,6 +63,9 @@ class RunReport:
     reports: str | None = None
     #: the digest of what the reports were made from (:func:`pipeline.run.state.week_state`)
     state: str | None = None
+    #: size, mtime and SHA-256 of each written file an exporter reads back (``run.json``'s
+    #: ``"written"``), so the next run skips a file nobody touched (:func:`~.folders.untouched`)
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def rejects(self) -> int:
@@ -94,6 +97,7 @@ class RunReport:
             "report_dir": self.report_dir,
             "reports": self.reports,
             "state": self.state,
+            "written": self.written,
             "durations": {k: round(v, 3) for k, v in self.durations.items()},
             "errors": self.errors,
             "warnings": self.warnings,

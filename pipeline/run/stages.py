@@ -50,7 +50,7 @@ from pipeline.journal.sync import sync_imported
 from pipeline.lock import workspace_lock
 from pipeline.manager import KithPluginManager
 from pipeline.run.data import RunData
-from pipeline.run.folders import carried_over, fill_folder, recover_interrupted
+from pipeline.run.folders import carried_over, file_stamp, fill_folder, recover_interrupted, untouched
 from pipeline.run.report import RunReport, captured_warnings, iso_week
 from pipeline.store import Store
 from pipeline.workspace import Workspace
@@ -146,6 +146,7 @@ class Run:
         self.followup_settings = FollowupSettings.from_workspace(workspace)
         self.data = RunData(store, self._compute_tasks)
         self._feedback_read = False
+        self._read_back: list[str] = []  # files of exporters that read them back, as written
 
     @classmethod
     @contextlib.contextmanager
@@ -261,7 +262,7 @@ class Run:
             if not callable(reader):
                 continue
             context = FeedbackContext(
-                self.workspace.reports_dir, self.as_of, self.week, dict(options), context_paths
+                self.workspace.reports_dir, self.as_of, self.week, dict(options), context_paths, untouched
             )
             feedback = registry.guarded(self.pm, "exporter", name, lambda r=reader, c=context: r(c))
             if not isinstance(feedback, Feedback):
@@ -350,6 +351,7 @@ class Run:
                 kept = target if keep_others else None
                 written = self._run_exporters(exporters, staging, ("run.json",) if record else (), kept)
                 if record:
+                    self.report.written = {p: file_stamp(staging / p) for p in self._read_back}
                     self.report.outputs = sorted([*written, "run.json"])
                     self.report.report_dir = str(target)
                     self.report.finish()
@@ -374,6 +376,7 @@ class Run:
         found = registry.exporters(self.pm)
         facts = self.facts()
         written: list[str] = []
+        self._read_back = []
         # an exporter that links the folder's files (the weekly page) runs after the others
         ordered = sorted(exporters, key=lambda item: bool(getattr(found[item[0]], "runs_last", False)))
         for number, (name, options) in enumerate(ordered, 1):
@@ -387,7 +390,10 @@ class Run:
             exporter = found[name]
             with captured_warnings(self.report.warnings):
                 paths = registry.guarded(self.pm, "exporter", name, lambda e=exporter, c=context: e.write(c))
-            written += registry.written_paths(self.pm, name, paths, staging)
+            paths = registry.written_paths(self.pm, name, paths, staging)
+            written += paths
+            if callable(getattr(exporter, "read_feedback", None)):  # stamped: see folders.untouched
+                self._read_back += [p for p in paths if len(Path(p).parts) == 1]
         if self.data.planned:
             self.report.tasks = len(self.data.tasks)
         return written

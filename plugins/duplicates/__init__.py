@@ -49,11 +49,14 @@ class DuplicatesExporter:
 
     def read_feedback(self, context: FeedbackContext) -> Feedback:
         """Decisions from every filled sheet in the report folders (oldest week first), or from
-        ``context.paths`` — those are applied even when a sheet of that content was before."""
+        ``context.paths`` — those are applied even when a sheet of that content was before. A
+        sheet nobody touched since kith wrote it holds no decision and is not opened."""
         named = context.paths is not None
         paths = list(context.paths) if named else report_sheets(context.reports_dir)
         sheets = []
         for path in paths:
+            if not named and context.untouched(path):
+                continue
             try:
                 rows, warnings = read_sheet_decisions(path)
             except InputError as exc:

@@ -52,8 +52,12 @@ class FollowupsExporter:
     description = "weekly follow-up checklist: followups.xlsx, followups.md, followups.ics, drafts/*.eml"
 
     def read_feedback(self, context: FeedbackContext) -> Feedback:
-        """Task keys ticked Done in earlier checklists (see module docstring)."""
-        done = [(key, str(path)) for path in previous_checklists(context) for key in read_done(path)]
+        """Task keys ticked Done in earlier checklists (see module docstring); a checklist nobody
+        touched since kith wrote it (only open tasks, Done blank) is not opened."""
+        paths = previous_checklists(context)
+        if context.paths is None:
+            paths = [p for p in paths if not context.untouched(p)]
+        done = [(key, str(path)) for path in paths for key in read_done(path)]
         return Feedback(done=tuple(done))
 
     def write(self, context: ExportContext) -> list[Path]:
