@@ -59,6 +59,8 @@ from pipeline.store_schema import DEDUPE_DDL, ensure_views
 if TYPE_CHECKING:
     from pipeline.dedupe import key_index
 
+#: Rowids per slice when a run reads every record (each slice is decoded before the next is read).
+READ_SLICE = 131_072
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
@@ -223,7 +225,20 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
         f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) "
         f"{'WHERE ' + where if where else ''} ORDER BY r.rowid"
     )
-    return _query(store, sql, {**DEDUPE_COLUMNS, "_rowid": pl.Int64}, "records", params)
+    schema = {**DEDUPE_COLUMNS, "_rowid": pl.Int64}
+    if where or not isinstance(store.conn, _ArrowConn):
+        return _query(store, sql, schema, "records", params)
+    # Every record, in rowid slices decoded one at a time: the Arrow table, its raw text and the
+    # decoded frame of the whole store are never alive at once.
+    low, high = store.conn.execute("SELECT min(rowid), max(rowid) FROM records").fetchone()
+    if low is None:
+        return _query(store, sql, schema, "records", params)
+    sql = sql.replace("ORDER BY", "WHERE r.rowid >= ? AND r.rowid < ? ORDER BY")
+    slices = [
+        _query(store, sql, schema, "records", (start, start + READ_SLICE), rows=READ_SLICE)
+        for start in range(int(low), int(high) + 1, READ_SLICE)
+    ]
+    return pl.concat(slices, rechunk=False)
 
 
 def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
@@ -290,14 +305,19 @@ def _columnar(store: Store, rows: int) -> Iterator[None]:
 
 
 def _query(
-    store: Store, sql: str, schema: dict[str, pl.DataType], table: str, params: tuple = ()
+    store: Store,
+    sql: str,
+    schema: dict[str, pl.DataType],
+    table: str,
+    params: tuple = (),
+    rows: int | None = None,
 ) -> pl.DataFrame:
-    """A SELECT over ``table`` as a typed frame: Arrow over ADBC inside :func:`_columnar`, else
-    ``sqlite3`` rows."""
+    """A SELECT over ``table`` (at most ``rows`` rows, default all) as a typed frame: Arrow over ADBC
+    inside :func:`_columnar`, else ``sqlite3`` rows."""
     conn = store.conn
     if not isinstance(conn, _ArrowConn):
         return store.query_frame(sql, params, schema=schema)
-    frame = conn.frame(sql, store.count(table), params)
+    frame = conn.frame(sql, rows or store.count(table), params)
     # A column with no value at all comes back as integers; the stored text types say otherwise.
     raw = {
         n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.Float64 if t == pl.Float64 else pl.String
