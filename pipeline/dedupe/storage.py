@@ -550,6 +550,9 @@ def _whole_run(
     previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
     del current
     model = None if (refit or full) else _stored_model(store, records.height)
+    # The reads filled the connection's page cache (the bulk session's is large, for the write's
+    # index builds): hand it back before the engine's peaks; the write fills it again.
+    conn.execute("PRAGMA shrink_memory")
     result, refitted = _resolve(
         records,
         previous.select("record_id", "person_id"),
