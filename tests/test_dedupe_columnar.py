@@ -102,11 +102,13 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
         store.conn.commit()
         at_once = storage.records_for_dedupe(store)
         monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
-        monkeypatch.setattr(storage, "READ_SLICE", 333)
-        with storage._columnar(store, store.count("records")):
-            sliced = storage.records_for_dedupe(store)
-    assert sliced.height == at_once.height > 1_900
-    assert sliced.rechunk().equals(at_once)
+        # Uneven slices, and slices that end exactly at the last record (an empty slice after it).
+        for size in (333, at_once.height):
+            monkeypatch.setattr(storage, "READ_SLICE", size)
+            with storage._columnar(store, store.count("records")):
+                sliced = storage.records_for_dedupe(store)
+            assert sliced.height == at_once.height > 1_900, size
+            assert sliced.rechunk().equals(at_once), size
     assert sliced["emails"].list.len().sum() > 0 and sliced["class_year"].is_not_null().any()
 
 

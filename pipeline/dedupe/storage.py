@@ -230,14 +230,17 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
         return _query(store, sql, schema, "records", params)
     # Every record, in rowid slices decoded one at a time: the Arrow table, its raw text and the
     # decoded frame of the whole store are never alive at once.
-    low, high = store.conn.execute("SELECT min(rowid), max(rowid) FROM records").fetchone()
-    if low is None:
-        return _query(store, sql, schema, "records", params)
-    sql = sql.replace("ORDER BY", "WHERE r.rowid >= ? AND r.rowid < ? ORDER BY")
-    slices = [
-        _query(store, sql, schema, "records", (start, start + READ_SLICE), rows=READ_SLICE)
-        for start in range(int(low), int(high) + 1, READ_SLICE)
-    ]
+    sql = sql.replace(" FROM records", ", r.rowid AS _rowid FROM records").replace(
+        "ORDER BY r.rowid", "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?"
+    )
+    slices: list[pl.DataFrame] = []
+    last, more = -(2**63), True
+    while more:
+        part = _query(store, sql, schema, "records", (last, READ_SLICE), rows=READ_SLICE)
+        more = part.height == READ_SLICE
+        if part.height or not slices:  # (an empty last slice adds nothing)
+            last = int(part["_rowid"][-1]) if part.height else last
+            slices.append(part.drop("_rowid"))
     return pl.concat(slices, rechunk=False)
 
 
