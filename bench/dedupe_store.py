@@ -66,30 +66,55 @@ def _store_records(store, frame) -> None:
 
 
 def _step(store, name: str, floor: float) -> None:
-    """One ``dedupe_store`` run: wall, × engine floor, the store's read and write, engine, peak."""
+    """One ``dedupe_store`` run: wall, × engine floor, the store's read and write, engine, peaks."""
     import gc
 
     from pipeline.dedupe.storage import dedupe_store
 
+    engine = sys.modules["pipeline.dedupe.resolve"]  # the module (the package exports its function)
+
     gc.collect()
     _reset_hwm()
     marks: list[tuple[str, float]] = []
+    peaks: list[tuple[str, float]] = []  # (what ran, its own peak), in order
+
+    def mark(stage: str, _detail: str) -> None:
+        if marks:  # the stage before this one is over
+            peaks.append((f"[{marks[-1][0]}]", _hwm_mib()))
+        _reset_hwm()
+        marks.append((stage, time.perf_counter()))
+
+    trim = engine.release_freed_memory
+
+    def lap_peak() -> None:  # the engine trims its heap after every step: take that step's peak there
+        peaks.append(("", _hwm_mib()))
+        trim()
+        _reset_hwm()
+
+    engine.release_freed_memory = lap_peak
     start = time.perf_counter()
-    run = dedupe_store(store, progress=lambda stage, _detail: marks.append((stage, time.perf_counter())))
+    try:
+        run = dedupe_store(store, progress=mark)
+    finally:
+        engine.release_freed_memory = trim
     took = time.perf_counter() - start
+    peaks.append((f"[{marks[-1][0]}]" if marks else "[run]", _hwm_mib()))
     stats = run.stats or {}
     print(
         f"{name:<30} {took:7.2f}s  {took / floor:5.2f}x engine  people {run.people:,}  "
         f"review {run.review:,}  examined {stats.get('examined_records', '-')}  "
-        f"context {stats.get('context_records', '-')}  peak {_hwm_mib():,.0f} MiB"
+        f"context {stats.get('context_records', '-')}  peak {max(m for _, m in peaks):,.0f} MiB"
     )
+    laps = iter(["records in", *(stats.get("timings") or {})])
+    named = [(label or next(laps, "?"), mib) for label, mib in peaks]
+    print(f"{'':<30} peak by step: " + ", ".join(f"{s} {m:,.0f}" for s, m in named) + " MiB")
     at = dict(marks)
-    engine = sum((stats.get("timings") or {}).values())
+    engine_s = sum((stats.get("timings") or {}).values())
     if "read" in at and "write" in at:
         engine_start = next((t for s, t in marks if s != "read"), at["write"])
         read, write = engine_start - at["read"], start + took - at["write"]
         timings = stats.get("timings")
-        print(f"{'':<30} store: read {read:.2f}s, write {write:.2f}s; engine {engine:.2f}s {timings}")
+        print(f"{'':<30} store: read {read:.2f}s, write {write:.2f}s; engine {engine_s:.2f}s {timings}")
 
 
 def _same_tables(a: Path, b: Path) -> bool:

@@ -53,6 +53,7 @@ def seeded():
 
 def _resolve(path: Path, threshold: int, monkeypatch) -> storage.DedupeRun:
     monkeypatch.setattr(storage, "ADBC_MIN_ROWS", threshold)
+    monkeypatch.setattr(storage, "READ_SLICE", 500)  # the columnar run reads its records in slices
     with Store(path) as store:
         return storage.dedupe_store(store)
 
@@ -90,6 +91,25 @@ def test_columnar_and_row_paths_write_the_same_people(tmp_path, seeded, monkeypa
     # The stamp the ADBC run wrote is the one the next (sqlite3) check computes: nothing to do.
     again = _resolve(arrow_db, 0, monkeypatch)
     assert again.stats == {"unchanged": True} and again.people == by_rows.people
+
+
+def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, monkeypatch):
+    first, _ = seeded
+    with Store(tmp_path / "kith.db") as store:
+        for (source,), part in first.group_by("source", maintain_order=True):
+            _add_source(store, part, source)
+        store.conn.execute("DELETE FROM records WHERE rowid % 7 = 3")  # gaps in the rowids
+        store.conn.commit()
+        at_once = storage.records_for_dedupe(store)
+        monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
+        # Uneven slices, and slices that end exactly at the last record (an empty slice after it).
+        for size in (333, at_once.height):
+            monkeypatch.setattr(storage, "READ_SLICE", size)
+            with storage._columnar(store, store.count("records")):
+                sliced = storage.records_for_dedupe(store)
+            assert sliced.height == at_once.height > 1_900, size
+            assert sliced.rechunk().equals(at_once), size
+    assert sliced["emails"].list.len().sum() > 0 and sliced["class_year"].is_not_null().any()
 
 
 def test_crash_inside_the_columnar_write_leaves_previous_people(tmp_path, seeded, monkeypatch):

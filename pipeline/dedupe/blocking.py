@@ -200,7 +200,7 @@ def _block_pairs(rows, key, cap: int, n: int, keep=None) -> tuple:
     # Positions of the kept blocks, and how many later members each position has in its block.
     take = np.repeat(starts, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
     later = np.repeat(sizes, sizes) - 1 - (take - np.repeat(starts, sizes))
-    rows = rows[take]
+    rows = rows[take].astype(np.uint32)  # record indexes: the pairs of every rule are held until deduped
     # Every pair (k, k + d) of one block is one pair i < j (sorted by record within the block):
     # no self pairs, no mirrored pairs; each pass only visits positions with a k + d in their block.
     firsts, seconds = [], []
@@ -211,7 +211,7 @@ def _block_pairs(rows, key, cap: int, n: int, keep=None) -> tuple:
         seconds.append(rows[idx + d])
         d += 1
         idx = idx[later[idx] >= d]
-    empty = np.zeros(0, dtype=np.uint64)
+    empty = np.zeros(0, dtype=np.uint32)
     return (np.concatenate(firsts), np.concatenate(seconds)) if firsts else (empty, empty)
 
 
@@ -253,29 +253,35 @@ def unique_pairs(feats: pl.DataFrame, rules: list[Rule], active, firsts, seconds
     import numpy as np
 
     schema = {"i": pl.UInt32, "j": pl.UInt32, "rule": pl.UInt8}
-    i, j, code = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(codes)
-    del firsts, seconds, codes
-    if not len(i):
-        return pl.DataFrame(schema=schema), {r.name: 0 for r in rules}
-    keep = np.ones(len(i), dtype=bool)
-    for n, r in enumerate(rules):
-        if r.one_side is not None:
-            side = feats.select(r.one_side.fill_null(False)).to_series().to_numpy()
-            keep &= (code != n) | side[i] | side[j]
-    if active is not None:
-        flags = active.to_numpy()
-        keep &= flags[i] | flags[j]
-    i, j, code = i[keep], j[keep], code[keep]
-    per_rule = dict(
-        zip((r.name for r in rules), np.bincount(code, minlength=len(rules)).tolist(), strict=True)
-    )
+    sides = {
+        n: feats.select(r.one_side.fill_null(False)).to_series().to_numpy()
+        for n, r in enumerate(rules)
+        if r.one_side is not None
+    }
+    flags = None if active is None else active.to_numpy()
+    counts = np.zeros(len(rules), dtype=np.int64)
     # One row per pair, labelled with the first rule that found it: pack (i, j, rule) in 64 bits
-    # (28 + 28 + 8; a quarter of a billion records), sort once, keep the first of each pair.
-    # (np.sort, not np.unique: numpy 2's unique is hash-based and much slower here.)
-    packed = np.sort((i << np.uint64(36)) | (j << np.uint64(8)) | code.astype(np.uint64))
-    pair = packed >> np.uint64(8)
-    first = np.ones(len(pair), dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
+    # (28 + 28 + 8; a quarter of a billion records), one part at a time (the parts' own index
+    # arrays go as they are packed), then sort once and keep the first of each pair.
+    packed = []
+    while firsts:
+        i, j, code = firsts.pop(0), seconds.pop(0), codes.pop(0)
+        keep = np.ones(len(i), dtype=bool)
+        for n, side in sides.items():
+            keep &= (code != n) | side[i] | side[j]
+        if flags is not None:
+            keep &= flags[i] | flags[j]
+        i, j, code = i[keep].astype(np.uint64), j[keep].astype(np.uint64), code[keep]
+        counts += np.bincount(code, minlength=len(rules))
+        packed.append((i << np.uint64(36)) | (j << np.uint64(8)) | code.astype(np.uint64))
+        del i, j, code, keep
+    per_rule = dict(zip((r.name for r in rules), counts.tolist(), strict=True))
+    packed = np.concatenate(packed) if packed else np.zeros(0, dtype=np.uint64)
+    if not len(packed):
+        return pl.DataFrame(schema=schema), per_rule
+    packed.sort()  # in place (np.sort, not np.unique: numpy 2's unique is hash-based and much slower here)
+    first = np.ones(len(packed), dtype=bool)
+    first[1:] = (packed[1:] >> np.uint64(8)) != (packed[:-1] >> np.uint64(8))
     packed = packed[first]
     out = pl.DataFrame(
         {

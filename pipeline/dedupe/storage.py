@@ -59,6 +59,8 @@ from pipeline.store_schema import DEDUPE_DDL, ensure_views
 if TYPE_CHECKING:
     from pipeline.dedupe import key_index
 
+#: Rowids per slice when a run reads every record (each slice is decoded before the next is read).
+READ_SLICE = 131_072
 #: Refit the model when the number of records changed by more than this share since the fit.
 REFIT_CHANGE = 0.2
 DECISIONS = ("same", "different")
@@ -223,7 +225,23 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
         f"SELECT {columns}, s.imported_at FROM records r JOIN sources s USING (source_id) "
         f"{'WHERE ' + where if where else ''} ORDER BY r.rowid"
     )
-    return _query(store, sql, {**DEDUPE_COLUMNS, "_rowid": pl.Int64}, "records", params)
+    schema = {**DEDUPE_COLUMNS, "_rowid": pl.Int64}
+    if where or not isinstance(store.conn, _ArrowConn):
+        return _query(store, sql, schema, "records", params)
+    # Every record, in rowid slices decoded one at a time: the Arrow table, its raw text and the
+    # decoded frame of the whole store are never alive at once.
+    sql = sql.replace(" FROM records", ", r.rowid AS _rowid FROM records").replace(
+        "ORDER BY r.rowid", "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?"
+    )
+    slices: list[pl.DataFrame] = []
+    last, more = -(2**63), True
+    while more:
+        part = _query(store, sql, schema, "records", (last, READ_SLICE), rows=READ_SLICE)
+        more = part.height == READ_SLICE
+        if part.height or not slices:  # (an empty last slice adds nothing)
+            last = int(part["_rowid"][-1]) if part.height else last
+            slices.append(part.drop("_rowid"))
+    return pl.concat(slices, rechunk=False)
 
 
 def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
@@ -290,14 +308,19 @@ def _columnar(store: Store, rows: int) -> Iterator[None]:
 
 
 def _query(
-    store: Store, sql: str, schema: dict[str, pl.DataType], table: str, params: tuple = ()
+    store: Store,
+    sql: str,
+    schema: dict[str, pl.DataType],
+    table: str,
+    params: tuple = (),
+    rows: int | None = None,
 ) -> pl.DataFrame:
-    """A SELECT over ``table`` as a typed frame: Arrow over ADBC inside :func:`_columnar`, else
-    ``sqlite3`` rows."""
+    """A SELECT over ``table`` (at most ``rows`` rows, default all) as a typed frame: Arrow over ADBC
+    inside :func:`_columnar`, else ``sqlite3`` rows."""
     conn = store.conn
     if not isinstance(conn, _ArrowConn):
         return store.query_frame(sql, params, schema=schema)
-    frame = conn.frame(sql, store.count(table), params)
+    frame = conn.frame(sql, rows or store.count(table), params)
     # A column with no value at all comes back as integers; the stored text types say otherwise.
     raw = {
         n: pl.Int64 if schema.get(n) in (pl.Int32, pl.Int64) else pl.Float64 if t == pl.Float64 else pl.String
@@ -530,6 +553,9 @@ def _whole_run(
     previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
     del current
     model = None if (refit or full) else _stored_model(store, records.height)
+    # The reads filled the connection's page cache (the bulk session's is large, for the write's
+    # index builds): hand it back before the engine's peaks; the write fills it again.
+    conn.execute("PRAGMA shrink_memory")
     result, refitted = _resolve(
         records,
         previous.select("record_id", "person_id"),
