@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -103,6 +104,9 @@ def _adbc_available() -> bool:
         return False
     return True
 
+
+#: A source named by a scheme (``manual:journal``), not a path.
+_SCHEME = re.compile(r"[a-z]+:(?![\\/])")
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
 
@@ -783,7 +787,8 @@ class Store:
         return self.query_frame(sql, params, RECORD_COLUMNS)
 
     def sources(self) -> pl.DataFrame:
-        return self.query_frame(
+        """Every source, its ``path`` absolute (as the file is found now)."""
+        frame = self.query_frame(
             "SELECT source_id, path, importer, content_hash, size, imported_at, record_count, reject_count, "
             "encoding FROM sources ORDER BY source_id",
             schema={
@@ -793,12 +798,23 @@ class Store:
                 "reject_count": pl.Int64,
             },
         )
+        return self._absolute(frame, "path")
 
     def rejects(self) -> pl.DataFrame:
-        return self.query_frame(
+        """Every reject, ``source_file`` absolute."""
+        frame = self.query_frame(
             "SELECT s.path AS source_file, r.source_ref, r.reason, r.raw FROM rejects r "
             "JOIN sources s USING (source_id) ORDER BY r.rowid"
         )
+        return self._absolute(frame, "source_file")
+
+    def _absolute(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+        """Paths kept relative to the store's folder made absolute again (over the few unique paths)."""
+        if frame.height == 0 or column not in frame.columns:
+            return frame
+        named = frame[column].unique().drop_nulls().to_list()
+        shown = {p: p if Path(p).is_absolute() or _SCHEME.match(p) else str(self.root / p) for p in named}
+        return frame.with_columns(pl.col(column).replace_strict(shown, default=pl.col(column)))
 
     def count(self, table: str) -> int:
         if not table.isidentifier():

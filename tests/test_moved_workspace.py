@@ -49,7 +49,8 @@ def test_a_changed_export_in_a_moved_workspace_replaces_its_source(tmp_path):
     ws = _workspace(tmp_path, runner, app)
     with Store(ws / "kith.db") as store:
         before = _ids(store)
-        assert store.sources()["path"].to_list() == ["in/members.csv"]
+        assert [row[0] for row in store.conn.execute("SELECT path FROM sources")] == ["in/members.csv"]
+        assert store.sources()["path"].to_list() == [str((ws / "in" / "members.csv").resolve())]
     moved = _move_and_edit(tmp_path, ws)
     assert runner.invoke(app, ["-w", str(moved), "run", "--as-of", "2026-11-09"]).exit_code == 0
     with Store(moved / "kith.db") as store:
