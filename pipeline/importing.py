@@ -110,7 +110,7 @@ class ImportSummary:
 
 
 #: Plan statuses that import (the rest skip the file).
-IMPORTING = ("new", "changed", "reshaped", "forced")
+IMPORTING = ("new", "changed", "reshaped", "forced", "newer")
 
 
 @dataclass
@@ -120,6 +120,8 @@ class FilePlan:
     ``status``: ``new`` / ``changed`` / ``reshaped`` (same content, other shape) / ``forced``
     import it; ``unchanged`` and ``same content`` skip it; ``failed`` could not even be
     planned (``error`` says why). ``source`` is the known source a re-import replaces.
+    ``newer`` imports the next dated export of a series (:mod:`pipeline.series`) into ``source``;
+    ``superseded`` skips an export older than ``newer``. ``key``: the path as the store names it.
     """
 
     path: Path
@@ -132,6 +134,9 @@ class FilePlan:
     source: SourceRow | None = None
     error: str | None = None
     exit_code: int = 0
+    key: str = ""
+    series: str | None = None
+    newer: Path | None = None
 
     @property
     def imports(self) -> bool:
@@ -139,6 +144,10 @@ class FilePlan:
 
     def describe(self) -> str:
         """One phrase for ``--dry-run``: ``would import (changed)``, ``unchanged``, …"""
+        if self.status == "newer" and self.source is not None:
+            return f"would import (newer export of {self.source.path})"
+        if self.status == "superseded":
+            return f"skipped (older export than {self.newer})"
         if self.imports:
             return f"would import ({self.status})"
         if self.status == "same content":
@@ -185,7 +194,8 @@ def plan_file(
     except OSError as exc:
         plan.error, plan.exit_code = f"{path}: cannot be read ({exc.strerror or exc})", 2
         return plan
-    seen = store.source_seen_at(str(path.resolve()))
+    plan.key = store.key(str(path.resolve()))
+    seen = store.source_seen_at(plan.key)
     if seen is not None:
         plan.source = seen.source
         if force:
@@ -381,6 +391,9 @@ def import_planned(
             store.add_source_path(str(plan.path.resolve()), known.source_id, str(plan.content_hash))
             outcome.importer, outcome.status, outcome.records = known.importer, "unchanged", 0
             outcome.error = f"same content as {known.path}, already imported"
+        elif plan.status == "superseded":
+            outcome.status, outcome.records = "unchanged", 0
+            outcome.error = f"an older export than {plan.newer}, not imported"
         else:
             frame, result = _read_records(pm, plan, outcome, strict, note)
             # the journal keeps pointing at a contact whose record comes back edited, under a new id
@@ -396,7 +409,7 @@ def import_planned(
                 shape=plan.shape,
                 records=frame,
                 rejects=outcome.rejects,
-                info={k: v for k, v in outcome.info.items() if k != "warnings"},
+                info={k: v for k, v in outcome.info.items() if k != "warnings"} | _series_info(plan),
                 journal=result.journal,
                 journal_outcome=result.journal_outcome,
                 moved=moved,
@@ -414,7 +427,14 @@ def import_planned(
 def _source_path(plan: FilePlan) -> str:
     """The path a file's records are keyed by: its source's first path, so that a source's edited
     copy elsewhere keeps its records' ids."""
-    return plan.source.path if plan.source is not None else str(plan.path.resolve())
+    if plan.source is not None:
+        return plan.source.path
+    return plan.key or str(plan.path.resolve())
+
+
+def _series_info(plan: FilePlan) -> dict[str, str]:
+    """The series a dated export belongs to, kept with its source for next week's export to find."""
+    return {"series": plan.series} if plan.series else {}
 
 
 def _read_records(

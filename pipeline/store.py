@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -103,6 +104,9 @@ def _adbc_available() -> bool:
         return False
     return True
 
+
+#: A source named by a scheme (``manual:journal``), not a path.
+_SCHEME = re.compile(r"[a-z]+:(?![\\/])")
 
 _SQL_TYPES = {pl.Int32: "INTEGER", pl.Int64: "INTEGER"}
 
@@ -359,6 +363,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        #: Paths inside this folder are kept relative to it, so a moved workspace keeps its sources.
+        self.root = self.path.parent.resolve()
         ensure_private_dir(self.path.parent)
         new = not self.path.exists()
         self.conn = self._connect()
@@ -425,6 +431,7 @@ class Store:
                 "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
                 "SELECT path, source_id, content_hash, imported_at FROM sources"
             )
+            self._relative_paths(conn)
             if not any(row[5] for row in conn.execute("PRAGMA table_info(records)")):  # no PRIMARY KEY
                 conn.execute(RECORD_INDEXES["records_id"])
             existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
@@ -437,6 +444,25 @@ class Store:
                 (str(SCHEMA_VERSION),),
             )
             ensure_schema(conn)
+
+    def _relative_paths(self, conn: sqlite3.Connection) -> None:
+        """Seen paths inside the store's folder, kept absolute by an older kith, made relative."""
+        prefix = str(self.root) + os.sep
+        inside = "substr(path, 1, ?) = ?"
+        conn.execute(
+            "INSERT OR IGNORE INTO source_paths(path, source_id, content_hash, seen_at) "
+            f"SELECT replace(substr(path, ?), ?, '/'), source_id, content_hash, seen_at FROM source_paths "
+            f"WHERE {inside}",
+            (len(prefix) + 1, os.sep, len(prefix), prefix),
+        )
+        conn.execute(f"DELETE FROM source_paths WHERE {inside}", (len(prefix), prefix))
+
+    def key(self, path: str) -> str:
+        """How the store names ``path`` (absolute): relative to the store's folder when inside it."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
 
     def has_table(self, name: str) -> bool:
         """Whether a later stage has created table ``name`` yet (reads never create tables)."""
@@ -465,7 +491,8 @@ class Store:
 
     def source_by_path(self, path: str) -> SourceRow | None:
         """The source first seen at ``path``."""
-        row = self.conn.execute(f"SELECT {_SOURCE_ROW} FROM sources s WHERE s.path = ?", (path,)).fetchone()
+        query = f"SELECT {_SOURCE_ROW} FROM sources s WHERE s.path = ?"
+        row = self.conn.execute(query, (self.key(path),)).fetchone()
         return SourceRow(*row) if row else None
 
     def source_seen_at(self, path: str) -> SeenSource | None:
@@ -473,7 +500,7 @@ class Store:
         row = self.conn.execute(
             f"SELECT {_SOURCE_ROW}, p.content_hash FROM source_paths p JOIN sources s USING (source_id) "
             "WHERE p.path = ?",
-            (path,),
+            (self.key(path),),
         ).fetchone()
         return SeenSource(SourceRow(*row[:-1]), row[-1]) if row else None
 
@@ -484,10 +511,21 @@ class Store:
         ).fetchone()
         return SourceRow(*row) if row else None
 
+    def series_sources(self, shape: str, series: str) -> list[tuple[SourceRow, str]]:
+        """Sources of a series of dated exports (:mod:`pipeline.series`), latest import first, each
+        with the paths its present content was seen at."""
+        rows = self.conn.execute(
+            f"SELECT {_SOURCE_ROW}, p.path FROM sources s JOIN source_paths p USING (source_id) "
+            "WHERE s.shape = ? AND json_extract(s.info, '$.series') = ? AND p.content_hash = s.content_hash "
+            "ORDER BY s.imported_at DESC, s.source_id DESC, p.seen_at DESC",
+            (shape, series),
+        ).fetchall()
+        return [(SourceRow(*row[:-1]), row[-1]) for row in rows]
+
     def add_source_path(self, path: str, source_id: int, content_hash: str) -> None:
         """Remember that ``source_id``'s content (``content_hash``) was seen at ``path`` too."""
         with self.transaction() as conn:
-            conn.execute(_SEEN_PATH, (path, source_id, content_hash, _now()))
+            conn.execute(_SEEN_PATH, (self.key(path), source_id, content_hash, _now()))
 
     def replace_source(
         self,
@@ -535,8 +573,8 @@ class Store:
             shape,
         )
         plan = _SourceWrite(
-            path=path,
-            seen_at=seen_at or path,
+            path=self.key(path),
+            seen_at=self.key(seen_at or path),
             source_id=source_id,
             version=version,
             rejects=[(r.ref, r.reason, r.raw) for r in rejects],
@@ -749,7 +787,8 @@ class Store:
         return self.query_frame(sql, params, RECORD_COLUMNS)
 
     def sources(self) -> pl.DataFrame:
-        return self.query_frame(
+        """Every source, its ``path`` absolute (as the file is found now)."""
+        frame = self.query_frame(
             "SELECT source_id, path, importer, content_hash, size, imported_at, record_count, reject_count, "
             "encoding FROM sources ORDER BY source_id",
             schema={
@@ -759,12 +798,23 @@ class Store:
                 "reject_count": pl.Int64,
             },
         )
+        return self._absolute(frame, "path")
 
     def rejects(self) -> pl.DataFrame:
-        return self.query_frame(
+        """Every reject, ``source_file`` absolute."""
+        frame = self.query_frame(
             "SELECT s.path AS source_file, r.source_ref, r.reason, r.raw FROM rejects r "
             "JOIN sources s USING (source_id) ORDER BY r.rowid"
         )
+        return self._absolute(frame, "source_file")
+
+    def _absolute(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+        """Paths kept relative to the store's folder made absolute again (over the few unique paths)."""
+        if frame.height == 0 or column not in frame.columns:
+            return frame
+        named = frame[column].unique().drop_nulls().to_list()
+        shown = {p: p if Path(p).is_absolute() or _SCHEME.match(p) else str(self.root / p) for p in named}
+        return frame.with_columns(pl.col(column).replace_strict(shown, default=pl.col(column)))
 
     def count(self, table: str) -> int:
         if not table.isidentifier():

@@ -57,9 +57,10 @@ class DelimitedHead:
 
 def detect_delimiter(text: str) -> str:
     """The delimiter that splits the most records of ``text`` into fields without cutting a quoted
-    cell, then the most records, then the one that splits the first record, then the most
-    records into the same number (≥ 2) of fields: a few rows with a field too many (or a value
-    holding another candidate) don't turn a comma file into a semicolon one."""
+    cell, then the one that splits the first record (the header: a ';' inside a quoted cell that
+    spans lines splits more lines than the header's commas do), then the most records, then the
+    most records into the same number (≥ 2) of fields: a few rows with a field too many (or a
+    value holding another candidate) don't turn a comma file into a semicolon one."""
     best, best_score = ",", (0, 0, 0, 0, 0)
     for delimiter in DELIMITERS:
         counts: dict[int, int] = {}
@@ -82,7 +83,7 @@ def detect_delimiter(text: str) -> str:
         if not counts:
             continue
         width, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]))
-        score = (clean, sum(counts.values()), first, agreeing, width)
+        score = (clean, first, sum(counts.values()), agreeing, width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -177,11 +178,21 @@ def read_delimited(
     fixed, lines = blank_stray_quotes(data, head.delimiter, width, start)
     if not lines:
         return frame if frame is not None else _read_delimited_spare(path, head, skip_rows, spare)
-    stray.extend(line + 1 for line in lines)
     with tempfile.TemporaryDirectory(prefix="kith-stray-") as folder:
         copy = Path(folder) / path.name
         copy.write_bytes(fixed)
-        return _read_delimited_spare(copy, dataclasses.replace(head, encoding="utf-8"), skip_rows, spare)
+        try:
+            fixed_frame = _read_delimited_spare(
+                copy, dataclasses.replace(head, encoding="utf-8"), skip_rows, spare
+            )
+        except InputError:
+            if frame is None:
+                raise
+            # Without the "stray" line a quote is never closed: it closed a cell spanning lines
+            # (whose lines hold delimiters) after all, and the file as written reads whole.
+            return frame
+    stray.extend(line + 1 for line in lines)
+    return fixed_frame
 
 
 def raw_lines(path: Path, numbers: list[int], encoding: str | None) -> list[tuple[int, str]]:

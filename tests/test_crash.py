@@ -69,7 +69,7 @@ def _state(db: Path, source: Path) -> tuple[str | None, int]:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         row = conn.execute(
             "SELECT source_id, content_hash, record_count FROM sources WHERE path = ?",
-            (str(source.resolve()),),
+            (source.resolve().relative_to(db.parent.resolve()).as_posix(),),  # inside: kept relative
         ).fetchone()
         orphans = conn.execute(
             "SELECT count(*) FROM records WHERE source_id NOT IN (SELECT source_id FROM sources)"

@@ -52,6 +52,7 @@ from pipeline.manager import KithPluginManager
 from pipeline.run.data import RunData
 from pipeline.run.folders import carried_over, file_stamp, fill_folder, recover_interrupted, untouched
 from pipeline.run.report import RunReport, captured_warnings, iso_week
+from pipeline.series import follow_series
 from pipeline.store import Store
 from pipeline.workspace import Workspace
 
@@ -219,9 +220,12 @@ class Run:
                     continue
                 wanted = None if item.importer == "auto" else item.importer
                 options = self.import_options(item)
-                for path in files:
-                    plan = plan_file(self.store, path, options=options, as_name=wanted, force=force)
-                    planned.append(PlannedInput(number, plan))
+                plans = [
+                    plan_file(self.store, f, options=options, as_name=wanted, force=force) for f in files
+                ]
+                if glob.has_magic(item.path) and not force:
+                    follow_series(self.store, plans, str(self.workspace.resolve(item.path).resolve()))
+                planned.extend(PlannedInput(number, plan) for plan in plans)
             return planned
 
     def import_inputs(

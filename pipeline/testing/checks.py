@@ -7,6 +7,7 @@ runs them all.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,12 +126,22 @@ def assert_reimport_is_idempotent(
         raise AssertionError(f"{name}: a second import was {again.outcome.status!r}, expected 'unchanged'")
     if not again.records.equals(first.records):
         raise AssertionError(f"{name}: a second import changed the stored records")
-    with tempfile.TemporaryDirectory(prefix="kith-reimport-") as scratch:
-        fresh_store = Path(scratch) / "kith.db"
+    # Beside the workspace's store: a store names the paths in its folder relative to it, and
+    # record ids are keyed by that name.
+    handle, scratch = tempfile.mkstemp(
+        prefix=".kith-reimport-", suffix=".db", dir=workspace.store_path.parent
+    )
+    os.close(handle)
+    fresh_store = Path(scratch)
+    fresh_store.unlink()
+    try:
         fresh = import_through_core(workspace, name, store_path=fresh_store, **kwargs)
         if fresh.outcome.status != "imported":
             raise AssertionError(f"{name}: reading the file afresh failed: {fresh.outcome.error}")
         fresh_rejects = _stored_rejects(fresh_store)
+    finally:
+        for leftover in (fresh_store, *(Path(f"{fresh_store}{end}") for end in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
     before, after = first.records.sort("record_id"), fresh.records.sort("record_id")
     if before["record_id"].to_list() != after["record_id"].to_list():
         raise AssertionError(
