@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import alumni, vcard  # noqa: E402  (after the path is set)
+from bench.rss import peak_mib, reset_peak  # noqa: E402
 
 FIRST = [
     "Maria",
@@ -144,22 +145,6 @@ STAGES = (
 )
 
 
-def _hwm_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _reset_hwm() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")  # 5: reset the peak RSS to the current RSS
-    except OSError:
-        pass
-
-
 def child(log: str, args: list[str]) -> None:
     """``kith ARGS`` in this process, each stage of :class:`pipeline.run.Run` timed and its own
     peak RSS taken; one JSON line per stage into ``log``."""
@@ -171,7 +156,7 @@ def child(log: str, args: list[str]) -> None:
     def measured(name, method):
         @functools.wraps(method)
         def wrapper(*a, **k):
-            _reset_hwm()
+            reset_peak()
             start = time.perf_counter()
             try:
                 return method(*a, **k)
@@ -179,7 +164,7 @@ def child(log: str, args: list[str]) -> None:
                 row = {
                     "stage": name.strip("_"),
                     "seconds": time.perf_counter() - start,
-                    "peak_mib": _hwm_mib(),
+                    "peak_mib": peak_mib(),
                 }
                 with open(log, "a", encoding="utf-8") as out:
                     out.write(json.dumps(row) + "\n")

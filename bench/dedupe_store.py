@@ -15,7 +15,6 @@ that both paths wrote the same people, assignments and review queue.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import sys
 import tempfile
@@ -25,24 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _hwm_mib() -> float:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _reset_hwm() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")  # 5: reset the peak RSS to the current RSS
-    except OSError:
-        pass
+from bench.rss import peak_mib, reset_peak  # noqa: E402  (after the path is set)
 
 
 def _store_records(store, frame) -> None:
@@ -74,22 +56,22 @@ def _step(store, name: str, floor: float) -> None:
     engine = sys.modules["pipeline.dedupe.resolve"]  # the module (the package exports its function)
 
     gc.collect()
-    _reset_hwm()
+    reset_peak()
     marks: list[tuple[str, float]] = []
     peaks: list[tuple[str, float]] = []  # (what ran, its own peak), in order
 
     def mark(stage: str, _detail: str) -> None:
         if marks:  # the stage before this one is over
-            peaks.append((f"[{marks[-1][0]}]", _hwm_mib()))
-        _reset_hwm()
+            peaks.append((f"[{marks[-1][0]}]", peak_mib()))
+        reset_peak()
         marks.append((stage, time.perf_counter()))
 
     trim = engine.release_freed_memory
 
     def lap_peak() -> None:  # the engine trims its heap after every step: take that step's peak there
-        peaks.append(("", _hwm_mib()))
+        peaks.append(("", peak_mib()))
         trim()
-        _reset_hwm()
+        reset_peak()
 
     engine.release_freed_memory = lap_peak
     start = time.perf_counter()
@@ -98,7 +80,7 @@ def _step(store, name: str, floor: float) -> None:
     finally:
         engine.release_freed_memory = trim
     took = time.perf_counter() - start
-    peaks.append((f"[{marks[-1][0]}]" if marks else "[run]", _hwm_mib()))
+    peaks.append((f"[{marks[-1][0]}]" if marks else "[run]", peak_mib()))
     stats = run.stats or {}
     print(
         f"{name:<30} {took:7.2f}s  {took / floor:5.2f}x engine  people {run.people:,}  "
@@ -154,11 +136,11 @@ def main() -> None:
         store = Store(path)
         _store_records(store, first)
         loaded = store.records()
-        _reset_hwm()
+        reset_peak()
         start = time.perf_counter()
         resolve(loaded)
         floor = time.perf_counter() - start
-        print(f"records: {first.height:,}; engine alone: {floor:.2f}s, peak {_hwm_mib():,.0f} MiB")
+        print(f"records: {first.height:,}; engine alone: {floor:.2f}s, peak {peak_mib():,.0f} MiB")
         del loaded, first
 
         _step(store, "first dedupe_store", floor)
