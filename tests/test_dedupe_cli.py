@@ -157,7 +157,7 @@ def test_review_from_sheet(runner, ws, tmp_path):
     wb["Review"]["A2"] = "same"
     wb.save(filled)
     out = kith(runner, ws, "review", "--from-sheet", str(filled)).stdout
-    assert f"Applied 1 decisions from {filled}." in out and "18 people" in out
+    assert f"Applied 1 decision from {filled}." in out and "18 people" in out
     assert len(people(runner, ws, "john smith")) == 1
     bad = runner.invoke(app, ["-w", str(ws), "review", "--from-sheet", str(ws / "kith.toml")])
     assert bad.exit_code == 2 and "not a readable .xlsx review sheet" in bad.stderr

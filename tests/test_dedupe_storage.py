@@ -276,3 +276,17 @@ def test_weekly_run_dedupes_writes_the_sheet_and_applies_last_weeks(tmp_path):
         assert len(_named(load_people(store), "John", "Smith")) == 1
     saved = json.loads((root / "reports" / "2026-W48" / "run.json").read_text())
     assert saved["people"] == 18
+
+
+def test_a_sheet_answer_about_two_people_of_several_records_counts_once(ws, monkeypatch):
+    """One filled row about two people of two records each is stored as four record-pair
+    decisions, and is one answer in what kith says it applied."""
+    with Store(ws.store_path) as store:
+        run_dedupe(store, ws)
+        pairs = [("r1", "r3"), ("r1", "r4"), ("r2", "r3"), ("r2", "r4")]
+        monkeypatch.setattr(
+            storage, "whole_people", lambda rows, _assignments: [(a, b, "same") for a, b in pairs]
+        )
+        sheet = SheetDecisions(Path("duplicates.xlsx"), "d1", (("r1", "r3", "same"),))
+        assert storage.store_sheet_decisions(store, [sheet]) == (1, [])
+        assert storage.load_decisions(store).height == 4

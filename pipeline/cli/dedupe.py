@@ -67,11 +67,15 @@ def _summary(run: DedupeRun) -> str:
     return text + (" (kith review)" if run.review else "")
 
 
+def _decisions(count: int) -> str:
+    return f"{count:,} decision{'' if count == 1 else 's'}"
+
+
 def _print_run(run: DedupeRun) -> None:
     for warning in run.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if run.sheet_decisions:
-        typer.echo(f"Applied {run.sheet_decisions:,} decisions from review sheets.")
+        typer.echo(f"Applied {_decisions(run.sheet_decisions)} from review sheets.")
     typer.echo(_summary(run))
 
 
@@ -221,7 +225,7 @@ def review_command(
             else:
                 for warning in result.warnings:
                     typer.echo(f"warning: {warning}", err=True)
-                typer.echo(f"Applied {result.sheet_decisions:,} decisions from {from_sheet}.")
+                typer.echo(f"Applied {_decisions(result.sheet_decisions)} from {from_sheet}.")
                 typer.echo(_summary(result))
             return
         rows = review_rows(run.store)

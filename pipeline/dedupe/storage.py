@@ -443,17 +443,20 @@ def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tup
     """Store the decisions read back from filled review files (the run's feedback stage).
 
     Each file is applied once per content: one whose digest was applied before is skipped
-    unless it says ``force`` (a file the user named). Returns how many decisions were
-    stored and a warning per row that could not be used.
+    unless it says ``force`` (a file the user named). Returns how many answers (filled rows)
+    were applied — one answer about two people is stored as a decision per pair of their
+    records — and a warning per row that could not be used.
     """
     ensure_dedupe_tables(store)
     applied = json.loads(store.get_meta(SHEETS_KEY) or "[]")
     rows: list[tuple[str, str, str, str, str]] = []
     warnings: list[str] = []
+    answers = 0
     for sheet in sheets:
         if sheet.digest in applied and not sheet.force:
             continue
         warnings += sheet.warnings
+        answers += len(sheet.rows)
         found = whole_people(list(sheet.rows), load_assignments(store))
         rows += normalized_decisions(found, by=f"sheet:{Path(sheet.source).name}")
         if sheet.digest not in applied:
@@ -461,7 +464,7 @@ def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tup
     with store.transaction() as conn:
         _upsert_decisions(conn, rows)
         store.set_meta(SHEETS_KEY, json.dumps(applied[-200:]), conn)
-    return len(rows), warnings
+    return answers, warnings
 
 
 def dedupe_store(
