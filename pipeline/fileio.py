@@ -1,4 +1,4 @@
-"""Writing output files atomically, private to the owner.
+"""Writing output files atomically, private to the owner (and the one chunked file hash).
 
 Every report and export is written to a temporary file in the target's folder and renamed
 into place only when complete, so a crash or an exception never leaves a half-written
@@ -8,6 +8,7 @@ file where the last good one was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 import unicodedata
@@ -107,3 +108,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def file_hash(path: Path) -> tuple[str, int]:
+    """SHA-256 of the file's content and its size, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

@@ -37,6 +37,7 @@ import polars_hash as plh
 from pipeline import limits, registry
 from pipeline.contracts import ImportOptions, ImportResult, JournalOutcomeRow, JournalRow, Reject
 from pipeline.errors import InputError, KithError, MachineError, SchemaError, StrictModeError, UsageError
+from pipeline.fileio import file_hash
 from pipeline.journal.relink import moved_records
 from pipeline.manager import KithPluginManager
 from pipeline.normalize import normalize_records
@@ -220,17 +221,6 @@ def plan_file(
     else:
         plan.status = "reshaped"
     return plan
-
-
-def file_hash(path: Path) -> tuple[str, int]:
-    """SHA-256 of the file's content and its size, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def pick_importer(pm: KithPluginManager, path: Path, head: bytes, as_name: str | None = None) -> str:

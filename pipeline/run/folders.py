@@ -8,7 +8,6 @@ a failure removes the staging folder and leaves the last good folder untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.fileio import DIR_MODE, ensure_private_dir
+from pipeline.fileio import DIR_MODE, ensure_private_dir, file_hash
 
 
 def fill_folder(out_dir: Path, fill: Callable[[Path], list[str]], *, keep_others: bool = False) -> list[str]:
@@ -91,18 +90,10 @@ def recover_interrupted(reports_dir: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_stamp(path: Path) -> dict[str, Any]:
     """Size, modification time (ns) and SHA-256 of ``path``: what :func:`untouched` compares."""
     stat = path.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_hash(path)[0]}
 
 
 def untouched(path: Path) -> bool:
@@ -120,4 +111,4 @@ def untouched(path: Path) -> bool:
         return False
     if stamp.get("size") != stat.st_size or stamp.get("mtime_ns") != stat.st_mtime_ns:
         return False
-    return stamp.get("sha256") == _sha256(path)
+    return stamp.get("sha256") == file_hash(path)[0]

@@ -12,13 +12,12 @@ never by position, so sorting or filtering the sheet in Excel is harmless.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from pipeline import xlsx
 from pipeline.dedupe.review import describe
 from pipeline.errors import InputError
-from pipeline.fileio import atomic_path
+from pipeline.fileio import atomic_path, file_hash
 from pipeline.safety import looks_like_formula
 
 SHEET_FILE = "duplicates.xlsx"
@@ -125,11 +124,8 @@ def write_review_sheet(rows: list[dict], path: Path) -> int:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a filled sheet: a file is applied once per content."""
+    return file_hash(path)[0]
 
 
 def read_sheet_decisions(path: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
