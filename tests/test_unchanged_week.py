@@ -92,3 +92,52 @@ def test_an_unchanged_week_writes_nothing_and_says_so(runner, tmp_path):
     assert _run(runner, ws, "2026-12-02")["reports"] == "unchanged"
     (folder / "followups.md").unlink()
     assert _run(runner, ws, "2026-12-02")["reports"] == "written" and (folder / "followups.md").is_file()
+
+
+def test_code_changed_in_place_writes_the_week_again(runner, tmp_path):
+    """An editable install or a ``git pull`` changes kith's or a plugin's code without moving the
+    version: the week is written again. Here a loose ``plugins_dir`` exporter is edited."""
+    ws = _workspace(runner, tmp_path)
+    plugins = ws / "local_plugins"
+    plugins.mkdir()
+    exporter = plugins / "hello_note.py"
+    source = """from pathlib import Path
+from pipeline import hookimpl
+
+class Hello:
+    name = "hello"
+    description = "one line"
+
+    def write(self, context):
+        path = Path(context.out_dir) / "hello.txt"
+        path.write_text(GREETING, encoding="utf-8")
+        return [path]
+
+GREETING = "{greeting}"
+
+@hookimpl
+def register_exporters():
+    return [Hello()]
+"""
+    exporter.write_text(source.format(greeting="hello"), encoding="utf-8")
+    config = ws / "kith.toml"
+    settings = config.read_text(encoding="utf-8")
+    config.write_text('plugins_dir = "local_plugins"\n' + settings, encoding="utf-8")
+    folder = ws / "reports" / WEEK
+    assert _run(runner, ws)["reports"] == "written"
+    assert (folder / "hello.txt").read_text(encoding="utf-8") == "hello"
+    assert _run(runner, ws)["reports"] == "unchanged"
+
+    exporter.write_text(source.format(greeting="hello again"), encoding="utf-8")
+    assert _run(runner, ws)["reports"] == "written"
+    assert (folder / "hello.txt").read_text(encoding="utf-8") == "hello again"
+    assert _run(runner, ws)["reports"] == "unchanged"
+
+
+def test_the_code_roots_are_the_core_and_every_plugins_package():
+    from pipeline.manager import make_plugin_manager
+    from pipeline.run.state import code_roots
+
+    roots = code_roots(make_plugin_manager(entry_points=False, disabled=()).get_plugins())
+    names = {root.name for root in roots}
+    assert {"pipeline", "plugins"} <= names and all(root.exists() for root in roots)

@@ -445,7 +445,7 @@ class Run:
     def _week_unchanged(self, exporters: list[tuple[str, dict[str, Any]]]) -> bool:
         """Whether the week's folder was written from the state the store and settings are in
         now (see :mod:`pipeline.run.state`); if so the report takes its outputs and tasks."""
-        from pipeline.run.state import week_state, written_week
+        from pipeline.run.state import code_roots, week_state, written_week
 
         with self._timed("state"):
             self.report.state = week_state(
@@ -454,6 +454,7 @@ class Run:
                 exporters=exporters,
                 config_path=self.workspace.config_path,
                 template_dirs=self.followup_settings.template_dirs,
+                code=code_roots(self.pm.get_plugins()),
             )
             folder = self.workspace.reports_dir / self.week
             saved = written_week(folder, self.report.state)

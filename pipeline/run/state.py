@@ -10,8 +10,10 @@ and the run says ``"reports": "unchanged"``. The digest covers:
   changes them), and the whole of the small tables a person edits by hand or by ticking a box
   (journal, outcome, aliases, task state, decisions) and the rejects;
 * the run: kith's version, the as-of *date* (due and overdue dates move with the day, and the
-  weekly page prints it), the exporters with their options, kith.toml's bytes and the files of
-  the template folders.
+  weekly page prints it), the exporters with their options, kith.toml's bytes, the files of
+  the template folders, and the code that writes: every file (size and modification time) of the
+  packages the loaded plugins and kith's core come from, so a kith or plugin upgraded in place
+  (an editable install, a ``git pull``) writes the week again even when its version did not move.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from pipeline import __version__
@@ -59,6 +63,37 @@ def _files(folders: Iterable[Path]) -> list[tuple[str, int, int]]:
     return found
 
 
+def _package_root(module_name: str) -> Path | None:
+    """The folder of the top-level package ``module_name`` belongs to; the module's own file
+    when that package is not imported (a loose ``plugins_dir`` file) or is a single module;
+    None for a module without a file."""
+    top = sys.modules.get(module_name.partition(".")[0])
+    if top is not None and getattr(top, "__path__", None):
+        return Path(next(iter(top.__path__)))
+    module = top if top is not None and "." not in module_name else sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    return Path(file) if file else None
+
+
+def code_roots(plugins: Iterable[object]) -> list[Path]:
+    """kith's core package and the package of every loaded plugin: the code that writes a week."""
+    names = {"pipeline"}
+    for plugin in plugins:
+        names.add(plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__)
+    return sorted({root for name in names if (root := _package_root(name)) is not None})
+
+
+def _code_files(roots: Iterable[Path]) -> list[tuple[str, int, int]]:
+    found = []
+    for root in roots:
+        if root.is_file():
+            stat = root.stat()
+            found.append((str(root), stat.st_size, stat.st_mtime_ns))
+        elif root.is_dir():
+            found.extend(f for f in _files([root]) if "__pycache__" not in f[0])
+    return found
+
+
 def week_state(
     store: Store,
     *,
@@ -66,8 +101,9 @@ def week_state(
     exporters: list[tuple[str, dict[str, Any]]],
     config_path: Path | None,
     template_dirs: Iterable[Path] = (),
+    code: Iterable[Path] = (),
 ) -> str:
-    """The digest described in the module docstring."""
+    """The digest described in the module docstring; ``code`` is :func:`code_roots`."""
     config = config_path.read_bytes() if config_path and config_path.is_file() else b""
     parts = [
         __version__,
@@ -75,6 +111,7 @@ def week_state(
         json.dumps(exporters, sort_keys=True, default=str),
         hashlib.sha256(config).hexdigest(),
         _files(template_dirs),
+        _code_files(code),
         _table_parts(store),
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
