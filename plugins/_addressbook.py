@@ -110,6 +110,11 @@ def map_columns(headers: list[str], layout: Layout, overrides: dict[str, str], p
     return HeaderMapping(columns)
 
 
+def _article(name: str) -> str:
+    """``name`` with its indefinite article: "an Outlook CSV", "a Google Contacts CSV"."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     """Read a whole export into raw canonical columns (see the module docstring)."""
     head = tabular.sniff_delimited(path)
@@ -118,9 +123,9 @@ def read(path: Path, options: ImportOptions, layout: Layout) -> ImportResult:
     if position is None and options.forced:
         # --as: the first non-blank line is the header; what maps is used, the rest kept in extra.
         position = next((i for i, row in enumerate(head.rows) if any(c.strip() for c in row)), None)
-        forced_note = f"the header is not a {layout.name} header (read as one because of --as)"
+        forced_note = f"the header is not {_article(layout.name)} header (read as one because of --as)"
     if position is None:
-        raise InputError(f"{path}: the first lines are not a {layout.name} header")
+        raise InputError(f"{path}: the first lines are not {_article(layout.name)} header")
     # Record numbers ride along in "_record": runs of blank lines are collapsed before parsing.
     stray: list[int] = []
     width = len(head.rows[position])

@@ -74,7 +74,7 @@ def test_as_forces_an_importer_that_maps_what_it_can_and_warns(runner, tmp_path)
     assert result.exit_code == 0, result.output
     (summary,) = json.loads(result.stdout)["files"]
     assert (summary["importer"], summary["status"]) == ("outlook_csv", "imported")
-    assert any("not a Outlook CSV header" in w["message"] for w in summary["warnings"])
+    assert any("not an Outlook CSV header" in w["message"] for w in summary["warnings"])
     imported = import_through_core(make_workspace(tmp_path / "other"), google, importer="outlook_csv")
     first = imported.records.row(0, named=True)
     assert (first["given_name"], first["family_name"]) == (
