@@ -132,3 +132,17 @@ def test_version(runner):
 
     result = runner.invoke(app, ["--version"])
     assert result.stdout.strip() == f"kith {__version__}"
+
+
+def test_a_fresh_workspace_says_what_to_do_next(runner, tmp_path):
+    """A new user's first `kith run` and `kith journal` say how to add inputs and entries,
+    not an empty table."""
+    ws = _init(runner, tmp_path)
+    run = runner.invoke(app, ["-w", str(ws), "run", "--as-of", "2026-11-26"])
+    assert run.exit_code == 0, run.output
+    assert "kith.toml lists no [[inputs]]" in run.output and "kith import PATH" in run.output
+    assert "┃" not in run.output  # no empty table of inputs
+    journal = runner.invoke(app, ["-w", str(ws), "journal"])
+    assert journal.exit_code == 0 and journal.output.startswith("No journal entries yet")
+    about = runner.invoke(app, ["-w", str(ws), "journal", "--json"])
+    assert json.loads(about.stdout) == {"entries": [], "outcome": None}

@@ -275,6 +275,18 @@ def journal_command(
             }
         )
         return
+    if journal.is_empty():
+        whose = f" about {person}" if person else ""
+        print(f'No journal entries{whose} yet: `kith log met "NAME"` adds one (kith log --help).')
+    else:
+        _print_journal(journal)
+    if outcome:
+        line = f"Outcome ({outcome.date.isoformat()}): {outcome.text}"
+        Console().print(line, markup=False, highlight=False)
+
+
+def _print_journal(journal) -> None:
+    """The journal as a table, one entry a row."""
     table = Table(show_edge=False)
     for column in ("#", "date", "kind", "person"):
         table.add_column(column, no_wrap=True)
@@ -296,10 +308,7 @@ def journal_command(
             row["channel"] or "",
             row["note"] or "",
         )
-    console = Console()
-    console.print(table)
-    if outcome:
-        console.print(f"Outcome ({outcome.date.isoformat()}): {outcome.text}", markup=False, highlight=False)
+    Console().print(table)
 
 
 @handle_errors

@@ -66,7 +66,15 @@ def print_run_summary(report: RunReport) -> None:
             f"{item['records']:,}" if "records" in item else "-",
             str(len(item["rejects"])) if "rejects" in item else "-",
         )
-    console.print(table)
+    if report.inputs:
+        console.print(table)
+    else:
+        console.print(
+            f"kith run {report.week} (as of {report.as_of}): kith.toml lists no [[inputs]], so nothing "
+            "was imported this week (list your exports there, or add files with `kith import PATH`)",
+            highlight=False,
+            markup=False,
+        )
     print_rejects(console, report)
     facts = []
     if report.people is not None:
