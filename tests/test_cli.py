@@ -146,3 +146,15 @@ def test_a_fresh_workspace_says_what_to_do_next(runner, tmp_path):
     assert journal.exit_code == 0 and journal.output.startswith("No journal entries yet")
     about = runner.invoke(app, ["-w", str(ws), "journal", "--json"])
     assert json.loads(about.stdout) == {"entries": [], "outcome": None}
+
+
+def test_import_quiet_prints_nothing_unless_a_file_fails(runner, tmp_path, samples):
+    ws = _init(runner, tmp_path)
+    sample = samples / "linkedin" / "Connections.csv"
+    quiet = runner.invoke(app, ["-w", str(ws), "import", str(sample), "-q"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    assert runner.invoke(app, ["-w", str(ws), "people", "--json"]).exit_code == 0
+    broken = tmp_path / "notes.csv"
+    broken.write_bytes(b"\x00\x01\x02 not a contact file")
+    failed = runner.invoke(app, ["-w", str(ws), "import", str(broken), "--quiet"])
+    assert failed.exit_code == 2 and "notes.csv" in failed.output

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipeline.cli.app import handle_errors, print_json, state
 from pipeline.cli.context import open_run
-from pipeline.cli.options import ForceOption, JsonOption
+from pipeline.cli.options import ForceOption, JsonOption, QuietOption
 from pipeline.cli.progress import import_progress, wanted
 
 if TYPE_CHECKING:  # the store and polars load when a command runs, not at start-up
@@ -92,6 +92,7 @@ def import_command(
         bool, typer.Option("--show-mapping", help="Show which source column became which field.")
     ] = False,
     force: ForceOption = False,
+    quiet: QuietOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """Import contact files: detect each file's format, normalize, and store (re-imports are no-ops)."""
@@ -104,7 +105,7 @@ def import_command(
             spooled = stack.enter_context(spooled_stdin(sys.stdin.buffer))
             paths = [spooled if str(p) == STDIN else p for p in paths]
         planned = run.plan_inputs(paths, as_name=as_name, force=force)
-        with import_progress(wanted(json_out=json_out), planned) as progress:
+        with import_progress(wanted(json_out=json_out, quiet=quiet), planned) as progress:
             summary = ImportSummary(run.import_inputs(planned, strict=strict, progress=progress))
         run.sync_journal()
         if any(f.status == "imported" for f in summary.files) and has_people_table(run.store):
@@ -118,6 +119,8 @@ def import_command(
                     item.error = item.error.replace(str(spooled), f"{STDIN} (standard input)")
     if json_out:
         print_json(summary.to_json())
+    elif quiet and not summary.failed:
+        pass  # cron: silence unless a file failed
     elif not summary.files:
         names = ", ".join(str(p) for p in paths)
         typer.echo(f"Nothing to import: {names} {'hold' if len(paths) > 1 else 'holds'} no files.")
