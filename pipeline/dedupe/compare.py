@@ -46,6 +46,8 @@ GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
 OVERRIDES = {
     "ov_linkedin": "different LinkedIn profiles",
     "ov_suffix": "different generations (Sr./Jr.)",
+    "ov_suffix_one": "a generation suffix (Jr./Sr.) on one side only, and only a phone shared while e-mails "
+    "or employers differ (a household's landline)",
     "ov_given": "clearly different given names behind a shared email, phone or address",
     "ov_generation": "birth years or class years a generation apart (a parent and child)",
     "ov_birthdate": "different birth dates (not a typo: two or more of day, month and year differ)",
@@ -54,6 +56,9 @@ OVERRIDES = {
 
 #: Years between two birth years (or two class years) that make two records two generations.
 GENERATION_YEARS = 15
+#: Years between two birth years beyond which one name at one address is no parent and child: a
+#: father is rarely this much older than his son, so a date that far off was mistyped or replaced.
+PARENT_YEARS_MAX = 50
 
 #: Per-side value codes kept with each pair, for term-frequency weights.
 TF_CODES = ("g_id", "f_id", "org_id")
@@ -494,6 +499,9 @@ def _override_exprs() -> list[pl.Expr]:
     return [
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
+        # "Jr." on one record says two generations hold the name; a record without it that shares only a
+        # phone (the household's landline) and disagrees on e-mails or employer is the other generation.
+        (_generation_on_one_side() & _household_phone_only()).alias("ov_suffix_one"),
         (
             # Two full given names, unlike in every nickname form: an initial is too little to go on.
             # Merely similar ones (Nathan / Joan in some nickname form) too when the shared thing is a
@@ -525,7 +533,9 @@ def _override_exprs() -> list[pl.Expr]:
         # A year typo ("1941" for "1914") beside the same day and month is a typo, not a generation.
         (
             (
-                ((_year(pl.col("bday_a")) - _year(pl.col("bday_b"))).abs() >= GENERATION_YEARS)
+                (_year(pl.col("bday_a")) - _year(pl.col("bday_b")))
+                .abs()
+                .is_between(GENERATION_YEARS, PARENT_YEARS_MAX)
                 & (pl.col("birthday") != 2)
             )
             | ((pl.col("cyear_a") - pl.col("cyear_b")).abs() >= GENERATION_YEARS)
@@ -537,7 +547,7 @@ def _override_exprs() -> list[pl.Expr]:
         .and_(~_typo_at_home())
         .alias("ov_generation"),
         # Namesakes at one address (a father and son, cousins) are told apart by their birth dates.
-        (_date_apart() & ~_typo_at_home()).alias("ov_birthdate"),
+        (_date_apart() & ~_typo_at_home() & ~_same_name_at_home()).alias("ov_birthdate"),
         # A file lists a member once: two of its rows with different e-mails are two members unless
         # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
         (
@@ -562,6 +572,52 @@ def _typo_at_home() -> pl.Expr:
     given_typo = pl.col("given").is_in([3, 5]) & pl.col("family").is_in([1, 2, 3, 5])
     family_typo = pl.col("family").is_in([2, 3, 5]) & pl.col("given").is_in([1, 2, 3, 4, 5])
     return (home & (given_typo | family_typo)).fill_null(False)
+
+
+def _generation_on_one_side() -> pl.Expr:
+    """A generation suffix (Jr., Sr., III …) on exactly one of the two records."""
+    return pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) != pl.col("sfx_b").is_in(
+        GENERATIONS
+    ).fill_null(False)
+
+
+def _household_phone_only() -> pl.Expr:
+    """A shared phone is all the pair shares, and e-mails (both sides have some) or employers disagree.
+
+    That is a household's landline, as with spouses; one person's records that share a mobile number
+    mostly have no e-mail or employer to disagree on.
+    """
+    nothing_else = (
+        (pl.col("email") != 1)
+        & (pl.col("linkedin") != 1)
+        & ~pl.col("organization").is_in([1, 2, 3])
+        & (pl.col("location") != 1)
+        & (pl.col("street") != 1)
+        & ~pl.col("birthday").is_in([1, 2])
+        & (pl.col("class_year") != 1)
+    )
+    disagree = (pl.col("email") == 2) | (pl.col("organization") == 4)
+    return ((pl.col("phone") == 1) & nothing_else & disagree).fill_null(False)
+
+
+def _same_name_at_home() -> pl.Expr:
+    """The identical full name at one street address (the street, and the postcode or town).
+
+    Two birth dates there that are less than a generation apart (``ov_generation`` rules on the rest)
+    are far more often one person's date keyed in wrong than two namesakes under one roof: the model
+    weighs the "different" birthday level instead of a rule keeping them apart.
+    """
+    # "Jr." or "Sr." on either record says another generation holds the name: the birth dates still rule.
+    suffix = pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) | pl.col("sfx_b").is_in(
+        GENERATIONS
+    ).fill_null(False)
+    return (
+        (pl.col("given") == 1)
+        & (pl.col("family") == 1)
+        & (pl.col("street") == 1)
+        & pl.col("location").is_in([1, 2])
+        & ~suffix
+    ).fill_null(False)
 
 
 def _year(bday: pl.Expr) -> pl.Expr:
