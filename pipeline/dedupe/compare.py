@@ -288,7 +288,11 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
     del sa, sb
-    pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]), _swapped(pf))
+    pf = pf.with_columns(
+        _street_typo(pf["street_a"], pf["street_b"]),
+        house_number_typo(pf["street_a"], pf["street_b"]),
+        _swapped(pf),
+    )
     pf = pf.with_columns(_field_level_exprs())
     # Another street in another town is one fact (a move, or another person), already weighed by the
     # location level: counted twice it outweighs a name and a class year that agree.
@@ -323,6 +327,31 @@ def _street_typo(a: pl.Series, b: pl.Series) -> pl.Series:
         edits = cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=Levenshtein.distance, workers=-1)
         out[rows] = edits <= STREET_TYPO_EDITS
     return pl.Series("_street_typo", out)
+
+
+def house_number_typo(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Per pair: one street name, the house number missing on one side or a keystroke off ("15" / "61",
+    "2" / "22", "36" / "37"; not two single digits, which are as often two houses)."""
+    import numpy as np
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cpdist
+
+    frame = pl.DataFrame({"a": a, "b": b}).select(
+        (pl.col("a").str.replace(r"^\d+", "") == pl.col("b").str.replace(r"^\d+", "")).alias("street"),
+        pl.col("a").str.extract(r"^(\d+)", 1).alias("na"),
+        pl.col("b").str.extract(r"^(\d+)", 1).alias("nb"),
+    )
+    one_missing = frame.select(pl.col("street") & (pl.col("na").is_null() != pl.col("nb").is_null()))
+    out = one_missing.to_series().fill_null(False).to_numpy().copy()
+    need = frame.select(
+        (pl.col("street") & (pl.col("na") != pl.col("nb")))
+        & (pl.max_horizontal(pl.col("na").str.len_chars(), pl.col("nb").str.len_chars()) >= 2)
+    )
+    rows = np.flatnonzero(need.to_series().fill_null(False).to_numpy())
+    if len(rows):
+        todo = frame[rows]
+        out[rows] = cpdist(todo["na"].to_list(), todo["nb"].to_list(), scorer=OSA.distance, workers=-1) <= 1
+    return pl.Series("_house_typo", out)
 
 
 #: Jaro-Winkler at which each name matches the other side's opposite name part (given/family swapped).
@@ -601,7 +630,7 @@ def _household_phone_only() -> pl.Expr:
 
 
 def _same_name_at_home() -> pl.Expr:
-    """The identical full name at one street address (the street, and the postcode or town).
+    """The identical full name at one street address (house number and street).
 
     Two birth dates there that are less than a generation apart (``ov_generation`` rules on the rest)
     are far more often one person's date keyed in wrong than two namesakes under one roof: the model
@@ -611,13 +640,11 @@ def _same_name_at_home() -> pl.Expr:
     suffix = pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) | pl.col("sfx_b").is_in(
         GENERATIONS
     ).fill_null(False)
-    return (
-        (pl.col("given") == 1)
-        & (pl.col("family") == 1)
-        & (pl.col("street") == 1)
-        & pl.col("location").is_in([1, 2])
-        & ~suffix
-    ).fill_null(False)
+    # A house number missing on one side or a keystroke off is still that address ("15" / "61") when the
+    # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
+    nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
+    address = (pl.col("street") == 1) | nearly
+    return ((pl.col("given") == 1) & (pl.col("family") == 1) & address & ~suffix).fill_null(False)
 
 
 def _year(bday: pl.Expr) -> pl.Expr:

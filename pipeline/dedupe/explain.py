@@ -18,6 +18,7 @@ from pipeline.dedupe.compare import (
     GENERATIONS,
     OVERRIDES,
     PARENT_YEARS_MAX,
+    house_number_typo,
     names_swapped,
 )
 from pipeline.dedupe.features import build_features
@@ -139,8 +140,12 @@ def _same_name_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     years = [int(b[:4]) if b else None for b in feats["bday"].to_list()]
     if row["birthday"] != different or None in years or abs(years[0] - years[1]) >= GENERATION_YEARS:
         return []
-    # As compare._same_name_at_home: exact given and family name, the street, the postcode or town, no suffix.
-    if (row["given"], row["family"], row["street"]) != (1, 1, 1) or row["location"] not in (1, 2):
+    # As compare._same_name_at_home: exact given and family name at one address, no generation suffix.
+    streets = feats["street"]
+    nearly = (
+        row["street"] == 2 and row["location"] in (1, 2) and house_number_typo(streets[:1], streets[1:])[0]
+    )
+    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or nearly):
         return []
     if any(s in GENERATIONS for s in feats["sfx"].to_list()):
         return []
