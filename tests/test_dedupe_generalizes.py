@@ -736,6 +736,34 @@ def test_why_names_the_mistyped_name_that_lifts_the_birth_date_rules_and_the_cla
     assert not any("mistyped there" in n for n in expl.notes)
 
 
+def test_address_lines_keyed_in_the_other_way_round_are_one_street():
+    from pipeline.dedupe.contact_keys import street_key
+
+    values = [
+        "17 Annesley, Horsley Crescent",  # the lines swapped: the house number stays with the street
+        "17 Horsley Crescent, Annesley",
+        "12 Banksia St, Unit 4",  # a second line that names no street is left out, as before
+        "Unit 4, 12 Banksia St",  # a first part without a house number is not taken for swapped lines
+        ", Coolinda",
+    ]
+    keys = pl.select(street_key(pl.lit(pl.Series(values)))).to_series().to_list()
+    assert keys == ["17horsleycrescent", "17horsleycrescent", "12banksiastreet", "unit4", "coolinda"]
+    rows = [
+        _member(
+            "l0",
+            "members.csv",
+            ("William", "Shepworth", "17 Annesley, Horsley Crescent", "2614", "1922-07-07"),
+        ),
+        _member(
+            "l1",
+            "old_crm.csv",
+            ("William", "Shepworth", "17 Horsley Crescent, Annesley", "2614", "1922-07-07"),
+        ),
+    ]
+    pair = resolve(records(*rows)).pairs.row(0, named=True)
+    assert pair["street"] == "exact"
+
+
 def test_swapped_names_with_a_typo_in_each_meet_by_postcode_and_initials():
     # A member list row keyed in with given and family name swapped and a typo in each, no street and no
     # birth date: only the postcode and the names' initials are left to find its partner by.
