@@ -330,7 +330,7 @@ def _street_typo(a: pl.Series, b: pl.Series) -> pl.Series:
 
 
 def house_number_typo(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Per pair: one street name, the house number missing on one side or a keystroke off ("15" / "61",
+    """Per pair: one street name, the house number missing on one side or a keystroke off ("15" / "51",
     "2" / "22", "36" / "37"; not two single digits, which are as often two houses)."""
     import numpy as np
     from rapidfuzz.distance import OSA
@@ -640,7 +640,7 @@ def _same_name_at_home() -> pl.Expr:
     suffix = pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) | pl.col("sfx_b").is_in(
         GENERATIONS
     ).fill_null(False)
-    # A house number missing on one side or a keystroke off is still that address ("15" / "61") when the
+    # A house number missing on one side or a keystroke off is still that address ("15" / "51") when the
     # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
     nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
     address = (pl.col("street") == 1) | nearly

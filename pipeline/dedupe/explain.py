@@ -161,6 +161,8 @@ def _beyond_parent_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     different = COMPARISONS["birthday"].index("different") + 1
     if None in years or row["birthday"] != different or abs(years[0] - years[1]) <= PARENT_YEARS_MAX:
         return []
+    if row["ov_birthdate"]:  # not at one address: the birth dates still rule
+        return []
     return [
         f"rule: birth years {years[0]} and {years[1]} are more than {PARENT_YEARS_MAX} years apart, further "
         "than a parent and child: no generation rule, the score decides"
