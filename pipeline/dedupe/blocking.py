@@ -71,6 +71,17 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         .otherwise(pl.concat_str("f", "g", separator=" "))
         .alias("gf_any_order")
     )
+    # Both names' initials in either order ("Webb Sma" / "Sam Webb": swapped, and a typo in each), for
+    # records without a contact point only (no key at all for the others: a contact book's blocks would
+    # be strangers, and the keys cost memory at a million records).
+    initials = (
+        pl.when(~no_contact)
+        .then(None)
+        .when(pl.col("g").str.slice(0, 1) < pl.col("f").str.slice(0, 1))
+        .then(pl.concat_str(pl.col("g").str.slice(0, 1), pl.col("f").str.slice(0, 1)))
+        .otherwise(pl.concat_str(pl.col("f").str.slice(0, 1), pl.col("g").str.slice(0, 1)))
+        .alias("initials_any_order")
+    )
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
@@ -95,6 +106,7 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         # given and family name swapped with a typo in one of them.
         Rule("birthday_name", (("bday",), ("g", "f")), fuzzy_cap),
         Rule("name_any_order", ((any_order,),), name_cap),
+        Rule("postal_initials", (("postal",), (initials,)), fuzzy_cap),
         # Member directories: a class year with the untyped half of the name, or with both names'
         # first three letters (a typo past the fourth letter of each).
         # (a graduation year: the class year, or the birth year + 22, within a year of each other).

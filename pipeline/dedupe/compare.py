@@ -46,6 +46,8 @@ GENERATIONS = ("jr", "sr", "ii", "iii", "iv")
 OVERRIDES = {
     "ov_linkedin": "different LinkedIn profiles",
     "ov_suffix": "different generations (Sr./Jr.)",
+    "ov_suffix_one": "a generation suffix (Jr./Sr.) on one side only, and only a phone shared while e-mails "
+    "or employers differ (a household's landline)",
     "ov_given": "clearly different given names behind a shared email, phone or address",
     "ov_generation": "birth years or class years a generation apart (a parent and child)",
     "ov_birthdate": "different birth dates (not a typo: two or more of day, month and year differ)",
@@ -54,6 +56,9 @@ OVERRIDES = {
 
 #: Years between two birth years (or two class years) that make two records two generations.
 GENERATION_YEARS = 15
+#: Years between two birth years beyond which one name at one address is no parent and child: a
+#: father is rarely this much older than his son, so a date that far off was mistyped or replaced.
+PARENT_YEARS_MAX = 50
 
 #: Per-side value codes kept with each pair, for term-frequency weights.
 TF_CODES = ("g_id", "f_id", "org_id")
@@ -283,7 +288,11 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
     del sa, sb
-    pf = pf.with_columns(_street_typo(pf["street_a"], pf["street_b"]), _swapped(pf))
+    pf = pf.with_columns(
+        _street_typo(pf["street_a"], pf["street_b"]),
+        house_number_typo(pf["street_a"], pf["street_b"]),
+        _swapped(pf),
+    )
     pf = pf.with_columns(_field_level_exprs())
     # Another street in another town is one fact (a move, or another person), already weighed by the
     # location level: counted twice it outweighs a name and a class year that agree.
@@ -318,6 +327,31 @@ def _street_typo(a: pl.Series, b: pl.Series) -> pl.Series:
         edits = cpdist(todo["a"].to_list(), todo["b"].to_list(), scorer=Levenshtein.distance, workers=-1)
         out[rows] = edits <= STREET_TYPO_EDITS
     return pl.Series("_street_typo", out)
+
+
+def house_number_typo(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Per pair: one street name, the house number missing on one side or a keystroke off ("15" / "51",
+    "2" / "22", "36" / "37"; not two single digits, which are as often two houses)."""
+    import numpy as np
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cpdist
+
+    frame = pl.DataFrame({"a": a, "b": b}).select(
+        (pl.col("a").str.replace(r"^\d+", "") == pl.col("b").str.replace(r"^\d+", "")).alias("street"),
+        pl.col("a").str.extract(r"^(\d+)", 1).alias("na"),
+        pl.col("b").str.extract(r"^(\d+)", 1).alias("nb"),
+    )
+    one_missing = frame.select(pl.col("street") & (pl.col("na").is_null() != pl.col("nb").is_null()))
+    out = one_missing.to_series().fill_null(False).to_numpy().copy()
+    need = frame.select(
+        (pl.col("street") & (pl.col("na") != pl.col("nb")))
+        & (pl.max_horizontal(pl.col("na").str.len_chars(), pl.col("nb").str.len_chars()) >= 2)
+    )
+    rows = np.flatnonzero(need.to_series().fill_null(False).to_numpy())
+    if len(rows):
+        todo = frame[rows]
+        out[rows] = cpdist(todo["na"].to_list(), todo["nb"].to_list(), scorer=OSA.distance, workers=-1) <= 1
+    return pl.Series("_house_typo", out)
 
 
 #: Jaro-Winkler at which each name matches the other side's opposite name part (given/family swapped).
@@ -494,6 +528,9 @@ def _override_exprs() -> list[pl.Expr]:
     return [
         (pl.col("linkedin") == 2).alias("ov_linkedin"),
         (generations & (pl.col("sfx_a") != pl.col("sfx_b"))).fill_null(False).alias("ov_suffix"),
+        # "Jr." on one record says two generations hold the name; a record without it that shares only a
+        # phone (the household's landline) and disagrees on e-mails or employer is the other generation.
+        (_generation_on_one_side() & _household_phone_only()).alias("ov_suffix_one"),
         (
             # Two full given names, unlike in every nickname form: an initial is too little to go on.
             # Merely similar ones (Nathan / Joan in some nickname form) too when the shared thing is a
@@ -525,7 +562,9 @@ def _override_exprs() -> list[pl.Expr]:
         # A year typo ("1941" for "1914") beside the same day and month is a typo, not a generation.
         (
             (
-                ((_year(pl.col("bday_a")) - _year(pl.col("bday_b"))).abs() >= GENERATION_YEARS)
+                (_year(pl.col("bday_a")) - _year(pl.col("bday_b")))
+                .abs()
+                .is_between(GENERATION_YEARS, PARENT_YEARS_MAX)
                 & (pl.col("birthday") != 2)
             )
             | ((pl.col("cyear_a") - pl.col("cyear_b")).abs() >= GENERATION_YEARS)
@@ -537,7 +576,7 @@ def _override_exprs() -> list[pl.Expr]:
         .and_(~_typo_at_home())
         .alias("ov_generation"),
         # Namesakes at one address (a father and son, cousins) are told apart by their birth dates.
-        (_date_apart() & ~_typo_at_home()).alias("ov_birthdate"),
+        (_date_apart() & ~_typo_at_home() & ~_same_name_at_home()).alias("ov_birthdate"),
         # A file lists a member once: two of its rows with different e-mails are two members unless
         # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
         (
@@ -562,6 +601,50 @@ def _typo_at_home() -> pl.Expr:
     given_typo = pl.col("given").is_in([3, 5]) & pl.col("family").is_in([1, 2, 3, 5])
     family_typo = pl.col("family").is_in([2, 3, 5]) & pl.col("given").is_in([1, 2, 3, 4, 5])
     return (home & (given_typo | family_typo)).fill_null(False)
+
+
+def _generation_on_one_side() -> pl.Expr:
+    """A generation suffix (Jr., Sr., III …) on exactly one of the two records."""
+    return pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) != pl.col("sfx_b").is_in(
+        GENERATIONS
+    ).fill_null(False)
+
+
+def _household_phone_only() -> pl.Expr:
+    """A shared phone is all the pair shares, and e-mails (both sides have some) or employers disagree.
+
+    That is a household's landline, as with spouses; one person's records that share a mobile number
+    mostly have no e-mail or employer to disagree on.
+    """
+    nothing_else = (
+        (pl.col("email") != 1)
+        & (pl.col("linkedin") != 1)
+        & ~pl.col("organization").is_in([1, 2, 3])
+        & (pl.col("location") != 1)
+        & (pl.col("street") != 1)
+        & ~pl.col("birthday").is_in([1, 2])
+        & (pl.col("class_year") != 1)
+    )
+    disagree = (pl.col("email") == 2) | (pl.col("organization") == 4)
+    return ((pl.col("phone") == 1) & nothing_else & disagree).fill_null(False)
+
+
+def _same_name_at_home() -> pl.Expr:
+    """The identical full name at one street address (house number and street).
+
+    Two birth dates there that are less than a generation apart (``ov_generation`` rules on the rest)
+    are far more often one person's date keyed in wrong than two namesakes under one roof: the model
+    weighs the "different" birthday level instead of a rule keeping them apart.
+    """
+    # "Jr." or "Sr." on either record says another generation holds the name: the birth dates still rule.
+    suffix = pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) | pl.col("sfx_b").is_in(
+        GENERATIONS
+    ).fill_null(False)
+    # A house number missing on one side or a keystroke off is still that address ("15" / "51") when the
+    # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
+    nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
+    address = (pl.col("street") == 1) | nearly
+    return ((pl.col("given") == 1) & (pl.col("family") == 1) & address & ~suffix).fill_null(False)
 
 
 def _year(bday: pl.Expr) -> pl.Expr:

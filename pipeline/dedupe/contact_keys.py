@@ -131,10 +131,25 @@ STREET_WORDS = (
 
 def street_key(expr: pl.Expr) -> pl.Expr:
     """The first line of a street address (house number and street), folded: "12 Banksia St, Unit 4" →
-    ``12banksiastreet``; the whole value when its first part holds no street name (", Coolinda")."""
-    first = expr.str.split(",").list.first()
-    line = pl.when(first.str.contains(r"[A-Za-z]")).then(first).otherwise(expr)
-    lowered = line.str.to_lowercase().str.replace_all(r"[^a-z0-9 ]", " ")
+    ``12banksiastreet``; the whole value when its first part holds no street name (", Coolinda").
+
+    Lines keyed in the other way round ("17 Annesley, Horsley Crescent" for "17 Horsley Crescent,
+    Annesley") give the same key: when only the second part names a kind of street, it is the street,
+    with the first part's house number.
+    """
+    parts = expr.str.to_lowercase().str.split(",")
+    first, second = parts.list.first(), parts.list.get(1, null_on_oob=True)
+    kind = r"\b(" + "|".join(w for pair in STREET_WORDS for w in pair) + r")\b"
+    swapped = first.str.contains(r"^\s*\d") & ~first.str.contains(kind) & second.str.contains(kind)
+    number = first.str.extract(r"^\s*(\d+)", 1)
+    line = (
+        pl.when(swapped.fill_null(False))
+        .then(pl.concat_str(number, second, separator=" "))
+        .when(first.str.contains(r"[a-z]"))
+        .then(first)
+        .otherwise(expr.str.to_lowercase())
+    )
+    lowered = line.str.replace_all(r"[^a-z0-9 ]", " ")
     for word, short in STREET_WORDS:
         lowered = lowered.str.replace_all(rf"\b{short}\b", word)
     return lowered.str.replace_all(r"\s+", "").replace("", None)

@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, GENERATION_YEARS, OVERRIDES, names_swapped
+from pipeline.dedupe.compare import (
+    COMPARISONS,
+    GENERATION_YEARS,
+    GENERATIONS,
+    OVERRIDES,
+    PARENT_YEARS_MAX,
+    house_number_typo,
+    names_swapped,
+)
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_rule
 from pipeline.dedupe.model import prior_weight
@@ -101,6 +109,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             for d in sorted(shared)
         ]
     notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
+    notes += _same_name_at_home_rule(feats, row) + _beyond_parent_rule(feats, row)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -122,6 +131,41 @@ def _birth_year_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     return [
         f"rule: birth years {years[0]} and {years[1]} are a generation apart, but day and month agree: "
         "a year typo, not a parent and child"
+    ]
+
+
+def _same_name_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """Birth dates less than a generation apart that no rule rules on: the identical name at one address."""
+    different = COMPARISONS["birthday"].index("different") + 1
+    years = [int(b[:4]) if b else None for b in feats["bday"].to_list()]
+    if row["birthday"] != different or None in years or abs(years[0] - years[1]) >= GENERATION_YEARS:
+        return []
+    # As compare._same_name_at_home: exact given and family name at one address, no generation suffix.
+    streets = feats["street"]
+    nearly = (
+        row["street"] == 2 and row["location"] in (1, 2) and house_number_typo(streets[:1], streets[1:])[0]
+    )
+    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or nearly):
+        return []
+    if any(s in GENERATIONS for s in feats["sfx"].to_list()):
+        return []
+    return [
+        "rule: the same full name at one street address with birth dates less than a generation apart is "
+        "more often one date keyed in wrong than two namesakes: the score decides"
+    ]
+
+
+def _beyond_parent_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """Birth years further apart than a parent and child: no generation rule, the score decides."""
+    years = [int(b[:4]) if b else None for b in feats["bday"].to_list()]
+    different = COMPARISONS["birthday"].index("different") + 1
+    if None in years or row["birthday"] != different or abs(years[0] - years[1]) <= PARENT_YEARS_MAX:
+        return []
+    if row["ov_birthdate"]:  # not at one address: the birth dates still rule
+        return []
+    return [
+        f"rule: birth years {years[0]} and {years[1]} are more than {PARENT_YEARS_MAX} years apart, further "
+        "than a parent and child: no generation rule, the score decides"
     ]
 
 
