@@ -14,8 +14,10 @@ from dedupe_helpers import person_of, records, same
 
 from pipeline.cli import build_app
 from pipeline.dedupe import explain, resolve
+from pipeline.dedupe.explain import ONE_SIDED_SUFFIX, decided_by
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
+from pipeline.dedupe.resolve import DedupeSettings
 
 app = build_app()
 
@@ -882,3 +884,32 @@ def test_a_suffix_on_one_side_and_only_a_household_landline_shared_are_two_peopl
         expl = explain(rows[a], rows[b], result.model)
         assert expl.overrides[0].startswith("a generation suffix (Jr./Sr.) on one side only"), expl.overrides
     assert explain(rows["h6"], rows["h7"], result.model).overrides == []
+
+
+def test_a_suffix_on_one_side_of_a_name_only_pair_goes_to_review_not_into_one_person():
+    """ "Beth Moharick" (a LinkedIn row) and "Elizabeth Moharick Jr." (a phone card) share only the
+    name: the Jr. names the other generation as often as it was dropped, so kith asks. The same
+    pair without the suffix is one person on the name alone."""
+    background, _truth = _workspace(100, 7)
+    pair = [
+        {"record_id": "m1", "source": "linkedin", "given_name": "Beth", "family_name": "Moharick"},
+        {
+            "record_id": "m2",
+            "source": "vcard",
+            "given_name": "Elizabeth",
+            "family_name": "Moharick",
+            "suffix": "Jr.",
+        },
+        {"record_id": "m3", "source": "linkedin", "given_name": "Beth", "family_name": "Quennell"},
+        {"record_id": "m4", "source": "vcard", "given_name": "Elizabeth", "family_name": "Quennell"},
+    ]
+    result = resolve(pl.concat([background, records(*pair)], how="diagonal_relaxed"))
+    assert not same(result, "m1", "m2") and same(result, "m3", "m4")
+    review = result.review.select("record_a", "record_b").rows()
+    assert ("m1", "m2") in review or ("m2", "m1") in review
+    rows = {r["record_id"]: r for r in records(*pair).to_dicts()}
+    expl = explain(rows["m1"], rows["m2"], result.model)
+    assert expl.overrides == [] and ONE_SIDED_SUFFIX in expl.notes
+    verdict = decided_by(expl, same=False, decision=None, settings=DedupeSettings())
+    assert verdict[0].startswith("name only, with a Jr./Sr. on one side only")
+    assert ONE_SIDED_SUFFIX not in explain(rows["m3"], rows["m4"], result.model).notes

@@ -62,7 +62,10 @@ def _link(
     # (At most one of the two with a LinkedIn profile: two different profiles are two people.)
     profiles = first.filter(pl.col("linkedin_url").is_not_null())["record_id"].implode()
     one_profile = ~(pl.col("record_a").is_in(profiles) & pl.col("record_b").is_in(profiles))
-    pair = queue.filter((pl.col("reasons").list.len() == 2) & alone & one_profile).row(0, named=True)
+    # (Neither with a Jr./Sr.: a suffix on one side names another generation.)
+    suffixed = first.filter(pl.col("suffix").is_not_null())["record_id"].implode()
+    plain = ~pl.col("record_a").is_in(suffixed) & ~pl.col("record_b").is_in(suffixed)
+    pair = queue.filter((pl.col("reasons").list.len() == 2) & alone & one_profile & plain).row(0, named=True)
     a = first.filter(pl.col("record_id") == pair["record_a"])
     b = first.filter(pl.col("record_id") == pair["record_b"])
 

@@ -110,6 +110,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         ]
     notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
     notes += _same_name_at_home_rule(feats, row) + _beyond_parent_rule(feats, row)
+    notes += _one_sided_suffix_rule(feats)
     return Explanation(
         record_a=str(record_a.get("record_id")),
         record_b=str(record_b.get("record_id")),
@@ -120,6 +121,16 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
         probability=row["probability"],
         notes=notes,
     )
+
+
+#: The note :func:`_one_sided_suffix_rule` writes; :func:`decided_by` looks for it.
+ONE_SIDED_SUFFIX = "rule: a Jr./Sr. on one side only: a match on the name alone does not merge them"
+
+
+def _one_sided_suffix_rule(feats: pl.DataFrame) -> list[str]:
+    """A generation suffix on one record only (see ``_name_only_edges`` in :mod:`.resolve`)."""
+    generation = feats["sfx"].is_in(GENERATIONS).fill_null(False).to_list()
+    return [ONE_SIDED_SUFFIX] if generation[0] != generation[1] else []
 
 
 def _birth_year_rule(feats: pl.DataFrame, row: dict) -> list[str]:
@@ -266,6 +277,10 @@ def decided_by(
     if name_only:
         if crowded:
             return [f"{crowded[0]}: a name-only match never merges a crowded name (to review)"]
+        if ONE_SIDED_SUFFIX in expl.notes:
+            return [
+                "name only, with a Jr./Sr. on one side only: the other generation as often as not (to review)"
+            ]
         if p < settings.name_only_merge:
             return [f"name only, below name_only_merge ({settings.name_only_merge}): to review"]
     elif not _supported(expl) and not settings.merge_on_name_against_evidence:
