@@ -3,7 +3,8 @@
 Reading every person from SQLite costs seconds at 10^6 people (thirty columns, lists as JSON
 text); an Arrow IPC file of the same frame reads in a fraction of that. On disk, beside the
 store (``<store>.people/``): ``base-<generation>.arrow``, the people as :func:`pipeline.people.
-load_people` read them (every column, in ``person_id`` order), lz4-compressed.
+load_people` read them (every column, in ``person_id`` order), uncompressed so that it is
+memory-mapped when read: the frame's buffers are the file's pages, nothing is decoded or copied.
 
 Which people it holds is said by the store, not the file. Every writer of the ``people`` table
 calls :func:`note_people_written` in its own transaction; that keeps a *chain* in ``meta``:
@@ -118,6 +119,16 @@ def _base(folder: Path, chain: Chain) -> Path | None:
     return None
 
 
+def _open(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """The ``columns`` of the snapshot at ``path``, memory-mapped: the frame's buffers are the
+    file's pages (read on first touch), not a copy of them."""
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    table = pyarrow.ipc.open_file(pa.memory_map(str(path))).read_all()
+    return pl.from_arrow(table.select(list(columns)))  # type: ignore[return-value]
+
+
 def read(
     db_path: Path,
     chain: Chain,
@@ -131,7 +142,7 @@ def read(
     if path is None:
         return None
     try:
-        base = pl.read_ipc(path, columns=list(columns))
+        base = _open(path, columns)
     except Exception as exc:  # noqa: BLE001 - a damaged cache is read again from the store
         log.debug("people snapshot %s unreadable (%s): reading the store", path, exc)
         return None
@@ -139,25 +150,38 @@ def read(
         return base
     if len(chain.ids) > MAX_PATCH_SHARE * max(base.height, 1):
         return None
-    written = pl.Series("person_id", chain.ids, dtype=pl.String)
-    kept = base.filter(~pl.col("person_id").is_in(written.implode()))
     again = rows_of(list(chain.ids)).select(base.columns).cast(base.schema).sort("person_id")
-    return _merged(kept, again)
+    return _patched(base, pl.Series("person_id", chain.ids, dtype=pl.String), again)
 
 
-def _merged(kept: pl.DataFrame, again: pl.DataFrame) -> pl.DataFrame:
-    """``kept`` and the few rows of ``again`` (both sorted by ``person_id``) in one sorted frame.
+def _without(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """``frame`` (sorted by ``person_id``) less the rows of ``ids``, as slices of it (no copy)."""
+    keys, wanted = frame["person_id"], ids.sort()
+    if keys.is_empty():
+        return frame
+    places = keys.search_sorted(wanted, side="left").cast(pl.Int64)
+    inside = places.clip(upper_bound=len(keys) - 1)
+    rows = places.filter((places < len(keys)) & (keys.gather(inside) == wanted)).to_list()
+    parts, start = [], 0
+    for row in rows:
+        parts.append(frame.slice(start, row - start))
+        start = row + 1
+    parts.append(frame.slice(start))
+    return pl.concat(parts, rechunk=False)
 
-    Slices of ``kept`` between the places the new rows go, joined once: polars' own
-    ``merge_sorted`` compares row by row and took seconds over a million people.
-    """
+
+def _patched(base: pl.DataFrame, written: pl.Series, again: pl.DataFrame) -> pl.DataFrame:
+    """``base`` less the people ``written``, plus their rows as they are now (``again``, sorted),
+    in ``person_id`` order. Slices of ``base`` between the places the rows go, joined once:
+    polars' ``merge_sorted`` compares row by row and took seconds over a million people."""
+    kept = _without(base, written)
     places = kept["person_id"].search_sorted(again["person_id"], side="left").to_list()
     parts, start = [], 0
     for row, place in enumerate(places):
         parts += [kept.slice(start, place - start), again.slice(row, 1)]
         start = place
     parts.append(kept.slice(start))
-    return pl.concat(parts, rechunk=True)
+    return pl.concat(parts, rechunk=False)
 
 
 def save(db_path: Path, chain: Chain, people: pl.DataFrame) -> None:
@@ -167,7 +191,7 @@ def save(db_path: Path, chain: Chain, people: pl.DataFrame) -> None:
     path = folder / f"base-{chain.current}.arrow"
     try:
         with atomic_write(path, "wb") as handle:
-            people.write_ipc(handle, compression="lz4")
+            people.write_ipc(handle, compression="uncompressed")
         for old in folder.glob("base-*.arrow"):
             if old != path:
                 old.unlink(missing_ok=True)
