@@ -43,7 +43,7 @@ CHAIN_KEY = "people_changes"
 #: Below this many people the SQLite read is quick: no file is written.
 MIN_PEOPLE = 100_000
 #: A patch of more than this share of the people reads everyone again (and writes a new base).
-MAX_PATCH_SHARE = 0.05
+MAX_PATCH_SHARE = 0.02
 #: The chain starts again past this many people or writes (its text lives in ``meta``).
 MAX_CHAIN_IDS = 200_000
 MAX_CHAIN_GENERATIONS = 100

@@ -151,3 +151,20 @@ def test_a_damaged_or_half_written_snapshot_is_not_read(runner, ws, tmp_path, mo
     base.write_bytes(base.read_bytes()[:100])  # cut short
     (folder / ".base-0123.arrow.abc.tmp").write_bytes(b"half")  # what a killed writer leaves
     assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch, used=False)
+
+
+def test_a_patch_drops_the_written_people_and_places_their_rows_in_order():
+    base = pl.DataFrame({"person_id": ["p_b", "p_d", "p_f", "p_h"], "full_name": ["B", "D", "F", "H"]})
+    # p_b changed, p_h merged away, p_a / p_e / p_z new, p_q written and gone before this read
+    written = pl.Series("person_id", ["p_h", "p_b", "p_a", "p_e", "p_z", "p_q"])
+    again = pl.DataFrame({"person_id": ["p_a", "p_b", "p_e", "p_z"], "full_name": ["A", "B2", "E", "Z"]})
+    patched = people_snapshot._patched(base, written, again)
+    assert patched.rows() == [
+        ("p_a", "A"),
+        ("p_b", "B2"),
+        ("p_d", "D"),
+        ("p_e", "E"),
+        ("p_f", "F"),
+        ("p_z", "Z"),
+    ]
+    assert people_snapshot._patched(base.clear(), written, again).equals(again)
