@@ -24,6 +24,7 @@ renamed, so a killed run leaves the old one or the new one, never half of one).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -34,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.errors import UsageError
 from pipeline.fileio import atomic_write
 
 log = logging.getLogger("kith.people")
@@ -192,8 +194,10 @@ def save(db_path: Path, chain: Chain, people: pl.DataFrame) -> None:
     try:
         with atomic_write(path, "wb") as handle:
             people.write_ipc(handle, compression="uncompressed")
-        for old in folder.glob("base-*.arrow"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as exc:
+    except (OSError, UsageError) as exc:  # a full disk, or a file where the folder goes
         log.warning("could not write the people snapshot %s: %s", path, exc)
+        return
+    for old in folder.glob("base-*.arrow"):
+        if old != path:
+            with contextlib.suppress(OSError):  # still mapped by a reader (Windows): next time
+                old.unlink(missing_ok=True)

@@ -168,3 +168,11 @@ def test_a_patch_drops_the_written_people_and_places_their_rows_in_order():
         ("p_z", "Z"),
     ]
     assert people_snapshot._patched(base.clear(), written, again).equals(again)
+
+
+def test_a_snapshot_that_cannot_be_written_costs_only_the_next_read(runner, ws, tmp_path, monkeypatch):
+    folder = people_snapshot.snapshot_dir(find_workspace(ws).store_path)
+    shutil.rmtree(folder)
+    folder.write_text("a file where the snapshot folder goes", encoding="utf-8")
+    assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch, used=False)
+    assert folder.is_file()
