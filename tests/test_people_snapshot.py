@@ -9,6 +9,7 @@ ones written from a read of the store that bypasses it, and the frames are equal
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -99,6 +100,10 @@ def _bases(root: Path) -> list[str]:
 
 def test_the_run_writes_a_snapshot_the_reports_read(runner, ws, tmp_path, monkeypatch):
     assert len(_bases(ws)) == 1
+    folder = people_snapshot.snapshot_dir(find_workspace(ws).store_path)
+    if os.name == "posix":  # people's data: owner-only, like the store
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert (folder / _bases(ws)[0]).stat().st_mode & 0o777 == 0o600
     assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch)
 
 
