@@ -109,8 +109,8 @@ def _read_people(store: Store, columns: list[str], *, save: bool = False) -> pl.
         if chain is not None:
             rows_of = functools.partial(_rows_by_id, store, columns=columns)
             frame = people_snapshot.read(store.path, chain, columns, rows_of)
-            if frame is not None:
-                return frame
+            if frame is not None:  # the casts are no-ops on a snapshot kith wrote
+                return frame.select([pl.col(n).cast(t) for n, t in schema.items()])
         frame = store.scan("people", columns, schema, key="person_id")
         frame = frame.select([pl.col(n).cast(t) for n, t in schema.items()])
         if save and chain is not None and frame.height >= people_snapshot.MIN_PEOPLE:
