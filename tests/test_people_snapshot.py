@@ -67,8 +67,11 @@ def _fresh(store: Store) -> pl.DataFrame:
     return frame.select([pl.col(n).cast(t) for n, t in schema.items()])
 
 
-def assert_snapshot_is_current(runner, root: Path, tmp_path: Path, monkeypatch, *, used: bool = True) -> None:
-    """Reports and frames from the snapshot equal those read around it; ``used``: it was read."""
+def assert_snapshot_is_current(
+    runner, root: Path, tmp_path: Path, monkeypatch, *, used: bool = True, run_folder: Path | None = None
+) -> None:
+    """Reports and frames from the snapshot equal those read around it; ``used``: it was read.
+    ``run_folder``: a week's folder ``kith run`` wrote, which must hold the same files too."""
     reads: list[bool] = []
     real = people_snapshot.read
 
@@ -90,6 +93,9 @@ def assert_snapshot_is_current(runner, root: Path, tmp_path: Path, monkeypatch, 
     monkeypatch.setattr(people_snapshot, "read", real)
     with_snapshot, without = _files(tmp_path / "with"), _files(tmp_path / "without")
     assert "contacts.csv" in with_snapshot and with_snapshot == without
+    if run_folder is not None:  # the weekly page tells what the run did, so it is not compared
+        written = {k: v for k, v in _files(run_folder).items() if k != "index.html"}
+        assert "contacts.csv" in written and written == {k: without[k] for k in written}
     shutil.rmtree(tmp_path / "with")
     shutil.rmtree(tmp_path / "without")
 
@@ -118,7 +124,7 @@ def test_people_changed_by_a_run_a_log_a_merge_a_split_and_a_dedupe_are_read_aga
         config.write('\n[[inputs]]\npath = "Newer.csv"\nimporter = "linkedin"\n')
     kith(runner, ws, "run", "--as-of", DAY)
     assert _bases(ws) == base  # not rewritten: patched on every read
-    assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch)
+    assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch, run_folder=ws / "reports" / "2026-W51")
     # a journal contact nobody imported becomes a person of its own
     kith(runner, ws, "log", "met", "Quentin Zephyrine", "--date", "2026-12-10", "--new")
     assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch)
