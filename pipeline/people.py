@@ -8,10 +8,12 @@ first import on.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import polars as pl
 
+from pipeline import people_snapshot
 from pipeline.schema import CANONICAL, LIST_STR, STR
 from pipeline.store import RECORD_COLUMNS, Store
 
@@ -69,6 +71,8 @@ def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFr
     people), so a step that needs three columns of a million people does not read thirty.
     The whole frame is cached on the store until anything is written to it (by this
     connection or another process), so the readers of one run read a million people once.
+    A million people are read from the snapshot beside the store when it still holds them
+    (:mod:`pipeline.people_snapshot`).
     """
     if columns is not None:
         wanted = list(dict.fromkeys(["person_id", *columns]))
@@ -77,7 +81,7 @@ def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFr
     cached = _cached(store)
     if cached is not None:
         return cached
-    frame = _read_people(store, list(PEOPLE_COLUMNS))
+    frame = _read_people(store, list(PEOPLE_COLUMNS), save=True)
     # The version after the read: a columnar read reopens the store's connection.
     store._people_cache = (_version(store), frame)  # type: ignore[attr-defined]
     return frame
@@ -96,11 +100,22 @@ def _cached(store: Store) -> pl.DataFrame | None:
     return cached[1] if cached is not None and cached[0] == _version(store) else None
 
 
-def _read_people(store: Store, columns: list[str]) -> pl.DataFrame:
+def _read_people(store: Store, columns: list[str], *, save: bool = False) -> pl.DataFrame:
+    """``columns`` of every person: from the snapshot when it holds them, else from the store
+    (and, with ``save`` and every column read, written as the next snapshot)."""
     schema = {n: PEOPLE_COLUMNS[n] for n in columns}
     if has_people_table(store):
+        chain = people_snapshot.current_chain(store.conn)
+        if chain is not None:
+            rows_of = functools.partial(_rows_by_id, store, columns=columns)
+            frame = people_snapshot.read(store.path, chain, columns, rows_of)
+            if frame is not None:  # the casts are no-ops on a snapshot kith wrote
+                return frame.select([pl.col(n).cast(t) for n, t in schema.items()])
         frame = store.scan("people", columns, schema, key="person_id")
-        return frame.select([pl.col(n).cast(t) for n, t in schema.items()])
+        frame = frame.select([pl.col(n).cast(t) for n, t in schema.items()])
+        if save and chain is not None and frame.height >= people_snapshot.MIN_PEOPLE:
+            people_snapshot.save(store.path, chain, frame)
+        return frame
     needed = [c for c in ("record_id", "source", *columns) if c in RECORD_COLUMNS]
     records = store.scan("records", list(dict.fromkeys(needed)), RECORD_COLUMNS, key="rowid")
     return people_from_records(records).select(columns)
@@ -116,6 +131,12 @@ def people_rows(
     whole = _cached(store)
     if whole is not None:
         return whole.filter(pl.col("person_id").is_in(ids)).select(wanted)
+    return _rows_by_id(store, ids, wanted)
+
+
+def _rows_by_id(store: Store, ids: list[str], columns: list[str]) -> pl.DataFrame:
+    """The people among ``ids`` read by key from the store (``person_id`` first)."""
+    wanted = list(dict.fromkeys(["person_id", *columns]))
     schema = {n: PEOPLE_COLUMNS[n] for n in wanted}
     people = has_people_table(store)
     frames = []

@@ -45,6 +45,7 @@ from pipeline.dedupe.features import build_features
 from pipeline.dedupe.resolve import DedupeResult, DedupeSettings, StageProgress, crowding_records, resolve
 from pipeline.errors import ConfigError, UsageError
 from pipeline.people import PEOPLE_COLUMNS, has_people_table
+from pipeline.people_snapshot import note_people_written
 from pipeline.schema import CANONICAL
 from pipeline.store import (
     ADBC_MIN_ROWS,
@@ -500,6 +501,7 @@ def dedupe_store(
             conn.execute(_people_table_sql())
             for table in ("people", "assignments", "review_queue"):
                 conn.execute(f"DELETE FROM {table}")
+            note_people_written(conn, None)
             store.set_meta(STAMP_KEY, stamp, conn)
             store.set_meta(INDEX_KEY, "", conn)
         key_index.clean(key_index.index_dir(store.path), None)
@@ -988,6 +990,7 @@ def _write(
         )
         _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
         _insert_frame(conn, "assignments", moved)
+    note_people_written(conn, None if full else dirty.to_list())  # what the people snapshot must re-read
     store.set_meta(SETTINGS_KEY, settings_text, conn)
 
     conn.execute("DELETE FROM review_queue")

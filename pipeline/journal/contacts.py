@@ -23,6 +23,7 @@ from pipeline.dedupe.ids import new_person_id
 from pipeline.importing import record_ids
 from pipeline.normalize import normalize_records
 from pipeline.people import PEOPLE_COLUMNS, has_people_table, people_from_records
+from pipeline.people_snapshot import note_people_written
 from pipeline.schema import conform, validate_raw
 from pipeline.store import RECORD_COLUMNS, Store, encode_for_sql
 
@@ -119,4 +120,5 @@ def add_singleton_person(store: Store, records: pl.DataFrame) -> list[str]:
             "INSERT OR REPLACE INTO assignments(record_id, person_id, fingerprint) VALUES (?, ?, NULL)",
             list(zip(records["record_id"].to_list(), ids, strict=True)),
         )
+        note_people_written(conn, ids)
     return ids
