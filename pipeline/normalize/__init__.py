@@ -90,28 +90,36 @@ _AS_WRITTEN_MESSAGE = "control characters removed, the value as written kept in 
 
 
 def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.DataFrame:
-    """Remove control characters from every text and list column (one vectorized test per column;
-    only columns that hold one are rewritten), keeping each touched value as written in ``aside``."""
-    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    """Remove control characters from every text and list column (one vectorized test per column,
+    all in one pass; only columns that hold one are rewritten), keeping each touched value as
+    written in ``aside``."""
+    tests = {name: test for name, dtype in frame.schema.items() if (test := _control_test(name, dtype))}
+    if not tests:
+        return frame
+    found = frame.select(hit.any().alias(name) for name, (hit, _clean) in tests.items()).row(0)
     fixed = []
-    for name, dtype in frame.schema.items():
-        if name in _UNTOUCHED:
+    for (name, (hit, clean)), any_hit in zip(tests.items(), found, strict=True):
+        if not any_hit:
             continue
         col = pl.col(name)
-        if dtype == pl.String:
-            hit = col.str.contains(pattern)
-            clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
-        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
-            hit = col.list.eval(pl.element().str.contains(pattern)).list.any()
-            element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
-            clean = col.list.eval(element)
-        else:
-            continue
-        if not frame.select(hit.any()).item():
-            continue
         aside[f"{name}_as_written"] = frame.select(pl.when(hit).then(col))[:, 0]
         fixed.append(pl.when(hit).then(clean).otherwise(col).alias(name))
     return frame.with_columns(fixed) if fixed else frame
+
+
+def _control_test(name: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr] | None:
+    """``(holds a control character, the value without them)`` for a text or list column, else None."""
+    if name in _UNTOUCHED:
+        return None
+    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    col = pl.col(name)
+    if dtype == pl.String:
+        clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        return col.str.contains(pattern), clean
+    if isinstance(dtype, pl.List) and dtype.inner == pl.String:
+        element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        return col.list.eval(pl.element().str.contains(pattern)).list.any(), col.list.eval(element)
+    return None
 
 
 def _cap_values(out: dict[str, pl.Series], aside: dict[str, pl.Series]) -> None:
