@@ -36,6 +36,7 @@ from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 from pipeline.store_schema import ensure_schema
+from pipeline.threads import helper_threads
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
@@ -285,6 +286,24 @@ def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFr
     text copy (and Arrow copy) is alive at once, not a second copy of the whole file."""
     for batch in records.iter_slices(INGEST_SLICE_ROWS):
         yield encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+
+
+def _encoded_arrow(batch: pl.DataFrame | None, source_id: int) -> Any:
+    """One slice of records with its ``source_id``, encoded for SQL, as Arrow (None stays None)."""
+    if batch is None:
+        return None
+    return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all()).to_arrow()
+
+
+def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
+    """``records`` into the records table through ADBC a slice at a time, in order. The next slice
+    is encoded on a helper thread while SQLite writes this one (the driver releases the GIL)."""
+    slices = iter(records.iter_slices(INGEST_SLICE_ROWS))
+    with helper_threads() as pool:
+        pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+        while (table := pending.result()) is not None:
+            pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+            cur.adbc_ingest("records", table, mode="append")
 
 
 def _now() -> str:
@@ -652,8 +671,7 @@ class Store:
                 rebuild = _droppable_indexes(scalar, records.height)
                 for name in rebuild:
                     cur.execute(f"DROP INDEX {name}")
-                for batch in _encoded_slices(records, source_id):
-                    cur.adbc_ingest("records", batch.to_arrow(), mode="append")
+                _ingest_records(cur, records, source_id)
                 for name in rebuild:  # a duplicate record id fails here, and the whole write with it
                     cur.execute(RECORD_INDEXES[name])
                 if plan.rejects:
