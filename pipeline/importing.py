@@ -44,6 +44,7 @@ from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
 from pipeline.store import RECORD_COLUMNS, SourceRow, Store
 from pipeline.textio import read_head
+from pipeline.threads import helper_threads
 
 #: A sniff score below this means "not mine".
 SNIFF_THRESHOLD = 0.3
@@ -472,12 +473,14 @@ def _read_records(
         _apply_input_defaults(raw, options), region=options.region, directory=directory
     )
     outcome.warnings.extend(normalized.warnings)
-    frame = normalized.frame.with_columns(
-        record_ids(normalized.frame, _source_path(plan), name),
-        pl.lit(name).alias("source"),
-        pl.lit(shown).alias("source_file"),
-    )
-    frame = conform(_keep_source_id(frame), RECORD_COLUMNS)
+    # The ids on a helper thread while the source's own ids go into extra (polars releases the GIL).
+    with helper_threads() as pool:
+        ids = pool.submit(record_ids, normalized.frame, _source_path(plan), name)
+        frame = _keep_source_id(normalized.frame)
+        frame = frame.with_columns(
+            ids.result(), pl.lit(name).alias("source"), pl.lit(shown).alias("source_file")
+        )
+    frame = conform(frame, RECORD_COLUMNS)
     if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
         outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
     return frame, result

@@ -215,6 +215,7 @@ def test_threads_only_through_the_one_helper_and_only_as_a_context_manager():
         "blocking.py",
         "compare.py",
         "features.py",
+        "importing.py",
         "model.py",
         "store.py",
         "survivorship.py",
