@@ -63,3 +63,18 @@ def test_a_cell_spanning_lines_is_not_taken_for_one_line_per_row(tmp_path):
     assert frame.height == 3
     assert frame["column_1"][1] == "met at\nthe fair"
     assert not tabular._one_line_each(path, head, 0, frame.height)
+
+
+def test_alumni_extra_skips_members_empty_in_every_row(tmp_path):
+    from pipeline.contracts import ImportOptions
+    from plugins.alumni import AlumniImporter
+
+    path = tmp_path / "alumni.csv"
+    path.write_text(
+        "First,Last Name,Email,Cell,Favourite Color,Shoe Size\n"
+        "Ann,Lee,ann@example.com,206 555 0100,,\n"
+        'Bo,Ng,Home,206 555 0101,"teal ""dark""",\n',
+        encoding="utf-8",
+    )
+    extra = AlumniImporter().read(path, ImportOptions()).records["extra"].to_list()
+    assert extra == [None, '{"Email":"Home","Favourite Color":"teal \\"dark\\""}']
