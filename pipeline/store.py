@@ -51,6 +51,10 @@ INGEST_SLICE_ROWS = 100_000
 SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
 BULK_CACHE_KIB = 128 * 1024
+#: SQLite page cache while the dropped record indexes are built: SQLite's own default. The index
+#: sort keeps runs of this size in memory; small runs fit the CPU's caches and sort faster than one
+#: run the size of the bulk cache (which is for random inserts into kept indexes).
+SORT_CACHE_KIB = 2000
 
 _SOURCE_FIELDS = (
     "path, importer, content_hash, size, imported_at, record_count, reject_count, encoding, info, shape"
@@ -304,6 +308,17 @@ def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
         while (table := pending.result()) is not None:
             pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
             cur.adbc_ingest("records", table, mode="append")
+
+
+def _build_indexes(cur: Any, names: list[str]) -> None:
+    """Build the record indexes ``names`` (dropped for a bulk load) with the sort's page cache
+    (:data:`SORT_CACHE_KIB`); a duplicate record id fails here, and the whole write with it."""
+    if not names:
+        return
+    cur.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+    for name in names:
+        cur.execute(RECORD_INDEXES[name])
+    cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
 def _now() -> str:
@@ -672,8 +687,7 @@ class Store:
                 for name in rebuild:
                     cur.execute(f"DROP INDEX {name}")
                 _ingest_records(cur, records, source_id)
-                for name in rebuild:  # a duplicate record id fails here, and the whole write with it
-                    cur.execute(RECORD_INDEXES[name])
+                _build_indexes(cur, rebuild)
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,

@@ -1,10 +1,12 @@
 """The one way kith runs helper threads: a pool that lives exactly as long as a ``with`` block,
 and :func:`call_with_budget` for a plugin's call that may not come back.
 
-Used by the dedupe steps (features, blocking, comparison, the u estimate, survivorship) to
-run an independent piece of work beside the main thread while polars and numpy, which release
-the GIL, keep both cores busy. Leaving the block joins the threads, also when the block
-raises, so no step leaves a thread (or its memory arena) running into the next.
+Used by the dedupe steps (features, blocking, comparison, the u estimate, survivorship) and the
+import (names and phones normalized beside the other columns, record ids beside ``extra``, the
+next slice encoded while SQLite ingests this one) to run an independent piece of work beside
+the main thread while polars, numpy and the ADBC driver, which release the GIL, keep both cores
+busy. Leaving the block joins the threads, also when the block raises, so no step leaves a thread
+(or its memory arena) running into the next.
 """
 
 from __future__ import annotations
