@@ -44,7 +44,7 @@ from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
 from pipeline.store import RECORD_COLUMNS, SourceRow, Store
 from pipeline.textio import read_head
-from pipeline.threads import helper_threads
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 #: A sniff score below this means "not mine".
 SNIFF_THRESHOLD = 0.3
@@ -474,7 +474,7 @@ def _read_records(
     )
     outcome.warnings.extend(normalized.warnings)
     # The ids on a helper thread while the source's own ids go into extra (polars releases the GIL).
-    with helper_threads() as pool:
+    with helper_threads(inline=normalized.frame.height < THREADED_ROWS) as pool:
         ids = pool.submit(record_ids, normalized.frame, _source_path(plan), name)
         frame = _keep_source_id(normalized.frame)
         frame = frame.with_columns(

@@ -36,7 +36,7 @@ from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 from pipeline.store_schema import ensure_schema
-from pipeline.threads import helper_threads
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
@@ -303,7 +303,7 @@ def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
     """``records`` into the records table through ADBC a slice at a time, in order. The next slice
     is encoded on a helper thread while SQLite writes this one (the driver releases the GIL)."""
     slices = iter(records.iter_slices(INGEST_SLICE_ROWS))
-    with helper_threads() as pool:
+    with helper_threads(inline=records.height < THREADED_ROWS) as pool:
         pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
         while (table := pending.result()) is not None:
             pending = pool.submit(_encoded_arrow, next(slices, None), source_id)

@@ -78,3 +78,21 @@ def test_alumni_extra_skips_members_empty_in_every_row(tmp_path):
     )
     extra = AlumniImporter().read(path, ImportOptions()).records["extra"].to_list()
     assert extra == [None, '{"Email":"Home","Favourite Color":"teal \\"dark\\""}']
+
+
+def test_inline_helper_threads_run_each_call_in_the_calling_thread():
+    import threading
+
+    import pytest
+
+    from pipeline.threads import helper_threads
+
+    def fail():
+        raise ValueError("bad row")
+
+    with helper_threads(inline=True) as pool:
+        where = pool.submit(lambda: threading.current_thread().name)
+        failed = pool.submit(fail)
+    assert where.result() == threading.current_thread().name
+    with pytest.raises(ValueError, match="bad row"):
+        failed.result()

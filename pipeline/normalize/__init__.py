@@ -46,7 +46,7 @@ from pipeline.normalize.places import country_code, normalize_country, split_cit
 from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
 from pipeline.normalize.urls import linkedin_url_expr, normalize_linkedin_column, normalize_linkedin_url
 from pipeline.schema import CANONICAL, DERIVED
-from pipeline.threads import helper_threads
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 __all__ = [
     "NormalizeResult",
@@ -259,7 +259,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = Fal
 
     # Names and phones (the costliest columns) run on a helper thread beside the other columns:
     # polars releases the GIL, so both cores work. Results are assembled in column order as before.
-    with helper_threads() as pool:
+    with helper_threads(inline=frame.height < THREADED_ROWS) as pool:
         names_job = pool.submit(normalize_names, frame, directory=directory)
         columns = _normalize_columns(frame, region, aside, pool)
         names, keys = names_job.result()
