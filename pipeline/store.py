@@ -299,9 +299,18 @@ def _encoded_arrow(batch: pl.DataFrame | None, source_id: int) -> Any:
     return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all()).to_arrow()
 
 
+def _bound_columns(cur: Any, records: pl.DataFrame) -> list[str]:
+    """The columns of ``records`` worth binding: one null in every row is left out of the insert
+    and stored as NULL by SQLite all the same (unless the table gives it a default)."""
+    cur.execute("SELECT name FROM pragma_table_info('records') WHERE dflt_value IS NOT NULL")
+    defaults = {row[0] for row in cur.fetchall()}
+    return [c for c in records.columns if c in defaults or records[c].null_count() < records.height]
+
+
 def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
     """``records`` into the records table through ADBC a slice at a time, in order. The next slice
     is encoded on a helper thread while SQLite writes this one (the driver releases the GIL)."""
+    records = records.select(_bound_columns(cur, records))
     slices = iter(records.iter_slices(INGEST_SLICE_ROWS))
     with helper_threads(inline=records.height < THREADED_ROWS) as pool:
         pending = pool.submit(_encoded_arrow, next(slices, None), source_id)

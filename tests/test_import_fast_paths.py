@@ -96,3 +96,39 @@ def test_inline_helper_threads_run_each_call_in_the_calling_thread():
     assert where.result() == threading.current_thread().name
     with pytest.raises(ValueError, match="bad row"):
         failed.result()
+
+
+def test_a_bulk_write_leaves_columns_null_in_every_row_to_sqlite(tmp_path, monkeypatch):
+    import pipeline.store
+    from pipeline.schema import conform
+    from pipeline.store import RECORD_COLUMNS, Store
+
+    monkeypatch.setattr(pipeline.store, "ADBC_MIN_ROWS", 100)
+    monkeypatch.setattr(pipeline.store, "INGEST_SLICE_ROWS", 150)  # several slices, encoded ahead
+    n = 400
+    frame = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(n)],
+            "full_name": [f"Ann Lee {i}" for i in range(n)],
+            "emails": [[f"a{i}@example.com"] if i % 2 else [] for i in range(n)],
+            "notes": [None] * (n - 1) + ["met at the fair"],
+        }
+    )
+    with Store(tmp_path / "kith.db") as store:
+        store.replace_source(
+            path="/a.csv",
+            importer="t",
+            content_hash="h",
+            size=1,
+            records=conform(frame, RECORD_COLUMNS),
+            rejects=[],
+            info={},
+        )
+        rows = store.conn.execute(
+            "SELECT record_id, full_name, emails, notes, typeof(street), typeof(birthday) "
+            "FROM records ORDER BY rowid"
+        ).fetchall()
+    assert len(rows) == n
+    assert rows[0] == ("r0", "Ann Lee 0", "[]", None, "null", "null")
+    assert rows[1] == ("r1", "Ann Lee 1", '["a1@example.com"]', None, "null", "null")
+    assert rows[-1] == ("r399", "Ann Lee 399", '["a399@example.com"]', "met at the fair", "null", "null")
