@@ -282,8 +282,8 @@ def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = Fal
 
 #: Columns normalized on the helper thread (see :func:`normalize_records`).
 _ON_HELPER = frozenset({"phones"})
-#: Aside entries for a column: ``[(key, values)]`` in the order they are kept.
-Aside = list[tuple[str, pl.Series]]
+#: _Aside entries for a column: ``[(key, values)]`` in the order they are kept.
+_Aside = list[tuple[str, pl.Series]]
 
 
 def _normalize_columns(
@@ -303,7 +303,7 @@ def _normalize_columns(
     return out
 
 
-def _normalize_column(frame: pl.DataFrame, column: str, region: str) -> tuple[pl.Series | None, Aside]:
+def _normalize_column(frame: pl.DataFrame, column: str, region: str) -> tuple[pl.Series | None, _Aside]:
     """One column normalized (None: left as it is), and what it put aside."""
     s = frame[column]
     if column == "emails":
