@@ -282,7 +282,7 @@ def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = Fal
 
 #: Columns normalized on the helper thread (see :func:`normalize_records`).
 _ON_HELPER = frozenset({"phones"})
-#: _Aside entries for a column: ``[(key, values)]`` in the order they are kept.
+#: Aside entries for a column: ``[(key, values)]`` in the order they are kept.
 _Aside = list[tuple[str, pl.Series]]
 
 
