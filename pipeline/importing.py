@@ -44,6 +44,7 @@ from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
 from pipeline.store import RECORD_COLUMNS, SourceRow, Store
 from pipeline.textio import read_head
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 #: A sniff score below this means "not mine".
 SNIFF_THRESHOLD = 0.3
@@ -260,23 +261,10 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     """
     if frame.height == 0:  # literals alone would make a one-row frame
         return pl.Series("record_id", [], dtype=pl.String)
-    parts = []
-    for name in _FINGERPRINT:
-        if name not in frame.columns:
-            continue
-        col = pl.col(name)
-        parts.append(col.list.join(",") if isinstance(frame.schema[name], pl.List) else col)
-    fingerprint = pl.concat_str([p.fill_null("") for p in parts], separator="\x1f") if parts else pl.lit("")
-    if "source_key" in frame.columns:
-        key = (
-            pl.when(pl.col("source_key").is_not_null())
-            .then("k:" + pl.col("source_key"))
-            .otherwise("f:" + fingerprint)
-        )
-    else:
-        key = "f:" + fingerprint
     prefix = f"{importer}\x1f{source_path}\x1f"
-    keys = frame.select(key.alias("key"), pl.lit(0, pl.UInt32).alias("n"))
+    keys = pl.DataFrame(
+        {"key": _record_keys(frame), "n": pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True)}
+    )
     # Occurrence numbers tell identical keys apart; window functions are costly, so only
     # the (usually few) duplicated keys get one.
     duplicated = keys["key"].is_duplicated()
@@ -290,6 +278,33 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     # SHA-256 in Rust (polars-hash): the same digest as hashlib, without a Python loop per row.
     digest = plh.col("record_id").chash.sha2_256().str.slice(0, 20)
     return keys.select(text.alias("record_id")).select(digest).to_series()
+
+
+def _fingerprint(frame: pl.DataFrame) -> pl.Series:
+    """``f:`` and the normalized identifying fields of each row, joined."""
+    parts = []
+    for name in _FINGERPRINT:
+        if name not in frame.columns:
+            continue
+        col = pl.col(name)
+        parts.append(col.list.join(",") if isinstance(frame.schema[name], pl.List) else col)
+    if not parts:
+        return pl.repeat("f:", frame.height, dtype=pl.String, eager=True).alias("key")
+    fingerprint = pl.concat_str([p.fill_null("") for p in parts], separator="\x1f")
+    return frame.select(("f:" + fingerprint).alias("key")).to_series()
+
+
+def _record_keys(frame: pl.DataFrame) -> pl.Series:
+    """Each row's key: ``k:`` and the source's own id where it has one, else its fingerprint."""
+    if "source_key" not in frame.columns:
+        return _fingerprint(frame)
+    source_key = frame["source_key"]
+    keys = frame.select(("k:" + pl.col("source_key")).alias("key")).to_series()
+    missing = source_key.is_null().arg_true()
+    if missing.len() == 0:
+        return keys
+    # The fingerprint is built only for the rows without an id (usually none or a few).
+    return keys.scatter(missing, _fingerprint(frame.select(pl.all().gather(missing))))
 
 
 def _keep_source_id(frame: pl.DataFrame) -> pl.DataFrame:
@@ -458,12 +473,14 @@ def _read_records(
         _apply_input_defaults(raw, options), region=options.region, directory=directory
     )
     outcome.warnings.extend(normalized.warnings)
-    frame = normalized.frame.with_columns(
-        record_ids(normalized.frame, _source_path(plan), name),
-        pl.lit(name).alias("source"),
-        pl.lit(shown).alias("source_file"),
-    )
-    frame = conform(_keep_source_id(frame), RECORD_COLUMNS)
+    # The ids on a helper thread while the source's own ids go into extra (polars releases the GIL).
+    with helper_threads(inline=normalized.frame.height < THREADED_ROWS) as pool:
+        ids = pool.submit(record_ids, normalized.frame, _source_path(plan), name)
+        frame = _keep_source_id(normalized.frame)
+        frame = frame.with_columns(
+            ids.result(), pl.lit(name).alias("source"), pl.lit(shown).alias("source_file")
+        )
+    frame = conform(frame, RECORD_COLUMNS)
     if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
         outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
     return frame, result

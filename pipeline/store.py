@@ -36,6 +36,7 @@ from pipeline.errors import MachineError, StoreError, environment_message
 from pipeline.fileio import FILE_MODE, ensure_private_dir
 from pipeline.schema import CANONICAL, DERIVED, LIST_STR
 from pipeline.store_schema import ensure_schema
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 120_000
@@ -50,6 +51,10 @@ INGEST_SLICE_ROWS = 100_000
 SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
 BULK_CACHE_KIB = 128 * 1024
+#: SQLite page cache while the dropped record indexes are built: SQLite's own default. The index
+#: sort keeps runs of this size in memory; small runs fit the CPU's caches and sort faster than one
+#: run the size of the bulk cache (which is for random inserts into kept indexes).
+SORT_CACHE_KIB = 2000
 
 _SOURCE_FIELDS = (
     "path, importer, content_hash, size, imported_at, record_count, reject_count, encoding, info, shape"
@@ -285,6 +290,44 @@ def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFr
     text copy (and Arrow copy) is alive at once, not a second copy of the whole file."""
     for batch in records.iter_slices(INGEST_SLICE_ROWS):
         yield encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+
+
+def _encoded_arrow(batch: pl.DataFrame | None, source_id: int) -> Any:
+    """One slice of records with its ``source_id``, encoded for SQL, as Arrow (None stays None)."""
+    if batch is None:
+        return None
+    return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all()).to_arrow()
+
+
+def _bound_columns(cur: Any, records: pl.DataFrame) -> list[str]:
+    """The columns of ``records`` worth binding: one null in every row is left out of the insert
+    and stored as NULL by SQLite all the same (unless the table gives it a default)."""
+    cur.execute("SELECT name FROM pragma_table_info('records') WHERE dflt_value IS NOT NULL")
+    defaults = {row[0] for row in cur.fetchall()}
+    return [c for c in records.columns if c in defaults or records[c].null_count() < records.height]
+
+
+def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
+    """``records`` into the records table through ADBC a slice at a time, in order. The next slice
+    is encoded on a helper thread while SQLite writes this one (the driver releases the GIL)."""
+    records = records.select(_bound_columns(cur, records))
+    slices = iter(records.iter_slices(INGEST_SLICE_ROWS))
+    with helper_threads(inline=records.height < THREADED_ROWS) as pool:
+        pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+        while (table := pending.result()) is not None:
+            pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+            cur.adbc_ingest("records", table, mode="append")
+
+
+def _build_indexes(cur: Any, names: list[str]) -> None:
+    """Build the record indexes ``names`` (dropped for a bulk load) with the sort's page cache
+    (:data:`SORT_CACHE_KIB`); a duplicate record id fails here, and the whole write with it."""
+    if not names:
+        return
+    cur.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+    for name in names:
+        cur.execute(RECORD_INDEXES[name])
+    cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
 def _now() -> str:
@@ -652,10 +695,8 @@ class Store:
                 rebuild = _droppable_indexes(scalar, records.height)
                 for name in rebuild:
                     cur.execute(f"DROP INDEX {name}")
-                for batch in _encoded_slices(records, source_id):
-                    cur.adbc_ingest("records", batch.to_arrow(), mode="append")
-                for name in rebuild:  # a duplicate record id fails here, and the whole write with it
-                    cur.execute(RECORD_INDEXES[name])
+                _ingest_records(cur, records, source_id)
+                _build_indexes(cur, rebuild)
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,

@@ -168,7 +168,12 @@ def read_delimited(
         if stray is None or head.cr_newlines:
             raise
         frame = None  # an odd quote mid-file: look for a stray one below
-    if frame is not None and (stray is None or head.cr_newlines or not _spans_lines(frame)):
+    if frame is not None and (
+        stray is None
+        or head.cr_newlines
+        or _one_line_each(path, head, skip_rows, frame.height)
+        or not _spans_lines(frame)
+    ):
         return frame
     data = _strip_bom(_read_all(path))
     if head.encoding not in _UTF8:
@@ -543,7 +548,12 @@ def read_delimited_records(
             if stray is None or head.cr_newlines:
                 raise
             frame = None  # polars chokes on an odd quote mid-file: look for a stray one below
-        if frame is not None and (stray is None or head.cr_newlines or not _spans_lines(frame)):
+        if frame is not None and (
+            stray is None
+            or head.cr_newlines
+            or _one_line_each(path, head, skip_rows, frame.height)
+            or not _spans_lines(frame)
+        ):
             return numbered(frame)
     data = _read_all(path)
     if head.encoding not in _UTF8:
@@ -577,6 +587,25 @@ def read_delimited_records(
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: cannot be read as delimited text ({_parse_problem(path, exc)})") from None
     return drop_blank_runs(frame, column)
+
+
+def _one_line_each(path: Path, head: DelimitedHead, skip_rows: int, rows: int) -> bool:
+    """Is every row read from record ``skip_rows`` on one physical line of a UTF-8 file? Then no
+    cell holds a line break. Counting newlines in C per 8 MB chunk proves it without a regex
+    over every cell: blank lines are rows too, so a cell spanning lines leaves fewer rows than lines.
+    """
+    if head.encoding not in _UTF8:
+        return False
+    newlines, last = 0, b""
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(8 * 1024 * 1024):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return False
+    lines = newlines + (1 if last and last != b"\n" else 0)
+    return lines == skip_rows + rows
 
 
 def _spans_lines(frame: pl.DataFrame) -> bool:

@@ -210,7 +210,16 @@ def test_threads_only_through_the_one_helper_and_only_as_a_context_manager():
     assert outside == []
     assert bare == []
     users = [p.name for p in CODE if "helper_threads(" in p.read_text(encoding="utf-8") and p != shared]
-    assert sorted(users) == ["blocking.py", "compare.py", "features.py", "model.py", "survivorship.py"]
+    assert sorted(users) == [
+        "__init__.py",
+        "blocking.py",
+        "compare.py",
+        "features.py",
+        "importing.py",
+        "model.py",
+        "store.py",
+        "survivorship.py",
+    ]
 
 
 def test_helper_threads_are_joined_when_the_block_raises():

@@ -24,6 +24,7 @@ paths as the columns, so a key computed by another module matches the stored one
 from __future__ import annotations
 
 import json
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -45,6 +46,7 @@ from pipeline.normalize.places import country_code, normalize_country, split_cit
 from pipeline.normalize.text import SEP, clean_text, fold, fold_expr
 from pipeline.normalize.urls import linkedin_url_expr, normalize_linkedin_column, normalize_linkedin_url
 from pipeline.schema import CANONICAL, DERIVED
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 __all__ = [
     "NormalizeResult",
@@ -88,28 +90,36 @@ _AS_WRITTEN_MESSAGE = "control characters removed, the value as written kept in 
 
 
 def _strip_controls(frame: pl.DataFrame, aside: dict[str, pl.Series]) -> pl.DataFrame:
-    """Remove control characters from every text and list column (one vectorized test per column;
-    only columns that hold one are rewritten), keeping each touched value as written in ``aside``."""
-    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    """Remove control characters from every text and list column (one vectorized test per column,
+    all in one pass; only columns that hold one are rewritten), keeping each touched value as
+    written in ``aside``."""
+    tests = {name: test for name, dtype in frame.schema.items() if (test := _control_test(name, dtype))}
+    if not tests:
+        return frame
+    found = frame.select(hit.any().alias(name) for name, (hit, _clean) in tests.items()).row(0)
     fixed = []
-    for name, dtype in frame.schema.items():
-        if name in _UNTOUCHED:
+    for (name, (hit, clean)), any_hit in zip(tests.items(), found, strict=True):
+        if not any_hit:
             continue
         col = pl.col(name)
-        if dtype == pl.String:
-            hit = col.str.contains(pattern)
-            clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
-        elif isinstance(dtype, pl.List) and dtype.inner == pl.String:
-            hit = col.list.eval(pl.element().str.contains(pattern)).list.any()
-            element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
-            clean = col.list.eval(element)
-        else:
-            continue
-        if not frame.select(hit.any()).item():
-            continue
         aside[f"{name}_as_written"] = frame.select(pl.when(hit).then(col))[:, 0]
         fixed.append(pl.when(hit).then(clean).otherwise(col).alias(name))
     return frame.with_columns(fixed) if fixed else frame
+
+
+def _control_test(name: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr] | None:
+    """``(holds a control character, the value without them)`` for a text or list column, else None."""
+    if name in _UNTOUCHED:
+        return None
+    pattern = f"{CONTROL_CHARACTERS}|{_VERTICAL}"
+    col = pl.col(name)
+    if dtype == pl.String:
+        clean = col.str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        return col.str.contains(pattern), clean
+    if isinstance(dtype, pl.List) and dtype.inner == pl.String:
+        element = pl.element().str.replace_all(_VERTICAL, " ").str.replace_all(CONTROL_CHARACTERS, "")
+        return col.list.eval(pl.element().str.contains(pattern)).list.any(), col.list.eval(element)
+    return None
 
 
 def _cap_values(out: dict[str, pl.Series], aside: dict[str, pl.Series]) -> None:
@@ -247,8 +257,13 @@ def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = Fal
     aside: dict[str, pl.Series] = {}
     frame = _strip_controls(frame, aside)
 
-    names, keys = normalize_names(frame, directory=directory)
-    out = {**names, **_normalize_columns(frame, set(names), region, aside)}
+    # Names and phones (the costliest columns) run on a helper thread beside the other columns:
+    # polars releases the GIL, so both cores work. Results are assembled in column order as before.
+    with helper_threads(inline=frame.height < THREADED_ROWS) as pool:
+        names_job = pool.submit(normalize_names, frame, directory=directory)
+        columns = _normalize_columns(frame, region, aside, pool)
+        names, keys = names_job.result()
+    out = {**names, **columns}
     _cap_values(out, aside)
     if "city" in out:
         out["city"], out["region"] = split_city_column(out["city"], out.get("region"), out.get("country"))
@@ -265,42 +280,67 @@ def normalize_records(frame: pl.DataFrame, *, region: str, directory: bool = Fal
     return NormalizeResult(result, warnings)
 
 
+#: Columns normalized on the helper thread (see :func:`normalize_records`).
+_ON_HELPER = frozenset({"phones"})
+#: Aside entries for a column: ``[(key, values)]`` in the order they are kept.
+_Aside = list[tuple[str, pl.Series]]
+
+
 def _normalize_columns(
-    frame: pl.DataFrame, done: set[str], region: str, aside: dict[str, pl.Series]
+    frame: pl.DataFrame, region: str, aside: dict[str, pl.Series], pool: Executor
 ) -> dict[str, pl.Series]:
     """Every column but the names: normalized, with what could not be read put ``aside``."""
+    skip = _UNTOUCHED | (set(NAME_COLUMNS) if any(c in frame.columns for c in NAME_COLUMNS) else set())
+    todo = [c for c in frame.columns if c not in skip]
+    helped = {c: pool.submit(_normalize_column, frame, c, region) for c in todo if c in _ON_HELPER}
     out: dict[str, pl.Series] = {}
-    for column in frame.columns:
-        s = frame[column]
-        if column in done or column in _UNTOUCHED:
-            continue
-        if column == "emails":
-            out[column], aside["invalid_emails"] = normalize_emails(s)
-        elif column == "phones":
-            country = normalize_country(frame["country"]) if "country" in frame.columns else None
-            out[column], aside["unparsed_phones"], labels = _phones_by_country(s, region, country)
-            aside["damaged_phones"] = damaged_phones(aside["unparsed_phones"])
-            aside["phone_labels"] = labels
-        elif column == "tags":
-            out[column] = _split_tags(s)
-        elif column == "linkedin_url":
-            out[column] = normalize_linkedin_column(s)
-        elif column in ("birthday", "connected_on"):
-            cleaned = clean_text(s) if s.dtype in (pl.String, pl.Null) else s
-            fn = birthday_column if column == "birthday" else connected_on_column
-            out[column], bad = fn(cleaned, region)
-            aside[f"unparsed_{column}"] = pl.select(pl.when(pl.lit(bad)).then(pl.lit(cleaned))).to_series()
-        elif column == "class_year":
-            out[column], bad = class_year_column(s)
-            raw = s.cast(pl.String)
-            aside["unparsed_class_year"] = pl.select(pl.when(pl.lit(bad)).then(pl.lit(raw))).to_series()
-        elif column == "country":
-            out[column] = normalize_country(s)
-        elif column == "channel":
-            out[column] = clean_text(s).str.to_lowercase()
-        elif s.dtype in (pl.String, pl.Null):
-            out[column] = clean_text(s, single_line=column not in MULTI_LINE)
+    done = {c: _normalize_column(frame, c, region) for c in todo if c not in _ON_HELPER}
+    for column in todo:
+        normalized, kept_aside = helped[column].result() if column in helped else done[column]
+        if normalized is not None:
+            out[column] = normalized
+        aside.update(kept_aside)
     return out
+
+
+def _normalize_column(frame: pl.DataFrame, column: str, region: str) -> tuple[pl.Series | None, _Aside]:
+    """One column normalized (None: left as it is), and what it put aside."""
+    s = frame[column]
+    if column == "emails":
+        emails, invalid = normalize_emails(s)
+        return emails, [("invalid_emails", invalid)]
+    if column == "phones":
+        country = normalize_country(frame["country"]) if "country" in frame.columns else None
+        phones, unparsed, labels = _phones_by_country(s, region, country)
+        return phones, [
+            ("unparsed_phones", unparsed),
+            ("damaged_phones", damaged_phones(unparsed)),
+            ("phone_labels", labels),
+        ]
+    if column == "tags":
+        return _split_tags(s), []
+    if column == "linkedin_url":
+        return normalize_linkedin_column(s), []
+    if column in ("birthday", "connected_on"):
+        cleaned = clean_text(s) if s.dtype in (pl.String, pl.Null) else s
+        fn = birthday_column if column == "birthday" else connected_on_column
+        parsed, bad = fn(cleaned, region)
+        return parsed, [
+            (f"unparsed_{column}", pl.select(pl.when(pl.lit(bad)).then(pl.lit(cleaned))).to_series())
+        ]
+    if column == "class_year":
+        parsed, bad = class_year_column(s)
+        raw = s.cast(pl.String)
+        return parsed, [
+            ("unparsed_class_year", pl.select(pl.when(pl.lit(bad)).then(pl.lit(raw))).to_series())
+        ]
+    if column == "country":
+        return normalize_country(s), []
+    if column == "channel":
+        return clean_text(s).str.to_lowercase(), []
+    if s.dtype in (pl.String, pl.Null):
+        return clean_text(s, single_line=column not in MULTI_LINE), []
+    return None, []
 
 
 def _extra_with_aside(

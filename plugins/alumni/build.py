@@ -126,7 +126,7 @@ def build_grid(
         ref.alias("source_ref"),
         *(expr.alias(name) for name, expr in out.items()),
         pl.lit(options.channel or "alumni").alias("channel"),
-        json_object(grid.extra, body).alias("extra"),
+        json_object(_holding_values(grid.extra, body), body).alias("extra"),
         (unparsed if unparsed is not None else pl.lit(0)).alias("_unparsed_years"),
     )
     unparsed_years = int(frame["_unparsed_years"][0]) if frame.height else 0
@@ -152,6 +152,17 @@ class _Grid:
     def to_extra(self, target: str, expr_for=lambda e: e) -> None:
         for m in self.mapping.columns_for(target):
             self.extra.append((self.keys[m.index], expr_for(pl.col(f"c{m.index}"))))
+
+
+def _holding_values(members: list[tuple[str, pl.Expr]], body: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
+    """The ``extra`` members with a value in some row (one pass over all of them): a member that is
+    null in every row adds nothing to any row's object, and its text need not be built per row."""
+    if not members:
+        return members
+    found = body.select(
+        expr.is_not_null().any().alias(f"m{i}") for i, (_key, expr) in enumerate(members)
+    ).row(0)
+    return [member for member, present in zip(members, found, strict=True) if present]
 
 
 def _take_misfits(
