@@ -19,6 +19,8 @@ which record it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from pipeline.threads import helper_threads
@@ -336,6 +338,25 @@ def _list_columns(heads: _Heads, head_rows: pl.Series, sizes, n_people: int) -> 
     return pl.concat([*columns, ids], how="horizontal")
 
 
+#: People merged per slice of :func:`merge_people`.
+PEOPLE_SLICE = 131_072
+
+
+def _person_slices(order: pl.Series, pos: pl.Series) -> Iterator[tuple[pl.Series, pl.Series]]:
+    """``order`` cut at person boundaries, :data:`PEOPLE_SLICE` people a piece, each with the
+    records' positions counted from the slice's first person (the ``_pos`` a slice's merge uses)."""
+    import numpy as np
+
+    pos_np = pos.to_numpy()
+    n_people = int(pos_np.max()) + 1 if len(pos_np) else 0
+    firsts = list(range(0, n_people, PEOPLE_SLICE)) or [0]
+    # Positions are dense from 0 and ``order`` is sorted by them: a slice is a run of ``order``.
+    bounds = np.searchsorted(pos.gather(order).to_numpy(), [*firsts, n_people]).tolist()
+    for k, first in enumerate(firsts):
+        local = np.clip(pos_np.astype(np.int64) - first, 0, None).astype(np.uint32)
+        yield order.slice(bounds[k], bounds[k + 1] - bounds[k]), pl.Series("_pos", local)
+
+
 def merge_people(
     records: pl.DataFrame, person: pl.Series, priority: list[str], labels: pl.Series | None = None
 ) -> pl.DataFrame:
@@ -374,7 +395,11 @@ def merge_people(
     # Record ids, plain and escaped for JSON, in one chunk once: every field group gathers them.
     rid = records["record_id"].rechunk()
     extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
-    people = _merge(records, order, extra)
+    # A slice of people at a time: each slice's temporaries go before the next, and only the merged
+    # rows add up (people are independent; the slices come in person order).
+    people = pl.concat(
+        [_merge(records, part, {**extra, "_pos": local}) for part, local in _person_slices(order, pos)]
+    )
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
