@@ -397,9 +397,16 @@ def merge_people(
     extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
     # A slice of people at a time: each slice's temporaries go before the next, and only the merged
     # rows add up (people are independent; the slices come in person order).
-    people = pl.concat(
-        [_merge(records, part, {**extra, "_pos": local}) for part, local in _person_slices(order, pos)]
+    return pl.concat(
+        [
+            _final(_merge(records, part, {**extra, "_pos": local}))
+            for part, local in _person_slices(order, pos)
+        ]
     )
+
+
+def _final(people: pl.DataFrame) -> pl.DataFrame:
+    """The output columns of :func:`merge_people` (the provenance helpers go with each slice)."""
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
