@@ -68,3 +68,11 @@ def test_owned_text_keeps_values_and_nulls():
     )
     owned = _owned_text(frame)
     assert owned.equals(frame) and owned.schema == frame.schema
+
+
+def test_owned_text_keeps_a_value_repeated_through_a_slice():
+    path = "/exports/2026/members-of-the-example-alumni-association.csv"
+    frame = pl.DataFrame({"source_file": [path, None, path, path], "city": ["Porto", "Braga", None, "Porto"]})
+    owned = _owned_text(frame)
+    assert owned.equals(frame)
+    assert owned["source_file"].to_list() == [path, None, path, path]
