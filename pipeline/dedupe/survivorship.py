@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
+from pipeline.dedupe.memory import nulls_as_constants
 from pipeline.threads import helper_threads
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -394,7 +395,9 @@ def merge_people(
     del keys, ranked
     # Record ids, plain and escaped for JSON, in one chunk once: every field group gathers them.
     rid = records["record_id"].rechunk()
-    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
+    # (Ids without a backslash or quote are their own escape: no second copy of a million ids.)
+    esc = _escaped(rid) if rid.str.contains(r'["\\]').any() else rid
+    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": esc}
     # A slice of people at a time: each slice's temporaries go before the next, and only the merged
     # rows add up (people are independent; the slices come in person order).
     return pl.concat(
@@ -410,4 +413,6 @@ def _final(people: pl.DataFrame) -> pl.DataFrame:
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    return people.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
+    return nulls_as_constants(
+        people.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
+    )
