@@ -76,3 +76,17 @@ def test_owned_text_keeps_a_value_repeated_through_a_slice():
     owned = _owned_text(frame)
     assert owned.equals(frame)
     assert owned["source_file"].to_list() == [path, None, path, path]
+
+
+def test_owned_text_keeps_repeated_file_paths_and_schools_with_their_nulls():
+    path = "/exports/2026/members-of-the-example-alumni-association.csv"
+    frame = pl.DataFrame(
+        {
+            "source_file": [path, path, "/exports/phone.vcf", path],
+            "school": [None, "Example State University", "Example State University", None],
+            "imported_at": ["2026-12-02T10:00:00+00:00"] * 4,
+        }
+    )
+    owned = _owned_text(frame)
+    assert owned.equals(frame) and owned.schema == frame.schema
+    assert owned["school"].to_list() == [None, "Example State University", "Example State University", None]

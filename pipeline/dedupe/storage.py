@@ -244,6 +244,12 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
     return pl.concat(slices, rechunk=False)
 
 
+#: Record columns that repeat one long value through a file (its path, its import time, a school).
+_REPEATED = ("source_file", "imported_at", "school")
+#: At most this many distinct values in a slice for a :data:`_REPEATED` column to hold each once.
+_FEW = 64
+
+
 def _owned_text(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with its text columns copied out of the Arrow batch they were read in.
 
@@ -252,8 +258,19 @@ def _owned_text(frame: pl.DataFrame) -> pl.DataFrame:
     Columns without a value hold no text and stay as they are.
     """
     text = [c for c, t in frame.schema.items() if t == pl.String and frame[c].null_count() < frame.height]
-    # A concatenation writes each value into new buffers of its own (a cast would keep the old ones).
-    return frame.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in text)
+    return frame.with_columns(_owned(frame[c]) for c in text)
+
+
+def _owned(column: pl.Series) -> pl.Series:
+    """``column`` in new buffers of its own; a :data:`_REPEATED` one with each distinct value once."""
+    if column.name in _REPEATED:
+        values = column.drop_nulls().unique(maintain_order=True)
+        if values.len() <= _FEW:
+            codes = pl.int_range(0, values.len(), dtype=pl.UInt32, eager=True)
+            own = pl.Series(column.name, values.to_list(), dtype=pl.String)  # (a gather shares its text)
+            return own.gather(column.replace_strict(values, codes, default=None, return_dtype=pl.UInt32))
+    # A concatenation writes each value into new buffers (a cast would keep the old ones).
+    return column.to_frame().select(pl.concat_str([pl.col(column.name), pl.lit("")])).to_series()
 
 
 def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
