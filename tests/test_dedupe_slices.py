@@ -90,3 +90,12 @@ def test_owned_text_keeps_repeated_file_paths_and_schools_with_their_nulls():
     owned = _owned_text(frame)
     assert owned.equals(frame) and owned.schema == frame.schema
     assert owned["school"].to_list() == [None, "Example State University", "Example State University", None]
+
+
+def test_ordinal_rank_is_the_stable_arg_sort_rank_with_and_without_ties():
+    for values in (["p3", "p1", "p20", "p2"], ["b", "a", "b", "a", "c"], ["x", None, "a"]):
+        series = pl.Series(values, dtype=pl.String)
+        expected = [0] * len(values)
+        for place, row in enumerate(series.arg_sort().to_list()):
+            expected[row] = place
+        assert survivorship.ordinal_rank(series).to_list() == expected, values
