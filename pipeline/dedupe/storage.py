@@ -609,14 +609,14 @@ def _whole_run(
     queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
     del previous
     _write(conn, store, records, prints, result, queue, last, settings, refitted)
+    n_people, merged = result.people.height, int((result.people["record_ids"].list.len() > 1).sum())
+    result.people = result.people.clear()  # written: gone before the key index is built
     rules = default_rules()
     store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, marks)), conn)
-    sizes = result.people["record_ids"].list.len()
-    merged = int((sizes > 1).sum())
     _set_stats(store, conn, result.stats, merged)
     return DedupeRun(
         records=records.height,
-        people=result.people.height,
+        people=n_people,
         merged_people=merged,
         review=queue.height,
         decisions=decisions.height,
