@@ -87,7 +87,8 @@ def test_columnar_and_row_paths_write_the_same_people(tmp_path, seeded, monkeypa
                 _add_source(a, later, "late")
                 _add_source(b, later, "late")
     assert by_arrow.stats["settled_records"] == first.height  # the incremental path was taken
-    assert ingested.count("people") == 2 and ingested.count("review_queue") == 2
+    # Both runs ingested people (the first run's in slices of READ_SLICE rows) and the queue.
+    assert ingested.count("people") > 2 and ingested.count("review_queue") == 2
     # The stamp the ADBC run wrote is the one the next (sqlite3) check computes: nothing to do.
     again = _resolve(arrow_db, 0, monkeypatch)
     assert again.stats == {"unchanged": True} and again.people == by_rows.people

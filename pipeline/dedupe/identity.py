@@ -57,9 +57,21 @@ def _keys(records: pl.DataFrame) -> pl.DataFrame:
     again = keys["k3"].is_duplicated() & keys["k3"].is_not_null()
     rows = again.arg_true()
     if rows.len():
-        full = records[rows].select(pl.struct(content).hash().alias("k3")).to_series()
-        keys = keys.with_columns(keys["k3"].scatter(rows, full))
+        keys = keys.with_columns(keys["k3"].scatter(rows, _row_hashes(records, rows, content)))
     return keys
+
+
+#: Rows per gather when whole rows are hashed (a gather of every row would copy the whole frame).
+HASH_SLICE = 131_072
+
+
+def _row_hashes(records: pl.DataFrame, rows: pl.Series, content: list[pl.Expr]) -> pl.Series:
+    """The hash of ``content`` for ``records[rows]``, gathered a slice of rows at a time."""
+    parts = [
+        records[rows.slice(start, HASH_SLICE)].select(pl.struct(content).hash().alias("k3")).to_series()
+        for start in range(0, rows.len(), HASH_SLICE)
+    ]
+    return pl.concat(parts)
 
 
 def identity_pairs(records: pl.DataFrame) -> pl.DataFrame:

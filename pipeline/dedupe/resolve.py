@@ -28,7 +28,7 @@ from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
 from pipeline.dedupe.ids import assign_person_ids
-from pipeline.dedupe.memory import release_freed_memory
+from pipeline.dedupe.memory import nulls_as_constants, release_freed_memory
 from pipeline.dedupe.model import (
     comparison_weights,
     estimate_lambda,
@@ -216,7 +216,7 @@ def resolve(
     # in row groups are several times slower, and every later step gathers). The records themselves are
     # not copied into one chunk — that copy would be held all run; the few gathers from them rechunk
     # the column they need.
-    feats = build_features(records).rechunk()
+    feats = nulls_as_constants(build_features(records).rechunk())
     lap("features")
 
     incremental = _incremental(records, previous if settle else None, decisions)

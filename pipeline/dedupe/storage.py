@@ -241,8 +241,37 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
         more = part.height == READ_SLICE
         if part.height or not slices:  # (an empty last slice adds nothing)
             last = int(part["_rowid"][-1]) if part.height else last
-            slices.append(part.drop("_rowid"))
+            slices.append(_owned_text(part.drop("_rowid")))
     return pl.concat(slices, rechunk=False)
+
+
+#: Record columns that repeat one long value through a file (its path, its import time, a school).
+_REPEATED = ("source_file", "imported_at", "school")
+#: At most this many distinct values in a slice for a :data:`_REPEATED` column to hold each once.
+_FEW = 64
+
+
+def _owned_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text columns copied out of the Arrow batch they were read in.
+
+    Polars' strings read from Arrow point into the batch's buffers, and the batch is freed as a
+    whole: one column alive keeps every column's raw text (about half the records frame at 10^6).
+    Columns without a value hold no text and stay as they are.
+    """
+    text = [c for c, t in frame.schema.items() if t == pl.String and frame[c].null_count() < frame.height]
+    return frame.with_columns(_owned(frame[c]) for c in text)
+
+
+def _owned(column: pl.Series) -> pl.Series:
+    """``column`` in new buffers of its own; a :data:`_REPEATED` one with each distinct value once."""
+    if column.name in _REPEATED:
+        values = column.drop_nulls().unique(maintain_order=True)
+        if values.len() <= _FEW:
+            codes = pl.int_range(0, values.len(), dtype=pl.UInt32, eager=True)
+            own = pl.Series(column.name, values.to_list(), dtype=pl.String)  # (a gather shares its text)
+            return own.gather(column.replace_strict(values, codes, default=None, return_dtype=pl.UInt32))
+    # A concatenation writes each value into new buffers (a cast would keep the old ones).
+    return column.to_frame().select(pl.concat_str([pl.col(column.name), pl.lit("")])).to_series()
 
 
 def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
@@ -406,12 +435,16 @@ def _resolve(
 
 
 def _insert_frame(conn: sqlite3.Connection | _ArrowConn, table: str, frame: pl.DataFrame) -> None:
+    """Append ``frame`` to ``table`` (lists and dates through :func:`encode_for_sql`) a slice at a
+    time, so the encoded text and the Arrow copy of a million people are never whole at once."""
     if isinstance(conn, _ArrowConn):
-        conn.ingest(table, frame)
+        for batch in frame.iter_slices(READ_SLICE):
+            conn.ingest(table, encode_for_sql(batch))
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * frame.width)})"
     for batch in frame.iter_slices(50_000):
+        batch = encode_for_sql(batch)
         conn.executemany(sql, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
 
 
@@ -578,14 +611,14 @@ def _whole_run(
     queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
     del previous
     _write(conn, store, records, prints, result, queue, last, settings, refitted)
+    n_people, merged = result.people.height, int((result.people["record_ids"].list.len() > 1).sum())
+    result.people = result.people.clear()  # written: gone before the key index is built
     rules = default_rules()
     store.set_meta(INDEX_KEY, json.dumps(writer.finish(records["record_id"], rules, marks)), conn)
-    sizes = result.people["record_ids"].list.len()
-    merged = int((sizes > 1).sum())
     _set_stats(store, conn, result.stats, merged)
     return DedupeRun(
         records=records.height,
-        people=result.people.height,
+        people=n_people,
         merged_people=merged,
         review=queue.height,
         decisions=decisions.height,
@@ -976,7 +1009,7 @@ def _write(
         # the person index is built once at the end.
         # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
-        _insert_frame(conn, "people", encode_for_sql(people))
+        _insert_frame(conn, "people", people)
         _insert_frame(conn, "assignments", assignments.sort("record_id"))
         conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
     else:
@@ -985,9 +1018,7 @@ def _write(
         gone = last.join(assignments, on=["record_id", "person_id"], how="anti")
         dirty = pl.concat([moved["person_id"], gone["person_id"]]).unique()
         _delete_ids(conn, "people", "person_id", dirty)
-        _insert_frame(
-            conn, "people", encode_for_sql(people.filter(pl.col("person_id").is_in(dirty.implode())))
-        )
+        _insert_frame(conn, "people", people.filter(pl.col("person_id").is_in(dirty.implode())))
         _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
         _insert_frame(conn, "assignments", moved)
     note_people_written(conn, None if full else dirty.to_list())  # what the people snapshot must re-read

@@ -19,8 +19,11 @@ which record it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
+from pipeline.dedupe.memory import nulls_as_constants
 from pipeline.threads import helper_threads
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -215,6 +218,21 @@ def _aligned(values: pl.DataFrame, people: int) -> pl.DataFrame:
     return rows.join(values, on="_pos", how="left", maintain_order="left").drop("_pos")
 
 
+def ordinal_rank(values: pl.Series) -> pl.Series:
+    """Each value's place in sorted order (UInt32; ties in input order, as a stable arg-sort has them).
+
+    Distinct values (record and person ids) are sorted as values and looked up: polars sorts text
+    values several times faster than it arg-sorts them.
+    """
+    ordered = values.sort()
+    n = ordered.len()
+    if values.null_count() or (n and (ordered.slice(1) == ordered.slice(0, n - 1)).any()):
+        rows = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
+        return pl.zeros(n, dtype=pl.UInt32, eager=True).scatter(values.arg_sort(), rows)
+    table = ordered.to_frame("v").with_row_index("rank")
+    return values.to_frame("v").join(table, on="v", how="left", maintain_order="left")["rank"]
+
+
 def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
     """Per record, its person's place in person-id order (the order of the output)."""
     import numpy as np
@@ -224,9 +242,8 @@ def _positions(person: pl.Series, labels: pl.Series | None) -> pl.Series:
     # Person ids and labels are one-to-one: order the people by id once, then look up by label.
     firsts = labels.arg_unique()
     heads = labels.gather(firsts)
-    by_id = person.gather(firsts).arg_sort()
     slot = np.zeros(int(labels.max()) + 1, dtype=np.uint32)
-    slot[heads.gather(by_id).to_numpy()] = np.arange(len(firsts), dtype=np.uint32)
+    slot[heads.to_numpy()] = ordinal_rank(person.gather(firsts)).to_numpy()
     return pl.Series("_pos", slot[labels.to_numpy()], dtype=pl.UInt32)
 
 
@@ -336,6 +353,25 @@ def _list_columns(heads: _Heads, head_rows: pl.Series, sizes, n_people: int) -> 
     return pl.concat([*columns, ids], how="horizontal")
 
 
+#: People merged per slice of :func:`merge_people`.
+PEOPLE_SLICE = 131_072
+
+
+def _person_slices(order: pl.Series, pos: pl.Series) -> Iterator[tuple[pl.Series, pl.Series]]:
+    """``order`` cut at person boundaries, :data:`PEOPLE_SLICE` people a piece, each with the
+    records' positions counted from the slice's first person (the ``_pos`` a slice's merge uses)."""
+    import numpy as np
+
+    pos_np = pos.to_numpy()
+    n_people = int(pos_np.max()) + 1 if len(pos_np) else 0
+    firsts = list(range(0, n_people, PEOPLE_SLICE)) or [0]
+    # Positions are dense from 0 and ``order`` is sorted by them: a slice is a run of ``order``.
+    bounds = np.searchsorted(pos.gather(order).to_numpy(), [*firsts, n_people]).tolist()
+    for k, first in enumerate(firsts):
+        local = np.clip(pos_np.astype(np.int64) - first, 0, None).astype(np.uint32)
+        yield order.slice(bounds[k], bounds[k + 1] - bounds[k]), pl.Series("_pos", local)
+
+
 def merge_people(
     records: pl.DataFrame, person: pl.Series, priority: list[str], labels: pl.Series | None = None
 ) -> pl.DataFrame:
@@ -349,10 +385,7 @@ def merge_people(
     # record_id breaks ties, so the input order never matters. All four ranks are packed into one
     # number (source | days before 2100 | fields missing | place of record_id in id order): a sort
     # on (person, number) costs a fraction of a sort on five keys, one of them text.
-    by_id = records["record_id"].arg_sort()
-    id_rank = pl.zeros(ranked.height, dtype=pl.UInt64, eager=True).scatter(
-        by_id, pl.int_range(0, ranked.height, dtype=pl.UInt64, eager=True)
-    )
+    id_rank = ordinal_rank(records["record_id"]).cast(pl.UInt64)
     days = (pl.col("_r_recent") // 86_400_000_000 + 25_567).clip(0, 2**17 - 1).fill_null(0).cast(pl.UInt64)
     packed = (
         pl.col("_r_source").clip(0, 15).cast(pl.UInt64) * 2**58
@@ -373,9 +406,24 @@ def merge_people(
     del keys, ranked
     # Record ids, plain and escaped for JSON, in one chunk once: every field group gathers them.
     rid = records["record_id"].rechunk()
-    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": _escaped(rid)}
-    people = _merge(records, order, extra)
+    # (Ids without a backslash or quote are their own escape: no second copy of a million ids.)
+    esc = _escaped(rid) if rid.str.contains(r'["\\]').any() else rid
+    extra = {"person_id": person.rechunk(), "_pos": pos, "record_id": rid, "_esc": esc}
+    # A slice of people at a time: each slice's temporaries go before the next, and only the merged
+    # rows add up (people are independent; the slices come in person order).
+    return pl.concat(
+        [
+            _final(_merge(records, part, {**extra, "_pos": local}))
+            for part, local in _person_slices(order, pos)
+        ]
+    )
+
+
+def _final(people: pl.DataFrame) -> pl.DataFrame:
+    """The output columns of :func:`merge_people` (the provenance helpers go with each slice)."""
     for c in PERSON_FIELDS:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    return people.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
+    return nulls_as_constants(
+        people.select("person_id", *PERSON_FIELDS, *LISTS, "record_ids", "sources", "provenance")
+    )
