@@ -452,3 +452,28 @@ def test_hook_register_formats(tmp_path):
     assert registry.owner_of(clashing, "format", "csv") == "contacts"  # the built-in keeps its name
     (failed,) = [f for f in clashing.failed if f.name == "clash"]
     assert "two formats are named 'csv'" in failed.error
+
+
+def test_contacts_keep_provenance_only_for_people_of_several_records(imported, pm, tmp_path):
+    """A person of one record: every field is that record's (record_ids names it), so the
+    human-facing contacts files leave provenance blank; a merged person's says which record gave what."""
+    from plugins.contacts import _merged_provenance_only
+
+    people = pl.DataFrame(
+        {
+            "person_id": ["p_one", "p_two"],
+            "record_ids": [["r_a"], ["r_b", "r_c"]],
+            "provenance": ['{"full_name":"r_a"}', '{"full_name":"r_b","emails":"r_c"}'],
+        }
+    )
+    assert _merged_provenance_only(people)["provenance"].to_list() == [
+        None,
+        '{"full_name":"r_b","emails":"r_c"}',
+    ]
+    exporter = registry.exporters(pm)["contacts"]
+    with Store(imported.store_path) as store:
+        context = export_context(store, tmp_path, dt.date(2026, 3, 9), options={"formats": ["csv"]})
+        (path,) = exporter.write(context)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 50 and all(r["provenance"] == "" and r["record_ids"] for r in rows)

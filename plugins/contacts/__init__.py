@@ -9,6 +9,9 @@ Writes into the report folder, by default all of:
 - ``contacts-google.csv`` — Google Contacts' import format, so cleaned contacts go straight
   back into Gmail.
 
+``provenance`` (which record each field came from) is blank for a person of one record: every
+field is that record's, named in ``record_ids`` (``kith export people`` keeps it whole).
+
 People are the run's (after dedupe when it has run, else one per record). Options
 (kith.toml ``[[exporters]]``): ``formats = ["csv", "xlsx"]`` picks the files; ``basename =
 "contacts"`` names them. The formats are this plugin's (:mod:`.formats`, registered for
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+import polars as pl
 
 from pipeline import hookimpl
 from pipeline.contracts import ExportContext, FrameFormat
@@ -57,6 +62,15 @@ def _formats(options: dict, installed: dict[str, FrameFormat]) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+def _merged_provenance_only(people: pl.DataFrame) -> pl.DataFrame:
+    """``people`` with ``provenance`` kept only for people of several records: for one record it
+    repeats that record's id once per field (most of a directory-sized file's bytes)."""
+    if "provenance" not in people.columns or "record_ids" not in people.columns:
+        return people
+    several = pl.col("record_ids").list.len() > 1
+    return people.with_columns(pl.when(several).then(pl.col("provenance")).alias("provenance"))
+
+
 class ContactsExporter:
     name = NAME
     description = "People as contacts.csv / .xlsx / .vcf and a Google Contacts CSV"
@@ -68,7 +82,7 @@ class ContactsExporter:
         basename = str(context.options.get("basename", "contacts"))
         if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
             raise ConfigError(f"exporter {NAME!r}: 'basename' must be a plain file name, got {basename!r}")
-        people = context.people
+        people = _merged_provenance_only(context.people)
         if not asked and "xlsx" in formats and people.height > DEFAULT_XLSX_MAX_PEOPLE:
             log.warning(
                 "contacts: %s people: skipping contacts.xlsx by default (contacts.csv has them all; "
