@@ -66,6 +66,8 @@ importer = "journal"
     for side in ("kith.db-wal", "kith.db-shm", "kith.lock"):
         if (root / side).exists():
             assert _mode(root / side) == 0o600, side
+    index = root / "kith.db.dedupe-index"
+    assert _mode(index) == 0o700 and all(_mode(p) == 0o700 for p in index.iterdir() if p.is_dir())
     week = root / "reports" / "2026-W48"
     assert _mode(root / "reports") == 0o700 and _mode(week) == 0o700
     written = list(week.rglob("*"))

@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.dedupe.blocking import Rule, record_keys
+from pipeline.fileio import DIR_MODE, ensure_private_dir
 
 #: Bumped whenever the meaning of a key changes (features, hashing, rules).
 INDEX_VERSION = 2
@@ -49,14 +50,21 @@ def index_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".dedupe-index")
 
 
+def _private_folder(root: Path, name: str) -> Path:
+    """``root/name``, both owner-only like the store (the index holds record ids); an index
+    folder an older kith made readable to others is closed too."""
+    ensure_private_dir(root)
+    os.chmod(root, DIR_MODE)
+    return ensure_private_dir(root / name)
+
+
 class IndexWriter:
     """A new base, written while a full run's blocking hands over each rule's sorted entries."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.name = f"base-{uuid.uuid4().hex[:12]}"
-        self.path = root / self.name
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path = _private_folder(root, self.name)
 
     def __call__(self, code: int, keys: np.ndarray, slots: np.ndarray) -> None:
         np.save(self.path / f"r{code}.keys.npy", np.ascontiguousarray(keys, dtype=np.uint64))
@@ -209,8 +217,7 @@ class KeyIndex:
         if self.grown():
             return self._rebase(mark, rules)
         name = f"delta-{uuid.uuid4().hex[:12]}"
-        path = self.root / name
-        path.mkdir(parents=True, exist_ok=True)
+        path = _private_folder(self.root, name)
         self.delta.entries.write_parquet(path / "entries.parquet")
         pl.DataFrame({"record_id": self.delta.ids}).write_parquet(path / "ids.parquet")
         np.save(path / "dead.npy", self.delta.dead)
