@@ -461,11 +461,11 @@ def _state_stamp(store: Store, settings: DedupeSettings) -> str:
 
 
 def _unchanged_run(store: Store, warnings: list[str]) -> DedupeRun:
-    merged = "SELECT count(*) FROM people WHERE json_array_length(record_ids) > 1"
+    """The run that changed no people: the last run's counts (its stats, not a scan of people)."""
     return DedupeRun(
         records=store.count("records"),
         people=store.count("people"),
-        merged_people=int(store.conn.execute(merged).fetchone()[0]),
+        merged_people=_merged_before(store),
         review=store.count("review_queue"),
         decisions=store.count("decisions"),
         stats={"unchanged": True},
@@ -535,6 +535,7 @@ def dedupe_store(
             for table in ("people", "assignments", "review_queue"):
                 conn.execute(f"DELETE FROM {table}")
             note_people_written(conn, None)
+            _set_stats(store, conn, {}, 0)
             store.set_meta(STAMP_KEY, stamp, conn)
             store.set_meta(INDEX_KEY, "", conn)
         key_index.clean(key_index.index_dir(store.path), None)
