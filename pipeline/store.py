@@ -285,18 +285,21 @@ def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[s
     return list(RECORD_INDEXES)
 
 
+def _encoded(batch: pl.DataFrame, source_id: int) -> pl.DataFrame:
+    """One slice of records with its ``source_id`` first, encoded for SQL."""
+    return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+
+
 def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFrame]:
-    """``records`` with their ``source_id``, encoded for SQL a slice at a time: only one slice's
-    text copy (and Arrow copy) is alive at once, not a second copy of the whole file."""
+    """``records`` :func:`_encoded` a slice at a time: only one slice's text copy (and Arrow
+    copy) is alive at once, not a second copy of the whole file."""
     for batch in records.iter_slices(INGEST_SLICE_ROWS):
-        yield encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+        yield _encoded(batch, source_id)
 
 
 def _encoded_arrow(batch: pl.DataFrame | None, source_id: int) -> Any:
-    """One slice of records with its ``source_id``, encoded for SQL, as Arrow (None stays None)."""
-    if batch is None:
-        return None
-    return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all()).to_arrow()
+    """:func:`_encoded` as Arrow (None stays None: the end of the slices)."""
+    return None if batch is None else _encoded(batch, source_id).to_arrow()
 
 
 def _bound_columns(cur: Any, records: pl.DataFrame) -> list[str]:

@@ -887,7 +887,7 @@ def test_a_suffix_on_one_side_and_only_a_household_landline_shared_are_two_peopl
 
 
 def test_a_suffix_on_one_side_of_a_name_only_pair_goes_to_review_not_into_one_person():
-    """ "Beth Moharick" (a LinkedIn row) and "Elizabeth Moharick Jr." (a phone card) share only the
+    """A LinkedIn row "Beth Moharick" and a phone card "Elizabeth Moharick Jr." share only the
     name: the Jr. names the other generation as often as it was dropped, so kith asks. The same
     pair without the suffix is one person on the name alone."""
     background, _truth = _workspace(100, 7)

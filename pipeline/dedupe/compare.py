@@ -603,11 +603,14 @@ def _typo_at_home() -> pl.Expr:
     return (home & (given_typo | family_typo)).fill_null(False)
 
 
+def has_generation(suffix: str | pl.Expr) -> pl.Expr:
+    """Whether a record's suffix (a feature column's ``sfx``) names a generation: Jr., Sr., III …"""
+    return (pl.col(suffix) if isinstance(suffix, str) else suffix).is_in(GENERATIONS).fill_null(False)
+
+
 def _generation_on_one_side() -> pl.Expr:
     """A generation suffix (Jr., Sr., III …) on exactly one of the two records."""
-    return pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) != pl.col("sfx_b").is_in(
-        GENERATIONS
-    ).fill_null(False)
+    return has_generation("sfx_a") != has_generation("sfx_b")
 
 
 def _household_phone_only() -> pl.Expr:
@@ -637,9 +640,7 @@ def _same_name_at_home() -> pl.Expr:
     weighs the "different" birthday level instead of a rule keeping them apart.
     """
     # "Jr." or "Sr." on either record says another generation holds the name: the birth dates still rule.
-    suffix = pl.col("sfx_a").is_in(GENERATIONS).fill_null(False) | pl.col("sfx_b").is_in(
-        GENERATIONS
-    ).fill_null(False)
+    suffix = has_generation("sfx_a") | has_generation("sfx_b")
     # A house number missing on one side or a keystroke off is still that address ("15" / "51") when the
     # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
     nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])

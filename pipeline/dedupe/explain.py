@@ -15,9 +15,9 @@ import polars as pl
 from pipeline.dedupe.compare import (
     COMPARISONS,
     GENERATION_YEARS,
-    GENERATIONS,
     OVERRIDES,
     PARENT_YEARS_MAX,
+    has_generation,
     house_number_typo,
     names_swapped,
 )
@@ -129,7 +129,7 @@ ONE_SIDED_SUFFIX = "rule: a Jr./Sr. on one side only: a match on the name alone 
 
 def _one_sided_suffix_rule(feats: pl.DataFrame) -> list[str]:
     """A generation suffix on one record only (see ``_name_only_edges`` in :mod:`.resolve`)."""
-    generation = feats["sfx"].is_in(GENERATIONS).fill_null(False).to_list()
+    generation = feats.select(has_generation("sfx")).to_series().to_list()
     return [ONE_SIDED_SUFFIX] if generation[0] != generation[1] else []
 
 
@@ -158,7 +158,7 @@ def _same_name_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     )
     if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or nearly):
         return []
-    if any(s in GENERATIONS for s in feats["sfx"].to_list()):
+    if feats.select(has_generation("sfx").any()).item():
         return []
     return [
         "rule: the same full name at one street address with birth dates less than a generation apart is "

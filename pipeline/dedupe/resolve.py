@@ -23,7 +23,7 @@ import polars as pl
 
 from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names, unique_pairs
 from pipeline.dedupe.cluster import cluster, components
-from pipeline.dedupe.compare import COMPARISONS, GENERATIONS, OVERRIDES, compare
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, has_generation
 from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
@@ -466,7 +466,7 @@ def _name_only_edges(
         among = pl.concat([looked_at["i"], looked_at["j"]]).unique().cast(pl.UInt32)
         crowd = name_crowding(feats, _listing(records), components(n, firm), among).fill_null(0)
     # A Jr./Sr. on one side only names the other generation as often as it is dropped: to review.
-    generation = feats["sfx"].is_in(GENERATIONS).fill_null(False)
+    generation = feats.select(has_generation("sfx")).to_series()
     name_only = looked_at.filter(
         (pl.col("probability") >= settings.name_only_merge)
         & (crowd.gather(looked_at["i"]) <= 1)
