@@ -268,7 +268,9 @@ def _import_steps(path: Path) -> dict:
     for name, step in (
         ("validate_raw", "validate + normalize"),
         ("normalize_records", "validate + normalize"),
-        ("record_ids", "record ids"),
+        ("_record_keys", "record ids"),
+        ("_occurrences", "record ids"),
+        ("_hashed_ids", "record ids"),
         ("_keep_source_id", "record ids"),
     ):
         steps.wrap(importing, name, step)

@@ -5,6 +5,10 @@ This is the one path every importer's output takes, built-in or third-party:
     plan_file → importer.read → schema.validate_raw → input defaults (channel, tags) →
     normalize.normalize_records → record ids → schema.conform → store (one transaction)
 
+The last four run a slice at a time inside the store's write for a large file whose rows all
+carry the source's own id (:class:`_Normalizer`): the next slice is normalized while SQLite
+writes this one, and a slice that fails rolls the whole write back.
+
 **Source identity** (:func:`plan_file`). A source is known by its content and by every path
 its content was seen at. A file is *unchanged* — skipped — when its path was seen with this
 content and the records were made with the same *shape* (importer asked for, mapping
@@ -38,11 +42,11 @@ from pipeline import limits, registry
 from pipeline.contracts import ImportOptions, ImportResult, JournalOutcomeRow, JournalRow, Reject
 from pipeline.errors import InputError, KithError, MachineError, SchemaError, StrictModeError, UsageError
 from pipeline.fileio import file_hash
-from pipeline.journal.relink import moved_records
+from pipeline.journal.relink import journaled_records, moved_records
 from pipeline.manager import KithPluginManager
 from pipeline.normalize import normalize_records
 from pipeline.schema import conform, validate_raw
-from pipeline.store import RECORD_COLUMNS, SourceRow, Store
+from pipeline.store import RECORD_COLUMNS, RecordSlices, SourceRow, Store
 from pipeline.textio import read_head
 from pipeline.threads import THREADED_ROWS, helper_threads
 
@@ -259,25 +263,35 @@ def record_ids(frame: pl.DataFrame, source_path: str, importer: str) -> pl.Serie
     of the normalized identifying fields, so ids survive rows moving in a re-export.
     Identical rows in one file are told apart by their order of appearance.
     """
-    if frame.height == 0:  # literals alone would make a one-row frame
-        return pl.Series("record_id", [], dtype=pl.String)
-    prefix = f"{importer}\x1f{source_path}\x1f"
-    keys = pl.DataFrame(
-        {"key": _record_keys(frame), "n": pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True)}
-    )
+    return _whole_ids(frame, _id_prefix(source_path, importer))
+
+
+def _id_prefix(source_path: str, importer: str) -> str:
+    return f"{importer}\x1f{source_path}\x1f"
+
+
+def _occurrences(keys: pl.Series) -> pl.Series:
+    """Each key's number of earlier occurrences in the file (0 for a key seen once)."""
+    n = pl.repeat(0, keys.len(), dtype=pl.UInt32, eager=True).alias("n")
     # Occurrence numbers tell identical keys apart; window functions are costly, so only
-    # the (usually few) duplicated keys get one.
-    duplicated = keys["key"].is_duplicated()
-    if duplicated.any():
-        rows = keys.with_row_index("i").filter(duplicated)
-        # The first occurrence keeps number 0, as when its key was unique: its id doesn't move.
-        nth = (pl.col("key").cum_count().over("key") - 1).cast(pl.UInt32)
-        numbered = rows.select("i", nth.alias("n"))
-        keys = keys.with_columns(keys["n"].scatter(numbered["i"], numbered["n"]))
+    # the (usually few) keys whose 64-bit hash recurs get one (a collision numbers a unique key 0).
+    duplicated = keys.hash().is_duplicated()
+    if not duplicated.any():
+        return n
+    rows = pl.DataFrame({"key": keys}).with_row_index("i").filter(duplicated)
+    # The first occurrence keeps number 0, as when its key was unique: its id doesn't move.
+    nth = (pl.col("key").cum_count().over("key") - 1).cast(pl.UInt32)
+    numbered = rows.select("i", nth.alias("n"))
+    return n.scatter(numbered["i"], numbered["n"])
+
+
+def _hashed_ids(keys: pl.Series, n: pl.Series, prefix: str) -> pl.Series:
+    """``record_id``: the digest of the file's prefix, each row's key and its occurrence number."""
     text = pl.lit(prefix) + pl.col("key") + "\x1f" + pl.col("n").cast(pl.String)
     # SHA-256 in Rust (polars-hash): the same digest as hashlib, without a Python loop per row.
     digest = plh.col("record_id").chash.sha2_256().str.slice(0, 20)
-    return keys.select(text.alias("record_id")).select(digest).to_series()
+    keyed = pl.DataFrame({"key": keys, "n": n})
+    return keyed.select(text.alias("record_id")).select(digest).to_series()
 
 
 def _fingerprint(frame: pl.DataFrame) -> pl.Series:
@@ -400,10 +414,14 @@ def import_planned(
             outcome.status, outcome.records = "unchanged", 0
             outcome.error = f"an older export than {plan.newer}, not imported"
         else:
-            frame, result = _read_records(pm, plan, outcome, strict, note)
-            # the journal keeps pointing at a contact whose record comes back edited, under a new id
-            moved = moved_records(store, known.source_id, frame) if known is not None else {}
-            note(outcome.path, f"storing {frame.height:,} records")
+            records, result = _read_records(pm, plan, outcome, strict, note)
+            moved: dict[str, str] = {}
+            if known is not None and journaled_records(store, known.source_id):
+                # the journal keeps pointing at a contact whose record comes back edited, under a new id
+                frame = records.whole()
+                moved = moved_records(store, known.source_id, frame)
+                records = RecordSlices.of(frame)
+            note(outcome.path, f"storing {records.height:,} records")
             store.replace_source(
                 path=_source_path(plan),
                 seen_at=str(plan.path.resolve()),
@@ -412,14 +430,14 @@ def import_planned(
                 content_hash=str(plan.content_hash),
                 size=plan.size,
                 shape=plan.shape,
-                records=frame,
+                records=records,
                 rejects=outcome.rejects,
                 info={k: v for k, v in outcome.info.items() if k != "warnings"} | _series_info(plan),
                 journal=result.journal,
                 journal_outcome=result.journal_outcome,
                 moved=moved,
             )
-            outcome.status, outcome.records = "imported", frame.height
+            outcome.status, outcome.records = "imported", records.height
     except MachineError:
         raise  # a full disk is not this file's problem: every further file would fail the same way
     except KithError as exc:
@@ -444,8 +462,9 @@ def _series_info(plan: FilePlan) -> dict[str, str]:
 
 def _read_records(
     pm: KithPluginManager, plan: FilePlan, outcome: FileOutcome, strict: bool, note: Progress
-) -> tuple[pl.DataFrame, ImportResult]:
-    """Read the file with its importer, check and normalize what came back, give the records ids."""
+) -> tuple[RecordSlices, ImportResult]:
+    """Read the file with its importer and check what came back; the records (normalized, with
+    ids) are made as the store writes them (:class:`_Normalizer`)."""
     path, options, shown = plan.path, plan.options, outcome.path
     head = read_head(path)
     limits.check_input(path, head)  # hostile or oversized files stop here, before any parser
@@ -467,23 +486,82 @@ def _read_records(
             f"{path}: {len(outcome.rejects)} records rejected (first at {outcome.rejects[0].ref}: "
             f"{outcome.rejects[0].reason}); nothing imported because of --strict"
         )
-    note(shown, f"normalizing {raw.height:,} rows")
-    directory = bool(outcome.info.get("directory_names"))
-    normalized = normalize_records(
-        _apply_input_defaults(raw, options), region=options.region, directory=directory
-    )
-    outcome.warnings.extend(normalized.warnings)
-    # The ids on a helper thread while the source's own ids go into extra (polars releases the GIL).
-    with helper_threads(inline=normalized.frame.height < THREADED_ROWS) as pool:
-        ids = pool.submit(record_ids, normalized.frame, _source_path(plan), name)
-        frame = _keep_source_id(normalized.frame)
-        frame = frame.with_columns(
-            ids.result(), pl.lit(name).alias("source"), pl.lit(shown).alias("source_file")
-        )
-    frame = conform(frame, RECORD_COLUMNS)
+    frame = _apply_input_defaults(raw, options)
     if frame.height == 0 and not outcome.rejects and ("file", "file is empty") not in outcome.warnings:
         outcome.warnings.append(("file", "no records: nothing under the header (header only?)"))
-    return frame, result
+    made = _Normalizer(
+        raw=frame,
+        region=options.region,
+        directory=bool(outcome.info.get("directory_names")),
+        prefix=_id_prefix(_source_path(plan), name),
+        importer=name,
+        shown=shown,
+        warnings=outcome.warnings,
+    )
+    note(shown, f"normalizing {raw.height:,} rows")
+    return RecordSlices(frame.height, made.slices()), result
+
+
+#: A file with more rows than this whose every row has a source key is normalized a slice at
+#: a time, beside SQLite's write of the slice before (the source keys number duplicates first).
+NORMALIZE_SLICE_ROWS = 200_000
+
+
+@dataclass
+class _Normalizer:
+    """A file's validated rows made into records (normalized, with ids, conformed) a slice at a
+    time; warnings go into ``warnings`` in row order as the slices are made."""
+
+    raw: pl.DataFrame
+    region: str
+    directory: bool
+    prefix: str
+    importer: str
+    shown: str
+    warnings: list[tuple[str, str]]
+
+    def slices(self) -> Iterator[pl.DataFrame]:
+        """The records in order: slices of :data:`NORMALIZE_SLICE_ROWS` when every row's key is its
+        source key (known before normalizing), else the whole file normalized at once."""
+        raw, size = self.raw, NORMALIZE_SLICE_ROWS
+        keyed = "source_key" in raw.columns and raw["source_key"].null_count() == 0
+        if raw.height <= size or not keyed:
+            yield from RecordSlices.of(self._whole()).slices
+            return
+        keys = raw.select(("k:" + pl.col("source_key")).alias("key")).to_series()
+        numbers = _occurrences(keys)
+        # The first slice is made before any write can run beside it: half a slice.
+        starts = [0, *range(size // 2, raw.height, size)]
+        for start, end in zip(starts, [*starts[1:], raw.height], strict=True):
+            normalized = self._normalized(raw.slice(start, end - start))
+            ids = _hashed_ids(keys.slice(start, end - start), numbers.slice(start, end - start), self.prefix)
+            yield self._finished(_keep_source_id(normalized), ids)
+
+    def _normalized(self, raw: pl.DataFrame) -> pl.DataFrame:
+        result = normalize_records(raw, region=self.region, directory=self.directory)
+        self.warnings.extend(result.warnings)
+        return result.frame
+
+    def _whole(self) -> pl.DataFrame:
+        normalized = self._normalized(self.raw)
+        # The ids on a helper thread while the source's own ids go into extra (polars releases the GIL).
+        with helper_threads(inline=normalized.height < THREADED_ROWS) as pool:
+            ids = pool.submit(_whole_ids, normalized, self.prefix)
+            return self._finished(_keep_source_id(normalized), ids.result())
+
+    def _finished(self, frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+        frame = frame.with_columns(
+            ids, pl.lit(self.importer).alias("source"), pl.lit(self.shown).alias("source_file")
+        )
+        return conform(frame, RECORD_COLUMNS)
+
+
+def _whole_ids(frame: pl.DataFrame, prefix: str) -> pl.Series:
+    """:func:`record_ids` of a whole normalized file, with its prefix made already."""
+    if frame.height == 0:  # literals alone would make a one-row frame
+        return pl.Series("record_id", [], dtype=pl.String)
+    keys = _record_keys(frame)
+    return _hashed_ids(keys, _occurrences(keys), prefix)
 
 
 def _check_result(result: ImportResult, name: str) -> None:

@@ -290,35 +290,64 @@ def _encoded(batch: pl.DataFrame, source_id: int) -> pl.DataFrame:
     return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
 
 
-def _encoded_slices(records: pl.DataFrame, source_id: int) -> Iterator[pl.DataFrame]:
+@dataclass
+class RecordSlices:
+    """A file's records handed to :meth:`Store.replace_source` a slice at a time, in order:
+    ``height`` rows in all, each slice made only when the write asks for it (the importer
+    normalizes the next slice while SQLite writes this one). Every slice has the columns of
+    :data:`RECORD_COLUMNS`."""
+
+    height: int
+    slices: Iterator[pl.DataFrame]
+
+    @classmethod
+    def of(cls, records: pl.DataFrame) -> RecordSlices:
+        """A whole frame as slices of :data:`INGEST_SLICE_ROWS`."""
+        return cls(records.height, records.iter_slices(INGEST_SLICE_ROWS))
+
+    def whole(self) -> pl.DataFrame:
+        """Every slice made and put together (for a caller that must see all the records first)."""
+        frames = list(self.slices)
+        return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=RECORD_COLUMNS)
+
+
+def _encoded_slices(records: RecordSlices, source_id: int) -> Iterator[pl.DataFrame]:
     """``records`` :func:`_encoded` a slice at a time: only one slice's text copy (and Arrow
     copy) is alive at once, not a second copy of the whole file."""
-    for batch in records.iter_slices(INGEST_SLICE_ROWS):
-        yield _encoded(batch, source_id)
+    for batch in records.slices:
+        yield _encoded(batch.select(list(RECORD_COLUMNS)), source_id)
 
 
-def _encoded_arrow(batch: pl.DataFrame | None, source_id: int) -> Any:
-    """:func:`_encoded` as Arrow (None stays None: the end of the slices)."""
-    return None if batch is None else _encoded(batch, source_id).to_arrow()
-
-
-def _bound_columns(cur: Any, records: pl.DataFrame) -> list[str]:
-    """The columns of ``records`` worth binding: one null in every row is left out of the insert
-    and stored as NULL by SQLite all the same (unless the table gives it a default)."""
+def _record_defaults(cur: Any) -> set[str]:
+    """The records' columns with a default value (always bound, see :func:`_bound`)."""
     cur.execute("SELECT name FROM pragma_table_info('records') WHERE dflt_value IS NOT NULL")
-    defaults = {row[0] for row in cur.fetchall()}
-    return [c for c in records.columns if c in defaults or records[c].null_count() < records.height]
+    return {row[0] for row in cur.fetchall()}
 
 
-def _ingest_records(cur: Any, records: pl.DataFrame, source_id: int) -> None:
+def _bound(batch: pl.DataFrame, defaults: set[str]) -> pl.DataFrame:
+    """The columns of ``batch`` worth binding: one null in every row of the slice is left out of
+    the insert and stored as NULL by SQLite all the same (unless the table gives it a default)."""
+    height = batch.height
+    return batch.select(c for c in RECORD_COLUMNS if c in defaults or batch[c].null_count() < height)
+
+
+def _next_arrow(slices: Iterator[pl.DataFrame], source_id: int, defaults: set[str]) -> Any:
+    """The next slice (made now, on the caller's thread), its bound columns :func:`_encoded` as
+    Arrow; None at the end of the slices."""
+    batch = next(slices, None)
+    return None if batch is None else _encoded(_bound(batch, defaults), source_id).to_arrow()
+
+
+def _ingest_records(cur: Any, records: RecordSlices, source_id: int) -> None:
     """``records`` into the records table through ADBC a slice at a time, in order. The next slice
-    is encoded on a helper thread while SQLite writes this one (the driver releases the GIL)."""
-    records = records.select(_bound_columns(cur, records))
-    slices = iter(records.iter_slices(INGEST_SLICE_ROWS))
+    is made and encoded on a helper thread while SQLite writes this one (the driver releases the
+    GIL)."""
+    defaults = _record_defaults(cur)
+    slices = iter(records.slices)
     with helper_threads(inline=records.height < THREADED_ROWS) as pool:
-        pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+        pending = pool.submit(_next_arrow, slices, source_id, defaults)
         while (table := pending.result()) is not None:
-            pending = pool.submit(_encoded_arrow, next(slices, None), source_id)
+            pending = pool.submit(_next_arrow, slices, source_id, defaults)
             cur.adbc_ingest("records", table, mode="append")
 
 
@@ -580,7 +609,7 @@ class Store:
         importer: str,
         content_hash: str,
         size: int,
-        records: pl.DataFrame,
+        records: pl.DataFrame | RecordSlices,
         rejects: list[Reject],
         info: dict[str, Any],
         shape: str | None = None,
@@ -600,12 +629,14 @@ class Store:
         :param moved: ``old record id → new record id`` for records that came back edited under a
             new id (:func:`pipeline.journal.relink.moved_records`): the journal follows them.
 
-        ``records`` must have the columns of :data:`RECORD_COLUMNS` (canonical + derived).
-        Returns the source id. Large files go through the ADBC driver's columnar ingest;
-        small ones, or a machine without the driver, through ``sqlite3``. Either way it is
-        one transaction.
+        ``records`` must have the columns of :data:`RECORD_COLUMNS` (canonical + derived); as
+        :class:`RecordSlices` they are made a slice at a time while the write runs (an error
+        making one rolls the whole write back). Returns the source id. Large files go through the
+        ADBC driver's columnar ingest; small ones, or a machine without the driver, through
+        ``sqlite3``. Either way it is one transaction.
         """
-        records = records.select(list(RECORD_COLUMNS))
+        if isinstance(records, pl.DataFrame):
+            records = RecordSlices.of(records.select(list(RECORD_COLUMNS)))
         now = _now()
         version = (
             importer,
