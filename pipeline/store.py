@@ -273,21 +273,16 @@ def _written_once(cur: Any) -> Iterator[None]:
                 cur.fetchall()
 
 
-#: Record indexes kept through a bulk load: one write's rows share one ``source_id`` and take
-#: ever larger rowids, so each lands at the same place in the index (no sort, no table scan after).
-_KEPT_IN_BULK = frozenset({"records_source"})
-
-
 def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[str]:
     """The records' indexes worth dropping before ingesting ``rows`` records and building after:
-    those of :data:`RECORD_INDEXES` not kept (:data:`_KEPT_IN_BULK`) when the table holds fewer
-    rows than arrive (rebuilding then costs less than maintaining) and has all of them (a store
-    from before keeps its PRIMARY KEY, whose index cannot be dropped: nothing is dropped there)."""
+    all of :data:`RECORD_INDEXES` when the table holds fewer rows than arrive (rebuilding then
+    costs less than maintaining) and has all of them (a store from before keeps its
+    PRIMARY KEY, whose index cannot be dropped: nothing is dropped there)."""
     names = ", ".join(f"'{n}'" for n in RECORD_INDEXES)
     found = scalar(f"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ({names})", ())
     if found != len(RECORD_INDEXES) or scalar("SELECT count(*) FROM records", ()) >= rows:
         return []
-    return [name for name in RECORD_INDEXES if name not in _KEPT_IN_BULK]
+    return list(RECORD_INDEXES)
 
 
 def _encoded(batch: pl.DataFrame, source_id: int) -> pl.DataFrame:
