@@ -17,6 +17,7 @@ from pipeline.dedupe.compare import (
     GENERATION_YEARS,
     OVERRIDES,
     PARENT_YEARS_MAX,
+    given_typo,
     has_generation,
     house_number_typo,
     names_swapped,
@@ -108,6 +109,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
+    notes += _given_typo_rule(feats, row, model) + _other_family_rule(feats, row)
     notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
     notes += _same_name_at_home_rule(feats, row) + _beyond_parent_rule(feats, row)
     notes += _one_sided_suffix_rule(feats)
@@ -177,6 +179,35 @@ def _beyond_parent_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     return [
         f"rule: birth years {years[0]} and {years[1]} are more than {PARENT_YEARS_MAX} years apart, further "
         "than a parent and child: no generation rule, the score decides"
+    ]
+
+
+def _given_typo_rule(feats: pl.DataFrame, row: dict, model: dict) -> list[str]:
+    """A one-off spelling of a given name a keystroke from a common one (``compare._given_typo``)."""
+    if row["given"] not in (len(COMPARISONS["given"]) - 1, len(COMPARISONS["given"])):
+        return []
+    g = feats["g"].to_list()
+    spellings = model.get("spellings") or {}
+    if not given_typo(g[0], g[1], spellings):
+        return []
+    one, common = sorted(g, key=lambda x: spellings.get(x, 1))
+    return [
+        f"rule: given name {one!r} is spelled so on one record only, a keystroke from {common!r} "
+        f"({spellings[common]} records): a typo, so neither the household rule nor the birth-date rules "
+        "keep them apart"
+    ]
+
+
+def _other_family_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """Birth dates apart that no rule rules on because the family names differ (``compare._namesakes``)."""
+    if (
+        row["family"] != len(COMPARISONS["family"])
+        or row["birthday"] != COMPARISONS["birthday"].index("different") + 1
+    ):
+        return []
+    return [
+        "rule: birth dates tell namesakes apart, but the family names differ, so no birth-date rule "
+        "keeps them apart: the score decides"
     ]
 
 
@@ -256,6 +287,11 @@ def decided_by(
     rules = [n.removeprefix("rule: ") for n in expl.notes if n.startswith("rule: ") and "one file" in n]
     if rules and same:
         return rules
+    if expl.overrides and same and expl.overrides == [OVERRIDES["ov_given"]]:
+        return [
+            "joined through other records of the same person: one of them carries the other given name, "
+            "so different given names do not keep these two apart"
+        ]
     if expl.overrides:
         return [f"hard evidence keeps them apart: {o}" for o in expl.overrides]
     p = expl.probability
