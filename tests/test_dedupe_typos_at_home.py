@@ -143,3 +143,36 @@ def test_constrained_clustering_lets_another_record_explain_a_given_name_conflic
         [0, 1, 2], [(0, 1), (0, 2)], {(0, 1)}, {(0, 1)}, lambda x, z: {nick[x], nick[z]} <= {"jeny", "jenny"}
     )
     assert len(set(out.values())) == 1
+
+
+def test_a_street_kind_run_into_the_name_or_beyond_the_common_ones_keeps_the_street_first():
+    from pipeline.dedupe.contact_keys import street_key
+
+    values = [
+        "7 Endeavourstreet, Lake Kennedy Street",  # not lines keyed the other way round
+        "3 Tieve Tara, Wybalena Grove",  # lines keyed the other way round: a grove is a street
+        "3 Wybalena Gr, Tieve Tara",
+    ]
+    keys = pl.select(street_key(pl.lit(pl.Series(values)))).to_series().to_list()
+    assert keys == ["7endeavourstreet", "3wybalenagrove", "3wybalenagrove"]
+
+
+def test_a_birth_date_with_the_town_or_the_house_number_finds_an_entry_with_street_and_postcode_mistyped():
+    # Both names replaced or mistyped past the name rules, the street and the postcode mistyped too.
+    rows = [
+        _member("c0", "members.csv", ("Kirra", "Gaskin", "15 Dampier Crescent", "2611", "1909-11-11")),
+        _member("c1", "old_crm.csv", ("Ikra", "Stubbs", "15 Damper Cresent", "2161", "1909-11-11")),
+        _member("c2", "members.csv", ("Emma", "Lablack", "88 Henry Street", "2612", "1950-02-12")),
+        _member("c3", "old_crm.csv", ("Meam", "Labljack", "88 Henyr Stret", "2621", "1950-02-12")),
+    ]
+    rows[1]["city"], rows[3]["city"] = rows[0]["city"], rows[2]["city"]  # the town spelt right
+    frame, result = _resolved(*rows)
+    assert _pair(result, "c0", "c1")["rule"] == "city_birthday"
+    assert _pair(result, "c2", "c3")["rule"] == "city_birthday"
+    rows = [
+        _member("h0", "members.csv", ("Emma", "Lablack", "88 Henry Street", "2612", "1950-02-12")),
+        _member("h1", "old_crm.csv", ("Meam", "Labljack", "88 Henyr Stret", "2621", "1950-02-12")),
+    ]
+    rows[1]["city"] = "Tuggeranong"  # another town: only the house number and the birth date are left
+    frame, result = _resolved(*rows)
+    assert _pair(result, "h0", "h1")["rule"] == "house_birthday"

@@ -82,6 +82,10 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         .otherwise(pl.concat_str(pl.col("f").str.slice(0, 1), pl.col("g").str.slice(0, 1)))
         .alias("initials_any_order")
     )
+    # The birth date of a record without a contact point, for the address rules below (no key for the
+    # others: a contact book's records are found by their contact points, and keys cost memory).
+    bday_alone = pl.when(no_contact).then(pl.col("bday")).alias("bday_no_contact")
+    house = pl.col("street").str.extract(r"^(\d+)", 1).alias("house_number")
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
@@ -120,6 +124,9 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         # a record keyed in again with both names mistyped or swapped.
         Rule("address", (("street",), ("city",)), name_cap),
         Rule("street_birthday", (("street",), ("bday",)), fuzzy_cap),
+        # The birth date with the town, or with the house number: the street and the postcode mistyped.
+        Rule("city_birthday", (("city",), (bday_alone,)), fuzzy_cap),
+        Rule("house_birthday", ((house,), (bday_alone,)), fuzzy_cap),
     ]
 
 
