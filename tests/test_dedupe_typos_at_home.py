@@ -176,3 +176,18 @@ def test_a_birth_date_with_the_town_or_the_house_number_finds_an_entry_with_stre
     rows[1]["city"] = "Tuggeranong"  # another town: only the house number and the birth date are left
     frame, result = _resolved(*rows)
     assert _pair(result, "h0", "h1")["rule"] == "house_birthday"
+
+
+def test_given_names_agree_for_clustering_allows_a_nickname_a_typo_and_a_swapped_name():
+    from pipeline.dedupe.compare import given_names_agree
+    from pipeline.dedupe.features import build_features
+
+    names = [("Sophie", "Snell"), ("Snell", "Sophie"), ("Jenny", "Reveston"), ("Jeny", "Reveston")]
+    names += [("Anna", "Kowalski"), ("Peter", "Kowalski"), ("J", "Kowalski"), ("Jennifer", "Reveston")]
+    frame = records(
+        *({"record_id": f"n{k}", "given_name": g, "family_name": f} for k, (g, f) in enumerate(names))
+    )
+    agree = given_names_agree(build_features(frame))
+    assert agree(0, 1) and agree(1, 0)  # given and family name swapped on one side
+    assert agree(2, 3) and agree(2, 7)  # a typo; a nickname
+    assert not agree(4, 5) and not agree(5, 6)  # two names; an initial is too little to go on

@@ -507,23 +507,24 @@ def _given_typo(pf: pl.DataFrame) -> pl.Series:
 
 
 def given_names_agree(feats: pl.DataFrame) -> Callable[[int, int], bool]:
-    """Whether two records' given names agree — exact, a nickname, or a typo apart (the given levels
-    exact, nickname and fuzzy) — for the few pairs clustering asks about (features looked up per record)."""
+    """Whether two records' given names agree — exact, a nickname, a typo apart (the given levels exact,
+    nickname and fuzzy), or given and family name swapped on one side — for the few pairs clustering asks
+    about (features looked up per record)."""
     from rapidfuzz.distance import JaroWinkler
 
     cache: dict[int, tuple] = {}
 
     def forms(x: int) -> tuple:
         if x not in cache:
-            row = feats.select("g", "g_sk", "g_keys").row(x)
-            cache[x] = (row[0], row[1], set(row[2] or ()))
+            row = feats.select("g", "g_sk", "g_keys", "f").row(x)
+            cache[x] = (row[0], row[1], set(row[2] or ()), row[3])
         return cache[x]
 
     def agree(x: int, z: int) -> bool:
-        (ga, ska, ka), (gb, skb, kb) = forms(x), forms(z)
+        (ga, ska, ka, fa), (gb, skb, kb, fb) = forms(x), forms(z)
         if ga is None or gb is None or len(ga) < 2 or len(gb) < 2:
             return False
-        if ga == gb or ska == skb or ka & kb:
+        if ga == gb or ska == skb or ka & kb or names_swapped(ga, fa, gb, fb):
             return True
         jw = JaroWinkler.normalized_similarity
         return max(jw(a, b) for a in ka | {ga} for b in kb | {gb}) >= FUZZY_JW
