@@ -191,3 +191,20 @@ def test_given_names_agree_for_clustering_allows_a_nickname_a_typo_and_a_swapped
     assert agree(0, 1) and agree(1, 0)  # given and family name swapped on one side
     assert agree(2, 3) and agree(2, 7)  # a typo; a nickname
     assert not agree(4, 5) and not agree(5, 6)  # two names; an initial is too little to go on
+
+
+def test_a_mistyped_name_at_a_house_number_a_keystroke_off_is_one_entry_keyed_in_twice():
+    rows = [
+        _member("k0", "members.csv", ("Ethan", "Campbell", "32 Reuther Street", "2611", "1929-10-17")),
+        _member("k1", "old_crm.csv", ("Ethan", "Campbll", "30 Reuther Street", "2616", "1933-10-09")),
+        # Cousins a few doors apart, the name spelt alike: the birth dates keep them apart.
+        _member("k2", "members.csv", ("Samuel", "Okafor", "9 Bottlebrush Place", "2617", "1988-05-02")),
+        _member("k3", "old_crm.csv", ("Samuel", "Okafor", "13 Bottlebrush Place", "2617", "1991-11-20")),
+    ]
+    rows[1]["city"] = rows[0]["city"]  # the postcode mistyped, the town spelt right
+    frame, result = _resolved(*rows)
+    pair = _pair(result, "k0", "k1")
+    assert (pair["street"], pair["location"], pair["birthday"]) == ("same_street", "city", "different")
+    assert pair["override"] is None
+    assert any("a name mistyped there" in n for n in _why(frame, result, "k0", "k1").notes)
+    assert _pair(result, "k2", "k3")["override"].startswith("different birth dates")

@@ -743,11 +743,17 @@ def _typo_at_home() -> pl.Expr:
     or family name (not a nickname, not another name) beside the same street or postcode is one
     person's second entry, and the birth dates that differ are weighed by the model, not ruled on.
     """
-    home = (pl.col("street") == 1) | (pl.col("location") == 1)
+    home = (pl.col("street") == 1) | (pl.col("location") == 1) | _nearly_one_address()
     given_mistyped = pl.col("given").is_in([3, 5]) | pl.col("_given_typo")
     given_typo = given_mistyped & pl.col("family").is_in([1, 2, 3, 5])
     family_typo = pl.col("family").is_in([2, 3, 5]) & pl.col("given").is_in([1, 2, 3, 4, 5])
     return (home & (given_typo | family_typo)).fill_null(False)
+
+
+def _nearly_one_address() -> pl.Expr:
+    """One street whose house number is missing on one side or a keystroke off ("15" / "51"), beside the
+    same postcode or town: that address still."""
+    return (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
 
 
 def has_generation(suffix: str | pl.Expr) -> pl.Expr:
@@ -790,8 +796,7 @@ def _same_name_at_home() -> pl.Expr:
     suffix = has_generation("sfx_a") | has_generation("sfx_b")
     # A house number missing on one side or a keystroke off is still that address ("15" / "51") when the
     # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
-    nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
-    address = (pl.col("street") == 1) | nearly
+    address = (pl.col("street") == 1) | _nearly_one_address()
     return ((pl.col("given") == 1) & (pl.col("family") == 1) & address & ~suffix).fill_null(False)
 
 

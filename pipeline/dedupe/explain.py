@@ -110,7 +110,7 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             for d in sorted(shared)
         ]
     notes += _given_typo_rule(feats, row, model) + _other_family_rule(feats, row)
-    notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
+    notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(feats, row)
     notes += _same_name_at_home_rule(feats, row) + _beyond_parent_rule(feats, row)
     notes += _one_sided_suffix_rule(feats)
     return Explanation(
@@ -154,11 +154,7 @@ def _same_name_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     if row["birthday"] != different or None in years or abs(years[0] - years[1]) >= GENERATION_YEARS:
         return []
     # As compare._same_name_at_home: exact given and family name at one address, no generation suffix.
-    streets = feats["street"]
-    nearly = (
-        row["street"] == 2 and row["location"] in (1, 2) and house_number_typo(streets[:1], streets[1:])[0]
-    )
-    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or nearly):
+    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or _nearly_one_address(feats, row)):
         return []
     if feats.select(has_generation("sfx").any()).item():
         return []
@@ -211,13 +207,24 @@ def _other_family_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     ]
 
 
-def _typo_at_home_rule(row: dict) -> list[str]:
+def _nearly_one_address(feats: pl.DataFrame, row: dict) -> bool:
+    """As ``compare._nearly_one_address``: one street, the house number missing on one side or a keystroke
+    off, beside the same postcode or town."""
+    streets = feats["street"]
+    return (
+        row["street"] == 2
+        and row["location"] in (1, 2)
+        and bool(house_number_typo(streets[:1], streets[1:])[0])
+    )
+
+
+def _typo_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     """Birth dates apart that no rule rules on, because a name is mistyped at one address."""
     different = COMPARISONS["birthday"].index("different") + 1
     if row["birthday"] != different or row["ov_generation"] or row["ov_birthdate"]:
         return []
     # As compare._typo_at_home: a mistyped name part, the other agreeing or mistyped too.
-    home = row["street"] == 1 or row["location"] == 1
+    home = row["street"] == 1 or row["location"] == 1 or _nearly_one_address(feats, row)
     given_typo = row["given"] in (3, 5) and row["family"] in (1, 2, 3, 5)
     family_typo = row["family"] in (2, 3, 5) and row["given"] in (1, 2, 3, 4, 5)
     if not home or not (given_typo or family_typo):
