@@ -85,7 +85,7 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     # The birth date of a record without a contact point, for the address rules below (no key for the
     # others: a contact book's records are found by their contact points, and keys cost memory).
     bday_alone = pl.when(no_contact).then(pl.col("bday")).alias("bday_no_contact")
-    house = pl.col("street").str.extract(r"^(\d+)", 1).alias("house_number")
+    house = pl.when(no_contact).then(pl.col("street").str.extract(r"^(\d+)", 1)).alias("house_number")
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
