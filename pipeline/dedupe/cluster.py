@@ -50,7 +50,8 @@ def constrained(
     """Greedy clustering of one component: ``edges`` in priority order, never joining a cannot-link pair.
 
     ``names``: the cannot-link pairs that rest only on different given names (``ov_given``), and
-    ``same_given(x, z)``: whether two nodes' given names agree (exact, nickname or a typo apart). Such
+    ``same_given(x, z)``: whether two nodes' given names agree (exact, a nickname, a typo apart, or
+    given and family name swapped). Such
     a pair does not hold two groups apart when either group already holds a record under the other
     side's given name: that group's records carry both names already (one of them keyed in wrong), so
     the difference says nothing more about these two. Returns node → cluster label (the smallest member
