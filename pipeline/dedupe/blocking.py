@@ -63,25 +63,7 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
     first2 = pl.col("f").str.slice(0, 2).alias("f2")
     grad = pl.coalesce(pl.col("cyear"), pl.col("bday").str.slice(0, 4).cast(pl.Int32, strict=False) + 22)
     graduation = (grad.alias("grad"), (grad + 1).alias("grad1"))
-    no_contact = pl.col("e0").is_null() & pl.col("p0").is_null() & pl.col("slug").is_null()
-    # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
-    any_order = (
-        pl.when(pl.col("g") < pl.col("f"))
-        .then(pl.concat_str("g", "f", separator=" "))
-        .otherwise(pl.concat_str("f", "g", separator=" "))
-        .alias("gf_any_order")
-    )
-    # Both names' initials in either order ("Webb Sma" / "Sam Webb": swapped, and a typo in each), for
-    # records without a contact point only (no key at all for the others: a contact book's blocks would
-    # be strangers, and the keys cost memory at a million records).
-    initials = (
-        pl.when(~no_contact)
-        .then(None)
-        .when(pl.col("g").str.slice(0, 1) < pl.col("f").str.slice(0, 1))
-        .then(pl.concat_str(pl.col("g").str.slice(0, 1), pl.col("f").str.slice(0, 1)))
-        .otherwise(pl.concat_str(pl.col("f").str.slice(0, 1), pl.col("g").str.slice(0, 1)))
-        .alias("initials_any_order")
-    )
+    no_contact, any_order, initials, bday_alone, house = _member_keys()
     return [
         Rule("linkedin", (("slug",),), strong_cap),
         Rule("email", (("emails",),), strong_cap),
@@ -120,7 +102,40 @@ def default_rules(strong_cap: int = 60, name_cap: int = 12, fuzzy_cap: int = 8) 
         # a record keyed in again with both names mistyped or swapped.
         Rule("address", (("street",), ("city",)), name_cap),
         Rule("street_birthday", (("street",), ("bday",)), fuzzy_cap),
+        # The birth date with the town, or with the house number: the street and the postcode mistyped.
+        Rule("city_birthday", (("city",), (bday_alone,)), fuzzy_cap),
+        Rule("house_birthday", ((house,), (bday_alone,)), fuzzy_cap),
     ]
+
+
+def _member_keys() -> tuple[pl.Expr, ...]:
+    """Keys of the member-list rules: whether a record has no contact point, the name in either order,
+    both initials in either order, and the birth date and house number of a record without a contact
+    point."""
+    no_contact = pl.col("e0").is_null() & pl.col("p0").is_null() & pl.col("slug").is_null()
+    # Given and family name in either order ("Nguyen Sophie" / "Sophie Nguyen").
+    any_order = (
+        pl.when(pl.col("g") < pl.col("f"))
+        .then(pl.concat_str("g", "f", separator=" "))
+        .otherwise(pl.concat_str("f", "g", separator=" "))
+        .alias("gf_any_order")
+    )
+    # Both names' initials in either order ("Webb Sma" / "Sam Webb": swapped, and a typo in each), for
+    # records without a contact point only (no key at all for the others: a contact book's blocks would
+    # be strangers, and the keys cost memory at a million records).
+    initials = (
+        pl.when(~no_contact)
+        .then(None)
+        .when(pl.col("g").str.slice(0, 1) < pl.col("f").str.slice(0, 1))
+        .then(pl.concat_str(pl.col("g").str.slice(0, 1), pl.col("f").str.slice(0, 1)))
+        .otherwise(pl.concat_str(pl.col("f").str.slice(0, 1), pl.col("g").str.slice(0, 1)))
+        .alias("initials_any_order")
+    )
+    # The birth date of a record without a contact point, for the address rules below (no key for the
+    # others: a contact book's records are found by their contact points, and keys cost memory).
+    bday_alone = pl.when(no_contact).then(pl.col("bday")).alias("bday_no_contact")
+    house = pl.when(no_contact).then(pl.col("street").str.extract(r"^(\d+)", 1)).alias("house_number")
+    return no_contact, any_order, initials, bday_alone, house
 
 
 _MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)

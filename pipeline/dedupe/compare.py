@@ -18,6 +18,8 @@ but not a given name; two different given names behind one of those are two peop
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from pipeline.dedupe.features import HASH_SLOTS
@@ -59,6 +61,9 @@ GENERATION_YEARS = 15
 #: Years between two birth years beyond which one name at one address is no parent and child: a
 #: father is rarely this much older than his son, so a date that far off was mistyped or replaced.
 PARENT_YEARS_MAX = 50
+
+#: Jaro-Winkler (best over every nickname form) at which two given names are one name mistyped ("fuzzy").
+FUZZY_JW = 0.92
 
 #: Per-side value codes kept with each pair, for term-frequency weights.
 TF_CODES = ("g_id", "f_id", "org_id")
@@ -155,7 +160,7 @@ def _given_levels(feats: pl.DataFrame, ia: pl.Series, ib: pl.Series) -> pl.Serie
         _level(
             (full & (pl.col("a") == pl.col("b")), 1),
             (full & pl.col("_nick"), 2),
-            (full & ((pl.col("_jw") >= 0.92) | (pl.col("g_sk_a") == pl.col("g_sk_b"))), 3),
+            (full & ((pl.col("_jw") >= FUZZY_JW) | (pl.col("g_sk_a") == pl.col("g_sk_b"))), 3),
             (~full & (pl.col("g_init_a") == pl.col("g_init_b")), 4),
             (full & (pl.col("_jw") >= 0.8), 5),
             last=6,
@@ -225,10 +230,14 @@ def _shared(feats: pl.DataFrame, prefix: str, i: pl.Series, j: pl.Series) -> pl.
     return both.select(pl.when(~present).then(0).when(meet).then(1).otherwise(2).cast(pl.Int8)).to_series()
 
 
-def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+def compare(
+    feats: pl.DataFrame, pairs: pl.DataFrame, spellings: dict[str, int] | None = None
+) -> pl.DataFrame:
     """A level column per comparison (``given`` … ``middle_initial``), the ``ov_*`` flags and TF codes.
 
-    ``pairs`` has ``i``, ``j`` (record indexes into ``feats``) and optionally ``rule``.
+    ``pairs`` has ``i``, ``j`` (record indexes into ``feats``) and optionally ``rule``. ``spellings``:
+    a model's :func:`given_spellings` (how many records spell each given name so); without it they are
+    counted over ``feats``.
     """
     i, j = pairs["i"], pairs["j"]
     keep = [c for c in ("i", "j", "rule") if c in pairs.columns]
@@ -246,9 +255,13 @@ def compare(feats: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
             organization.alias("organization"),
             *(ids[c][0].alias(f"{c}_a") for c in TF_CODES),
         )
+    spelled = _spelled(feats, spellings)
     # The rest gathers sixteen columns per side: in slices, so memory stays flat at any size.
     out = pl.concat(
-        [_field_levels(feats, out.slice(k, CHUNK), keep) for k in range(0, max(out.height, 1), CHUNK)]
+        [
+            _field_levels(feats, out.slice(k, CHUNK), keep, spelled)
+            for k in range(0, max(out.height, 1), CHUNK)
+        ]
     )
     return out
 
@@ -279,11 +292,14 @@ _SIDE_COLUMNS = (
 )
 
 
-def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
-    """Everything but the name and employer levels, and the override flags, for one slice of pairs."""
+def _field_levels(
+    feats: pl.DataFrame, out: pl.DataFrame, keep: list[str], spelled: pl.DataFrame
+) -> pl.DataFrame:
+    """Everything but the name and employer levels, and the override flags, for one slice of pairs
+    (``spelled``: per record, how many records spell its given name so)."""
     i, j = out["i"], out["j"]
     out = out.with_columns(_shared(feats, "e", i, j).alias("email"), _shared(feats, "p", i, j).alias("phone"))
-    side = feats.select(_SIDE_COLUMNS)
+    side = pl.concat([feats.select(_SIDE_COLUMNS), spelled], how="horizontal")
     sa = side.select(pl.all().gather(i).name.suffix("_a"))
     sb = side.select(pl.all().gather(j).name.suffix("_b"))
     pf = pl.concat([out, sa, sb], how="horizontal")
@@ -292,6 +308,7 @@ def _field_levels(feats: pl.DataFrame, out: pl.DataFrame, keep: list[str]) -> pl
         _street_typo(pf["street_a"], pf["street_b"]),
         house_number_typo(pf["street_a"], pf["street_b"]),
         _swapped(pf),
+        _given_typo(pf),
     )
     pf = pf.with_columns(_field_level_exprs())
     # Another street in another town is one fact (a move, or another person), already weighed by the
@@ -356,16 +373,34 @@ def house_number_typo(a: pl.Series, b: pl.Series) -> pl.Series:
 
 #: Jaro-Winkler at which each name matches the other side's opposite name part (given/family swapped).
 SWAP_JW = 0.92
+#: Edits that still let one name part match the other side's opposite part when the other part matches
+#: it exactly ("Max Morrison" / "Morrison Msx").
+SWAP_EDITS = 1
+
+
+#: Letters the shorter of two names needs before one edit between them counts as a typo ("Li" / "Lu" are
+#: two names).
+TYPO_MIN_LETTERS = 3
+
+
+def _swap_test(cross: list, edits: list, shortest: list):
+    """Both parts match the other side's opposite part (Jaro-Winkler), or one exactly and the other a typo."""
+    (cross_g, cross_f), (edits_g, edits_f), (short_g, short_f) = cross, edits, shortest
+    both = (cross_g >= SWAP_JW) & (cross_f >= SWAP_JW)
+    typo_g = (edits_g <= SWAP_EDITS) & (short_g >= TYPO_MIN_LETTERS)
+    typo_f = (edits_f <= SWAP_EDITS) & (short_f >= TYPO_MIN_LETTERS)
+    return both | ((edits_g == 0) & typo_f) | ((edits_f == 0) & typo_g)
 
 
 def _swapped(pf: pl.DataFrame) -> pl.Series:
     """Per pair: given and family name written the other way round on one side, typos allowed
-    ("Clarke Isabella" / "Isabella Clarke", "Whit Nacoya" / "Nacoya White").
+    ("Clarke Isabella" / "Isabella Clarke", "Whit Nacoya" / "Nacoya White", "Morrison Msx" / "Max
+    Morrison").
 
     Only pairs whose given and family names both disagree are looked at, so rapidfuzz sees few rows.
     """
     import numpy as np
-    from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.distance import OSA, JaroWinkler
     from rapidfuzz.process import cpdist
 
     need = pf.select(
@@ -375,22 +410,126 @@ def _swapped(pf: pl.DataFrame) -> pl.Series:
     rows = np.flatnonzero(need.to_numpy())
     if len(rows):
         todo = pf.select("g_a", "f_a", "g_b", "f_b")[rows]
+        sides = (("g_a", "f_b"), ("f_a", "g_b"))
         cross = [
             cpdist(todo[x].to_list(), todo[y].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1)
-            for x, y in (("g_a", "f_b"), ("f_a", "g_b"))
+            for x, y in sides
         ]
-        out[rows] = (cross[0] >= SWAP_JW) & (cross[1] >= SWAP_JW)
+        edits = [
+            cpdist(todo[x].to_list(), todo[y].to_list(), scorer=OSA.distance, workers=-1) for x, y in sides
+        ]
+        shortest = [todo.select(_shorter(x, y)).to_series().to_numpy() for x, y in sides]
+        out[rows] = _swap_test(cross, edits, shortest)
     return pl.Series("_swapped", out)
+
+
+def _shorter(x: str, y: str) -> pl.Expr:
+    """The length of the shorter of two name columns."""
+    return pl.min_horizontal(pl.col(x).str.len_chars(), pl.col(y).str.len_chars())
 
 
 def names_swapped(g_a: str | None, f_a: str | None, g_b: str | None, f_b: str | None) -> bool:
     """One pair's :func:`_swapped` test (for ``kith why``): each name spells the other side's opposite."""
-    from rapidfuzz.distance import JaroWinkler
+    import numpy as np
+    from rapidfuzz.distance import OSA, JaroWinkler
 
     if None in (g_a, f_a, g_b, f_b):
         return False
     jw = JaroWinkler.normalized_similarity
-    return jw(g_a, f_b) >= SWAP_JW and jw(f_a, g_b) >= SWAP_JW
+    sides = ((g_a, f_b), (f_a, g_b))
+    cross = [np.array([jw(x, y)]) for x, y in sides]
+    edits = [np.array([OSA.distance(x, y)]) for x, y in sides]
+    shortest = [np.array([min(len(x), len(y))]) for x, y in sides]
+    return bool(_swap_test(cross, edits, shortest)[0])
+
+
+#: Records that must spell a given name the other way for a one-off spelling one edit from it to be a typo.
+TYPO_COMMON = 2
+
+
+def given_spellings(feats: pl.DataFrame) -> dict[str, int]:
+    """Each folded given name that :data:`TYPO_COMMON` or more records spell so, with their count (kept in
+    the model, so ``kith why`` and runs that reuse the model see the counts the fit saw)."""
+    counts = feats.select(pl.col("g").drop_nulls().value_counts()).unnest("g")
+    common = counts.filter(pl.col("count") >= TYPO_COMMON)
+    return dict(zip(common["g"].to_list(), common["count"].to_list(), strict=True))
+
+
+def given_typo(a: str | None, b: str | None, spellings: dict[str, int]) -> bool:
+    """One pair's :func:`_given_typo` test (for ``kith why``), with a model's :func:`given_spellings`."""
+    from rapidfuzz.distance import OSA
+
+    if not a or not b or min(len(a), len(b)) < TYPO_MIN_LETTERS:
+        return False
+    counts = sorted((spellings.get(a, 1), spellings.get(b, 1)))
+    return counts[0] == 1 and counts[1] >= TYPO_COMMON and OSA.distance(a, b) <= 1
+
+
+def _spelled(feats: pl.DataFrame, spellings: dict[str, int] | None) -> pl.DataFrame:
+    """Per record, how many records spell its given name so (``g_n``): counted over ``feats``, or looked
+    up in a model's ``spellings`` (a spelling it does not hold is a one-off)."""
+    if spellings is None:
+        count = pl.when(pl.col("g_id").is_not_null()).then(pl.len().over("g_id"))
+    else:
+        table = pl.DataFrame(
+            {"g": list(spellings), "n": list(spellings.values())}, schema={"g": pl.String, "n": pl.UInt32}
+        )
+        looked_up = feats.select("g").join(table, on="g", how="left", maintain_order="left")["n"]
+        count = pl.when(pl.col("g").is_not_null()).then(pl.lit(looked_up).fill_null(1))
+    return feats.select(count.cast(pl.UInt32).alias("g_n"))
+
+
+def _given_typo(pf: pl.DataFrame) -> pl.Series:
+    """Per pair: two given names that differ, one edit apart, one spelled so on this record only and the
+    other on several ("Aidsn" / "Aidan"): a typo, not another name. Two common names one edit apart
+    ("Mark" / "Mary") stay two names.
+
+    Only pairs whose given names are "similar" or "different" are looked at.
+    """
+    import numpy as np
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cpdist
+
+    need = pf.select(
+        (
+            pl.col("given").is_in([5, 6])
+            & (_shorter("g_a", "g_b") >= TYPO_MIN_LETTERS)
+            & (pl.min_horizontal("g_n_a", "g_n_b") == 1)
+            & (pl.max_horizontal("g_n_a", "g_n_b") >= TYPO_COMMON)
+        ).fill_null(False)
+    ).to_series()
+    out = np.zeros(pf.height, dtype=bool)
+    rows = np.flatnonzero(need.to_numpy())
+    if len(rows):
+        todo = pf.select("g_a", "g_b")[rows]
+        out[rows] = cpdist(todo["g_a"].to_list(), todo["g_b"].to_list(), scorer=OSA.distance, workers=-1) <= 1
+    return pl.Series("_given_typo", out)
+
+
+def given_names_agree(feats: pl.DataFrame) -> Callable[[int, int], bool]:
+    """Whether two records' given names agree — exact, a nickname, a typo apart (the given levels exact,
+    nickname and fuzzy), or given and family name swapped on one side — for the few pairs clustering asks
+    about (features looked up per record)."""
+    from rapidfuzz.distance import JaroWinkler
+
+    cache: dict[int, tuple] = {}
+
+    def forms(x: int) -> tuple:
+        if x not in cache:
+            row = feats.select("g", "g_sk", "g_keys", "f").row(x)
+            cache[x] = (row[0], row[1], set(row[2] or ()), row[3])
+        return cache[x]
+
+    def agree(x: int, z: int) -> bool:
+        (ga, ska, ka, fa), (gb, skb, kb, fb) = forms(x), forms(z)
+        if ga is None or gb is None or len(ga) < 2 or len(gb) < 2:
+            return False
+        if ga == gb or ska == skb or ka & kb or names_swapped(ga, fa, gb, fb):
+            return True
+        jw = JaroWinkler.normalized_similarity
+        return max(jw(a, b) for a in ka | {ga} for b in kb | {gb}) >= FUZZY_JW
+
+    return agree
 
 
 def _eq(c: str) -> pl.Expr:
@@ -556,6 +695,8 @@ def _override_exprs() -> list[pl.Expr]:
             # Spouses and parents share an address, not a birth date: the same full date of birth
             # says the given name was mistyped or replaced, and the score decides.
             & (pl.col("birthday") != 1)
+            # A one-off spelling a keystroke from a common one is that name mistyped ("Aidsn" / "Aidan").
+            & ~pl.col("_given_typo")
         ).alias("ov_given"),
         # Father and son often share name, landline and address, and the suffix is missing from
         # most records; a birth or class year a generation apart is the fact that tells them apart.
@@ -573,10 +714,10 @@ def _override_exprs() -> list[pl.Expr]:
             | ((_graduation_age() - GRADUATE_AGE_TYPICAL).abs() >= GENERATION_YEARS)
         )
         .fill_null(False)
-        .and_(~_typo_at_home())
+        .and_(~_typo_at_home() & _namesakes())
         .alias("ov_generation"),
         # Namesakes at one address (a father and son, cousins) are told apart by their birth dates.
-        (_date_apart() & ~_typo_at_home() & ~_same_name_at_home()).alias("ov_birthdate"),
+        (_date_apart() & ~_typo_at_home() & ~_same_name_at_home() & _namesakes()).alias("ov_birthdate"),
         # A file lists a member once: two of its rows with different e-mails are two members unless
         # something personal besides the name (a phone, a profile, a street, a birthday) is shared.
         (
@@ -590,6 +731,11 @@ def _override_exprs() -> list[pl.Expr]:
     ]
 
 
+def _namesakes() -> pl.Expr:
+    """The family names do not disagree: birth dates tell namesakes apart, not people the names already do."""
+    return (pl.col("family") != 6).fill_null(True)
+
+
 def _typo_at_home() -> pl.Expr:
     """A name mistyped at one address: a record keyed in twice, whose birth date may be mistyped too.
 
@@ -597,10 +743,17 @@ def _typo_at_home() -> pl.Expr:
     or family name (not a nickname, not another name) beside the same street or postcode is one
     person's second entry, and the birth dates that differ are weighed by the model, not ruled on.
     """
-    home = (pl.col("street") == 1) | (pl.col("location") == 1)
-    given_typo = pl.col("given").is_in([3, 5]) & pl.col("family").is_in([1, 2, 3, 5])
+    home = (pl.col("street") == 1) | (pl.col("location") == 1) | _nearly_one_address()
+    given_mistyped = pl.col("given").is_in([3, 5]) | pl.col("_given_typo")
+    given_typo = given_mistyped & pl.col("family").is_in([1, 2, 3, 5])
     family_typo = pl.col("family").is_in([2, 3, 5]) & pl.col("given").is_in([1, 2, 3, 4, 5])
     return (home & (given_typo | family_typo)).fill_null(False)
+
+
+def _nearly_one_address() -> pl.Expr:
+    """One street whose house number is missing on one side or a keystroke off ("15" / "51"), beside the
+    same postcode or town: that address still."""
+    return (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
 
 
 def has_generation(suffix: str | pl.Expr) -> pl.Expr:
@@ -643,8 +796,7 @@ def _same_name_at_home() -> pl.Expr:
     suffix = has_generation("sfx_a") | has_generation("sfx_b")
     # A house number missing on one side or a keystroke off is still that address ("15" / "51") when the
     # postcode or town agrees; the very street and number is, whatever typos the postcode and town hold.
-    nearly = (pl.col("street") == 2) & pl.col("_house_typo") & pl.col("location").is_in([1, 2])
-    address = (pl.col("street") == 1) | nearly
+    address = (pl.col("street") == 1) | _nearly_one_address()
     return ((pl.col("given") == 1) & (pl.col("family") == 1) & address & ~suffix).fill_null(False)
 
 

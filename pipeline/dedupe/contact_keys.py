@@ -126,6 +126,14 @@ STREET_WORDS = (
     ("court", "ct"),
     ("parade", "pde"),
     ("terrace", "tce"),
+    ("grove", "gr"),
+    ("highway", "hwy"),
+    ("square", "sq"),
+    ("boulevard", "blvd"),
+    ("esplanade", "esp"),
+    ("parkway", "pkwy"),
+    ("circle", "cir"),
+    ("way", "way"),
 )
 
 
@@ -140,7 +148,10 @@ def street_key(expr: pl.Expr) -> pl.Expr:
     parts = expr.str.to_lowercase().str.split(",")
     first, second = parts.list.first(), parts.list.get(1, null_on_oob=True)
     kind = r"\b(" + "|".join(w for pair in STREET_WORDS for w in pair) + r")\b"
-    swapped = first.str.contains(r"^\s*\d") & ~first.str.contains(kind) & second.str.contains(kind)
+    # A kind written out and run into the street's name ("7 Endeavourstreet") still names a street.
+    glued = r"[a-z](" + "|".join(word for word, _ in STREET_WORDS if len(word) > 4) + r")\b"
+    named = first.str.contains(kind) | first.str.contains(glued)
+    swapped = first.str.contains(r"^\s*\d") & ~named & second.str.contains(kind)
     number = first.str.extract(r"^\s*(\d+)", 1)
     line = (
         pl.when(swapped.fill_null(False))

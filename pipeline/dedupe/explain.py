@@ -17,6 +17,7 @@ from pipeline.dedupe.compare import (
     GENERATION_YEARS,
     OVERRIDES,
     PARENT_YEARS_MAX,
+    given_typo,
     has_generation,
     house_number_typo,
     names_swapped,
@@ -108,7 +109,8 @@ def explain(record_a: dict, record_b: dict, model: dict) -> Explanation:
             f"rule: the e-mail domain {d!r} is used by {domains[d]} people, so sharing it weighs little"
             for d in sorted(shared)
         ]
-    notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(row)
+    notes += _given_typo_rule(feats, row, model) + _other_family_rule(feats, row)
+    notes += _name_rules(feats, row) + _birth_year_rule(feats, row) + _typo_at_home_rule(feats, row)
     notes += _same_name_at_home_rule(feats, row) + _beyond_parent_rule(feats, row)
     notes += _one_sided_suffix_rule(feats)
     return Explanation(
@@ -152,11 +154,7 @@ def _same_name_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     if row["birthday"] != different or None in years or abs(years[0] - years[1]) >= GENERATION_YEARS:
         return []
     # As compare._same_name_at_home: exact given and family name at one address, no generation suffix.
-    streets = feats["street"]
-    nearly = (
-        row["street"] == 2 and row["location"] in (1, 2) and house_number_typo(streets[:1], streets[1:])[0]
-    )
-    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or nearly):
+    if (row["given"], row["family"]) != (1, 1) or not (row["street"] == 1 or _nearly_one_address(feats, row)):
         return []
     if feats.select(has_generation("sfx").any()).item():
         return []
@@ -180,13 +178,53 @@ def _beyond_parent_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     ]
 
 
-def _typo_at_home_rule(row: dict) -> list[str]:
+def _given_typo_rule(feats: pl.DataFrame, row: dict, model: dict) -> list[str]:
+    """A one-off spelling of a given name a keystroke from a common one (``compare._given_typo``)."""
+    if row["given"] not in (len(COMPARISONS["given"]) - 1, len(COMPARISONS["given"])):
+        return []
+    g = feats["g"].to_list()
+    spellings = model.get("spellings") or {}
+    if not given_typo(g[0], g[1], spellings):
+        return []
+    one, common = sorted(g, key=lambda x: spellings.get(x, 1))
+    return [
+        f"rule: given name {one!r} is spelled so on one record only, a keystroke from {common!r} "
+        f"({spellings[common]} records): a typo, so neither the household rule nor the birth-date rules "
+        "keep them apart"
+    ]
+
+
+def _other_family_rule(feats: pl.DataFrame, row: dict) -> list[str]:
+    """Birth dates apart that no rule rules on because the family names differ (``compare._namesakes``)."""
+    if (
+        row["family"] != len(COMPARISONS["family"])
+        or row["birthday"] != COMPARISONS["birthday"].index("different") + 1
+    ):
+        return []
+    return [
+        "rule: birth dates tell namesakes apart, but the family names differ, so no birth-date rule "
+        "keeps them apart: the score decides"
+    ]
+
+
+def _nearly_one_address(feats: pl.DataFrame, row: dict) -> bool:
+    """As ``compare._nearly_one_address``: one street, the house number missing on one side or a keystroke
+    off, beside the same postcode or town."""
+    streets = feats["street"]
+    return (
+        row["street"] == 2
+        and row["location"] in (1, 2)
+        and bool(house_number_typo(streets[:1], streets[1:])[0])
+    )
+
+
+def _typo_at_home_rule(feats: pl.DataFrame, row: dict) -> list[str]:
     """Birth dates apart that no rule rules on, because a name is mistyped at one address."""
     different = COMPARISONS["birthday"].index("different") + 1
     if row["birthday"] != different or row["ov_generation"] or row["ov_birthdate"]:
         return []
     # As compare._typo_at_home: a mistyped name part, the other agreeing or mistyped too.
-    home = row["street"] == 1 or row["location"] == 1
+    home = row["street"] == 1 or row["location"] == 1 or _nearly_one_address(feats, row)
     given_typo = row["given"] in (3, 5) and row["family"] in (1, 2, 3, 5)
     family_typo = row["family"] in (2, 3, 5) and row["given"] in (1, 2, 3, 4, 5)
     if not home or not (given_typo or family_typo):
@@ -256,6 +294,11 @@ def decided_by(
     rules = [n.removeprefix("rule: ") for n in expl.notes if n.startswith("rule: ") and "one file" in n]
     if rules and same:
         return rules
+    if expl.overrides and same and expl.overrides == [OVERRIDES["ov_given"]]:
+        return [
+            "joined through other records of the same person: one of them carries the other given name, "
+            "so different given names do not keep these two apart"
+        ]
     if expl.overrides:
         return [f"hard evidence keeps them apart: {o}" for o in expl.overrides]
     p = expl.probability

@@ -28,7 +28,7 @@ import math
 
 import polars as pl
 
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, TF_CODES
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, TF_CODES, given_spellings
 from pipeline.dedupe.features import value_table
 from pipeline.threads import helper_threads
 
@@ -451,6 +451,7 @@ def fit(feats: pl.DataFrame, levels: pl.DataFrame, *, seed: int = 20240611) -> d
         "tf": tf,
         "tf_floor": floors,
         "domains": domain_people(feats),
+        "spellings": given_spellings(feats),
         "lambda": 0.5,
         "records": feats.height,
         "trained_pairs": trained,

@@ -23,7 +23,7 @@ import polars as pl
 
 from pipeline.dedupe.blocking import candidate_pairs, default_rules, rule_names, unique_pairs
 from pipeline.dedupe.cluster import cluster, components
-from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, has_generation
+from pipeline.dedupe.compare import COMPARISONS, OVERRIDES, compare, given_names_agree, has_generation
 from pipeline.dedupe.crowding import name_crowding
 from pipeline.dedupe.features import build_features
 from pipeline.dedupe.identity import identity_pairs
@@ -107,7 +107,7 @@ def _index(records: pl.DataFrame, frame: pl.DataFrame, a: str, b: str) -> pl.Dat
 
 def score_pairs(feats: pl.DataFrame, pairs: pl.DataFrame, model: dict) -> pl.DataFrame:
     """Compare and score ``pairs`` (i, j, …): levels, ``w_*``, weight, probability, override, against."""
-    levels = compare(feats, pairs)
+    levels = compare(feats, pairs, model.get("spellings"))
     return _scored(levels, model, tf_arrays(model, feats))
 
 
@@ -224,7 +224,7 @@ def resolve(
     pairs, per_rule = _candidates(feats, rules, incremental, pairs, keep_keys)
     lap("blocking", "compare", f"{pairs.height:,} candidate pairs")
 
-    levels = compare(feats, pairs)
+    levels = compare(feats, pairs, None if model is None else model.get("spellings"))
     lap("compare", "score", f"{pairs.height:,} pairs")
     weighed, model = _weighed_by_model(feats, levels, model, settings)
     lap("model")
@@ -405,11 +405,13 @@ def _clusters(
     accepted = pl.concat([strong, name_only], how="vertical_relaxed")
     edge_parts = [accepted, *settled_parts]
     edges = pl.concat([e.cast({"i": pl.UInt32, "j": pl.UInt32, "priority": pl.Float64}) for e in edge_parts])
-    cannot = _against(scored, settings).select("i", "j")
+    cannot = _against(scored, settings).select("i", "j", _names_only(settings, model))
     checked = _chain_pairs(n, edges, scored, settings)
     if checked.height:
-        cannot = pl.concat([cannot, _against(score_pairs(feats, checked, model), settings).select("i", "j")])
-    labels = cluster(n, edges, cannot)
+        rechecked = _against(score_pairs(feats, checked, model), settings)
+        soft = _names_only(settings, model, decisions=False)
+        cannot = pl.concat([cannot, rechecked.select("i", "j", soft)])
+    labels = cluster(n, edges, cannot, given_names_agree(feats))
     return labels, crowd, accepted.height, checked.height
 
 
@@ -489,6 +491,21 @@ def _against(scored: pl.DataFrame, settings: DedupeSettings) -> pl.DataFrame:
     if "decision" not in scored.columns:
         return scored.filter(conflict)
     return scored.filter((pl.col("decision") == "different") | (pl.col("decision").is_null() & conflict))
+
+
+def _names_only(settings: DedupeSettings, model: dict, decisions: bool = True) -> pl.Expr:
+    """A cannot-link pair that rests only on different given names: ``ov_given`` and no other flag, no
+    user decision, and not strong evidence against on its own (see :func:`_against`; the override set its
+    probability to 0, so the score is taken again). ``decisions=False``: pairs without a decision column."""
+    others = [pl.col(f) for f in OVERRIDES if f != "ov_given"]
+    rejected = math.log2(settings.auto_reject / (1 - settings.auto_reject))
+    strong_against = (pl.col("against") <= -settings.conflict_bits) & (
+        pl.col("weight") + prior_weight(model) < rejected
+    )
+    soft = pl.col("ov_given") & ~pl.any_horizontal(others) & ~strong_against
+    if decisions:
+        soft = soft & pl.col("decision").is_null()
+    return soft.alias("names")
 
 
 #: A shared work-mail domain supports a match only when it weighs at least this much (see .model).
