@@ -67,8 +67,10 @@ def _merged_provenance_only(people: pl.DataFrame) -> pl.DataFrame:
     repeats that record's id once per field (most of a directory-sized file's bytes)."""
     if "provenance" not in people.columns or "record_ids" not in people.columns:
         return people
-    several = pl.col("record_ids").list.len() > 1
-    return people.with_columns(pl.when(several).then(pl.col("provenance")).alias("provenance"))
+    several = (people.get_column("record_ids").list.len() > 1).fill_null(False)
+    # Series.set keeps the column's chunks: a when/then joins leading all-null ones, and a frame
+    # whose columns are chunked apart is copied whole by the next with_columns (csv_ready's).
+    return people.with_columns(people.get_column("provenance").set(~several, None))
 
 
 class ContactsExporter:
