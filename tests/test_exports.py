@@ -492,3 +492,5 @@ def test_contacts_provenance_keeps_the_frame_chunked_as_it_was():
     out = _merged_provenance_only(people)
     assert [len(c) for c in out["provenance"].get_chunks()] == [3, 3, 3]
     assert out["provenance"].to_list() == [None] * 6 + ["{2}"] * 3
+    patched = pl.concat([page([["a"]]), page([["b", "c"]])] * 40, rechunk=False)  # a slice per change
+    assert _merged_provenance_only(patched)["provenance"].to_list() == [None, "{2}"] * 40
