@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 
 import polars as pl
 
@@ -64,7 +65,9 @@ def has_people_table(store: Store) -> bool:
     return store.conn.execute(query).fetchone() is not None
 
 
-def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFrame:
+def load_people(
+    store: Store, columns: Sequence[str] | None = None, *, beside: Executor | None = None
+) -> pl.DataFrame:
     """All people with :data:`PEOPLE_COLUMNS` (from dedupe when it has run, else one per record).
 
     With ``columns``, only ``person_id`` and those columns are read (in the same order of
@@ -72,7 +75,8 @@ def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFr
     The whole frame is cached on the store until anything is written to it (by this
     connection or another process), so the readers of one run read a million people once.
     A million people are read from the snapshot beside the store when it still holds them
-    (:mod:`pipeline.people_snapshot`).
+    (:mod:`pipeline.people_snapshot`). A new snapshot, when one is written, is written on
+    ``beside`` (a :func:`pipeline.threads.helper_threads` pool) while the caller goes on, if given.
     """
     if columns is not None:
         wanted = list(dict.fromkeys(["person_id", *columns]))
@@ -81,7 +85,7 @@ def load_people(store: Store, columns: Sequence[str] | None = None) -> pl.DataFr
     cached = _cached(store)
     if cached is not None:
         return cached
-    frame = _read_people(store, list(PEOPLE_COLUMNS), save=True)
+    frame = _read_people(store, list(PEOPLE_COLUMNS), save=True, beside=beside)
     # The version after the read: a columnar read reopens the store's connection.
     store._people_cache = (_version(store), frame)  # type: ignore[attr-defined]
     return frame
@@ -100,9 +104,11 @@ def _cached(store: Store) -> pl.DataFrame | None:
     return cached[1] if cached is not None and cached[0] == _version(store) else None
 
 
-def _read_people(store: Store, columns: list[str], *, save: bool = False) -> pl.DataFrame:
+def _read_people(
+    store: Store, columns: list[str], *, save: bool = False, beside: Executor | None = None
+) -> pl.DataFrame:
     """``columns`` of every person: from the snapshot when it holds them, else from the store
-    (and, with ``save`` and every column read, written as the next snapshot)."""
+    (and, with ``save`` and every column read, written as the next snapshot, on ``beside`` if given)."""
     schema = {n: PEOPLE_COLUMNS[n] for n in columns}
     if has_people_table(store):
         chain = people_snapshot.current_chain(store.conn)
@@ -114,7 +120,10 @@ def _read_people(store: Store, columns: list[str], *, save: bool = False) -> pl.
         frame = store.scan("people", columns, schema, key="person_id")
         frame = frame.select([pl.col(n).cast(t) for n, t in schema.items()])
         if save and chain is not None and frame.height >= people_snapshot.MIN_PEOPLE:
-            people_snapshot.save(store.path, chain, frame)
+            if beside is None:
+                people_snapshot.save(store.path, chain, frame)
+            else:  # a gigabyte and its fsync at 10^6 people, written while the exporters run
+                beside.submit(people_snapshot.save, store.path, chain, frame)
         return frame
     needed = [c for c in ("record_id", "source", *columns) if c in RECORD_COLUMNS]
     records = store.scan("records", list(dict.fromkeys(needed)), RECORD_COLUMNS, key="rowid")

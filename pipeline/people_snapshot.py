@@ -35,7 +35,6 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.errors import UsageError
 from pipeline.fileio import atomic_write
 
 log = logging.getLogger("kith.people")
@@ -188,13 +187,14 @@ def _patched(base: pl.DataFrame, written: pl.Series, again: pl.DataFrame) -> pl.
 
 def save(db_path: Path, chain: Chain, people: pl.DataFrame) -> None:
     """Write ``people`` (every column, as read at ``chain``'s current generation) as the base, and
-    remove older bases. A failure only costs the next run a read of the store."""
+    remove older bases. A failure only costs the next run a read of the store (it is logged, not
+    raised: the write may run beside the exporters, where nothing would see it)."""
     folder = snapshot_dir(db_path)
     path = folder / f"base-{chain.current}.arrow"
     try:
         with atomic_write(path, "wb") as handle:
             people.write_ipc(handle, compression="uncompressed")
-    except (OSError, UsageError) as exc:  # a full disk, or a file where the folder goes
+    except Exception as exc:  # noqa: BLE001 - a full disk, a file where the folder goes: a cache
         log.warning("could not write the people snapshot %s: %s", path, exc)
         return
     for old in folder.glob("base-*.arrow"):

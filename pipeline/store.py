@@ -234,6 +234,18 @@ def encode_for_sql(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def owned_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text columns copied into buffers of their own.
+
+    Polars' strings read from Arrow point into the batch's buffers, and a batch imported from the
+    driver is freed as a whole: one such column alive keeps every column's raw text (the JSON of
+    the list columns, the key) for as long as the frame lives. Columns without a value hold no text.
+    """
+    text = [c for c, t in frame.schema.items() if t == pl.String and frame[c].null_count() < frame.height]
+    # A concatenation writes each value into new buffers (a cast would keep the old ones).
+    return frame.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in text)
+
+
 def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """The inverse of :func:`encode_for_sql` for the columns in ``schema``."""
     exprs = []
@@ -826,7 +838,8 @@ class Store:
         Large tables are read through the ADBC driver as Arrow, ``chunk_rows`` rows at a time
         (default :data:`SCAN_CHUNK_ROWS`; keyset pages on ``key``), each page decoded before the
         next is read, so the peak is the result plus one page instead of every row as Python
-        tuples; small ones, or a machine without the driver, through :meth:`query_frame`.
+        tuples; small ones, or a machine without the driver, through :meth:`query_frame`. Each page's
+        text is copied out of its Arrow batch (:func:`owned_text`), so the batch is freed with the page.
         """
         names = ", ".join(columns)
         rows = self.count(table)
@@ -849,7 +862,7 @@ class Store:
                 if page.height == 0:
                     break
                 last = page["_key"][-1]
-                pages.append(decode_from_sql(page.drop("_key").cast(raw), schema))
+                pages.append(owned_text(decode_from_sql(page.drop("_key").cast(raw), schema)))
                 if page.height < chunk_rows:
                     break
         if not pages:

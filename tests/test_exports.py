@@ -477,3 +477,20 @@ def test_contacts_keep_provenance_only_for_people_of_several_records(imported, p
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 50 and all(r["provenance"] == "" and r["record_ids"] for r in rows)
+
+
+def test_contacts_provenance_keeps_the_frame_chunked_as_it_was():
+    """The blanked provenance column is chunked as the other columns are (a people frame read in
+    pages has one chunk a page): a when/then joins the leading chunks without a merged person,
+    and the next with_columns over columns chunked apart copies every column of a million people."""
+    from plugins.contacts import _merged_provenance_only
+
+    def page(ids: list[list[str]]) -> pl.DataFrame:
+        return pl.DataFrame({"record_ids": ids, "provenance": [f"{{{len(i)}}}" for i in ids]})
+
+    people = pl.concat([page([["a"]] * 3), page([["b"]] * 3), page([["c", "d"]] * 3)], rechunk=False)
+    out = _merged_provenance_only(people)
+    assert [len(c) for c in out["provenance"].get_chunks()] == [3, 3, 3]
+    assert out["provenance"].to_list() == [None] * 6 + ["{2}"] * 3
+    patched = pl.concat([page([["a"]]), page([["b", "c"]])] * 40, rechunk=False)  # a slice per change
+    assert _merged_provenance_only(patched)["provenance"].to_list() == [None, "{2}"] * 40

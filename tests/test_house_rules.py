@@ -217,6 +217,7 @@ def test_threads_only_through_the_one_helper_and_only_as_a_context_manager():
         "features.py",
         "importing.py",
         "model.py",
+        "stages.py",
         "store.py",
         "survivorship.py",
     ]

@@ -188,3 +188,27 @@ def test_a_snapshot_that_cannot_be_written_costs_only_the_next_read(runner, ws, 
     folder.write_text("a file where the snapshot folder goes", encoding="utf-8")
     assert_snapshot_is_current(runner, ws, tmp_path, monkeypatch, used=False)
     assert folder.is_file()
+
+
+def test_the_reports_stage_writes_a_new_snapshot_beside_the_exporters(runner, ws, monkeypatch):
+    """The first read of everyone writes the base on a helper thread while the exporters go on;
+    the stage waits for it, so the base is whole when the run ends."""
+    import threading
+
+    for base in people_snapshot.snapshot_dir(find_workspace(ws).store_path).glob("base-*.arrow"):
+        base.unlink()
+    real, threads = people_snapshot.save, []
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(people_snapshot, "save", recorded)
+    kith(runner, ws, "report", "--as-of", DAY)
+    assert threads == [False] and len(_bases(ws)) == 1
+    with Store(find_workspace(ws).store_path) as store:  # outside a run: written in place
+        store._people_cache = None
+        for base in people_snapshot.snapshot_dir(store.path).glob("base-*.arrow"):
+            base.unlink()
+        load_people(store)
+    assert threads == [False, True] and len(_bases(ws)) == 1

@@ -206,3 +206,40 @@ def test_reports_are_the_same_as_when_everyone_was_read_whole(runner, tmp_path, 
     )
     for name in old:
         assert new[name] == old[name], name
+
+
+def test_a_scanned_page_holds_none_of_its_arrow_batch(tmp_path, monkeypatch):
+    """Each page's text is copied out of the Arrow batch it was read in: a page keeping one text
+    column (the emails' JSON, say, is decoded into new lists) would otherwise keep every column's
+    raw text of the batch alive, about a third of a million people's frame."""
+    import gc
+
+    import pyarrow as pa
+
+    def page() -> pl.DataFrame:
+        table = pa.table(
+            {
+                "full_name": [f"Person number {i} of the page" for i in range(5_000)],
+                "emails": ['["a@x"]'] * 5_000,
+            }
+        )
+        return pl.from_arrow(table)
+
+    before = pa.total_allocated_bytes()
+    kept = store_module.owned_text(page()).select("full_name")
+    gc.collect()
+    assert (
+        pa.total_allocated_bytes() == before and kept["full_name"][4_999] == "Person number 4999 of the page"
+    )
+    del kept
+
+    pages = []
+    monkeypatch.setattr(store_module, "owned_text", lambda frame: pages.append(frame.height) or frame)
+    monkeypatch.setattr(store_module, "ADBC_MIN_ROWS", 0)
+    monkeypatch.setattr(store_module, "SCAN_CHUNK_ROWS", 250)
+    store = _seeded_store(tmp_path / "kith.db")
+    try:
+        people = load_people(store)
+    finally:
+        store.close()
+    assert sum(pages) == people.height > 500 and len(pages) > 2

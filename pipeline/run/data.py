@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import polars as pl
@@ -37,11 +38,13 @@ class RunData:
         self._tasks: list[Task] | None = None
         self._done: list[Task] = []
         self._columns: dict[str, pl.Series] = {}
+        #: Where the reports stage lets a new people snapshot be written beside the exporters.
+        self.beside: Executor | None = None
 
     @functools.cached_property
     def people(self) -> pl.DataFrame:
         """Every person, every column (:data:`pipeline.people.PEOPLE_COLUMNS`)."""
-        frame = load_people(self._store)
+        frame = load_people(self._store, beside=self.beside)
         self._columns.clear()  # the whole frame answers every column from now on
         return frame
 

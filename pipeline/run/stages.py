@@ -54,6 +54,7 @@ from pipeline.run.folders import carried_over, file_stamp, fill_folder, recover_
 from pipeline.run.report import RunReport, captured_warnings, iso_week
 from pipeline.series import follow_series
 from pipeline.store import Store
+from pipeline.threads import helper_threads
 from pipeline.workspace import Workspace
 
 Note = Callable[[str], None]
@@ -363,7 +364,13 @@ class Run:
                         json.dump(self.report.to_json(), handle, indent=2, ensure_ascii=False, default=str)
                 return written
 
-            written = fill_folder(target, fill, keep_others=keep_others)
+            # A people snapshot written on first read goes beside the exporters; done by the stage's end.
+            with helper_threads() as beside:
+                self.data.beside = beside
+                try:
+                    written = fill_folder(target, fill, keep_others=keep_others)
+                finally:
+                    self.data.beside = None
         if record:  # the reports stage's own time, now that it is known
             self.report.finish()
             if self.data.planned:  # the week's tasks, for open_tasks and other SQL readers

@@ -39,6 +39,9 @@ DEFAULT_FORMATS = ("csv", "xlsx", "google-csv")
 #: Asking for "xlsx" in ``formats`` always writes it.
 DEFAULT_XLSX_MAX_PEOPLE = 50_000
 
+#: A people frame in more chunks than this is a snapshot patched with the people written since it.
+MANY_CHUNKS = 64
+
 log = logging.getLogger("kith.contacts")
 
 #: Formats other plugins provide: asked for while that plugin is off, they are skipped with a warning.
@@ -67,8 +70,16 @@ def _merged_provenance_only(people: pl.DataFrame) -> pl.DataFrame:
     repeats that record's id once per field (most of a directory-sized file's bytes)."""
     if "provenance" not in people.columns or "record_ids" not in people.columns:
         return people
-    several = pl.col("record_ids").list.len() > 1
-    return people.with_columns(pl.when(several).then(pl.col("provenance")).alias("provenance"))
+    provenance = people.get_column("provenance")
+    if provenance.n_chunks() > MANY_CHUNKS:
+        # Thousands of slices of a mapped file: the when/then joins them, and so the files are
+        # written from one chunk (faster; the views copied are let go with each file).
+        several = pl.col("record_ids").list.len() > 1
+        return people.with_columns(pl.when(several).then(pl.col("provenance")).alias("provenance"))
+    # A frame read in pages: Series.set keeps its chunks (a when/then joins leading all-null ones,
+    # and the next with_columns over columns chunked apart copies every column of the frame).
+    several = (people.get_column("record_ids").list.len() > 1).fill_null(False)
+    return people.with_columns(provenance.set(~several, None))
 
 
 class ContactsExporter:
