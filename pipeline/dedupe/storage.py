@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from pipeline import people_snapshot
 from pipeline.contracts import SheetDecisions
 from pipeline.dedupe.blocking import default_rules
 from pipeline.dedupe.features import build_features
@@ -1023,6 +1024,8 @@ def _write(
         _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
         _insert_frame(conn, "assignments", moved)
     note_people_written(conn, None if full else dirty.to_list())  # what the people snapshot must re-read
+    if full:
+        _save_snapshot(conn, store, people)
     store.set_meta(SETTINGS_KEY, settings_text, conn)
 
     conn.execute("DELETE FROM review_queue")
@@ -1034,6 +1037,17 @@ def _write(
             json.dumps({"model": result.model, "fitted_records": records.height, "fitted_at": _now()}),
             conn,
         )
+
+
+def _save_snapshot(conn: sqlite3.Connection | _ArrowConn, store: Store, people: pl.DataFrame) -> None:
+    """Write the people just written whole as the store's people snapshot, so the run's reports
+    (and the next run) map them from the file instead of reading a million people back from
+    SQLite. ``people`` has :data:`PEOPLE_COLUMNS` and the values the table gives back (the lists,
+    dates and provenance text round-trip unchanged); a rolled-back write leaves a base named after
+    a generation no chain holds, never read and removed by the next one."""
+    chain = people_snapshot.current_chain(conn)
+    if chain is not None and people.height >= people_snapshot.MIN_PEOPLE:
+        people_snapshot.save(store.path, chain, people)
 
 
 # --- merge and split -------------------------------------------------------------------------
