@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -197,7 +198,46 @@ def save(db_path: Path, chain: Chain, people: pl.DataFrame) -> None:
     except Exception as exc:  # noqa: BLE001 - a full disk, a file where the folder goes: a cache
         log.warning("could not write the people snapshot %s: %s", path, exc)
         return
-    for old in folder.glob("base-*.arrow"):
+    _remove_others(path)
+
+
+def write_pending(db_path: Path, people: pl.DataFrame) -> Path | None:
+    """Write ``people`` (every column, as a read of the store would give them) to a file beside
+    the bases that no read takes, for :func:`adopt` to name once the writer knows its generation:
+    the write can run beside the writer's own transaction. None when it could not be written
+    (logged, as :func:`save` does)."""
+    path = snapshot_dir(db_path) / f".pending-{secrets.token_hex(8)}.arrow"
+    try:
+        with atomic_write(path, "wb") as handle:
+            people.write_ipc(handle, compression="uncompressed")
+    except Exception as exc:  # noqa: BLE001 - a cache: the next read of everyone writes one
+        log.warning("could not write the people snapshot %s: %s", path, exc)
+        return None
+    return path
+
+
+def adopt(db_path: Path, pending: Path, chain: Chain) -> None:
+    """Make the file :func:`write_pending` wrote the base of ``chain``'s current generation, and
+    remove older bases."""
+    path = snapshot_dir(db_path) / f"base-{chain.current}.arrow"
+    try:
+        os.replace(pending, path)
+    except OSError as exc:
+        log.warning("could not write the people snapshot %s: %s", path, exc)
+        discard(pending)
+        return
+    _remove_others(path)
+
+
+def discard(pending: Path | None) -> None:
+    """Remove a file :func:`write_pending` wrote that will not be adopted."""
+    if pending is not None:
+        with contextlib.suppress(OSError):
+            pending.unlink(missing_ok=True)
+
+
+def _remove_others(path: Path) -> None:
+    for old in path.parent.glob("base-*.arrow"):
         if old != path:
             with contextlib.suppress(OSError):  # still mapped by a reader (Windows): next time
                 old.unlink(missing_ok=True)

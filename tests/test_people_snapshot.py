@@ -9,6 +9,7 @@ ones written from a read of the store that bypasses it, and the frames are equal
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
@@ -254,10 +255,39 @@ def test_the_first_run_reports_read_the_snapshot_the_resolve_wrote(runner, tmp_p
         return real_scan(self, table, *args, **kwargs)
 
     monkeypatch.setattr(Store, "scan", counted)
-    saved: list[bool] = []
-    real_save = people_snapshot.save
-    monkeypatch.setattr(people_snapshot, "save", lambda *a, **k: (saved.append(True), real_save(*a, **k)))
+    saved: list[str] = []
+    for name in ("save", "write_pending"):
+        real = getattr(people_snapshot, name)
+        monkeypatch.setattr(people_snapshot, name, functools.partial(_called, saved, name, real))
     kith(runner, root, "run", "--as-of", DAY)
-    assert "people" not in scans and saved == [True]
+    assert "people" not in scans and saved == ["write_pending"]
+    assert [
+        p.name for p in people_snapshot.snapshot_dir(find_workspace(root).store_path).iterdir()
+    ] == _bases(root)
     with Store(find_workspace(root).store_path) as store:
         assert _current_base(store).equals(_fresh(store))
+
+
+def _called(log: list[str], name: str, real, *args, **kwargs):
+    log.append(name)
+    return real(*args, **kwargs)
+
+
+def test_a_resolve_that_fails_after_the_snapshot_was_written_leaves_no_file(runner, ws, monkeypatch):
+    """The snapshot is written beside the inserts; an insert that fails takes it away, and the
+    base the store's chain names is still the one read."""
+    from pipeline.dedupe import storage
+
+    folder = people_snapshot.snapshot_dir(find_workspace(ws).store_path)
+    before = sorted(p.name for p in folder.iterdir())
+    real = storage._insert_frame
+
+    def failing(conn, table, frame):
+        if table == "assignments":
+            raise OSError("disk on fire")
+        return real(conn, table, frame)
+
+    monkeypatch.setattr(storage, "_insert_frame", failing)
+    result = runner.invoke(app, ["-w", str(ws), "dedupe", "--full"])
+    assert result.exit_code != 0
+    assert sorted(p.name for p in folder.iterdir()) == before

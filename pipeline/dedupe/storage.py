@@ -53,10 +53,12 @@ from pipeline.store import (
     RECORD_COLUMNS,
     Store,
     _adbc_available,
+    _written_once,
     decode_from_sql,
     encode_for_sql,
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
+from pipeline.threads import THREADED_ROWS, helper_threads
 
 if TYPE_CHECKING:
     from pipeline.dedupe import key_index
@@ -324,16 +326,18 @@ class _ArrowConn:
 
 
 @contextlib.contextmanager
-def _columnar(store: Store, rows: int) -> Iterator[None]:
+def _columnar(store: Store, rows: int, *, whole: bool = False) -> Iterator[None]:
     """Hold the store through the ADBC driver for a bulk run (``rows`` records), else do nothing.
 
     Through :meth:`Store.bulk_cursor` (the ``sqlite3`` connection is closed while ADBC holds the
-    file and reopened after); the caller's transaction is the ADBC connection's own.
+    file and reopened after); the caller's transaction is the ADBC connection's own. ``whole``:
+    the run rewrites every person and assignment, whose pages go into the file once
+    (:func:`pipeline.store._written_once`) instead of into the WAL and again at its checkpoint.
     """
     if rows < ADBC_MIN_ROWS or not _adbc_available() or store.conn.in_transaction:
         yield
         return
-    with store.bulk_cursor() as cur:
+    with store.bulk_cursor() as cur, _written_once(cur) if whole else contextlib.nullcontext():
         store.conn = _ArrowConn(cur)  # type: ignore[assignment]
         yield
 
@@ -546,7 +550,9 @@ def dedupe_store(
     rules = default_rules()
     writer: key_index.IndexWriter | None = None
     try:
-        with _columnar(store, n_records), store.transaction() as conn:
+        # A first resolve (or a full one) writes a million people and assignments in one go.
+        whole = refit or full or not has_people_table(store)
+        with _columnar(store, n_records, whole=whole), store.transaction() as conn:
             run = None if (refit or full) else _incremental_run(store, conn, settings, rules, progress)
             if run is None:
                 writer = key_index.IndexWriter(key_index.index_dir(store.path))
@@ -1011,9 +1017,7 @@ def _write(
         # the person index is built once at the end.
         # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
-        _insert_frame(conn, "people", people)
-        _insert_frame(conn, "assignments", assignments.sort("record_id"))
-        conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
+        _write_whole(conn, store, people, assignments.sort("record_id"))
     else:
         # Only what changed: a million-row rewrite would cost more than the engine's own run.
         moved = assignments.join(last, on=["record_id", "person_id", "fingerprint"], how="anti")
@@ -1023,9 +1027,7 @@ def _write(
         _insert_frame(conn, "people", people.filter(pl.col("person_id").is_in(dirty.implode())))
         _delete_ids(conn, "assignments", "record_id", pl.concat([moved["record_id"], gone["record_id"]]))
         _insert_frame(conn, "assignments", moved)
-    note_people_written(conn, None if full else dirty.to_list())  # what the people snapshot must re-read
-    if full:
-        _save_snapshot(conn, store, people)
+        note_people_written(conn, dirty.to_list())  # what the people snapshot must re-read
     store.set_meta(SETTINGS_KEY, settings_text, conn)
 
     conn.execute("DELETE FROM review_queue")
@@ -1039,15 +1041,36 @@ def _write(
         )
 
 
-def _save_snapshot(conn: sqlite3.Connection | _ArrowConn, store: Store, people: pl.DataFrame) -> None:
-    """Write the people just written whole as the store's people snapshot, so the run's reports
-    (and the next run) map them from the file instead of reading a million people back from
-    SQLite. ``people`` has :data:`PEOPLE_COLUMNS` and the values the table gives back (the lists,
-    dates and provenance text round-trip unchanged); a rolled-back write leaves a base named after
-    a generation no chain holds, never read and removed by the next one."""
+def _write_whole(
+    conn: sqlite3.Connection | _ArrowConn, store: Store, people: pl.DataFrame, assignments: pl.DataFrame
+) -> None:
+    """Every person and assignment written into the emptied tables, and the people written as
+    the store's people snapshot too, so the run's reports (and the next run) map them from the
+    file instead of reading a million people back from SQLite.
+
+    ``people`` has :data:`PEOPLE_COLUMNS` and the values the table gives back (lists, dates and
+    the provenance text round-trip unchanged). The snapshot is written beside the inserts and
+    named once the write is noted; a transaction rolled back later leaves a base of a generation
+    no chain holds, never read and removed by the next one.
+    """
+    snapshot = people.height >= people_snapshot.MIN_PEOPLE
+    with helper_threads(inline=people.height < THREADED_ROWS) as beside:
+        written = beside.submit(people_snapshot.write_pending, store.path, people) if snapshot else None
+        try:
+            _insert_frame(conn, "people", people)
+            _insert_frame(conn, "assignments", assignments)
+            conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
+            note_people_written(conn, None)
+        except BaseException:
+            if written is not None:
+                people_snapshot.discard(written.result())
+            raise
+        pending = written.result() if written is not None else None
     chain = people_snapshot.current_chain(conn)
-    if chain is not None and people.height >= people_snapshot.MIN_PEOPLE:
-        people_snapshot.save(store.path, chain, people)
+    if pending is not None and chain is not None:
+        people_snapshot.adopt(store.path, pending, chain)
+    else:
+        people_snapshot.discard(pending)
 
 
 # --- merge and split -------------------------------------------------------------------------
