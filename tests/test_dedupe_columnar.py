@@ -8,6 +8,7 @@ assignments and the review queue must be identical on the first run, after new r
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -136,3 +137,49 @@ def test_crash_inside_the_columnar_write_leaves_previous_people(tmp_path, seeded
         for old, now in zip(before, _state(store), strict=True):
             assert old.equals(now)
         assert store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == first.height + later.height
+
+
+def test_a_whole_resolve_writes_its_pages_once_and_a_crash_in_it_leaves_previous_people(
+    tmp_path, seeded, monkeypatch
+):
+    """The first (and a full) columnar resolve rewrites every person through a rollback journal
+    instead of the WAL; an incremental one keeps the WAL; a crash inside the whole write rolls
+    back to the people before it, and the store is in WAL mode again."""
+    first, later = seeded
+    path = tmp_path / "kith.db"
+    with Store(path) as store:
+        _add_source(store, first, "directory")
+    modes: list[str] = []
+    real_once = storage._written_once
+
+    @contextlib.contextmanager
+    def recorded(cur):
+        with real_once(cur):
+            cur.execute("PRAGMA journal_mode")
+            modes.append(cur.fetchone()[0])
+            yield
+
+    monkeypatch.setattr(storage, "_written_once", recorded)
+    _resolve(path, 0, monkeypatch)
+    assert modes == ["delete"]
+    with Store(path) as store:
+        _add_source(store, later, "late")
+    _resolve(path, 0, monkeypatch)
+    assert modes == ["delete"]  # the incremental write went through the WAL
+    with Store(path) as store:
+        before = _state(store)
+    real = storage._insert_frame
+
+    def crash(conn, table, frame):
+        real(conn, table, frame)
+        if table == "assignments":
+            raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "_insert_frame", crash)
+    with pytest.raises(OSError, match="disk full"), Store(path) as store:
+        storage.dedupe_store(store, full=True)
+    assert modes == ["delete", "delete"]
+    with Store(path) as store:
+        for old, now in zip(before, _state(store), strict=True):
+            assert old.equals(now)
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
