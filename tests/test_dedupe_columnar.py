@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -104,6 +105,14 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
         store.conn.commit()
         at_once = storage.records_for_dedupe(store)
         monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
+        threads: list[bool] = []
+        real_query = storage._query
+
+        def query(*args, **kwargs):
+            threads.append(threading.current_thread() is threading.main_thread())
+            return real_query(*args, **kwargs)
+
+        monkeypatch.setattr(storage, "_query", query)
         # Uneven slices, and slices that end exactly at the last record (an empty slice after it).
         for size in (333, at_once.height):
             monkeypatch.setattr(storage, "READ_SLICE", size)
@@ -112,6 +121,8 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
             assert sliced.height == at_once.height > 1_900, size
             assert sliced.rechunk().equals(at_once), size
     assert sliced["emails"].list.len().sum() > 0 and sliced["class_year"].is_not_null().any()
+    # The first slice is read on the main thread, each next one beside the copy of the last.
+    assert threads[0] and threads.count(False) >= 5
 
 
 def test_crash_inside_the_columnar_write_leaves_previous_people(tmp_path, seeded, monkeypatch):

@@ -238,13 +238,20 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
         "ORDER BY r.rowid", "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?"
     )
     slices: list[pl.DataFrame] = []
-    last, more = -(2**63), True
-    while more:
-        part = _query(store, sql, schema, "records", (last, READ_SLICE), rows=READ_SLICE)
-        more = part.height == READ_SLICE
-        if part.height or not slices:  # (an empty last slice adds nothing)
-            last = int(part["_rowid"][-1]) if part.height else last
-            slices.append(_owned_text(part.drop("_rowid")))
+    # SQLite reads the next slice beside the main thread's copy of this one's text.
+    with helper_threads() as beside:
+        part = _query(store, sql, schema, "records", (-(2**63), READ_SLICE), rows=READ_SLICE)
+        while True:
+            more = part.height == READ_SLICE
+            ahead = None
+            if more:
+                params = (int(part["_rowid"][-1]), READ_SLICE)
+                ahead = beside.submit(_query, store, sql, schema, "records", params, rows=READ_SLICE)
+            if part.height or not slices:  # (an empty last slice adds nothing)
+                slices.append(_owned_text(part.drop("_rowid")))
+            if ahead is None:
+                break
+            part = ahead.result()
     return pl.concat(slices, rechunk=False)
 
 
