@@ -19,7 +19,9 @@ it and read again from SQLite (the ones still there), merged back in ``person_id
 of any other generation, a chain whose shape is not the table's (a writer that did not call
 :func:`note_people_written`), or a patch larger than :data:`MAX_PATCH_SHARE` of the people is
 ignored: the people are read from SQLite and a new base is written (temporary name, then
-renamed, so a killed run leaves the old one or the new one, never half of one).
+renamed, so a killed run leaves the old one or the new one, never half of one). A writer that
+rewrites every person (a whole resolve) writes the base from its own frame beside its inserts:
+:func:`write_pending` to a name no read takes, then :func:`adopt` once its write is noted.
 """
 
 from __future__ import annotations
