@@ -218,6 +218,7 @@ def test_threads_only_through_the_one_helper_and_only_as_a_context_manager():
         "importing.py",
         "model.py",
         "stages.py",
+        "storage.py",
         "store.py",
         "survivorship.py",
     ]
