@@ -36,14 +36,19 @@ def ws(runner, tmp_path, monkeypatch) -> Path:
     """A run workspace whose people the snapshot holds (written for any size)."""
     monkeypatch.setattr(people_snapshot, "MIN_PEOPLE", 0)
     monkeypatch.setattr(people_snapshot, "MAX_PATCH_SHARE", 1.0)
-    root = tmp_path / "ws"
+    root = _workspace(runner, tmp_path / "ws", rows=300, seed=3)
+    kith(runner, root, "run", "--as-of", DAY)
+    return root
+
+
+def _workspace(runner, root: Path, rows: int, seed: int) -> Path:
+    """A new workspace over the story exports and a generated LinkedIn export of ``rows`` rows."""
     assert runner.invoke(app, ["init", str(root)]).exit_code == 0
     for name in ("Connections.csv", "google_contacts.csv"):
         shutil.copy(STORIES / name, root / name)
-    make_linkedin(root / "More.csv", 300, seed=3)
+    make_linkedin(root / "More.csv", rows, seed=seed)
     config = CONFIG + '\n[[inputs]]\npath = "More.csv"\nimporter = "linkedin"\n'
     (root / "kith.toml").write_text(config, encoding="utf-8")
-    kith(runner, root, "run", "--as-of", DAY)
     return root
 
 
@@ -240,13 +245,7 @@ def test_the_first_run_reports_read_the_snapshot_the_resolve_wrote(runner, tmp_p
     """The first ``kith run`` reads no person back from the table: its reports stage maps the
     resolve's snapshot, and writes none of its own."""
     monkeypatch.setattr(people_snapshot, "MIN_PEOPLE", 0)
-    root = tmp_path / "first"
-    assert runner.invoke(app, ["init", str(root)]).exit_code == 0
-    for name in ("Connections.csv", "google_contacts.csv"):
-        shutil.copy(STORIES / name, root / name)
-    make_linkedin(root / "More.csv", 200, seed=5)
-    config = CONFIG + '\n[[inputs]]\npath = "More.csv"\nimporter = "linkedin"\n'
-    (root / "kith.toml").write_text(config, encoding="utf-8")
+    root = _workspace(runner, tmp_path / "first", rows=200, seed=5)
     scans: list[str] = []
     real_scan = Store.scan
 
