@@ -234,16 +234,32 @@ def encode_for_sql(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
-def owned_text(frame: pl.DataFrame) -> pl.DataFrame:
+#: At most this many distinct values in a slice for a ``repeated`` column to hold each once.
+_FEW_REPEATED = 64
+
+
+def owned_text(frame: pl.DataFrame, repeated: Sequence[str] = ()) -> pl.DataFrame:
     """``frame`` with its text columns copied into buffers of their own.
 
     Polars' strings read from Arrow point into the batch's buffers, and a batch imported from the
     driver is freed as a whole: one such column alive keeps every column's raw text (the JSON of
     the list columns, the key) for as long as the frame lives. Columns without a value hold no text.
+    ``repeated``: columns that repeat a few long values (a file's path, a school), held once each.
     """
     text = [c for c, t in frame.schema.items() if t == pl.String and frame[c].null_count() < frame.height]
+    return frame.with_columns(_owned_column(frame[c], c in repeated) for c in text)
+
+
+def _owned_column(column: pl.Series, repeated: bool) -> pl.Series:
+    """``column`` in new buffers of its own; with ``repeated``, each of a few distinct values once."""
+    if repeated:
+        values = column.drop_nulls().unique(maintain_order=True)
+        if values.len() <= _FEW_REPEATED:
+            codes = pl.int_range(0, values.len(), dtype=pl.UInt32, eager=True)
+            own = pl.Series(column.name, values.to_list(), dtype=pl.String)  # (a gather shares its text)
+            return own.gather(column.replace_strict(values, codes, default=None, return_dtype=pl.UInt32))
     # A concatenation writes each value into new buffers (a cast would keep the old ones).
-    return frame.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in text)
+    return column.to_frame().select(pl.concat_str([pl.col(column.name), pl.lit("")])).to_series()
 
 
 def decode_from_sql(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -56,6 +56,7 @@ from pipeline.store import (
     _written_once,
     decode_from_sql,
     encode_for_sql,
+    owned_text,
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
 from pipeline.threads import THREADED_ROWS, helper_threads
@@ -257,31 +258,13 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
 
 #: Record columns that repeat one long value through a file (its path, its import time, a school).
 _REPEATED = ("source_file", "imported_at", "school")
-#: At most this many distinct values in a slice for a :data:`_REPEATED` column to hold each once.
-_FEW = 64
 
 
 def _owned_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with its text columns copied out of the Arrow batch they were read in.
-
-    Polars' strings read from Arrow point into the batch's buffers, and the batch is freed as a
-    whole: one column alive keeps every column's raw text (about half the records frame at 10^6).
-    Columns without a value hold no text and stay as they are.
-    """
-    text = [c for c, t in frame.schema.items() if t == pl.String and frame[c].null_count() < frame.height]
-    return frame.with_columns(_owned(frame[c]) for c in text)
-
-
-def _owned(column: pl.Series) -> pl.Series:
-    """``column`` in new buffers of its own; a :data:`_REPEATED` one with each distinct value once."""
-    if column.name in _REPEATED:
-        values = column.drop_nulls().unique(maintain_order=True)
-        if values.len() <= _FEW:
-            codes = pl.int_range(0, values.len(), dtype=pl.UInt32, eager=True)
-            own = pl.Series(column.name, values.to_list(), dtype=pl.String)  # (a gather shares its text)
-            return own.gather(column.replace_strict(values, codes, default=None, return_dtype=pl.UInt32))
-    # A concatenation writes each value into new buffers (a cast would keep the old ones).
-    return column.to_frame().select(pl.concat_str([pl.col(column.name), pl.lit("")])).to_series()
+    """A slice of records with its text copied out of the Arrow batch it was read in
+    (:func:`pipeline.store.owned_text`: about half the records frame at 10^6), each file path,
+    import time and school held once."""
+    return owned_text(frame, repeated=_REPEATED)
 
 
 def _records_by_id(store: Store, ids: pl.Series) -> pl.DataFrame:
