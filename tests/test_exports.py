@@ -410,6 +410,27 @@ def test_contacts_exporter_skips_xlsx_by_default_for_big_directories(
     assert [p.name for p in asked] == ["contacts.xlsx"]
 
 
+def test_contacts_exporter_skips_the_google_csv_past_what_one_google_account_holds(
+    imported, pm, tmp_path, monkeypatch, caplog
+):
+    import plugins.contacts as contacts
+
+    monkeypatch.setattr(contacts, "GOOGLE_MAX_CONTACTS", 10)
+    exporter = registry.exporters(pm)["contacts"]
+    with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
+        written = exporter.write(export_context(store, tmp_path / "big", dt.date(2026, 3, 9)))
+        asked = exporter.write(
+            export_context(
+                store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["csv", "google-csv"]}
+            )
+        )
+    assert [p.name for p in written] == ["contacts.csv", "contacts.xlsx"]
+    assert not (tmp_path / "big" / "contacts-google.csv").exists()
+    assert "skipping contacts-google.csv" in caplog.text and "at most 10 contacts" in caplog.text
+    assert [p.name for p in asked] == ["contacts.csv", "contacts-google.csv"]
+    assert (tmp_path / "asked" / "contacts-google.csv").read_text(encoding="utf-8").count("\n") > 10
+
+
 # --- formats come from plugins ----------------------------------------------------------------
 
 

@@ -9,6 +9,10 @@ Writes into the report folder, by default all of:
 - ``contacts-google.csv`` — Google Contacts' import format, so cleaned contacts go straight
   back into Gmail.
 
+Without ``formats``, a directory-sized workspace skips the files nobody could use: the xlsx past
+:data:`DEFAULT_XLSX_MAX_PEOPLE` (the csv has them all) and the Google CSV past
+:data:`GOOGLE_MAX_CONTACTS`, more than one Google account holds; each with a warning.
+
 ``provenance`` (which record each field came from) is blank for a person of one record: every
 field is that record's, named in ``record_ids`` (``kith export people`` keeps it whole).
 
@@ -38,6 +42,9 @@ DEFAULT_FORMATS = ("csv", "xlsx", "google-csv")
 #: (the csv holds the same) so a weekly directory batch doesn't spend minutes on it.
 #: Asking for "xlsx" in ``formats`` always writes it.
 DEFAULT_XLSX_MAX_PEOPLE = 50_000
+#: Google Contacts holds at most this many contacts per account: a larger Google CSV cannot be
+#: imported, so the default skips it. Asking for "google-csv" in ``formats`` always writes it.
+GOOGLE_MAX_CONTACTS = 25_000
 
 #: A people frame in more chunks than this is a snapshot patched with the people written since it.
 MANY_CHUNKS = 64
@@ -82,6 +89,25 @@ def _merged_provenance_only(people: pl.DataFrame) -> pl.DataFrame:
     return people.with_columns(provenance.set(~several, None))
 
 
+def _skip_unusable(formats: list[str], people: int) -> None:
+    """Drop from the default ``formats`` the files too big to be of use for ``people`` people."""
+    if "xlsx" in formats and people > DEFAULT_XLSX_MAX_PEOPLE:
+        log.warning(
+            "contacts: %s people: skipping contacts.xlsx by default (contacts.csv has them all; "
+            'set formats = ["csv", "xlsx"] to write it anyway)',
+            f"{people:,}",
+        )
+        formats.remove("xlsx")
+    if "google-csv" in formats and people > GOOGLE_MAX_CONTACTS:
+        log.warning(
+            "contacts: %s people: skipping contacts-google.csv by default (Google Contacts holds at "
+            'most %s contacts an account; set formats = ["csv", "google-csv"] to write it anyway)',
+            f"{people:,}",
+            f"{GOOGLE_MAX_CONTACTS:,}",
+        )
+        formats.remove("google-csv")
+
+
 class ContactsExporter:
     name = NAME
     description = "People as contacts.csv / .xlsx / .vcf and a Google Contacts CSV"
@@ -94,13 +120,8 @@ class ContactsExporter:
         if not basename or "/" in basename or "\\" in basename or basename.startswith("."):
             raise ConfigError(f"exporter {NAME!r}: 'basename' must be a plain file name, got {basename!r}")
         people = _merged_provenance_only(context.people)
-        if not asked and "xlsx" in formats and people.height > DEFAULT_XLSX_MAX_PEOPLE:
-            log.warning(
-                "contacts: %s people: skipping contacts.xlsx by default (contacts.csv has them all; "
-                'set formats = ["csv", "xlsx"] to write it anyway)',
-                f"{people.height:,}",
-            )
-            formats.remove("xlsx")
+        if not asked:
+            _skip_unusable(formats, people.height)
         written = []
         for fmt in formats:
             path = Path(context.out_dir) / f"{basename}{installed[fmt].suffix}"
