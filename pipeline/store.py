@@ -3,15 +3,17 @@
 Tables: ``sources`` (each imported source with the content hash and the shape — importer,
 mapping, channel, tags, region — its records were made with), ``source_paths`` (every path
 a source's content was seen at, with the content last seen there), ``records`` (canonical
-records plus derived matching columns), ``rejects``, ``imported_journal`` /
-``imported_outcome`` (the journal rows a journal source carried), and ``meta``; on open every
-later stage's tables and the views are created too (:mod:`pipeline.store_schema`; all of them
-are described in ``docs/schema.md``). Every write is one transaction
-(``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was, and a
-second writer waits for the first instead of failing with "database is locked".
+records plus derived matching columns and each record's content :func:`fingerprint`),
+``rejects``, ``imported_journal`` / ``imported_outcome`` (the journal rows a journal source
+carried), and ``meta``; on open every later stage's tables and the views are created too
+(:mod:`pipeline.store_schema`; all of them are described in ``docs/schema.md``). Every write is
+one transaction (``BEGIN IMMEDIATE``): an exception halfway leaves the store exactly as it was,
+and a second writer waits for the first instead of failing with "database is locked".
 
 Bulk paths are columnar: list columns are JSON-encoded by polars expressions and rows go
-through ``executemany``; reads come back as one polars frame.
+through ``executemany``; reads come back as one polars frame. A large source imported again
+rewrites only the records whose fingerprint changed (a directory re-exported with a few hundred
+new members writes those, not a million rows).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import json
 import os
 import re
@@ -47,6 +50,9 @@ RECORD_COLUMNS: dict[str, pl.DataType] = {**CANONICAL, **DERIVED}
 ADBC_MIN_ROWS = 20_000
 #: Records encoded and written per slice by :meth:`Store.replace_source`.
 INGEST_SLICE_ROWS = 100_000
+#: A known source's new version is written as a diff (only changed records) unless more than this
+#: share of its first slice changed: then replacing every record (indexes rebuilt) costs less.
+MAX_CHANGED_SHARE = 0.5
 #: Rows per page when :meth:`Store.scan` reads a large table through Arrow.
 SCAN_CHUNK_ROWS = 100_000
 #: SQLite page cache for bulk writes (an upper bound; pages are allocated as needed).
@@ -67,7 +73,7 @@ _UPDATE_SOURCE = (
 )
 # Explicit rather than ON DELETE CASCADE alone: the same statements work with foreign keys
 # off (the ADBC connection, or the store opened by another SQLite tool).
-_CLEAR_SOURCE = (
+_CLEAR_SOURCE = (  # (the records first: a version written as a diff keeps them)
     "DELETE FROM records WHERE source_id = ?",
     "DELETE FROM rejects WHERE source_id = ?",
     "DELETE FROM imported_journal WHERE source_id = ?",
@@ -182,6 +188,7 @@ def _records_table_sql() -> str:
     for name, dtype in RECORD_COLUMNS.items():
         if name != "record_id":
             columns.append(f"{name} {_SQL_TYPES.get(dtype, 'TEXT')}")
+    columns.append("fingerprint TEXT")
     body = ",\n    ".join(columns)
     return f"CREATE TABLE IF NOT EXISTS records (\n    {body}\n);\n{RECORD_INDEXES['records_source']};\n"
 
@@ -301,6 +308,18 @@ def _written_once(cur: Any) -> Iterator[None]:
                 cur.fetchall()
 
 
+def fingerprint(encoded: pl.DataFrame) -> pl.Series:
+    """Per record, a hash of its canonical columns as :func:`encode_for_sql` writes them (the
+    ``fingerprint`` column): equal fingerprints, equal stored content. Dedupe keeps the one it
+    resolved each record at, so a re-examination is due exactly when they differ."""
+    parts = [
+        pl.col(c).cast(pl.String).fill_null("\x00") if c in encoded.columns else pl.lit("\x00")
+        for c in CANONICAL
+    ]
+    joined = pl.concat_str(parts, separator="\x1f")
+    return encoded.select(joined.hash(seed=1).cast(pl.String).alias("fingerprint")).to_series()
+
+
 def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[str]:
     """The records' indexes worth dropping before ingesting ``rows`` records and building after:
     all of :data:`RECORD_INDEXES` when the table holds fewer rows than arrive (rebuilding then
@@ -314,8 +333,11 @@ def _droppable_indexes(scalar: Callable[[str, tuple], Any], rows: int) -> list[s
 
 
 def _encoded(batch: pl.DataFrame, source_id: int) -> pl.DataFrame:
-    """One slice of records with its ``source_id`` first, encoded for SQL."""
-    return encode_for_sql(batch).select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all())
+    """One slice of records encoded for SQL: ``source_id``, the record columns, ``fingerprint``."""
+    encoded = encode_for_sql(batch.select(list(RECORD_COLUMNS)))
+    return encoded.select(pl.lit(source_id, pl.Int64).alias("source_id"), pl.all()).with_columns(
+        fingerprint(encoded)
+    )
 
 
 @dataclass
@@ -343,7 +365,7 @@ def _encoded_slices(records: RecordSlices, source_id: int) -> Iterator[pl.DataFr
     """``records`` :func:`_encoded` a slice at a time: only one slice's text copy (and Arrow
     copy) is alive at once, not a second copy of the whole file."""
     for batch in records.slices:
-        yield _encoded(batch.select(list(RECORD_COLUMNS)), source_id)
+        yield _encoded(batch, source_id)
 
 
 def _record_defaults(cur: Any) -> set[str]:
@@ -352,18 +374,19 @@ def _record_defaults(cur: Any) -> set[str]:
     return {row[0] for row in cur.fetchall()}
 
 
-def _bound(batch: pl.DataFrame, defaults: set[str]) -> pl.DataFrame:
-    """The columns of ``batch`` worth binding: one null in every row of the slice is left out of
-    the insert and stored as NULL by SQLite all the same (unless the table gives it a default)."""
-    height = batch.height
-    return batch.select(c for c in RECORD_COLUMNS if c in defaults or batch[c].null_count() < height)
+def _bound(encoded: pl.DataFrame, defaults: set[str]) -> pl.DataFrame:
+    """The columns of an :func:`_encoded` slice worth binding: one null in every row of the slice
+    is left out of the insert and stored as NULL by SQLite all the same (unless the table gives
+    it a default)."""
+    height = encoded.height
+    return encoded.select(c for c in encoded.columns if c in defaults or encoded[c].null_count() < height)
 
 
 def _next_arrow(slices: Iterator[pl.DataFrame], source_id: int, defaults: set[str]) -> Any:
-    """The next slice (made now, on the caller's thread), its bound columns :func:`_encoded` as
-    Arrow; None at the end of the slices."""
+    """The next slice (made now, on the caller's thread), :func:`_encoded` with its bound columns
+    as Arrow; None at the end of the slices."""
     batch = next(slices, None)
-    return None if batch is None else _encoded(_bound(batch, defaults), source_id).to_arrow()
+    return None if batch is None else _bound(_encoded(batch, source_id), defaults).to_arrow()
 
 
 def _ingest_records(cur: Any, records: RecordSlices, source_id: int) -> None:
@@ -377,6 +400,67 @@ def _ingest_records(cur: Any, records: RecordSlices, source_id: int) -> None:
         while (table := pending.result()) is not None:
             pending = pool.submit(_next_arrow, slices, source_id, defaults)
             cur.adbc_ingest("records", table, mode="append")
+
+
+def _stored_prints(cur: Any, source_id: int) -> pl.DataFrame:
+    """``record_id``, ``fingerprint`` and ``rowid`` of every stored record of ``source_id``."""
+    cur.execute("SELECT record_id, fingerprint, rowid FROM records WHERE source_id = ?", (source_id,))
+    stored = pl.from_arrow(cur.fetch_arrow_table())
+    assert isinstance(stored, pl.DataFrame)
+    return stored.select(
+        pl.col("record_id").cast(pl.String),
+        pl.col("fingerprint").cast(pl.String),
+        pl.col("rowid").cast(pl.Int64),
+    )
+
+
+def _delete_rows(cur: Any, rowids: pl.Series) -> None:
+    if rowids.len():
+        sql = "DELETE FROM records WHERE rowid IN (SELECT value FROM json_each(?))"
+        cur.execute(sql, (json.dumps(rowids.to_list()),))
+
+
+def _write_version(
+    cur: Any, scalar: Callable[[str, tuple], Any], records: RecordSlices, source_id: int
+) -> None:
+    """A known source's new version into the records table, its old records still there.
+
+    Records whose fingerprint is stored under their id already stay as they are (their rowids
+    too); changed ones are deleted and written again, new ones written, and records the version
+    no longer has deleted. When more than :data:`MAX_CHANGED_SHARE` of the first slice changed
+    (a new normalization, a store from before fingerprints) every old record goes and the
+    version is written whole, as a new source is."""
+    stored = _stored_prints(cur, source_id)
+    raw = iter(records.slices)
+    first = next(raw, None)
+    encoded = _encoded(first, source_id) if first is not None else None
+    if encoded is None or stored.is_empty():
+        changed_share = 1.0
+    else:
+        changed = encoded.join(stored, on=["record_id", "fingerprint"], how="anti")
+        changed_share = changed.height / max(encoded.height, 1)
+    if changed_share > MAX_CHANGED_SHARE:
+        cur.execute("DELETE FROM records WHERE source_id = ?", (source_id,))
+        rebuild = _droppable_indexes(scalar, records.height)
+        for name in rebuild:
+            cur.execute(f"DROP INDEX {name}")
+        again = itertools.chain([first] if first is not None else [], raw)
+        _ingest_records(cur, RecordSlices(records.height, again), source_id)
+        _build_indexes(cur, rebuild)
+        return
+    defaults = _record_defaults(cur)
+    seen: list[pl.Series] = []
+    while encoded is not None:
+        changed = encoded.join(stored, on=["record_id", "fingerprint"], how="anti")
+        # An edited record's old row goes before its new one comes (record ids are unique).
+        _delete_rows(cur, stored.join(changed.select("record_id"), on="record_id", how="semi")["rowid"])
+        if changed.height:
+            cur.adbc_ingest("records", _bound(changed, defaults).to_arrow(), mode="append")
+        seen.append(encoded["record_id"])
+        batch = next(raw, None)
+        encoded = _encoded(batch, source_id) if batch is not None else None
+    kept = pl.concat(seen) if seen else pl.Series("record_id", [], pl.String)
+    _delete_rows(cur, stored.filter(~pl.col("record_id").is_in(kept.implode()))["rowid"])
 
 
 def _build_indexes(cur: Any, names: list[str]) -> None:
@@ -412,8 +496,11 @@ class _SourceWrite:
     outcome: tuple[str, str] | None
     moved: dict[str, str]
 
-    def start(self, execute: Callable[..., Any], scalar: Callable[[str, tuple], Any]) -> int:
-        """Clear the source's old version and write its row and the path it was seen at; its id."""
+    def start(
+        self, execute: Callable[..., Any], scalar: Callable[[str, tuple], Any], *, keep_records: bool = False
+    ) -> int:
+        """Clear the source's old version and write its row and the path it was seen at; its id.
+        ``keep_records``: a known source's records stay (the caller writes the version's changes)."""
         source_id = self.source_id
         if source_id is None:
             old = scalar("SELECT source_id FROM sources WHERE path = ?", (self.path,))
@@ -423,7 +510,7 @@ class _SourceWrite:
             execute(_INSERT_SOURCE, (self.path, *self.version))
             source_id = scalar("SELECT last_insert_rowid()", ())
         else:
-            for statement in _CLEAR_SOURCE:
+            for statement in _CLEAR_SOURCE[1:] if keep_records else _CLEAR_SOURCE:
                 execute(statement, (source_id,))
             execute(_UPDATE_SOURCE, (*self.version, source_id))
         execute(_SEEN_PATH, (self.seen_at, source_id, self.version[1], self.version[3]))
@@ -541,6 +628,8 @@ class Store:
             for name, dtype in RECORD_COLUMNS.items():
                 if name not in existing:  # a derived column added by a newer kith
                     conn.execute(f"ALTER TABLE records ADD COLUMN {name} {_SQL_TYPES.get(dtype, 'TEXT')}")
+            if "fingerprint" not in existing:  # a store from before fingerprints: NULL, "changed"
+                conn.execute("ALTER TABLE records ADD COLUMN fingerprint TEXT")
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -697,7 +786,7 @@ class Store:
             source_id = plan.start(
                 conn.execute, lambda sql, params: _first(conn.execute(sql, params).fetchone())
             )
-            insert = _insert_sql("records", ["source_id", *RECORD_COLUMNS])
+            insert = _insert_sql("records", ["source_id", *RECORD_COLUMNS, "fingerprint"])
             for batch in _encoded_slices(records, source_id):
                 # zip over whole columns builds the tuples faster than iter_rows.
                 conn.executemany(insert, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
@@ -753,12 +842,16 @@ class Store:
                 return _first(cur.fetchone())
 
             try:
-                source_id = plan.start(cur.execute, scalar)
-                rebuild = _droppable_indexes(scalar, records.height)
-                for name in rebuild:
-                    cur.execute(f"DROP INDEX {name}")
-                _ingest_records(cur, records, source_id)
-                _build_indexes(cur, rebuild)
+                known = plan.source_id is not None
+                source_id = plan.start(cur.execute, scalar, keep_records=known)
+                if known:
+                    _write_version(cur, scalar, records, source_id)
+                else:
+                    rebuild = _droppable_indexes(scalar, records.height)
+                    for name in rebuild:
+                        cur.execute(f"DROP INDEX {name}")
+                    _ingest_records(cur, records, source_id)
+                    _build_indexes(cur, rebuild)
                 if plan.rejects:
                     rejects = pl.DataFrame(
                         plan.rejects,

@@ -56,6 +56,7 @@ from pipeline.store import (
     _written_once,
     decode_from_sql,
     encode_for_sql,
+    fingerprint,
     owned_text,
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
@@ -356,12 +357,9 @@ def _query(
 
 
 def fingerprints(records: pl.DataFrame) -> pl.Series:
-    """A content hash per record: a record whose fingerprint changed is re-examined next run."""
-    encoded = encode_for_sql(records.select(list(CANONICAL)))
-    parts = [pl.col(c).cast(pl.String).fill_null("\x00") for c in CANONICAL]
-    return encoded.select(pl.concat_str(parts, separator="\x1f").hash(seed=1).cast(pl.String))[
-        "record_id"
-    ].alias("fingerprint")
+    """A content hash per record (the store's ``records.fingerprint`` of the same content): a
+    record whose fingerprint changed is re-examined next run."""
+    return fingerprint(encode_for_sql(records.select(list(CANONICAL))))
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -486,7 +484,7 @@ def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tup
             continue
         warnings += sheet.warnings
         answers += len(sheet.rows)
-        found = whole_people(list(sheet.rows), load_assignments(store))
+        found = whole_people(list(sheet.rows), _assignments_around(store, sheet.rows))
         rows += normalized_decisions(found, by=f"sheet:{Path(sheet.source).name}")
         if sheet.digest not in applied:
             applied.append(sheet.digest)
@@ -494,6 +492,15 @@ def store_sheet_decisions(store: Store, sheets: Iterable[SheetDecisions]) -> tup
         _upsert_decisions(conn, rows)
         store.set_meta(SHEETS_KEY, json.dumps(applied[-200:]), conn)
     return answers, warnings
+
+
+def _assignments_around(store: Store, rows: Iterable[tuple[str, str, str]]) -> pl.DataFrame:
+    """The assignments of every record of the people the decisions ``rows`` name: what
+    :func:`whole_people` needs of them, not a million rows read for a handful of answers."""
+    ids = pl.Series("record_id", [r for a, b, _ in rows for r in (a, b)], dtype=pl.String)
+    if not ids.len():
+        return pl.DataFrame(schema={"record_id": pl.String, "person_id": pl.String, "fingerprint": pl.String})
+    return _assignments_where(store, "person_id", _assignments_where(store, "record_id", ids)["person_id"])
 
 
 def dedupe_store(
@@ -645,9 +652,18 @@ def _changes(store: Store, marks: dict[str, str]) -> _Changes:
     their assignment does not have), deleted ones, decisions."""
     now = _source_marks(store)
     imported = [sid for sid, mark in now.items() if marks.get(sid) != mark]
-    fresh = records_for_dedupe(
-        store, "r.source_id IN (SELECT value FROM json_each(?))", (json.dumps(imported),)
-    )
+    # Of the sources imported since, the records whose stored fingerprint is not the one their
+    # person was resolved at (a directory imported again reads its few hundred new members only).
+    candidates = _query(
+        store,
+        "SELECT r.record_id FROM records r LEFT JOIN assignments a USING (record_id) "
+        "WHERE r.source_id IN (SELECT value FROM json_each(?)) "
+        "AND (r.fingerprint IS NULL OR a.fingerprint IS NOT r.fingerprint)",
+        {"record_id": pl.String},
+        "records",
+        (json.dumps(imported),),
+    )["record_id"]
+    fresh = _records_by_id(store, candidates)
     known = _assignments_where(store, "record_id", fresh["record_id"])
     current = pl.DataFrame(
         {"record_id": fresh["record_id"].cast(pl.String), "fingerprint": fingerprints(fresh)}
