@@ -6,12 +6,15 @@ Run from the repository root: ``python bench/batch.py [--rows 1000000] [--linked
 with its preamble and a 5,000-card mixed-dialect vcf (``bench/vcard.py``'s generator), then
 times, each in its own process so peak memory (``ru_maxrss`` of the child) is its own:
 
-- **floor**: polars' plain ``read_csv`` of the alumni file (the biggest input);
+- **floor**: polars' plain ``read_csv`` of the alumni file (the biggest input), in a new process,
+  the best of three;
 - **first run**: ``kith run`` on the fresh workspace: import all three, dedupe, every report;
 - **second run**: ``kith run`` again with nothing changed: hashing and reading the store, no
   re-import, and the week's reports found written from the same state (``"reports": "unchanged"``);
 - **1,000 new records**: a fourth input (a 1,000-row LinkedIn export of new people) added to
-  kith.toml, ``kith run`` again: the settled records keep their people (incremental resolve).
+  kith.toml, ``kith run`` again: the settled records keep their people (incremental resolve);
+- **the directory re-exported**: the alumni file (a copy in the workspace) downloaded again with
+  1,000 new members at its end, same path, ``kith run`` again: the alumni office's weekly batch.
 
 Each run prints its stages: seconds, ratio to the floor and the stage's own peak RSS (the
 kernel's high-water mark is reset before each stage through ``/proc/self/clear_refs``), plus
@@ -112,13 +115,14 @@ def build(rows: int, linkedin: int, cards: int) -> Path:
 
 def workspace(inputs: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="kith-batch-"))
+    shutil.copy(inputs / "alumni.csv", root / "alumni.csv")  # its own copy: the re-export rewrites it
     (root / "kith.toml").write_text(
         f"""[workspace]
 region = "US"
 school = "Example State University"
 
 [[inputs]]
-path = "{inputs / "alumni.csv"}"
+path = "{root / "alumni.csv"}"
 importer = "alumni"
 
 [[inputs]]
@@ -212,6 +216,20 @@ def add_new_records(root: Path, inputs: Path, rows: int = 1_000) -> None:
         config.write(f'\n[[inputs]]\npath = "{new}"\nimporter = "linkedin"\n')
 
 
+def reexport_directory(root: Path, rows: int = 1_000) -> None:
+    """The workspace's alumni file as next week's download: ``rows`` new members after the last
+    one, above the export's blank and "Total" rows (the same header, the same path)."""
+    path = root / "alumni.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = int(lines[-3].split(",", 1)[0].lstrip("C")) + 1
+    new = [
+        f"C{i},Amara,Okafor{i},,2024,BS,amara.okafor{i}@example.com,,(425) 555-{i % 10_000:04d},,"
+        f'Tailspin Toys,Analyst,"Denver, CO",USA,,Yes,,\n'
+        for i in range(start, start + rows)
+    ]
+    path.write_text("".join([*lines[:-2], *new, *lines[-2:]]), encoding="utf-8")
+
+
 def show(label: str, got: dict, floor: float) -> None:
     report = json.loads(got["out"]) if got["out"].strip().startswith("{") else {}
     print(
@@ -244,27 +262,29 @@ def main() -> None:
     inputs = build(args.rows, args.linkedin, args.cards)
     root = workspace(inputs)
     python = sys.executable
-    floor = floor_run(
-        [
-            python,
-            "-c",
-            f"import polars as pl; pl.read_csv({str(inputs / 'alumni.csv')!r}, "
-            "skip_rows=3, infer_schema=False)",
-        ]
-    )["seconds"]
+    read_alumni = [
+        python,
+        "-c",
+        f"import polars as pl; pl.read_csv({str(inputs / 'alumni.csv')!r}, skip_rows=3, infer_schema=False)",
+    ]
+    # The best of three: one sample of a sub-second read swings with the machine's load.
+    floor = min(floor_run(read_alumni)["seconds"] for _ in range(3))
     kith = [python, "-m", "pipeline", "-w", str(root), "run", "--as-of", "2026-11-26", "--json"]
     first = timed(kith)
     second = timed(kith)
     add_new_records(root, inputs)
     third = timed(kith)
+    reexport_directory(root)
+    fourth = timed(kith)
     print(f"load average {os.getloadavg()[0]:.1f}; workspace {root}")
-    print(f"{'floor (polars read_csv, alumni)':36} {floor:8.2f} s")
+    print(f"{'floor (polars read_csv, alumni, best of 3)':36} {floor:8.2f} s")
     show("first kith run", first, floor)
     show("second kith run (nothing new)", second, floor)
     show("1,000 new records", third, floor)
+    show("directory re-exported, 1,000 new", fourth, floor)
     # The children reset their high-water mark per stage, so ru_maxrss of the children is only
     # the last stage's: the run's peak is its largest stage's.
-    peak = max(stage["peak_mib"] for got in (first, second, third) for stage in got["stages"])
+    peak = max(stage["peak_mib"] for got in (first, second, third, fourth) for stage in got["stages"])
     print(f"peak memory of the largest stage: {peak:.0f} MiB")
 
 
