@@ -402,16 +402,32 @@ def _ingest_records(cur: Any, records: RecordSlices, source_id: int) -> None:
             cur.adbc_ingest("records", table, mode="append")
 
 
+def _keys(record_id: pl.Expr, fingerprint: pl.Expr) -> list[pl.Expr]:
+    """A record's id and fingerprint as two integers to join on (hashing a million text ids for
+    every slice cost more than the rest of the diff): ``_id``, ``_print``."""
+    return [record_id.hash(seed=7).alias("_id"), fingerprint.cast(pl.String).cast(pl.UInt64).alias("_print")]
+
+
 def _stored_prints(cur: Any, source_id: int) -> pl.DataFrame:
-    """``record_id``, ``fingerprint`` and ``rowid`` of every stored record of ``source_id``."""
+    """``record_id``, ``rowid`` and the :func:`_keys` of every stored record of ``source_id``."""
     cur.execute("SELECT record_id, fingerprint, rowid FROM records WHERE source_id = ?", (source_id,))
     stored = pl.from_arrow(cur.fetch_arrow_table())
     assert isinstance(stored, pl.DataFrame)
-    return stored.select(
-        pl.col("record_id").cast(pl.String),
-        pl.col("fingerprint").cast(pl.String),
-        pl.col("rowid").cast(pl.Int64),
+    stored = stored.with_columns(pl.col("record_id").cast(pl.String), pl.col("rowid").cast(pl.Int64))
+    return stored.select("record_id", "rowid", *_keys(pl.col("record_id"), pl.col("fingerprint")))
+
+
+def _changed(encoded: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """The rows of an :func:`_encoded` slice whose fingerprint is not stored under their id: joined
+    on the integer :func:`_keys`, each match then checked on the id's text (exact, not a hash)."""
+    keyed = encoded.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        "record_id",
+        *_keys(pl.col("record_id"), pl.col("fingerprint")),
     )
+    same = keyed.join(stored.rename({"record_id": "_stored"}), on=["_id", "_print"], how="inner")
+    same_rows = same.filter(pl.col("record_id") == pl.col("_stored"))["_row"]
+    return encoded.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(same_rows.implode()))
 
 
 def _delete_rows(cur: Any, rowids: pl.Series) -> None:
@@ -437,7 +453,7 @@ def _write_version(
     if encoded is None or stored.is_empty():
         changed_share = 1.0
     else:
-        changed = encoded.join(stored, on=["record_id", "fingerprint"], how="anti")
+        changed = _changed(encoded, stored)
         changed_share = changed.height / max(encoded.height, 1)
     if changed_share > MAX_CHANGED_SHARE:
         cur.execute("DELETE FROM records WHERE source_id = ?", (source_id,))
@@ -451,10 +467,11 @@ def _write_version(
     defaults = _record_defaults(cur)
     seen: list[pl.Series] = []
     while encoded is not None:
-        changed = encoded.join(stored, on=["record_id", "fingerprint"], how="anti")
-        # An edited record's old row goes before its new one comes (record ids are unique).
-        _delete_rows(cur, stored.join(changed.select("record_id"), on="record_id", how="semi")["rowid"])
+        changed = _changed(encoded, stored)
         if changed.height:
+            # An edited record's old row goes before its new one comes (record ids are unique).
+            old = stored.filter(pl.col("record_id").is_in(changed["record_id"].implode()))["rowid"]
+            _delete_rows(cur, old)
             cur.adbc_ingest("records", _bound(changed, defaults).to_arrow(), mode="append")
         seen.append(encoded["record_id"])
         batch = next(raw, None)
