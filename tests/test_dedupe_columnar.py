@@ -105,11 +105,12 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
         store.conn.commit()
         at_once = storage.records_for_dedupe(store)
         monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
-        threads: list[bool] = []
+        readers: list[tuple[bool, object]] = []
         real_query = storage._query
 
         def query(*args, **kwargs):
-            threads.append(threading.current_thread() is threading.main_thread())
+            on_main = threading.current_thread() is threading.main_thread()
+            readers.append((on_main, kwargs.get("conn")))
             return real_query(*args, **kwargs)
 
         monkeypatch.setattr(storage, "_query", query)
@@ -120,9 +121,27 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
                 sliced = storage.records_for_dedupe(store)
             assert sliced.height == at_once.height > 1_900, size
             assert sliced.rechunk().equals(at_once), size
+            if size == 333:
+                # Each slice is read beside the copy of the last, on two connections (SQLite on two cores).
+                assert len(readers) >= 5 and not any(on_main for on_main, _ in readers)
+                assert len({id(conn) for _, conn in readers}) == 2
     assert sliced["emails"].list.len().sum() > 0 and sliced["class_year"].is_not_null().any()
-    # The first slice is read on the main thread, each next one beside the copy of the last.
-    assert threads[0] and threads.count(False) >= 5
+
+
+def test_records_read_after_a_write_in_the_run_see_that_write(tmp_path, seeded, monkeypatch):
+    """A second connection would read the store as committed: once the run's own transaction
+    has changed anything, every slice is read on the run's connection."""
+    first, _ = seeded
+    monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
+    monkeypatch.setattr(storage, "READ_SLICE", 333)
+    with Store(tmp_path / "kith.db") as store:
+        _add_source(store, first, "directory")
+        with storage._columnar(store, store.count("records")), store.transaction() as conn:
+            assert storage.records_for_dedupe(store).height == first.height
+            conn.execute("DELETE FROM records WHERE rowid % 5 = 0")
+            read = storage.records_for_dedupe(store)
+            left = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        assert read.height == left < first.height
 
 
 def test_crash_inside_the_columnar_write_leaves_previous_people(tmp_path, seeded, monkeypatch):

@@ -26,11 +26,13 @@ small statements run unchanged through a ``sqlite3``-like shim.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
+import queue
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ from pipeline.people_snapshot import note_people_written
 from pipeline.schema import CANONICAL
 from pipeline.store import (
     ADBC_MIN_ROWS,
+    BUSY_TIMEOUT_MS,
     RECORD_COLUMNS,
     Store,
     _adbc_available,
@@ -233,27 +236,66 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
     schema = {**DEDUPE_COLUMNS, "_rowid": pl.Int64}
     if where or not isinstance(store.conn, _ArrowConn):
         return _query(store, sql, schema, "records", params)
-    # Every record, in rowid slices decoded one at a time: the Arrow table, its raw text and the
-    # decoded frame of the whole store are never alive at once.
+    n, lo, hi = (store.conn.execute(q).fetchone()[0] for q in _EXTENT)
+    if not n:
+        return _query(store, sql, schema, "records", params)
+    # Every record, in rowid windows of about READ_SLICE records decoded one at a time: the Arrow
+    # table, its raw text and the decoded frame of the whole store are never alive at once.
+    width = -(-READ_SLICE * (hi - lo + 1) // n)  # rowids per window: gaps (re-imports) widen it
+    windows = [(start, start + width) for start in range(lo - 1, hi, width)]
     sql = sql.replace(" FROM records", ", r.rowid AS _rowid FROM records").replace(
-        "ORDER BY r.rowid", "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?"
+        "ORDER BY r.rowid", "WHERE r.rowid > ? AND r.rowid <= ? ORDER BY r.rowid"
     )
     slices: list[pl.DataFrame] = []
-    # SQLite reads the next slice beside the main thread's copy of this one's text.
-    with helper_threads() as beside:
-        part = _query(store, sql, schema, "records", (-(2**63), READ_SLICE), rows=READ_SLICE)
-        while True:
-            more = part.height == READ_SLICE
-            ahead = None
-            if more:
-                params = (int(part["_rowid"][-1]), READ_SLICE)
-                ahead = beside.submit(_query, store, sql, schema, "records", params, rows=READ_SLICE)
-            if part.height or not slices:  # (an empty last slice adds nothing)
+    with _second_reader(store) as other, helper_threads(2) as beside:
+        # Two connections read the next two windows beside the main thread's copy of this one's text.
+        free: queue.SimpleQueue = queue.SimpleQueue()
+        for conn in (store.conn, other):
+            if conn is not None:
+                free.put(conn)
+
+        def read(window: tuple[int, int]) -> pl.DataFrame:
+            conn = free.get()
+            try:
+                return _query(store, sql, schema, "records", window, rows=width, conn=conn)
+            finally:
+                free.put(conn)
+
+        later = iter(windows[2:])
+        ahead = collections.deque(beside.submit(read, w) for w in windows[:2])
+        while ahead:
+            part = ahead.popleft().result()
+            window = next(later, None)
+            if window is not None:
+                ahead.append(beside.submit(read, window))
+            if part.height:
                 slices.append(_owned_text(part.drop("_rowid")))
-            if ahead is None:
-                break
-            part = ahead.result()
     return pl.concat(slices, rechunk=False)
+
+
+#: How many records, and the first and last rowid (each its own query: SQLite answers a lone
+#: min() or max() from the edge of the table's B-tree).
+_EXTENT = ("SELECT count(*) FROM records", "SELECT min(rowid) FROM records", "SELECT max(rowid) FROM records")
+
+
+@contextlib.contextmanager
+def _second_reader(store: Store) -> Iterator[_ArrowConn | None]:
+    """Another ADBC connection on the store, for reading beside the run's own (SQLite reads on
+    two connections run on two cores); None when this connection has written anything (the other
+    would not see it) or the store cannot be opened again."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    if store.conn.execute("SELECT total_changes()").fetchone()[0]:
+        yield None
+        return
+    try:
+        conn = adbc.connect(str(store.path), autocommit=True)
+    except adbc.Error:
+        yield None
+        return
+    with contextlib.closing(conn), contextlib.closing(conn.cursor()) as cur:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        yield _ArrowConn(cur)
 
 
 #: Record columns that repeat one long value through a file (its path, its import time, a school).
@@ -339,10 +381,11 @@ def _query(
     table: str,
     params: tuple = (),
     rows: int | None = None,
+    conn: _ArrowConn | None = None,
 ) -> pl.DataFrame:
     """A SELECT over ``table`` (at most ``rows`` rows, default all) as a typed frame: Arrow over ADBC
-    inside :func:`_columnar`, else ``sqlite3`` rows."""
-    conn = store.conn
+    inside :func:`_columnar` (on ``conn`` if given), else ``sqlite3`` rows."""
+    conn = conn or store.conn
     if not isinstance(conn, _ArrowConn):
         return store.query_frame(sql, params, schema=schema)
     frame = conn.frame(sql, rows or store.count(table), params)
