@@ -96,6 +96,37 @@ def test_columnar_and_row_paths_write_the_same_people(tmp_path, seeded, monkeypa
     assert again.stats == {"unchanged": True} and again.people == by_rows.people
 
 
+def test_work_beside_the_engine_writes_what_the_inline_run_writes(tmp_path, seeded, monkeypatch):
+    """A first run hashes its fingerprints and orders its record ids on a helper thread while the
+    engine runs, and encodes each next slice of people while SQLite ingests this one: the same
+    tables as the run doing it all in turn."""
+    first, _ = seeded
+    inline_db, beside_db = tmp_path / "inline" / "kith.db", tmp_path / "beside" / "kith.db"
+    with Store(inline_db) as store:
+        for (source,), part in first.group_by("source", maintain_order=True):
+            _add_source(store, part, source)
+    beside_db.parent.mkdir()
+    shutil.copy(inline_db, beside_db)
+    hashed_on_main: list[bool] = []
+    real = storage.fingerprints
+
+    def fingerprints(records):
+        hashed_on_main.append(threading.current_thread() is threading.main_thread())
+        return real(records)
+
+    monkeypatch.setattr(storage, "fingerprints", fingerprints)
+    monkeypatch.setattr(storage, "THREADED_ROWS", 10**9)
+    _resolve(inline_db, 0, monkeypatch)
+    monkeypatch.setattr(storage, "THREADED_ROWS", 0)
+    _resolve(beside_db, 0, monkeypatch)
+    assert hashed_on_main == [True, False]
+    with Store(inline_db) as a, Store(beside_db) as b:
+        for left, right in zip(_state(a), _state(b), strict=True):
+            assert left.height > 0 and left.equals(right)
+        order = "SELECT record_id FROM assignments ORDER BY rowid"
+        assert a.conn.execute(order).fetchall() == b.conn.execute(order).fetchall()
+
+
 def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, monkeypatch):
     first, _ = seeded
     with Store(tmp_path / "kith.db") as store:

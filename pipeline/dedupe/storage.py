@@ -52,8 +52,10 @@ from pipeline.people_snapshot import note_people_written
 from pipeline.schema import CANONICAL
 from pipeline.store import (
     ADBC_MIN_ROWS,
+    BULK_CACHE_KIB,
     BUSY_TIMEOUT_MS,
     RECORD_COLUMNS,
+    SORT_CACHE_KIB,
     Store,
     _adbc_available,
     _written_once,
@@ -65,6 +67,8 @@ from pipeline.store_schema import DEDUPE_DDL, ensure_views
 from pipeline.threads import THREADED_ROWS, helper_threads
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from pipeline.dedupe import key_index
 
 #: Rowids per slice when a run reads every record (each slice is decoded before the next is read).
@@ -352,9 +356,10 @@ class _ArrowConn:
         self.cur.execute(sql, tuple(params) or None)
         return pl.from_arrow(self.cur.fetch_arrow_table())
 
-    def ingest(self, table: str, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.cur.adbc_ingest(table, frame.to_arrow(), mode="append")
+    def ingest(self, table: str, frame: pl.DataFrame | pa.Table) -> None:
+        data = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        if data.num_rows:
+            self.cur.adbc_ingest(table, data, mode="append")
 
 
 @contextlib.contextmanager
@@ -399,12 +404,18 @@ def _query(
 
 
 def fingerprints(records: pl.DataFrame) -> pl.Series:
-    """A content hash per record: a record whose fingerprint changed is re-examined next run."""
-    encoded = encode_for_sql(records.select(list(CANONICAL)))
+    """A content hash per record: a record whose fingerprint changed is re-examined next run.
+
+    Hashed a slice at a time: the encoded text of a million records is never whole (it may run
+    beside the engine's peaks)."""
     parts = [pl.col(c).cast(pl.String).fill_null("\x00") for c in CANONICAL]
-    return encoded.select(pl.concat_str(parts, separator="\x1f").hash(seed=1).cast(pl.String))[
-        "record_id"
-    ].alias("fingerprint")
+    hashed = [
+        encode_for_sql(part.select(list(CANONICAL))).select(
+            pl.concat_str(parts, separator="\x1f").hash(seed=1).cast(pl.String).alias("fingerprint")
+        )["fingerprint"]
+        for part in records.iter_slices(READ_SLICE)
+    ]
+    return pl.concat(hashed) if hashed else pl.Series("fingerprint", [], dtype=pl.String)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -476,14 +487,26 @@ def _insert_frame(conn: sqlite3.Connection | _ArrowConn, table: str, frame: pl.D
     """Append ``frame`` to ``table`` (lists and dates through :func:`encode_for_sql`) a slice at a
     time, so the encoded text and the Arrow copy of a million people are never whole at once."""
     if isinstance(conn, _ArrowConn):
-        for batch in frame.iter_slices(READ_SLICE):
-            conn.ingest(table, encode_for_sql(batch))
+        slices = frame.iter_slices(READ_SLICE)
+        # The next slice is encoded on a helper thread while SQLite ingests this one (the driver
+        # releases the GIL).
+        with helper_threads(inline=frame.height < THREADED_ROWS) as beside:
+            pending = beside.submit(_next_arrow, slices)
+            while (batch := pending.result()) is not None:
+                pending = beside.submit(_next_arrow, slices)
+                conn.ingest(table, batch)
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * frame.width)})"
     for batch in frame.iter_slices(50_000):
         batch = encode_for_sql(batch)
         conn.executemany(sql, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
+
+
+def _next_arrow(slices: Iterator[pl.DataFrame]) -> pa.Table | None:
+    """The next of ``slices`` encoded for SQL, as Arrow; None after the last."""
+    part = next(slices, None)
+    return None if part is None else encode_for_sql(part).to_arrow()
 
 
 def _state_stamp(store: Store, settings: DedupeSettings) -> str:
@@ -624,34 +647,40 @@ def _whole_run(
     tell("read", f"{n_records:,} records")
     marks = _source_marks(store)
     records = records_for_dedupe(store)
-    prints = fingerprints(records)
     decisions = load_decisions(store)
-    # Unchanged records keep their person (settled); changed and new ones are examined.
-    current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
     last = load_assignments(store)
-    previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
-    del current
     model = None if (refit or full) else _stored_model(store, records.height)
     # The reads filled the connection's page cache (the bulk session's is large, for the write's
     # index builds): hand it back before the engine's peaks; the write fills it again.
     conn.execute("PRAGMA shrink_memory")
-    result, refitted = _resolve(
-        records,
-        previous.select("record_id", "person_id"),
-        decisions,
-        settings,
-        model,
-        progress,
-        settle=not full,
-        keep_keys=writer,
-        keep_pairs=False,
-    )
+    with helper_threads(inline=records.height < THREADED_ROWS) as beside:
+        # With no last run the fingerprints are only written: hashed beside the engine, as is the
+        # record id order the assignments are written in.
+        printed = beside.submit(fingerprints, records)
+        by_id = beside.submit(records["record_id"].arg_sort)
+        previous = last
+        if last.height:  # unchanged records keep their person (settled); the others are examined
+            current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": printed.result()})
+            previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+            del current
+        result, refitted = _resolve(
+            records,
+            previous.select("record_id", "person_id"),
+            decisions,
+            settings,
+            model,
+            progress,
+            settle=not full,
+            keep_keys=writer,
+            keep_pairs=False,
+        )
+        prints, order = printed.result(), by_id.result()
     # The write needs the ids alone: the records frame goes before the people are encoded.
     records = records.select("record_id")
     tell("write", f"{result.people.height:,} people")
     queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
     del previous
-    _write(conn, store, records, prints, result, queue, last, settings, refitted)
+    _write(conn, store, records, prints, result, queue, last, settings, refitted, order)
     n_people, merged = result.people.height, int((result.people["record_ids"].list.len() > 1).sum())
     result.people = result.people.clear()  # written: gone before the key index is built
     rules = default_rules()
@@ -1031,13 +1060,23 @@ def _write(
     last: pl.DataFrame,
     settings: DedupeSettings,
     refitted: bool,
+    order: pl.Series | None = None,
 ) -> None:
-    """Replace people, assignments and the queue; only changed rows when the rest still holds."""
-    assignments = (
-        pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
-        .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
-        .select("record_id", "person_id", "fingerprint")
-    )
+    """Replace people, assignments and the queue; only changed rows when the rest still holds.
+
+    ``order``: the records' ``arg_sort`` by record id, when the caller has it."""
+    ids = result.assignments["record_id"]
+    if ids.len() == records.height and ids.equals(records["record_id"].cast(pl.String)):
+        # The engine's assignments are in the records' order (a whole run's): no join.
+        person = result.assignments["person_id"]
+        assignments = pl.DataFrame({"record_id": ids, "person_id": person, "fingerprint": prints})
+    else:
+        order = None
+        assignments = (
+            pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
+            .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
+            .select("record_id", "person_id", "fingerprint")
+        )
     people = result.people.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
     settings_text = repr(settings)
     full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
@@ -1050,7 +1089,8 @@ def _write(
         # the person index is built once at the end.
         # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
-        _write_whole(conn, store, people, assignments.sort("record_id"))
+        by_id = assignments.sort("record_id") if order is None else assignments[order]
+        _write_whole(conn, store, people, by_id)
     else:
         # Only what changed: a million-row rewrite would cost more than the engine's own run.
         moved = assignments.join(last, on=["record_id", "person_id", "fingerprint"], how="anti")
@@ -1092,7 +1132,7 @@ def _write_whole(
         try:
             _insert_frame(conn, "people", people)
             _insert_frame(conn, "assignments", assignments)
-            conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
+            _create_index(conn, "CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
             note_people_written(conn, None)
         except BaseException:
             if written is not None:
@@ -1104,6 +1144,19 @@ def _write_whole(
         people_snapshot.adopt(store.path, pending, chain)
     else:
         people_snapshot.discard(pending)
+
+
+def _create_index(conn: sqlite3.Connection | _ArrowConn, sql: str) -> None:
+    """Build an index after a bulk load with the sort's page cache (:data:`SORT_CACHE_KIB`: the
+    sort's runs fit the CPU's caches), then the bulk cache again."""
+    if not isinstance(conn, _ArrowConn):
+        conn.execute(sql)
+        return
+    conn.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+    try:
+        conn.execute(sql)
+    finally:
+        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
 # --- merge and split -------------------------------------------------------------------------
