@@ -96,6 +96,37 @@ def test_columnar_and_row_paths_write_the_same_people(tmp_path, seeded, monkeypa
     assert again.stats == {"unchanged": True} and again.people == by_rows.people
 
 
+def test_work_beside_the_engine_writes_what_the_inline_run_writes(tmp_path, seeded, monkeypatch):
+    """A first run hashes its fingerprints and orders its record ids on a helper thread while the
+    engine runs, and encodes each next slice of people while SQLite ingests this one: the same
+    tables as the run doing it all in turn."""
+    first, _ = seeded
+    inline_db, beside_db = tmp_path / "inline" / "kith.db", tmp_path / "beside" / "kith.db"
+    with Store(inline_db) as store:
+        for (source,), part in first.group_by("source", maintain_order=True):
+            _add_source(store, part, source)
+    beside_db.parent.mkdir()
+    shutil.copy(inline_db, beside_db)
+    hashed_on_main: list[bool] = []
+    real = storage.fingerprints
+
+    def fingerprints(records):
+        hashed_on_main.append(threading.current_thread() is threading.main_thread())
+        return real(records)
+
+    monkeypatch.setattr(storage, "fingerprints", fingerprints)
+    monkeypatch.setattr(storage, "THREADED_ROWS", 10**9)
+    _resolve(inline_db, 0, monkeypatch)
+    monkeypatch.setattr(storage, "THREADED_ROWS", 0)
+    _resolve(beside_db, 0, monkeypatch)
+    assert hashed_on_main == [True, False]
+    with Store(inline_db) as a, Store(beside_db) as b:
+        for left, right in zip(_state(a), _state(b), strict=True):
+            assert left.height > 0 and left.equals(right)
+        order = "SELECT record_id FROM assignments ORDER BY rowid"
+        assert a.conn.execute(order).fetchall() == b.conn.execute(order).fetchall()
+
+
 def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, monkeypatch):
     first, _ = seeded
     with Store(tmp_path / "kith.db") as store:
@@ -105,11 +136,12 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
         store.conn.commit()
         at_once = storage.records_for_dedupe(store)
         monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
-        threads: list[bool] = []
+        readers: list[tuple[bool, object]] = []
         real_query = storage._query
 
         def query(*args, **kwargs):
-            threads.append(threading.current_thread() is threading.main_thread())
+            on_main = threading.current_thread() is threading.main_thread()
+            readers.append((on_main, kwargs.get("conn")))
             return real_query(*args, **kwargs)
 
         monkeypatch.setattr(storage, "_query", query)
@@ -120,9 +152,27 @@ def test_records_read_in_slices_are_the_records_read_at_once(tmp_path, seeded, m
                 sliced = storage.records_for_dedupe(store)
             assert sliced.height == at_once.height > 1_900, size
             assert sliced.rechunk().equals(at_once), size
+            if size == 333:
+                # Each slice is read beside the copy of the last, on two connections (SQLite on two cores).
+                assert len(readers) >= 5 and not any(on_main for on_main, _ in readers)
+                assert len({id(conn) for _, conn in readers}) == 2
     assert sliced["emails"].list.len().sum() > 0 and sliced["class_year"].is_not_null().any()
-    # The first slice is read on the main thread, each next one beside the copy of the last.
-    assert threads[0] and threads.count(False) >= 5
+
+
+def test_records_read_after_a_write_in_the_run_see_that_write(tmp_path, seeded, monkeypatch):
+    """A second connection would read the store as committed: once the run's own transaction
+    has changed anything, every slice is read on the run's connection."""
+    first, _ = seeded
+    monkeypatch.setattr(storage, "ADBC_MIN_ROWS", 0)
+    monkeypatch.setattr(storage, "READ_SLICE", 333)
+    with Store(tmp_path / "kith.db") as store:
+        _add_source(store, first, "directory")
+        with storage._columnar(store, store.count("records")), store.transaction() as conn:
+            assert storage.records_for_dedupe(store).height == first.height
+            conn.execute("DELETE FROM records WHERE rowid % 5 = 0")
+            read = storage.records_for_dedupe(store)
+            left = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        assert read.height == left < first.height
 
 
 def test_crash_inside_the_columnar_write_leaves_previous_people(tmp_path, seeded, monkeypatch):

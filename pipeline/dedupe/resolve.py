@@ -87,7 +87,7 @@ class DedupeSettings:
 class DedupeResult:
     """What :func:`resolve` returns (see DESIGN.md "People")."""
 
-    assignments: pl.DataFrame
+    assignments: pl.DataFrame  # record_id, person_id: one row per record, in the records' order
     people: pl.DataFrame
     review: pl.DataFrame
     pairs: pl.DataFrame

@@ -26,11 +26,13 @@ small statements run unchanged through a ``sqlite3``-like shim.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
+import queue
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,7 +52,10 @@ from pipeline.people_snapshot import note_people_written
 from pipeline.schema import CANONICAL
 from pipeline.store import (
     ADBC_MIN_ROWS,
+    BULK_CACHE_KIB,
+    BUSY_TIMEOUT_MS,
     RECORD_COLUMNS,
+    SORT_CACHE_KIB,
     Store,
     _adbc_available,
     _written_once,
@@ -63,6 +68,8 @@ from pipeline.store_schema import DEDUPE_DDL, ensure_views
 from pipeline.threads import THREADED_ROWS, helper_threads
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from pipeline.dedupe import key_index
 
 #: Rowids per slice when a run reads every record (each slice is decoded before the next is read).
@@ -234,27 +241,66 @@ def records_for_dedupe(store: Store, where: str = "", params: tuple = ()) -> pl.
     schema = {**DEDUPE_COLUMNS, "_rowid": pl.Int64}
     if where or not isinstance(store.conn, _ArrowConn):
         return _query(store, sql, schema, "records", params)
-    # Every record, in rowid slices decoded one at a time: the Arrow table, its raw text and the
-    # decoded frame of the whole store are never alive at once.
+    n, lo, hi = (store.conn.execute(q).fetchone()[0] for q in _EXTENT)
+    if not n:
+        return _query(store, sql, schema, "records", params)
+    # Every record, in rowid windows of about READ_SLICE records decoded one at a time: the Arrow
+    # table, its raw text and the decoded frame of the whole store are never alive at once.
+    width = -(-READ_SLICE * (hi - lo + 1) // n)  # rowids per window: gaps (re-imports) widen it
+    windows = [(start, start + width) for start in range(lo - 1, hi, width)]
     sql = sql.replace(" FROM records", ", r.rowid AS _rowid FROM records").replace(
-        "ORDER BY r.rowid", "WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?"
+        "ORDER BY r.rowid", "WHERE r.rowid > ? AND r.rowid <= ? ORDER BY r.rowid"
     )
     slices: list[pl.DataFrame] = []
-    # SQLite reads the next slice beside the main thread's copy of this one's text.
-    with helper_threads() as beside:
-        part = _query(store, sql, schema, "records", (-(2**63), READ_SLICE), rows=READ_SLICE)
-        while True:
-            more = part.height == READ_SLICE
-            ahead = None
-            if more:
-                params = (int(part["_rowid"][-1]), READ_SLICE)
-                ahead = beside.submit(_query, store, sql, schema, "records", params, rows=READ_SLICE)
-            if part.height or not slices:  # (an empty last slice adds nothing)
+    with _second_reader(store) as other, helper_threads(2) as beside:
+        # Two connections read the next two windows beside the main thread's copy of this one's text.
+        free: queue.SimpleQueue = queue.SimpleQueue()
+        for conn in (store.conn, other):
+            if conn is not None:
+                free.put(conn)
+
+        def read(window: tuple[int, int]) -> pl.DataFrame:
+            conn = free.get()
+            try:
+                return _query(store, sql, schema, "records", window, rows=width, conn=conn)
+            finally:
+                free.put(conn)
+
+        later = iter(windows[2:])
+        ahead = collections.deque(beside.submit(read, w) for w in windows[:2])
+        while ahead:
+            part = ahead.popleft().result()
+            window = next(later, None)
+            if window is not None:
+                ahead.append(beside.submit(read, window))
+            if part.height:
                 slices.append(_owned_text(part.drop("_rowid")))
-            if ahead is None:
-                break
-            part = ahead.result()
     return pl.concat(slices, rechunk=False)
+
+
+#: How many records, and the first and last rowid (each its own query: SQLite answers a lone
+#: min() or max() from the edge of the table's B-tree).
+_EXTENT = ("SELECT count(*) FROM records", "SELECT min(rowid) FROM records", "SELECT max(rowid) FROM records")
+
+
+@contextlib.contextmanager
+def _second_reader(store: Store) -> Iterator[_ArrowConn | None]:
+    """Another ADBC connection on the store, for reading beside the run's own (SQLite reads on
+    two connections run on two cores); None when this connection has written anything (the other
+    would not see it) or the store cannot be opened again."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    if store.conn.execute("SELECT total_changes()").fetchone()[0]:
+        yield None
+        return
+    try:
+        conn = adbc.connect(str(store.path), autocommit=True)
+    except adbc.Error:
+        yield None
+        return
+    with contextlib.closing(conn), contextlib.closing(conn.cursor()) as cur:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        yield _ArrowConn(cur)
 
 
 #: Record columns that repeat one long value through a file (its path, its import time, a school).
@@ -311,9 +357,10 @@ class _ArrowConn:
         self.cur.execute(sql, tuple(params) or None)
         return pl.from_arrow(self.cur.fetch_arrow_table())
 
-    def ingest(self, table: str, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.cur.adbc_ingest(table, frame.to_arrow(), mode="append")
+    def ingest(self, table: str, frame: pl.DataFrame | pa.Table) -> None:
+        data = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        if data.num_rows:
+            self.cur.adbc_ingest(table, data, mode="append")
 
 
 @contextlib.contextmanager
@@ -340,10 +387,11 @@ def _query(
     table: str,
     params: tuple = (),
     rows: int | None = None,
+    conn: _ArrowConn | None = None,
 ) -> pl.DataFrame:
     """A SELECT over ``table`` (at most ``rows`` rows, default all) as a typed frame: Arrow over ADBC
-    inside :func:`_columnar`, else ``sqlite3`` rows."""
-    conn = store.conn
+    inside :func:`_columnar` (on ``conn`` if given), else ``sqlite3`` rows."""
+    conn = conn or store.conn
     if not isinstance(conn, _ArrowConn):
         return store.query_frame(sql, params, schema=schema)
     frame = conn.frame(sql, rows or store.count(table), params)
@@ -358,8 +406,13 @@ def _query(
 
 def fingerprints(records: pl.DataFrame) -> pl.Series:
     """A content hash per record (the store's ``records.fingerprint`` of the same content): a
-    record whose fingerprint changed is re-examined next run."""
-    return fingerprint(encode_for_sql(records.select(list(CANONICAL))))
+    record whose fingerprint changed is re-examined next run.
+
+    Hashed a slice at a time: the encoded text of a million records is never whole (it may run
+    beside the engine's peaks)."""
+    slices = records.select(list(CANONICAL)).iter_slices(READ_SLICE)
+    hashed = [fingerprint(encode_for_sql(part)) for part in slices]
+    return pl.concat(hashed) if hashed else pl.Series("fingerprint", [], dtype=pl.String)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -431,14 +484,26 @@ def _insert_frame(conn: sqlite3.Connection | _ArrowConn, table: str, frame: pl.D
     """Append ``frame`` to ``table`` (lists and dates through :func:`encode_for_sql`) a slice at a
     time, so the encoded text and the Arrow copy of a million people are never whole at once."""
     if isinstance(conn, _ArrowConn):
-        for batch in frame.iter_slices(READ_SLICE):
-            conn.ingest(table, encode_for_sql(batch))
+        slices = frame.iter_slices(READ_SLICE)
+        # The next slice is encoded on a helper thread while SQLite ingests this one (the driver
+        # releases the GIL).
+        with helper_threads(inline=frame.height < THREADED_ROWS) as beside:
+            pending = beside.submit(_next_arrow, slices)
+            while (batch := pending.result()) is not None:
+                pending = beside.submit(_next_arrow, slices)
+                conn.ingest(table, batch)
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * frame.width)})"
     for batch in frame.iter_slices(50_000):
         batch = encode_for_sql(batch)
         conn.executemany(sql, zip(*(batch[c].to_list() for c in batch.columns), strict=True))
+
+
+def _next_arrow(slices: Iterator[pl.DataFrame]) -> pa.Table | None:
+    """The next of ``slices`` encoded for SQL, as Arrow; None after the last."""
+    part = next(slices, None)
+    return None if part is None else encode_for_sql(part).to_arrow()
 
 
 def _state_stamp(store: Store, settings: DedupeSettings) -> str:
@@ -588,34 +653,40 @@ def _whole_run(
     tell("read", f"{n_records:,} records")
     marks = _source_marks(store)
     records = records_for_dedupe(store)
-    prints = fingerprints(records)
     decisions = load_decisions(store)
-    # Unchanged records keep their person (settled); changed and new ones are examined.
-    current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
     last = load_assignments(store)
-    previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
-    del current
     model = None if (refit or full) else _stored_model(store, records.height)
     # The reads filled the connection's page cache (the bulk session's is large, for the write's
     # index builds): hand it back before the engine's peaks; the write fills it again.
     conn.execute("PRAGMA shrink_memory")
-    result, refitted = _resolve(
-        records,
-        previous.select("record_id", "person_id"),
-        decisions,
-        settings,
-        model,
-        progress,
-        settle=not full,
-        keep_keys=writer,
-        keep_pairs=False,
-    )
+    with helper_threads(inline=records.height < THREADED_ROWS) as beside:
+        # With no last run the fingerprints are only written: hashed beside the engine, as is the
+        # record id order the assignments are written in.
+        printed = beside.submit(fingerprints, records)
+        by_id = beside.submit(records["record_id"].arg_sort)
+        previous = last
+        if last.height:  # unchanged records keep their person (settled); the others are examined
+            current = pl.DataFrame({"record_id": records["record_id"], "fingerprint": printed.result()})
+            previous = last.join(current, on=["record_id", "fingerprint"], how="semi")
+            del current
+        result, refitted = _resolve(
+            records,
+            previous.select("record_id", "person_id"),
+            decisions,
+            settings,
+            model,
+            progress,
+            settle=not full,
+            keep_keys=writer,
+            keep_pairs=False,
+        )
+        prints, order = printed.result(), by_id.result()
     # The write needs the ids alone: the records frame goes before the people are encoded.
     records = records.select("record_id")
     tell("write", f"{result.people.height:,} people")
     queue = _review_queue(result, load_review_queue(store), previous["record_id"], decisions)
     del previous
-    _write(conn, store, records, prints, result, queue, last, settings, refitted)
+    _write(conn, store, records, prints, result, queue, last, settings, refitted, order)
     n_people, merged = result.people.height, int((result.people["record_ids"].list.len() > 1).sum())
     result.people = result.people.clear()  # written: gone before the key index is built
     rules = default_rules()
@@ -1004,13 +1075,23 @@ def _write(
     last: pl.DataFrame,
     settings: DedupeSettings,
     refitted: bool,
+    order: pl.Series | None = None,
 ) -> None:
-    """Replace people, assignments and the queue; only changed rows when the rest still holds."""
-    assignments = (
-        pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
-        .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
-        .select("record_id", "person_id", "fingerprint")
-    )
+    """Replace people, assignments and the queue; only changed rows when the rest still holds.
+
+    ``order``: the records' ``arg_sort`` by record id, when the caller has it."""
+    ids = result.assignments["record_id"]
+    if ids.len() == records.height and ids.equals(records["record_id"].cast(pl.String)):
+        # The engine's assignments are in the records' order (a whole run's): no join.
+        person = result.assignments["person_id"]
+        assignments = pl.DataFrame({"record_id": ids, "person_id": person, "fingerprint": prints})
+    else:
+        order = None
+        assignments = (
+            pl.DataFrame({"record_id": records["record_id"], "fingerprint": prints})
+            .join(result.assignments.select("record_id", "person_id"), on="record_id", how="left")
+            .select("record_id", "person_id", "fingerprint")
+        )
     people = result.people.select([pl.col(n).cast(t) for n, t in PEOPLE_COLUMNS.items()])
     settings_text = repr(settings)
     full = not has_people_table(store) or refitted or store.get_meta(SETTINGS_KEY) != settings_text
@@ -1023,7 +1104,8 @@ def _write(
         # the person index is built once at the end.
         # (merge_people already returns the people sorted by person id.)
         conn.execute("DROP INDEX IF EXISTS assignments_person")
-        _write_whole(conn, store, people, assignments.sort("record_id"))
+        by_id = assignments.sort("record_id") if order is None else assignments[order]
+        _write_whole(conn, store, people, by_id)
     else:
         # Only what changed: a million-row rewrite would cost more than the engine's own run.
         moved = assignments.join(last, on=["record_id", "person_id", "fingerprint"], how="anti")
@@ -1065,7 +1147,7 @@ def _write_whole(
         try:
             _insert_frame(conn, "people", people)
             _insert_frame(conn, "assignments", assignments)
-            conn.execute("CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
+            _create_index(conn, "CREATE INDEX IF NOT EXISTS assignments_person ON assignments(person_id)")
             note_people_written(conn, None)
         except BaseException:
             if written is not None:
@@ -1077,6 +1159,19 @@ def _write_whole(
         people_snapshot.adopt(store.path, pending, chain)
     else:
         people_snapshot.discard(pending)
+
+
+def _create_index(conn: sqlite3.Connection | _ArrowConn, sql: str) -> None:
+    """Build an index after a bulk load with the sort's page cache (:data:`SORT_CACHE_KIB`: the
+    sort's runs fit the CPU's caches), then the bulk cache again."""
+    if not isinstance(conn, _ArrowConn):
+        conn.execute(sql)
+        return
+    conn.execute(f"PRAGMA cache_size = -{SORT_CACHE_KIB}")
+    try:
+        conn.execute(sql)
+    finally:
+        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
 
 # --- merge and split -------------------------------------------------------------------------
