@@ -182,7 +182,10 @@ def test_a_store_from_before_fingerprints_is_written_whole_once(tmp_path, whole_
     assert len(again) == len(after) + 1
 
 
-def test_dedupe_reads_only_the_changed_records_and_resolves_as_a_whole_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("compare", ["sqlite", "polars"])
+def test_dedupe_reads_only_the_changed_records_and_resolves_as_a_whole_run(tmp_path, monkeypatch, compare):
+    if compare == "polars":  # the directory-sized comparison of fingerprints
+        monkeypatch.setattr(storage, "COMPARE_IN_POLARS_ROWS", 0)
     csv = _directory(tmp_path / "alumni.csv")
     inc = tmp_path / "inc" / "kith.db"
     _import(inc, csv)
