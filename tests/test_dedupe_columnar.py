@@ -60,14 +60,20 @@ def _resolve(path: Path, threshold: int, monkeypatch) -> storage.DedupeRun:
         return storage.dedupe_store(store)
 
 
+def _two_stores(tmp_path: Path, records: pl.DataFrame, one: str, other: str) -> tuple[Path, Path]:
+    """Two stores holding ``records`` (a source per generator source): ``<one>/`` and a copy."""
+    first, second = tmp_path / one / "kith.db", tmp_path / other / "kith.db"
+    with Store(first) as store:
+        for (source,), part in records.group_by("source", maintain_order=True):
+            _add_source(store, part, source)
+    second.parent.mkdir()
+    shutil.copy(first, second)
+    return first, second
+
+
 def test_columnar_and_row_paths_write_the_same_people(tmp_path, seeded, monkeypatch):
     first, later = seeded
-    rows_db, arrow_db = tmp_path / "rows" / "kith.db", tmp_path / "arrow" / "kith.db"
-    with Store(rows_db) as store:
-        for (source,), part in first.group_by("source", maintain_order=True):
-            _add_source(store, part, source)
-    arrow_db.parent.mkdir()
-    shutil.copy(rows_db, arrow_db)
+    rows_db, arrow_db = _two_stores(tmp_path, first, "rows", "arrow")
 
     ingested: list[str] = []
     real_ingest = storage._ArrowConn.ingest
@@ -101,12 +107,7 @@ def test_work_beside_the_engine_writes_what_the_inline_run_writes(tmp_path, seed
     engine runs, and encodes each next slice of people while SQLite ingests this one: the same
     tables as the run doing it all in turn."""
     first, _ = seeded
-    inline_db, beside_db = tmp_path / "inline" / "kith.db", tmp_path / "beside" / "kith.db"
-    with Store(inline_db) as store:
-        for (source,), part in first.group_by("source", maintain_order=True):
-            _add_source(store, part, source)
-    beside_db.parent.mkdir()
-    shutil.copy(inline_db, beside_db)
+    inline_db, beside_db = _two_stores(tmp_path, first, "inline", "beside")
     hashed_on_main: list[bool] = []
     real = storage.fingerprints
 

@@ -393,42 +393,31 @@ def test_contacts_exporter_includes_vcf_when_asked_and_the_vcard_plugin_is_there
     assert written[2].read_bytes().count(b"BEGIN:VCARD") == 50
 
 
-def test_contacts_exporter_skips_xlsx_by_default_for_big_directories(
-    imported, pm, tmp_path, monkeypatch, caplog
+@pytest.mark.parametrize(
+    ("limit", "skipped", "kept"),
+    [
+        ("DEFAULT_XLSX_MAX_PEOPLE", ("xlsx", "contacts.xlsx"), ["contacts.csv", "contacts-google.csv"]),
+        # more than one Google account holds: a Google CSV nobody could import
+        ("GOOGLE_MAX_CONTACTS", ("google-csv", "contacts-google.csv"), ["contacts.csv", "contacts.xlsx"]),
+    ],
+)
+def test_contacts_exporter_skips_by_default_what_a_big_directory_cannot_use(
+    imported, pm, tmp_path, monkeypatch, caplog, limit, skipped, kept
 ):
     import plugins.contacts as contacts
 
-    monkeypatch.setattr(contacts, "DEFAULT_XLSX_MAX_PEOPLE", 10)
+    monkeypatch.setattr(contacts, limit, 10)
+    fmt, name = skipped
     exporter = registry.exporters(pm)["contacts"]
     with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
         written = exporter.write(export_context(store, tmp_path / "big", dt.date(2026, 3, 9)))
-        asked = exporter.write(
-            export_context(store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["xlsx"]})
-        )
-    assert [p.name for p in written] == ["contacts.csv", "contacts-google.csv"]
-    assert "skipping contacts.xlsx" in caplog.text
-    assert [p.name for p in asked] == ["contacts.xlsx"]
-
-
-def test_contacts_exporter_skips_the_google_csv_past_what_one_google_account_holds(
-    imported, pm, tmp_path, monkeypatch, caplog
-):
-    import plugins.contacts as contacts
-
-    monkeypatch.setattr(contacts, "GOOGLE_MAX_CONTACTS", 10)
-    exporter = registry.exporters(pm)["contacts"]
-    with Store(imported.store_path) as store, caplog.at_level(logging.WARNING, logger="kith.contacts"):
-        written = exporter.write(export_context(store, tmp_path / "big", dt.date(2026, 3, 9)))
-        asked = exporter.write(
-            export_context(
-                store, tmp_path / "asked", dt.date(2026, 3, 9), options={"formats": ["csv", "google-csv"]}
-            )
-        )
-    assert [p.name for p in written] == ["contacts.csv", "contacts.xlsx"]
-    assert not (tmp_path / "big" / "contacts-google.csv").exists()
-    assert "skipping contacts-google.csv" in caplog.text and "at most 10 contacts" in caplog.text
-    assert [p.name for p in asked] == ["contacts.csv", "contacts-google.csv"]
-    assert (tmp_path / "asked" / "contacts-google.csv").read_text(encoding="utf-8").count("\n") > 10
+        both = {"formats": ["csv", fmt]}
+        asked = exporter.write(export_context(store, tmp_path / "asked", dt.date(2026, 3, 9), options=both))
+    assert [p.name for p in written] == kept
+    assert not (tmp_path / "big" / name).exists()
+    assert f"skipping {name}" in caplog.text
+    assert [p.name for p in asked] == ["contacts.csv", name]
+    assert (tmp_path / "asked" / name).stat().st_size > 1000
 
 
 # --- formats come from plugins ----------------------------------------------------------------
