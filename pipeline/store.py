@@ -308,13 +308,19 @@ def _written_once(cur: Any) -> Iterator[None]:
                 cur.fetchall()
 
 
-def fingerprint(encoded: pl.DataFrame) -> pl.Series:
-    """Per record, a hash of its canonical columns as :func:`encode_for_sql` writes them (the
-    ``fingerprint`` column): equal fingerprints, equal stored content. Dedupe keeps the one it
-    resolved each record at, so a re-examination is due exactly when they differ."""
+#: What a fingerprint leaves out: where the row is in its file (a member removed above it moves it).
+PLACE = "source_ref"
+
+
+def fingerprint(encoded: pl.DataFrame, *, with_place: bool = False) -> pl.Series:
+    """Per record, a hash of its canonical columns as :func:`encode_for_sql` writes them but its
+    place in the file (the ``fingerprint`` column): equal fingerprints, equal stored content but
+    for the place. Dedupe keeps the one it resolved each record at, so a re-examination is due
+    exactly when they differ. ``with_place``: the hash kith kept before (place included)."""
     parts = [
         pl.col(c).cast(pl.String).fill_null("\x00") if c in encoded.columns else pl.lit("\x00")
         for c in CANONICAL
+        if with_place or c != PLACE
     ]
     joined = pl.concat_str(parts, separator="\x1f")
     return encoded.select(joined.hash(seed=1).cast(pl.String).alias("fingerprint")).to_series()
@@ -409,25 +415,46 @@ def _keys(record_id: pl.Expr, fingerprint: pl.Expr) -> list[pl.Expr]:
 
 
 def _stored_prints(cur: Any, source_id: int) -> pl.DataFrame:
-    """``record_id``, ``rowid`` and the :func:`_keys` of every stored record of ``source_id``."""
-    cur.execute("SELECT record_id, fingerprint, rowid FROM records WHERE source_id = ?", (source_id,))
+    """``record_id``, ``rowid``, place and the :func:`_keys` of every stored record of ``source_id``."""
+    sql = f"SELECT record_id, fingerprint, rowid, {PLACE} FROM records WHERE source_id = ?"
+    cur.execute(sql, (source_id,))
     stored = pl.from_arrow(cur.fetch_arrow_table())
     assert isinstance(stored, pl.DataFrame)
-    stored = stored.with_columns(pl.col("record_id").cast(pl.String), pl.col("rowid").cast(pl.Int64))
-    return stored.select("record_id", "rowid", *_keys(pl.col("record_id"), pl.col("fingerprint")))
+    stored = stored.with_columns(
+        pl.col("record_id").cast(pl.String), pl.col("rowid").cast(pl.Int64), pl.col(PLACE).cast(pl.String)
+    )
+    keys = _keys(pl.col("record_id"), pl.col("fingerprint"))
+    return stored.select("record_id", "rowid", pl.col(PLACE).alias("_place"), *keys)
 
 
-def _changed(encoded: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """The rows of an :func:`_encoded` slice whose fingerprint is not stored under their id: joined
-    on the integer :func:`_keys`, each match then checked on the id's text (exact, not a hash)."""
+def _changed(encoded: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of an :func:`_encoded` slice whose fingerprint is not stored under their id, and
+    the ``rowid`` and new place of the unchanged ones whose place moved: joined on the integer
+    :func:`_keys`, each match then checked on the id's text (exact, not a hash)."""
     keyed = encoded.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
         "record_id",
+        PLACE,
         *_keys(pl.col("record_id"), pl.col("fingerprint")),
     )
-    same = keyed.join(stored.rename({"record_id": "_stored"}), on=["_id", "_print"], how="inner")
-    same_rows = same.filter(pl.col("record_id") == pl.col("_stored"))["_row"]
-    return encoded.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(same_rows.implode()))
+    same = keyed.join(stored.rename({"record_id": "_stored"}), on=["_id", "_print"], how="inner").filter(
+        pl.col("record_id") == pl.col("_stored")
+    )
+    moved = same.filter(pl.col(PLACE).ne_missing(pl.col("_place"))).select("rowid", PLACE)
+    changed = encoded.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(same["_row"].implode()))
+    return changed, moved
+
+
+def _move_places(cur: Any, moved: pl.DataFrame) -> None:
+    """Give kept rows their new place in the file (``rowid``, ``source_ref``), one statement."""
+    if moved.is_empty():
+        return
+    items = moved.select(pl.struct(pl.col("rowid").alias("i"), pl.col(PLACE).alias("p")).struct.json_encode())
+    sql = (
+        f"UPDATE records SET {PLACE} = j.value ->> '$.p' FROM json_each(?) AS j "
+        "WHERE records.rowid = j.value ->> '$.i'"
+    )
+    cur.execute(sql, ("[" + items.to_series().str.join(",").item() + "]",))
 
 
 def _delete_rows(cur: Any, rowids: pl.Series) -> None:
@@ -453,7 +480,7 @@ def _write_version(
     if encoded is None or stored.is_empty():
         changed_share = 1.0
     else:
-        changed = _changed(encoded, stored)
+        changed, _ = _changed(encoded, stored)
         changed_share = changed.height / max(encoded.height, 1)
     if changed_share > MAX_CHANGED_SHARE:
         cur.execute("DELETE FROM records WHERE source_id = ?", (source_id,))
@@ -466,8 +493,10 @@ def _write_version(
         return
     defaults = _record_defaults(cur)
     seen: list[pl.Series] = []
+    moves: list[pl.DataFrame] = []
     while encoded is not None:
-        changed = _changed(encoded, stored)
+        changed, moved = _changed(encoded, stored)
+        moves.append(moved)
         if changed.height:
             # An edited record's old row goes before its new one comes (record ids are unique).
             old = stored.filter(pl.col("record_id").is_in(changed["record_id"].implode()))["rowid"]
@@ -478,6 +507,7 @@ def _write_version(
         encoded = _encoded(batch, source_id) if batch is not None else None
     kept = pl.concat(seen) if seen else pl.Series("record_id", [], pl.String)
     _delete_rows(cur, stored.filter(~pl.col("record_id").is_in(kept.implode()))["rowid"])
+    _move_places(cur, pl.concat(moves))
 
 
 def _build_indexes(cur: Any, names: list[str]) -> None:

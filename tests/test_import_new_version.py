@@ -24,7 +24,8 @@ import pipeline.store
 from pipeline.contracts import ImportOptions
 from pipeline.dedupe import storage
 from pipeline.importing import import_file
-from pipeline.store import Store
+from pipeline.schema import CANONICAL
+from pipeline.store import Store, encode_for_sql, fingerprint
 from pipeline.testing import plugin_manager
 
 ROWS = 120
@@ -111,9 +112,9 @@ def test_a_new_version_writes_only_its_changes(tmp_path):
     assert "Ann119" not in {record["given_name"] for _, _, record in after.values()}
 
 
-def test_rows_whose_place_in_the_file_moved_are_written_again(tmp_path):
-    """A record's place (``row 32``) is part of it: a member left out of the middle moves every
-    later row up one, and those rows are written again with their new place."""
+def test_rows_whose_place_in_the_file_moved_keep_their_rows_with_the_new_place(tmp_path):
+    """A member left out of the middle moves every later row up one: those rows are not written
+    again, they get their new place (``row 101`` → ``row 100``) where they are."""
     csv = _directory(tmp_path / "alumni.csv")
     db = tmp_path / "ws" / "kith.db"
     _import(db, csv)
@@ -124,11 +125,16 @@ def test_rows_whose_place_in_the_file_moved_are_written_again(tmp_path):
     fresh = tmp_path / "fresh" / "kith.db"
     _import(fresh, csv)
     assert _contents(after) == _contents(_rows(fresh))
-    moved = {rid for rid in after if after[rid][0] > top}
-    assert len(moved) == 1 + (ROWS - 101) + 2  # the edit, the rows below the gap, the new ones
-    below = [rid for rid in moved & before.keys() if after[rid][2]["given_name"] != "Ann7"]
+    written = {after[rid][2]["given_name"] for rid in after if after[rid][0] > top}
+    assert written == {"Ann7", "Ann120", "Ann121"}  # the edit and the new ones only
+    below = [
+        rid
+        for rid in after
+        if rid in before and before[rid][2]["given_name"] in {f"Ann{i}" for i in range(101, ROWS)}
+    ]
     assert len(below) == ROWS - 101
-    assert all(after[rid][2]["source_ref"] != before[rid][2]["source_ref"] for rid in below)
+    assert all(after[rid][0] == before[rid][0] for rid in below)  # the same rows,
+    assert all(after[rid][2]["source_ref"] != before[rid][2]["source_ref"] for rid in below)  # moved up
 
 
 @pytest.fixture
@@ -222,6 +228,34 @@ def test_dedupe_reads_only_the_changed_records_and_resolves_as_a_whole_run(tmp_p
             )
     assert tables[0][0].equals(tables[1][0])
     assert tables[0][1].sort("person_id").equals(tables[1][1].sort("person_id"))
+
+
+def test_a_store_resolved_with_places_in_its_fingerprints_is_upgraded_once(tmp_path):
+    """Fingerprints used to hold each row's place: a store resolved then keeps its people settled —
+    its assignments and records get today's fingerprints on the next resolve, and next week's run
+    examines the changed members only."""
+    csv = _directory(tmp_path / "alumni.csv")
+    db = tmp_path / "ws" / "kith.db"
+    _import(db, csv)
+    with Store(db) as store:
+        storage.dedupe_store(store)
+        records = storage.records_for_dedupe(store)
+        encoded = encode_for_sql(records.select(list(CANONICAL)))
+        legacy = dict(zip(records["record_id"], fingerprint(encoded, with_place=True), strict=True))
+        with store.transaction() as conn:  # as the kith before this one left it
+            for table in ("records", "assignments"):
+                conn.executemany(
+                    f"UPDATE {table} SET fingerprint = ? WHERE record_id = ?",
+                    [(f, r) for r, f in legacy.items()],
+                )
+            conn.execute("DELETE FROM meta WHERE key = ?", (storage.FINGERPRINTS_KEY,))
+    _import(db, _next_week(csv))  # (a row whose place moved this very week is examined once more)
+    with Store(db) as store:
+        run = storage.dedupe_store(store)
+        stored = dict(store.conn.execute("SELECT record_id, fingerprint FROM records").fetchall())
+        assigned = dict(store.conn.execute("SELECT record_id, fingerprint FROM assignments").fetchall())
+    assert run.stats["incremental"] is True and run.stats["examined_records"] == 3
+    assert stored == assigned and not set(stored.values()) & set(legacy.values())
 
 
 def _counting_reads(monkeypatch, store: Store, read: list[int]) -> storage.DedupeRun:

@@ -615,6 +615,7 @@ def dedupe_store(
         # A first resolve (or a full one) writes a million people and assignments in one go.
         whole = refit or full or not has_people_table(store)
         with _columnar(store, n_records, whole=whole), store.transaction() as conn:
+            _upgrade_fingerprints(store, conn)
             run = None if (refit or full) else _incremental_run(store, conn, settings, rules, progress)
             if run is None:
                 writer = key_index.IndexWriter(key_index.index_dir(store.path))
@@ -716,6 +717,49 @@ class _Changes:
     deleted: pl.DataFrame  # record_id, person_id, fingerprint of assignments whose record is gone
     touched: pl.Series  # record ids whose people must be resolved again with the examined ones
     decisions: pl.DataFrame
+
+
+#: meta key: which fingerprints the assignments and records hold ("2": without the row's place).
+FINGERPRINTS_KEY = "dedupe.fingerprints"
+FINGERPRINTS_VERSION = "2"
+
+
+def _upgrade_fingerprints(store: Store, conn: sqlite3.Connection | _ArrowConn) -> None:
+    """A store resolved by a kith whose fingerprints held each row's place in its file, once: the
+    assignments whose record still has the content they were resolved at, and every record, get
+    today's fingerprint (else every record would look changed and be examined again)."""
+    if store.get_meta(FINGERPRINTS_KEY) == FINGERPRINTS_VERSION:
+        return
+    if store.count("assignments"):
+        records = records_for_dedupe(store).select(list(CANONICAL))
+        parts = [encode_for_sql(part) for part in records.iter_slices(READ_SLICE)]
+        prints = pl.DataFrame(
+            {
+                "record_id": records["record_id"].cast(pl.String),
+                "new": pl.concat([fingerprint(part) for part in parts]),
+                "old": pl.concat([fingerprint(part, with_place=True) for part in parts]),
+            }
+        )
+        del records, parts
+        last = load_assignments(store).cast(pl.String)
+        settled = last.join(prints, on="record_id").filter(pl.col("fingerprint") == pl.col("old"))
+        _set_fingerprints(conn, "assignments", settled)
+        _set_fingerprints(conn, "records", prints)
+    store.set_meta(FINGERPRINTS_KEY, FINGERPRINTS_VERSION, conn)
+
+
+def _set_fingerprints(conn: sqlite3.Connection | _ArrowConn, table: str, prints: pl.DataFrame) -> None:
+    """``table``'s fingerprint set to ``new`` by ``record_id`` (one JSON array, no row loop)."""
+    if prints.is_empty():
+        return
+    items = prints.select(
+        pl.struct(pl.col("record_id").alias("r"), pl.col("new").alias("f")).struct.json_encode()
+    )
+    conn.execute(
+        f"UPDATE {table} SET fingerprint = j.value ->> '$.f' FROM json_each(?) AS j "
+        f"WHERE {table}.record_id = j.value ->> '$.r'",
+        ("[" + items.to_series().str.join(",").item() + "]",),
+    )
 
 
 #: Past this many records in the sources imported since, their fingerprints and every assignment's
