@@ -24,6 +24,7 @@ import pipeline.store
 from pipeline.contracts import ImportOptions
 from pipeline.dedupe import storage
 from pipeline.importing import import_file
+from pipeline.people import load_people
 from pipeline.schema import CANONICAL
 from pipeline.store import Store, encode_for_sql, fingerprint
 from pipeline.testing import plugin_manager
@@ -228,6 +229,38 @@ def test_dedupe_reads_only_the_changed_records_and_resolves_as_a_whole_run(tmp_p
             )
     assert tables[0][0].equals(tables[1][0])
     assert tables[0][1].sort("person_id").equals(tables[1][1].sort("person_id"))
+
+
+@pytest.mark.parametrize("gone", [ROWS - 1, 50])
+def test_a_member_left_out_and_nothing_else_is_gone_from_the_people(tmp_path, gone):
+    """A week whose only change is a member who left the directory (at its end, or in the middle,
+    moving the rows below): the member's person, assignment and review pairs go, as a whole run
+    over the same records says."""
+    csv = _directory(tmp_path / "alumni.csv")
+    inc = tmp_path / "inc" / "kith.db"
+    _import(inc, csv)
+    with Store(inc) as store:
+        storage.dedupe_store(store)
+        people_before = store.count("people")
+    whole = tmp_path / "whole" / "kith.db"
+    whole.parent.mkdir()
+    shutil.copy(inc, whole)
+    _write(csv, [_row(i) for i in range(ROWS) if i != gone])
+    tables = []
+    for db in (inc, whole):
+        _import(db, csv)
+        with Store(db) as store:
+            if db == whole:
+                with store.transaction() as conn:
+                    store.set_meta(storage.INDEX_KEY, "", conn)
+            storage.dedupe_store(store)
+            names = {n for (n,) in store.conn.execute("SELECT full_name FROM people").fetchall()}
+            assert store.count("assignments") == store.count("records") == ROWS - 1
+            assert store.count("people") == people_before - 1 and f"Ann{gone} Lee{gone % 9}" not in names
+            tables.append(
+                (storage.load_assignments(store).sort("record_id"), load_people(store).sort("person_id"))
+            )
+    assert tables[0][0].equals(tables[1][0]) and tables[0][1].equals(tables[1][1])
 
 
 def test_a_store_resolved_with_places_in_its_fingerprints_is_upgraded_once(tmp_path):

@@ -875,12 +875,30 @@ def _incremental_run(
         grown = _with_holders(store, holders, changes, subset, last)
         if grown is not None:
             subset, last = grown
-    if subset.is_empty():  # records imported again unchanged: nothing to resolve
+    if subset.is_empty():  # records imported again unchanged (or only gone): nothing to resolve
+        _forget_deleted(conn, changes.deleted)
         store.set_meta(INDEX_KEY, json.dumps(index.write(_source_marks(store), rules)), conn)
         run = _unchanged_run(store, [])
         run.stats = {"incremental": True, "examined_records": 0}
         return run
     return _resolve_subset(store, conn, settings, model, subset, changes, last, found, index, progress)
+
+
+def _forget_deleted(conn: sqlite3.Connection | _ArrowConn, deleted: pl.DataFrame) -> None:
+    """Records gone with nothing left to resolve (every record of their people is gone, or those
+    would be resolved): their assignments, their people and the review pairs naming them go."""
+    if deleted.is_empty():
+        return
+    persons = deleted["person_id"].unique()
+    _delete_ids(conn, "assignments", "record_id", deleted["record_id"])
+    _delete_ids(conn, "people", "person_id", persons)
+    ids = _json_ids(deleted["record_id"])
+    conn.execute(
+        "DELETE FROM review_queue WHERE record_a IN (SELECT value FROM json_each(?)) "
+        "OR record_b IN (SELECT value FROM json_each(?))",
+        (ids, ids),
+    )
+    note_people_written(conn, persons.to_list())  # what the people snapshot must re-read
 
 
 def _whole_people(
