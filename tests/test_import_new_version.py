@@ -13,8 +13,10 @@ shared real-world corpus too).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -193,22 +195,11 @@ def test_a_store_from_before_fingerprints_is_written_whole_once(tmp_path, whole_
 def test_dedupe_reads_only_the_changed_records_and_resolves_as_a_whole_run(tmp_path, monkeypatch, compare):
     if compare == "polars":  # the directory-sized comparison of fingerprints
         monkeypatch.setattr(storage, "COMPARE_IN_POLARS_ROWS", 0)
-    csv = _directory(tmp_path / "alumni.csv")
-    inc = tmp_path / "inc" / "kith.db"
-    _import(inc, csv)
-    with Store(inc) as store:
-        storage.dedupe_store(store)
-    whole = tmp_path / "whole" / "kith.db"
-    whole.parent.mkdir()
-    shutil.copy(inc, whole)
+    csv, inc, whole = _resolved_twice(tmp_path)
     _next_week(csv)
     runs, read = {}, []
     for db in (inc, whole):
-        _import(db, csv)
-        with Store(db) as store:
-            if db == whole:
-                with store.transaction() as conn:
-                    store.set_meta(storage.INDEX_KEY, "", conn)
+        with _imported_again(db, csv, whole) as store:
             if db == inc:
                 runs[db] = _counting_reads(monkeypatch, store, read)
             else:
@@ -236,23 +227,13 @@ def test_a_member_left_out_and_nothing_else_is_gone_from_the_people(tmp_path, go
     """A week whose only change is a member who left the directory (at its end, or in the middle,
     moving the rows below): the member's person, assignment and review pairs go, as a whole run
     over the same records says."""
-    csv = _directory(tmp_path / "alumni.csv")
-    inc = tmp_path / "inc" / "kith.db"
-    _import(inc, csv)
+    csv, inc, whole = _resolved_twice(tmp_path)
     with Store(inc) as store:
-        storage.dedupe_store(store)
         people_before = store.count("people")
-    whole = tmp_path / "whole" / "kith.db"
-    whole.parent.mkdir()
-    shutil.copy(inc, whole)
     _write(csv, [_row(i) for i in range(ROWS) if i != gone])
     tables = []
     for db in (inc, whole):
-        _import(db, csv)
-        with Store(db) as store:
-            if db == whole:
-                with store.transaction() as conn:
-                    store.set_meta(storage.INDEX_KEY, "", conn)
+        with _imported_again(db, csv, whole) as store:
             storage.dedupe_store(store)
             names = {n for (n,) in store.conn.execute("SELECT full_name FROM people").fetchall()}
             assert store.count("assignments") == store.count("records") == ROWS - 1
@@ -289,6 +270,31 @@ def test_a_store_resolved_with_places_in_its_fingerprints_is_upgraded_once(tmp_p
         assigned = dict(store.conn.execute("SELECT record_id, fingerprint FROM assignments").fetchall())
     assert run.stats["incremental"] is True and run.stats["examined_records"] == 3
     assert stored == assigned and not set(stored.values()) & set(legacy.values())
+
+
+def _resolved_twice(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The directory imported and resolved, and a copy of that store: (csv, inc, whole)."""
+    csv = _directory(tmp_path / "alumni.csv")
+    inc = tmp_path / "inc" / "kith.db"
+    _import(inc, csv)
+    with Store(inc) as store:
+        storage.dedupe_store(store)
+    whole = tmp_path / "whole" / "kith.db"
+    whole.parent.mkdir()
+    shutil.copy(inc, whole)
+    return csv, inc, whole
+
+
+@contextlib.contextmanager
+def _imported_again(db: Path, csv: Path, whole: Path) -> Iterator[Store]:
+    """``csv`` imported into ``db`` again, its store open; ``whole``'s key index removed, so its
+    next resolve reads every record."""
+    _import(db, csv)
+    with Store(db) as store:
+        if db == whole:
+            with store.transaction() as conn:
+                store.set_meta(storage.INDEX_KEY, "", conn)
+        yield store
 
 
 def _counting_reads(monkeypatch, store: Store, read: list[int]) -> storage.DedupeRun:
