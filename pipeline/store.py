@@ -445,16 +445,19 @@ def _changed(encoded: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame,
     return changed, moved
 
 
-def _move_places(cur: Any, moved: pl.DataFrame) -> None:
-    """Give kept rows their new place in the file (``rowid``, ``source_ref``), one statement."""
-    if moved.is_empty():
+def update_by_json(execute: Callable[..., Any], table: str, values: pl.DataFrame) -> None:
+    """``table``'s column ``values.columns[1]`` set from ``values`` where its column
+    ``values.columns[0]`` matches: one JSON array read by ``json_each``, one statement on
+    ``sqlite3`` and on ADBC alike (no row loop)."""
+    if values.is_empty():
         return
-    items = moved.select(pl.struct(pl.col("rowid").alias("i"), pl.col(PLACE).alias("p")).struct.json_encode())
-    sql = (
-        f"UPDATE records SET {PLACE} = j.value ->> '$.p' FROM json_each(?) AS j "
-        "WHERE records.rowid = j.value ->> '$.i'"
+    key, column = values.columns
+    items = values.select(pl.struct(pl.col(key).alias("k"), pl.col(column).alias("v")).struct.json_encode())
+    execute(
+        f"UPDATE {table} SET {column} = j.value ->> '$.v' FROM json_each(?) AS j "
+        f"WHERE {table}.{key} = j.value ->> '$.k'",
+        ("[" + items.to_series().str.join(",").item() + "]",),
     )
-    cur.execute(sql, ("[" + items.to_series().str.join(",").item() + "]",))
 
 
 def _delete_rows(cur: Any, rowids: pl.Series) -> None:
@@ -477,12 +480,8 @@ def _write_version(
     raw = iter(records.slices)
     first = next(raw, None)
     encoded = _encoded(first, source_id) if first is not None else None
-    if encoded is None or stored.is_empty():
-        changed_share = 1.0
-    else:
-        changed, _ = _changed(encoded, stored)
-        changed_share = changed.height / max(encoded.height, 1)
-    if changed_share > MAX_CHANGED_SHARE:
+    diff = _changed(encoded, stored) if encoded is not None and not stored.is_empty() else None
+    if diff is None or diff[0].height > MAX_CHANGED_SHARE * max(encoded.height, 1):
         cur.execute("DELETE FROM records WHERE source_id = ?", (source_id,))
         rebuild = _droppable_indexes(scalar, records.height)
         for name in rebuild:
@@ -495,7 +494,8 @@ def _write_version(
     seen: list[pl.Series] = []
     moves: list[pl.DataFrame] = []
     while encoded is not None:
-        changed, moved = _changed(encoded, stored)
+        changed, moved = diff if diff is not None else _changed(encoded, stored)
+        diff = None  # (the first slice's, made above)
         moves.append(moved)
         if changed.height:
             # An edited record's old row goes before its new one comes (record ids are unique).
@@ -507,7 +507,7 @@ def _write_version(
         encoded = _encoded(batch, source_id) if batch is not None else None
     kept = pl.concat(seen) if seen else pl.Series("record_id", [], pl.String)
     _delete_rows(cur, stored.filter(~pl.col("record_id").is_in(kept.implode()))["rowid"])
-    _move_places(cur, pl.concat(moves))
+    update_by_json(cur.execute, "records", pl.concat(moves))  # the moved rows' new places
 
 
 def _build_indexes(cur: Any, names: list[str]) -> None:

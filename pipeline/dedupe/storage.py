@@ -63,6 +63,7 @@ from pipeline.store import (
     encode_for_sql,
     fingerprint,
     owned_text,
+    update_by_json,
 )
 from pipeline.store_schema import DEDUPE_DDL, ensure_views
 from pipeline.threads import THREADED_ROWS, helper_threads
@@ -743,23 +744,11 @@ def _upgrade_fingerprints(store: Store, conn: sqlite3.Connection | _ArrowConn) -
         del records, parts
         last = load_assignments(store).cast(pl.String)
         settled = last.join(prints, on="record_id").filter(pl.col("fingerprint") == pl.col("old"))
-        _set_fingerprints(conn, "assignments", settled)
-        _set_fingerprints(conn, "records", prints)
+        for table, changed in (("assignments", settled), ("records", prints)):
+            update_by_json(
+                conn.execute, table, changed.select("record_id", pl.col("new").alias("fingerprint"))
+            )
     store.set_meta(FINGERPRINTS_KEY, FINGERPRINTS_VERSION, conn)
-
-
-def _set_fingerprints(conn: sqlite3.Connection | _ArrowConn, table: str, prints: pl.DataFrame) -> None:
-    """``table``'s fingerprint set to ``new`` by ``record_id`` (one JSON array, no row loop)."""
-    if prints.is_empty():
-        return
-    items = prints.select(
-        pl.struct(pl.col("record_id").alias("r"), pl.col("new").alias("f")).struct.json_encode()
-    )
-    conn.execute(
-        f"UPDATE {table} SET fingerprint = j.value ->> '$.f' FROM json_each(?) AS j "
-        f"WHERE {table}.record_id = j.value ->> '$.r'",
-        ("[" + items.to_series().str.join(",").item() + "]",),
-    )
 
 
 #: Past this many records in the sources imported since, their fingerprints and every assignment's
